@@ -1,0 +1,212 @@
+//! What a run measures: counters, latency histograms, stalls and the time series, and the two
+//! output files of the contract.
+
+mod summary;
+mod timeseries;
+
+pub use summary::{
+    BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary,
+    RecordSummary, StallSummary, Summary, ThroughputSummary,
+};
+pub use timeseries::{Row, write_timeseries_csv};
+
+use crate::engine::{NS_PER_US, SimTime};
+use crate::model::esm::FlushReason;
+use hdrhistogram::Histogram;
+
+/// Latencies are kept in microseconds, 3 significant digits, up to about 50 days.
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 1 << 42, 3).expect("static histogram bounds")
+}
+
+/// Counts within the current sample interval.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IntervalCounts {
+    pub succeeded: u64,
+    pub invocations: u64,
+    pub errors: u64,
+    pub throttles: u64,
+    pub cold_starts: u64,
+}
+
+/// Per-partition stall state: when the current stall began and the first offset of the batch
+/// that failed.
+#[derive(Clone, Copy, Debug)]
+struct OpenStall {
+    since_ns: SimTime,
+    first_offset: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Stalls {
+    open: Vec<Option<OpenStall>>,
+    pub count: u64,
+    pub total_ns: u128,
+    pub longest_ns: SimTime,
+}
+
+impl Stalls {
+    fn new(partitions: usize) -> Self {
+        Stalls {
+            open: vec![None; partitions],
+            ..Default::default()
+        }
+    }
+
+    /// A batch of `partition` starting at `first_offset` failed.
+    pub fn failed(&mut self, partition: u32, first_offset: u64, now: SimTime) {
+        let slot = &mut self.open[partition as usize];
+        if slot.is_none() {
+            *slot = Some(OpenStall {
+                since_ns: now,
+                first_offset,
+            });
+            self.count += 1;
+        }
+    }
+
+    /// `partition` committed up to `committed`; a stall ends once that passes its batch.
+    pub fn committed(&mut self, partition: u32, committed: u64, now: SimTime) {
+        let slot = &mut self.open[partition as usize];
+        if let Some(stall) = *slot
+            && committed > stall.first_offset
+        {
+            self.close(stall, now);
+            self.open[partition as usize] = None;
+        }
+    }
+
+    fn close(&mut self, stall: OpenStall, now: SimTime) {
+        let length = now - stall.since_ns;
+        self.total_ns += length as u128;
+        self.longest_ns = self.longest_ns.max(length);
+    }
+
+    /// Ends every open stall at the end of the run.
+    pub fn close_all(&mut self, end: SimTime) {
+        for stall in std::mem::take(&mut self.open).into_iter().flatten() {
+            self.close(stall, end);
+        }
+    }
+}
+
+/// Everything counted during a run.
+pub struct Metrics {
+    pub produced: u64,
+    pub succeeded: u64,
+    pub to_destination: u64,
+    pub discarded: u64,
+    pub lost_to_retention: u64,
+    pub redelivered: u64,
+
+    pub invocations: u64,
+    pub invocations_succeeded: u64,
+    pub invocations_failed: u64,
+    pub invocations_timed_out: u64,
+    pub throttled: u64,
+    pub cold_starts: u64,
+
+    pub batches: u64,
+    pub batch_records: u64,
+    pub batch_max_records: u64,
+    pub flushed_by_size: u64,
+    pub flushed_by_window: u64,
+    pub flushed_by_payload: u64,
+
+    /// Sum over invocations of billed milliseconds × memory MB.
+    pub billed_mb_ms: u128,
+
+    latency_interval: Histogram<u64>,
+    latency_total: Histogram<u64>,
+    pub latency_max_ns: SimTime,
+
+    pub lag_max_records: u64,
+    pub age_max_ns: SimTime,
+    pub stalls: Stalls,
+
+    pub interval: IntervalCounts,
+    /// Records produced per sample interval, filled as producers generate.
+    pub produced_per_interval: Vec<u64>,
+    pub rows: Vec<Row>,
+}
+
+impl Metrics {
+    pub fn new(partitions: usize, intervals: usize) -> Self {
+        Metrics {
+            produced: 0,
+            succeeded: 0,
+            to_destination: 0,
+            discarded: 0,
+            lost_to_retention: 0,
+            redelivered: 0,
+            invocations: 0,
+            invocations_succeeded: 0,
+            invocations_failed: 0,
+            invocations_timed_out: 0,
+            throttled: 0,
+            cold_starts: 0,
+            batches: 0,
+            batch_records: 0,
+            batch_max_records: 0,
+            flushed_by_size: 0,
+            flushed_by_window: 0,
+            flushed_by_payload: 0,
+            billed_mb_ms: 0,
+            latency_interval: latency_histogram(),
+            latency_total: latency_histogram(),
+            latency_max_ns: 0,
+            lag_max_records: 0,
+            age_max_ns: 0,
+            stalls: Stalls::new(partitions),
+            interval: IntervalCounts::default(),
+            produced_per_interval: vec![0; intervals],
+            rows: Vec::with_capacity(intervals),
+        }
+    }
+
+    pub fn batch_formed(&mut self, records: u64, reason: FlushReason) {
+        self.batches += 1;
+        self.batch_records += records;
+        self.batch_max_records = self.batch_max_records.max(records);
+        match reason {
+            FlushReason::Size => self.flushed_by_size += 1,
+            FlushReason::Window => self.flushed_by_window += 1,
+            FlushReason::Payload => self.flushed_by_payload += 1,
+        }
+    }
+
+    /// One record committed `latency_ns` after it was produced.
+    #[inline]
+    pub fn record_latency(&mut self, latency_ns: SimTime) {
+        self.latency_interval
+            .saturating_record(latency_ns / NS_PER_US);
+        self.latency_max_ns = self.latency_max_ns.max(latency_ns);
+    }
+
+    /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
+    /// record was committed in it, and folds it into the run's histogram.
+    pub fn close_latency_interval(&mut self) -> Option<(f64, f64)> {
+        let h = &mut self.latency_interval;
+        let quantiles = (!h.is_empty()).then(|| {
+            (
+                us_to_ms(h.value_at_quantile(0.5)),
+                us_to_ms(h.value_at_quantile(0.99)),
+            )
+        });
+        self.latency_total.add(&*h).expect("same bounds");
+        h.reset();
+        quantiles
+    }
+
+    pub fn latency_quantile_ms(&self, q: f64) -> f64 {
+        if self.latency_total.is_empty() {
+            0.0
+        } else {
+            us_to_ms(self.latency_total.value_at_quantile(q))
+        }
+    }
+}
+
+fn us_to_ms(us: u64) -> f64 {
+    us as f64 / 1_000.0
+}

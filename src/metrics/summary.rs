@@ -1,0 +1,100 @@
+//! `summary.json`: the contract's fields, in the contract's order.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub esmsim_version: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub config_hash: String,
+    pub simulated_seconds: f64,
+    pub records: RecordSummary,
+    pub invocations: InvocationSummary,
+    pub batches: BatchSummary,
+    pub latency_ms: LatencySummary,
+    pub lag: LagSummary,
+    pub concurrency: ConcurrencySummary,
+    pub cost_usd: CostSummary,
+    pub stalls: StallSummary,
+    pub throughput: ThroughputSummary,
+}
+
+/// Where every produced record ended: `produced = succeeded + to_destination + discarded +
+/// lost_to_retention + pending_at_end`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RecordSummary {
+    pub produced: u64,
+    pub succeeded: u64,
+    pub to_destination: u64,
+    pub discarded: u64,
+    pub lost_to_retention: u64,
+    pub pending_at_end: u64,
+    /// Deliveries beyond the first (the same record in another invocation).
+    pub redelivered: u64,
+}
+
+/// `total = succeeded + failed + timed_out`; throttled invokes are not invocations.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InvocationSummary {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub throttled: u64,
+    pub cold_starts: u64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BatchSummary {
+    pub count: u64,
+    pub mean_records: f64,
+    pub max_records: u64,
+    pub flushed_by_size: u64,
+    pub flushed_by_window: u64,
+    pub flushed_by_payload: u64,
+}
+
+/// From a record's production to the commit of its offset; `null` when nothing was committed.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LatencySummary {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LagSummary {
+    pub max_records: u64,
+    pub final_records: u64,
+    pub max_age_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ConcurrencySummary {
+    pub peak: u32,
+    pub mean: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CostSummary {
+    pub requests: f64,
+    pub compute: f64,
+    pub pollers: f64,
+    pub total: f64,
+    /// `total` per million succeeded records; `null` when none succeeded.
+    pub per_million_records: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StallSummary {
+    pub count: u64,
+    pub total_seconds: f64,
+    pub longest_seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ThroughputSummary {
+    pub mean_records_per_second: f64,
+}

@@ -1,0 +1,241 @@
+//! The batching rules, exactly as DESIGN.md states them: when a batch will flush, and what it
+//! holds when it does. Pure functions over the partitions' logs; the simulation decides when to
+//! call them.
+
+use super::batch::{FlushReason, Segment};
+use crate::engine::SimTime;
+use crate::model::topic::Partition;
+
+/// The batching settings of an event source mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchRules {
+    pub batch_size: usize,
+    pub window_ns: SimTime,
+    /// Payload bytes available to records: `max_payload_bytes` minus the envelope.
+    pub record_budget_bytes: u64,
+}
+
+/// When the next batch of a set of partitions flushes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// At this time (which may already have passed).
+    At(SimTime),
+    /// Not decidable from the records generated so far (`horizon_ns` and beyond unknown).
+    AwaitRecords,
+}
+
+/// The flush time of a batch over `candidates` (partitions with no batch outstanding), given
+/// that every record arriving before `horizon_ns` is already in the logs.
+pub fn plan(
+    rules: &BatchRules,
+    partitions: &[Partition],
+    candidates: &[u32],
+    horizon_ns: SimTime,
+) -> Plan {
+    let trigger = match candidates {
+        [only] => single_partition_trigger(rules, &partitions[*only as usize]),
+        _ => multi_partition_trigger(rules, partitions, candidates),
+    };
+    let Some(first_arrival) = candidates
+        .iter()
+        .filter_map(|&p| partitions[p as usize].front())
+        .map(|r| r.arrival_ns)
+        .min()
+    else {
+        return Plan::AwaitRecords;
+    };
+    let deadline = first_arrival.saturating_add(rules.window_ns);
+    match trigger {
+        Some(t) => Plan::At(t.min(deadline)),
+        None if deadline < horizon_ns => Plan::At(deadline),
+        None => Plan::AwaitRecords,
+    }
+}
+
+/// The arrival that fills the batch to `batch_size`, or that would push it past the payload
+/// limit, if either is already generated.
+fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime> {
+    let generated = p.len();
+    let size = (generated >= rules.batch_size)
+        .then(|| p.record(p.log_start_offset() + rules.batch_size as u64 - 1));
+    let fit = p.fitting(rules.record_budget_bytes);
+    let overflow = (fit < generated).then(|| p.record(p.log_start_offset() + fit as u64));
+    match (size, overflow) {
+        (Some(a), Some(b)) => Some(a.arrival_ns.min(b.arrival_ns)),
+        (a, b) => a.or(b).map(|r| r.arrival_ns),
+    }
+}
+
+/// For a combined batch: the earliest instant at which the records arrived in all candidates
+/// reach `batch_size` or exceed the payload budget.
+fn multi_partition_trigger(
+    rules: &BatchRules,
+    partitions: &[Partition],
+    candidates: &[u32],
+) -> Option<SimTime> {
+    let logs: Vec<&Partition> = candidates
+        .iter()
+        .map(|&p| &partitions[p as usize])
+        .collect();
+    let total: usize = logs.iter().map(|p| p.len()).sum();
+    let total_bytes: u64 = logs.iter().map(|p| p.payload_of_first(p.len())).sum();
+    if total < rules.batch_size && total_bytes <= rules.record_budget_bytes {
+        return None;
+    }
+    let triggered = |t: SimTime| {
+        let (mut count, mut bytes) = (0usize, 0u64);
+        for p in &logs {
+            let n = p.arrived(t);
+            count += n;
+            bytes += p.payload_of_first(n);
+        }
+        count >= rules.batch_size || bytes > rules.record_budget_bytes
+    };
+    // Smallest t with triggered(t): it is always some record's arrival time.
+    let mut lo = logs
+        .iter()
+        .filter_map(|p| p.front())
+        .map(|r| r.arrival_ns)
+        .min()?;
+    let mut hi = logs.iter().filter_map(|p| p.last_arrival()).max()?;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if triggered(mid) {
+            hi = mid
+        } else {
+            lo = mid + 1
+        }
+    }
+    Some(lo)
+}
+
+/// The batch formed at `now` from `candidates` read in turn starting at `rotation`: every
+/// record arrived by `now`, up to `batch_size` records and the payload budget.
+pub fn form(
+    rules: &BatchRules,
+    partitions: &[Partition],
+    candidates: &[u32],
+    rotation: usize,
+    now: SimTime,
+) -> (Vec<Segment>, FlushReason) {
+    let mut segments = Vec::new();
+    let mut room = rules.batch_size;
+    let mut budget = rules.record_budget_bytes;
+    let count = candidates.len();
+    for i in 0..count {
+        let id = candidates[(rotation + i) % count];
+        let p = &partitions[id as usize];
+        let wanted = p.arrived(now).min(room);
+        if wanted == 0 {
+            continue;
+        }
+        let n = wanted.min(p.fitting(budget));
+        if n > 0 {
+            let start = p.log_start_offset();
+            segments.push(Segment {
+                partition: id,
+                start,
+                end: start + n as u64,
+            });
+            room -= n;
+            budget -= p.payload_of_first(n);
+        }
+        if n < wanted {
+            return (segments, FlushReason::Payload);
+        }
+        if room == 0 {
+            return (segments, FlushReason::Size);
+        }
+    }
+    (segments, FlushReason::Window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(batch_size: usize, window_ns: u64, budget: u64) -> BatchRules {
+        BatchRules {
+            batch_size,
+            window_ns,
+            record_budget_bytes: budget,
+        }
+    }
+
+    fn log(arrivals: impl IntoIterator<Item = u64>, bytes: u64) -> Partition {
+        let mut p = Partition::default();
+        for a in arrivals {
+            p.append(a, bytes);
+        }
+        p
+    }
+
+    #[test]
+    fn window_counts_from_the_first_record() {
+        // 40 records/s: one every 25 ms; window 2 s holds 81 of them (0 ms … 2000 ms).
+        let parts = [log((0..200).map(|i| 1_000 + i * 25_000_000), 10)];
+        let r = rules(100, 2_000_000_000, u64::MAX);
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(2_000_001_000));
+        let (segments, reason) = form(&r, &parts, &[0], 0, 2_000_001_000);
+        assert_eq!(
+            segments,
+            vec![Segment {
+                partition: 0,
+                start: 0,
+                end: 81
+            }]
+        );
+        assert_eq!(reason, FlushReason::Window);
+    }
+
+    #[test]
+    fn size_flushes_at_the_batch_size_th_arrival() {
+        let parts = [log((0..50).map(|i| i * 10), 10)];
+        let r = rules(20, 1_000_000, u64::MAX);
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(190));
+        assert_eq!(form(&r, &parts, &[0], 0, 190).1, FlushReason::Size);
+    }
+
+    #[test]
+    fn payload_flushes_when_the_next_record_would_not_fit() {
+        let parts = [log((0..50).map(|i| i * 10), 100)];
+        let r = rules(100, 1_000_000, 450);
+        // Four records fit; the fifth (arriving at 40) would not.
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(40));
+        let (segments, reason) = form(&r, &parts, &[0], 0, 40);
+        assert_eq!((segments[0].end, reason), (4, FlushReason::Payload));
+    }
+
+    #[test]
+    fn undecidable_beyond_the_generated_horizon() {
+        let parts = [log([100, 200], 1)];
+        let r = rules(10, 5_000, u64::MAX);
+        assert_eq!(plan(&r, &parts, &[0], 1_000), Plan::AwaitRecords);
+        assert_eq!(plan(&r, &parts, &[0], 10_000), Plan::At(5_100));
+    }
+
+    #[test]
+    fn combined_batches_read_partitions_in_turn() {
+        let parts = [log([10, 20, 30], 1), log([5, 15], 1), log([], 1)];
+        let r = rules(4, 1_000, u64::MAX);
+        // The fourth arrival across partitions 0 and 1 is at 20.
+        assert_eq!(plan(&r, &parts, &[0, 1, 2], u64::MAX), Plan::At(20));
+        let (segments, reason) = form(&r, &parts, &[0, 1, 2], 1, 20);
+        assert_eq!(reason, FlushReason::Size);
+        assert_eq!(
+            segments,
+            vec![
+                Segment {
+                    partition: 1,
+                    start: 0,
+                    end: 2
+                },
+                Segment {
+                    partition: 0,
+                    start: 0,
+                    end: 2
+                },
+            ]
+        );
+    }
+}

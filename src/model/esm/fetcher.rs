@@ -1,0 +1,102 @@
+//! Who forms batches, and how many may be in flight.
+//!
+//! - `parallelization_factor` mode (the seed article's model): one fetcher per partition, each
+//!   with one batch in flight at most, behind a shared [`Gate`] of `factor` slots.
+//! - Poller modes (`on_demand`): one fetcher per poller, owning a share of the partitions and
+//!   running at most `invocations_per_poller` batches at once; a batch may combine partitions.
+
+use std::collections::VecDeque;
+
+/// What a fetcher is waiting for before it can flush its next batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// Nothing scheduled: it is at its in-flight limit, or has no partitions.
+    Nothing,
+    /// A flush timer (its `timer_gen` tells stale timers apart).
+    Timer,
+    /// Records not generated yet; re-planned when producers generate the next chunk.
+    Records,
+    /// A gate slot.
+    Gate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fetcher {
+    pub partitions: Vec<u32>,
+    pub max_in_flight: u32,
+    pub in_flight: u32,
+    /// Where the next combined batch starts reading, so partitions take turns.
+    pub rotation: usize,
+    pub timer_gen: u64,
+    pub waiting: Waiting,
+}
+
+impl Fetcher {
+    pub fn new(partitions: Vec<u32>, max_in_flight: u32) -> Self {
+        Fetcher {
+            partitions,
+            max_in_flight,
+            in_flight: 0,
+            rotation: 0,
+            timer_gen: 0,
+            waiting: Waiting::Nothing,
+        }
+    }
+
+    pub fn has_room(&self) -> bool {
+        self.in_flight < self.max_in_flight
+    }
+}
+
+/// Kafka's range assignor: partitions in order, split into contiguous ranges, the first
+/// `partitions % consumers` consumers taking one extra.
+pub fn range_assignment(partitions: u32, consumers: u32) -> Vec<Vec<u32>> {
+    let consumers = consumers.clamp(1, partitions.max(1));
+    let (each, extra) = (partitions / consumers, partitions % consumers);
+    let mut next = 0;
+    (0..consumers)
+        .map(|c| {
+            let n = each + u32::from(c < extra);
+            let range = (next..next + n).collect();
+            next += n;
+            range
+        })
+        .collect()
+}
+
+/// A cap on batches in flight across fetchers, with a first-come queue of fetchers waiting.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub capacity: u32,
+    pub used: u32,
+    pub queue: VecDeque<u32>,
+}
+
+impl Gate {
+    pub fn new(capacity: u32) -> Self {
+        Gate {
+            capacity,
+            used: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.used < self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_assignor_gives_extras_to_the_first_consumers() {
+        assert_eq!(range_assignment(5, 2), vec![vec![0, 1, 2], vec![3, 4]]);
+        assert_eq!(
+            range_assignment(4, 4),
+            vec![vec![0], vec![1], vec![2], vec![3]]
+        );
+        assert_eq!(range_assignment(2, 5).len(), 2);
+    }
+}

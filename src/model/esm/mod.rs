@@ -1,0 +1,9 @@
+//! The event source mapping: pollers and batchers, batches, and the batching rules.
+
+pub mod batch;
+pub mod batcher;
+pub mod fetcher;
+
+pub use batch::{Batch, FlushReason, Segment};
+pub use batcher::{BatchRules, Plan};
+pub use fetcher::{Fetcher, Gate, Waiting};

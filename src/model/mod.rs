@@ -1,0 +1,9 @@
+//! The simulated world: a topic and its producers, the event source mapping, the function,
+//! failures and prices.
+
+pub mod esm;
+pub mod failures;
+pub mod function;
+pub mod pricing;
+pub mod producer;
+pub mod topic;

@@ -1,0 +1,201 @@
+//! Producers: arrival processes with a step rate schedule, a partitioner and a record-size
+//! distribution. They generate arrivals ahead of the clock in chunks; no event per record.
+
+use crate::engine::{RngStream, SimTime, StreamId, stream};
+use crate::scenario::{Arrivals, Partitioning, Producer, RecordBytes, SizeDistribution};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1, LogNormal, Zipf};
+
+/// One generated record before it is appended to its partition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arrival {
+    pub time_ns: SimTime,
+    pub partition: u32,
+    pub payload_bytes: u64,
+}
+
+/// How the ESM's payload counts a record: base64 of key and value plus a JSON overhead.
+#[derive(Clone, Copy, Debug)]
+pub struct PayloadRule {
+    pub record_overhead_bytes: u64,
+}
+
+impl PayloadRule {
+    /// `ceil(4/3 × (key + value)) + overhead` (DESIGN.md, batching rules).
+    pub fn payload_bytes(self, key_bytes: u64, value_bytes: u64) -> u64 {
+        (4 * (key_bytes + value_bytes)).div_ceil(3) + self.record_overhead_bytes
+    }
+}
+
+enum Partitioner {
+    Uniform,
+    RoundRobin { next: u32 },
+    Hot { partition: u32, share: f64 },
+    Zipf(Zipf<f64>),
+}
+
+enum Sizes {
+    Fixed(u64),
+    Uniform { min: u64, max: u64 },
+    Lognormal(LogNormal<f64>),
+}
+
+/// The arrival process of one producer.
+pub struct ProducerGen {
+    arrivals: Arrivals,
+    /// Rate steps as (start ns, records per second); the first starts at 0.
+    steps: Vec<(f64, f64)>,
+    step: usize,
+    /// Time of the last arrival emitted, or the start of the current step (ns, fractional).
+    cursor_ns: f64,
+    /// Constant arrivals: index of the next arrival within the current step.
+    constant_k: u64,
+    /// The next arrival, already drawn.
+    next_ns: Option<f64>,
+    partitions: u32,
+    partitioner: Partitioner,
+    sizes: Sizes,
+    key_bytes: u64,
+    payload: PayloadRule,
+    arrival_rng: RngStream,
+    partition_rng: RngStream,
+    size_rng: RngStream,
+}
+
+impl ProducerGen {
+    pub fn new(
+        index: u32,
+        spec: &Producer,
+        partitions: u32,
+        payload: PayloadRule,
+        seed: u64,
+    ) -> Self {
+        let mut steps = vec![(0.0, spec.rate)];
+        for s in &spec.schedule {
+            if s.at.ns() == 0 {
+                steps[0].1 = s.rate;
+            } else {
+                steps.push((s.at.ns() as f64, s.rate));
+            }
+        }
+        let partitioner = match spec.partitioning {
+            Partitioning::Uniform => Partitioner::Uniform,
+            Partitioning::RoundRobin => Partitioner::RoundRobin { next: 0 },
+            Partitioning::HotPartition { partition, share } => {
+                Partitioner::Hot { partition, share }
+            }
+            Partitioning::Zipf { exponent } => Partitioner::Zipf(
+                Zipf::new(partitions as f64, exponent).expect("validated zipf exponent"),
+            ),
+        };
+        let sizes = match &spec.record_bytes {
+            RecordBytes::Fixed(n) => Sizes::Fixed(*n),
+            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => Sizes::Uniform {
+                min: *min,
+                max: *max,
+            },
+            RecordBytes::Distribution(SizeDistribution::Lognormal { median, sigma }) => {
+                Sizes::Lognormal(LogNormal::new(median.ln(), *sigma).expect("validated lognormal"))
+            }
+        };
+        let mut generator = ProducerGen {
+            arrivals: spec.arrivals,
+            steps,
+            step: 0,
+            cursor_ns: 0.0,
+            constant_k: 0,
+            partitions,
+            partitioner,
+            sizes,
+            key_bytes: spec.key_bytes as u64,
+            payload,
+            arrival_rng: stream(seed, StreamId::ProducerArrivals(index)),
+            partition_rng: stream(seed, StreamId::ProducerPartitioning(index)),
+            size_rng: stream(seed, StreamId::ProducerSizes(index)),
+            next_ns: None,
+        };
+        generator.draw_next();
+        generator
+    }
+
+    /// Appends to `out` every arrival with time before `end_ns`, in time order.
+    pub fn generate_until(&mut self, end_ns: SimTime, out: &mut Vec<Arrival>) {
+        let end = end_ns as f64;
+        while let Some(t) = self.next_ns.filter(|&t| t < end) {
+            self.cursor_ns = t;
+            self.constant_k += 1;
+            self.draw_next();
+            let partition = self.pick_partition();
+            let value_bytes = self.pick_size();
+            out.push(Arrival {
+                time_ns: t as SimTime,
+                partition,
+                payload_bytes: self.payload.payload_bytes(self.key_bytes, value_bytes),
+            });
+        }
+    }
+
+    /// Draws the arrival after `cursor_ns` into `next_ns` (`None` once the rate is 0 for good).
+    fn draw_next(&mut self) {
+        loop {
+            let (start, rate) = self.steps[self.step];
+            let step_end = self.steps.get(self.step + 1).map_or(f64::INFINITY, |s| s.0);
+            if rate > 0.0 {
+                let t = match self.arrivals {
+                    Arrivals::Constant => start + self.constant_k as f64 * 1e9 / rate,
+                    Arrivals::Poisson => {
+                        let gap: f64 = Exp1.sample(&mut self.arrival_rng);
+                        self.cursor_ns + gap * 1e9 / rate
+                    }
+                };
+                if t < step_end {
+                    self.next_ns = Some(t);
+                    return;
+                }
+            }
+            if step_end.is_infinite() {
+                self.next_ns = None;
+                return;
+            }
+            // A rate step: Poisson arrivals are memoryless and constant ones restart their phase.
+            self.step += 1;
+            self.cursor_ns = step_end;
+            self.constant_k = 0;
+        }
+    }
+
+    fn pick_partition(&mut self) -> u32 {
+        let n = self.partitions;
+        let rng = &mut self.partition_rng;
+        match &mut self.partitioner {
+            Partitioner::Uniform => rng.random_range(0..n),
+            Partitioner::RoundRobin { next } => {
+                let p = *next;
+                *next = (p + 1) % n;
+                p
+            }
+            Partitioner::Hot { partition, share } => {
+                if n == 1 || rng.random::<f64>() < *share {
+                    *partition
+                } else {
+                    // Uniform over the other partitions.
+                    let other = rng.random_range(0..n - 1);
+                    if other >= *partition {
+                        other + 1
+                    } else {
+                        other
+                    }
+                }
+            }
+            Partitioner::Zipf(zipf) => (zipf.sample(rng) as u32).clamp(1, n) - 1,
+        }
+    }
+
+    fn pick_size(&mut self) -> u64 {
+        match &self.sizes {
+            Sizes::Fixed(n) => *n,
+            Sizes::Uniform { min, max } => self.size_rng.random_range(*min..=*max),
+            Sizes::Lognormal(dist) => dist.sample(&mut self.size_rng).round() as u64,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! A topic's partitions: each an append-only log of records with offsets, of which esmsim keeps
+//! only the part not yet committed (plus arrivals generated ahead of the clock).
+
+use crate::engine::SimTime;
+use std::collections::VecDeque;
+
+/// One record as the simulator needs it: 16 bytes, no heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub arrival_ns: SimTime,
+    /// Payload bytes of every record of the partition up to and including this one. Differences
+    /// give the payload of any run of records in O(1).
+    pub cum_payload_bytes: u64,
+}
+
+/// A partition's log from the consumer's position on.
+///
+/// `log[0]` has offset `log_start_offset`. Everything before it was committed, discarded or
+/// deleted by retention. Records whose arrival lies in the future are already here because
+/// producers generate ahead of the clock; [`Partition::arrived`] counts only those that have
+/// arrived.
+#[derive(Debug, Default)]
+pub struct Partition {
+    log: VecDeque<Record>,
+    log_start_offset: u64,
+    /// `cum_payload_bytes` of the record just before `log[0]`.
+    payload_before_log: u64,
+    /// Kafka's committed offset: the next offset the consumer group will read.
+    pub committed: u64,
+    /// Offsets ever appended (the high watermark once they have all arrived).
+    appended: u64,
+}
+
+impl Partition {
+    pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64) {
+        let before = self
+            .log
+            .back()
+            .map_or(self.payload_before_log, |r| r.cum_payload_bytes);
+        self.log.push_back(Record {
+            arrival_ns,
+            cum_payload_bytes: before + payload_bytes,
+        });
+        self.appended += 1;
+    }
+
+    pub fn log_start_offset(&self) -> u64 {
+        self.log_start_offset
+    }
+
+    /// Offset one past the last generated record.
+    pub fn end_offset(&self) -> u64 {
+        self.appended
+    }
+
+    /// Records kept (arrived or not).
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
+
+    pub fn record(&self, offset: u64) -> Record {
+        self.log[(offset - self.log_start_offset) as usize]
+    }
+
+    pub fn front(&self) -> Option<&Record> {
+        self.log.front()
+    }
+
+    pub fn last_arrival(&self) -> Option<SimTime> {
+        self.log.back().map(|r| r.arrival_ns)
+    }
+
+    /// Records of the log (from its start) that arrived at or before `t`.
+    pub fn arrived(&self, t: SimTime) -> usize {
+        let (a, b) = self.log.as_slices();
+        match a.last() {
+            Some(last) if last.arrival_ns > t => a.partition_point(|r| r.arrival_ns <= t),
+            _ => a.len() + b.partition_point(|r| r.arrival_ns <= t),
+        }
+    }
+
+    /// Records of the log that arrived strictly before `t` (used at sample instants).
+    pub fn arrived_before(&self, t: SimTime) -> usize {
+        if t == 0 { 0 } else { self.arrived(t - 1) }
+    }
+
+    /// Payload bytes of the first `n` records of the log.
+    pub fn payload_of_first(&self, n: usize) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.log[n - 1].cum_payload_bytes - self.payload_before_log
+        }
+    }
+
+    /// Payload bytes of the records at offsets `start..end`.
+    pub fn payload_between(&self, start: u64, end: u64) -> u64 {
+        let base = self.log_start_offset;
+        self.payload_of_first((end - base) as usize)
+            - self.payload_of_first((start - base) as usize)
+    }
+
+    /// How many of the first records of the log fit in `budget` payload bytes.
+    pub fn fitting(&self, budget: u64) -> usize {
+        let limit = self.payload_before_log.saturating_add(budget);
+        let (a, b) = self.log.as_slices();
+        match a.last() {
+            Some(last) if last.cum_payload_bytes > limit => {
+                a.partition_point(|r| r.cum_payload_bytes <= limit)
+            }
+            _ => a.len() + b.partition_point(|r| r.cum_payload_bytes <= limit),
+        }
+    }
+
+    /// Removes the first `n` records of the log and returns them (committed, discarded or lost).
+    pub fn pop_front(&mut self, n: usize) -> std::collections::vec_deque::Drain<'_, Record> {
+        if n > 0 {
+            self.payload_before_log = self.log[n - 1].cum_payload_bytes;
+            self.log_start_offset += n as u64;
+        }
+        self.log.drain(..n)
+    }
+
+    /// Number of records at the front of the log older than `retention` at `now`, i.e. the ones
+    /// Kafka has deleted.
+    pub fn expired(&self, now: SimTime, retention: SimTime) -> usize {
+        match now.checked_sub(retention) {
+            Some(cutoff) if self.log.front().is_some_and(|r| r.arrival_ns < cutoff) => {
+                self.arrived_before(cutoff)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Moves the committed offset forward (never back).
+    pub fn commit(&mut self, offset: u64) {
+        debug_assert!(offset >= self.committed, "commit went backwards");
+        self.committed = self.committed.max(offset);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition(arrivals: &[u64], bytes: u64) -> Partition {
+        let mut p = Partition::default();
+        for &a in arrivals {
+            p.append(a, bytes);
+        }
+        p
+    }
+
+    #[test]
+    fn counts_arrivals_and_payload() {
+        let mut p = partition(&[10, 20, 30, 40], 100);
+        assert_eq!(p.arrived(5), 0);
+        assert_eq!(p.arrived(20), 2);
+        assert_eq!(p.arrived_before(20), 1);
+        assert_eq!(p.fitting(250), 2);
+        assert_eq!(p.payload_of_first(3), 300);
+        p.pop_front(2);
+        assert_eq!(p.log_start_offset(), 2);
+        assert_eq!(p.payload_between(2, 4), 200);
+        assert_eq!(p.fitting(100), 1);
+        assert_eq!(p.record(3).arrival_ns, 40);
+    }
+
+    #[test]
+    fn retention_expires_only_old_arrived_records() {
+        let p = partition(&[10, 20, 30, 40], 1);
+        assert_eq!(p.expired(25, 10), 1); // 10 < 15; 20 is not older than 10ns
+        assert_eq!(p.expired(35, 10), 2);
+        assert_eq!(p.expired(5, 10), 0);
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading a scenario: JSON text → `serde_json::Value` → `--set` overrides → typed `Scenario`
+//! with the exact field path of the first problem → validation.
+
+use super::{Scenario, Warning, validate};
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A scenario that parsed and validated, with the warnings it raised.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub warnings: Vec<Warning>,
+    pub file: PathBuf,
+}
+
+/// Reads `file`, applies each `PATH=VALUE` in `sets` in order, and validates the result.
+pub fn load_scenario(file: &Path, sets: &[String]) -> Result<Loaded> {
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    parse_scenario(file, &text, sets)
+}
+
+/// As [`load_scenario`], with the text already read. `file` names the source in errors.
+pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded> {
+    let mut value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::field(file, "(file)", format!("not valid JSON: {e}")))?;
+    for set in sets {
+        apply_set(&mut value, set).map_err(|(path, message)| Error::field(file, path, message))?;
+    }
+    let scenario: Scenario = serde_path_to_error::deserialize(&value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            "(root)".to_string()
+        } else {
+            path
+        };
+        Error::field(file, path, e.into_inner().to_string())
+    })?;
+    let warnings =
+        validate(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
+    Ok(Loaded {
+        scenario,
+        warnings,
+        file: file.to_path_buf(),
+    })
+}
+
+/// Applies one `--set PATH=VALUE` to the JSON tree. `VALUE` is read as JSON when it parses as
+/// JSON (numbers, `true`, `null`, objects, quoted strings) and as a plain string otherwise, so
+/// `esm.batching_window=2s` needs no quotes. Missing objects along the path are created; unknown
+/// names are caught afterwards by the typed parse, with the path.
+pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), (String, String)> {
+    let Some((path, raw)) = assignment.split_once('=') else {
+        return Err((
+            assignment.to_string(),
+            "--set needs PATH=VALUE, e.g. esm.batch_size=500".into(),
+        ));
+    };
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err((
+            path.to_string(),
+            "--set path must be dot-separated names, e.g. esm.batch_size".into(),
+        ));
+    }
+    let value =
+        serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let mut node = root;
+    let mut walked = String::new();
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(segment);
+        let last = i + 1 == segments.len();
+        node = step(node, segment, last, &walked)?;
+    }
+    *node = value;
+    Ok(())
+}
+
+/// One step of a `--set` path: into an object member (created as needed) or an array element.
+fn step<'a>(
+    node: &'a mut Value,
+    segment: &str,
+    last: bool,
+    walked: &str,
+) -> Result<&'a mut Value, (String, String)> {
+    if node.is_null() {
+        *node = Value::Object(Default::default());
+    }
+    match node {
+        Value::Object(map) => {
+            let entry = map.entry(segment.to_string()).or_insert(Value::Null);
+            if !last && entry.is_null() {
+                *entry = Value::Object(Default::default());
+            }
+            Ok(entry)
+        }
+        Value::Array(items) => {
+            let len = items.len();
+            let index: usize = segment.parse().map_err(|_| {
+                (
+                    walked.to_string(),
+                    format!("expected an array index 0..{len}, found {segment:?}"),
+                )
+            })?;
+            items.get_mut(index).ok_or_else(|| {
+                (
+                    walked.to_string(),
+                    format!("index {index} is out of range: the list has {len} entries"),
+                )
+            })
+        }
+        _ => Err((
+            walked.to_string(),
+            "cannot set a field inside a number, string or boolean".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_parses_json_or_falls_back_to_string() {
+        let mut v = json!({"esm": {"batch_size": 100}, "producers": [{"rate": 1}]});
+        apply_set(&mut v, "esm.batch_size=500").unwrap();
+        apply_set(&mut v, "esm.batching_window=2s").unwrap();
+        apply_set(&mut v, "producers.0.rate=8000").unwrap();
+        apply_set(&mut v, "function.cold_start.init=1s").unwrap();
+        assert_eq!(v["esm"]["batch_size"], json!(500));
+        assert_eq!(v["esm"]["batching_window"], json!("2s"));
+        assert_eq!(v["producers"][0]["rate"], json!(8000));
+        assert_eq!(v["function"]["cold_start"]["init"], json!("1s"));
+    }
+
+    #[test]
+    fn set_reports_bad_paths() {
+        let mut v = json!({"producers": [{"rate": 1}], "seed": 3});
+        assert_eq!(
+            apply_set(&mut v, "producers.3.rate=1").unwrap_err().0,
+            "producers.3"
+        );
+        assert_eq!(apply_set(&mut v, "seed.x=1").unwrap_err().0, "seed.x");
+        assert!(apply_set(&mut v, "novalue").is_err());
+        assert!(apply_set(&mut v, "a..b=1").is_err());
+    }
+}

@@ -1,0 +1,437 @@
+//! Validation against AWS's ranges (AWS_FACTS.md). Errors stop the run; warnings flag settings
+//! that are legal but probably not what the user meant.
+
+use super::*;
+use crate::engine::{NS_PER_MS, NS_PER_SEC};
+use std::fmt;
+
+/// A legal but suspicious setting, printed on stderr; the run continues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The first problem as (field path, message).
+type Problem = (String, String);
+
+fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    (path.into(), message.into())
+}
+
+fn ensure(ok: bool, path: impl Into<String>, message: impl Into<String>) -> Result<(), Problem> {
+    if ok {
+        Ok(())
+    } else {
+        Err(problem(path, message))
+    }
+}
+
+fn check_fraction(value: f64, path: &str) -> Result<(), Problem> {
+    ensure(
+        (0.0..=1.0).contains(&value),
+        path,
+        format!("{value} is out of range; allowed: 0 to 1"),
+    )
+}
+
+fn check_non_negative(value: f64, path: &str) -> Result<(), Problem> {
+    ensure(
+        value.is_finite() && value >= 0.0,
+        path,
+        format!("{value} is not allowed; must be a finite number ≥ 0"),
+    )
+}
+
+const MAX_PAYLOAD_BYTES: u64 = 6_291_456;
+const MAX_KAFKA_TIMEOUT_NS: u64 = 14 * 60 * NS_PER_SEC;
+
+/// Checks every range; returns the warnings, or the first error as (path, message).
+pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
+    let mut warnings = Vec::new();
+    ensure(!s.name.trim().is_empty(), "name", "must not be empty")?;
+    ensure(s.duration.ns() > 0, "duration", "must be longer than 0s")?;
+    ensure(
+        s.sample_interval.ns() > 0,
+        "sample_interval",
+        "must be longer than 0s",
+    )?;
+    ensure(
+        s.sample_interval <= s.duration,
+        "sample_interval",
+        format!(
+            "{} is longer than the run's duration {}",
+            s.sample_interval, s.duration
+        ),
+    )?;
+    ensure(
+        s.topic.partitions >= 1,
+        "topic.partitions",
+        "must be at least 1",
+    )?;
+    ensure(
+        s.topic.partitions <= 100_000,
+        "topic.partitions",
+        "at most 100000 partitions are supported",
+    )?;
+    ensure(
+        s.topic.retention.ns() > 0,
+        "topic.retention",
+        "must be longer than 0s",
+    )?;
+    check_producers(s, &mut warnings)?;
+    check_esm(s, &mut warnings)?;
+    check_function(s, &mut warnings)?;
+    check_failures(s)?;
+    check_pricing(&s.pricing)?;
+    Ok(warnings)
+}
+
+fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    if s.producers.is_empty() {
+        warnings.push(Warning {
+            path: "producers".into(),
+            message: "no producers: the topic stays empty".into(),
+        });
+    }
+    let partitions = s.topic.partitions;
+    for (i, p) in s.producers.iter().enumerate() {
+        let at = |field: &str| format!("producers.{i}.{field}");
+        check_non_negative(p.rate, &at("rate"))?;
+        let mut previous = None;
+        for (j, step) in p.schedule.iter().enumerate() {
+            check_non_negative(step.rate, &at(&format!("schedule.{j}.rate")))?;
+            ensure(
+                previous.is_none_or(|prev| step.at > prev),
+                at(&format!("schedule.{j}.at")),
+                "schedule steps must be in strictly increasing time order",
+            )?;
+            previous = Some(step.at);
+        }
+        match &p.record_bytes {
+            RecordBytes::Fixed(_) => {}
+            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => ensure(
+                min <= max,
+                at("record_bytes.min"),
+                format!("min {min} is larger than max {max}"),
+            )?,
+            RecordBytes::Distribution(SizeDistribution::Lognormal { median, sigma }) => {
+                ensure(
+                    median.is_finite() && *median > 0.0,
+                    at("record_bytes.median"),
+                    "must be a number > 0",
+                )?;
+                ensure(
+                    sigma.is_finite() && (0.0..=5.0).contains(sigma),
+                    at("record_bytes.sigma"),
+                    "allowed: 0 to 5",
+                )?;
+            }
+        }
+        match p.partitioning {
+            Partitioning::HotPartition { partition, share } => {
+                ensure(
+                    partition < partitions,
+                    at("partitioning.hot_partition.partition"),
+                    format!(
+                        "partition {partition} does not exist; allowed: 0 to {}",
+                        partitions - 1
+                    ),
+                )?;
+                check_fraction(share, &at("partitioning.hot_partition.share"))?;
+            }
+            Partitioning::Zipf { exponent } => {
+                ensure(
+                    exponent.is_finite() && (0.0..=10.0).contains(&exponent),
+                    at("partitioning.zipf.exponent"),
+                    format!("{exponent} is out of range; allowed: 0 to 10"),
+                )?;
+            }
+            Partitioning::Uniform | Partitioning::RoundRobin => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let esm = &s.esm;
+    ensure(
+        (1..=10_000).contains(&esm.batch_size),
+        "esm.batch_size",
+        format!("{} is out of range; allowed: 1 to 10000", esm.batch_size),
+    )?;
+    let window = esm.batching_window.ns();
+    ensure(
+        window <= 300 * NS_PER_SEC,
+        "esm.batching_window",
+        format!(
+            "{} is out of range; allowed: 0s to 300s",
+            esm.batching_window
+        ),
+    )?;
+    if window != 500 * NS_PER_MS && window % NS_PER_SEC != 0 {
+        warnings.push(Warning {
+            path: "esm.batching_window".into(),
+            message: format!(
+                "{} is not whole seconds: AWS accepts only whole seconds (0-300) or the 500ms default",
+                esm.batching_window
+            ),
+        });
+    }
+    ensure(
+        (1..=MAX_PAYLOAD_BYTES).contains(&esm.max_payload_bytes),
+        "esm.max_payload_bytes",
+        format!(
+            "{} is out of range; allowed: 1 to {MAX_PAYLOAD_BYTES} (Lambda's 6 MB invoke limit)",
+            esm.max_payload_bytes
+        ),
+    )?;
+    check_scaling(s, warnings)?;
+    check_error_handling(esm, warnings)?;
+    for (name, backoff) in [
+        ("retry_backoff", &esm.retry_backoff),
+        ("throttle_backoff", &esm.throttle_backoff),
+    ] {
+        ensure(
+            backoff.max >= backoff.initial,
+            format!("esm.{name}.max"),
+            format!(
+                "{} is shorter than initial {}",
+                backoff.max, backoff.initial
+            ),
+        )?;
+    }
+    ensure(
+        esm.starting_position != StartingPosition::AtTimestamp,
+        "esm.starting_position",
+        "AT_TIMESTAMP is not supported yet; allowed: LATEST, TRIM_HORIZON",
+    )
+}
+
+fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let sc = &s.esm.scaling;
+    let fields: [(&str, Option<u32>, ScalingMode); 5] = [
+        ("factor", sc.factor, ScalingMode::ParallelizationFactor),
+        ("initial_pollers", sc.initial_pollers, ScalingMode::OnDemand),
+        (
+            "invocations_per_poller",
+            sc.invocations_per_poller,
+            ScalingMode::OnDemand,
+        ),
+        ("min_pollers", sc.min_pollers, ScalingMode::Provisioned),
+        ("max_pollers", sc.max_pollers, ScalingMode::Provisioned),
+    ];
+    for (name, value, owner) in fields {
+        ensure(
+            value.is_none() || owner == sc.mode,
+            format!("esm.scaling.{name}"),
+            format!(
+                "applies only to mode {}, but mode is {}",
+                mode_name(owner),
+                mode_name(sc.mode)
+            ),
+        )?;
+    }
+    let partitions = s.topic.partitions;
+    match sc.mode {
+        ScalingMode::ParallelizationFactor => {
+            let factor = sc.factor.unwrap_or(1);
+            ensure(
+                (1..=10).contains(&factor),
+                "esm.scaling.factor",
+                format!("{factor} is out of range; allowed: 1 to 10"),
+            )?;
+            if factor > partitions {
+                warnings.push(Warning {
+                    path: "esm.scaling.factor".into(),
+                    message: format!("factor {factor} is above the partition count {partitions}: at most {partitions} batches can be in flight"),
+                });
+            }
+        }
+        ScalingMode::OnDemand => {
+            let pollers = sc.initial_pollers.unwrap_or(1);
+            ensure(
+                pollers >= 1,
+                "esm.scaling.initial_pollers",
+                "must be at least 1",
+            )?;
+            ensure(
+                pollers <= partitions,
+                "esm.scaling.initial_pollers",
+                format!(
+                    "{pollers} is above the partition count {partitions}; Kafka allows at most one poller per partition"
+                ),
+            )?;
+            let per = sc.invocations_per_poller.unwrap_or(1);
+            ensure(
+                (1..=100).contains(&per),
+                "esm.scaling.invocations_per_poller",
+                format!("{per} is out of range; allowed: 1 to 100"),
+            )?;
+        }
+        ScalingMode::Provisioned => {
+            return Err(problem(
+                "esm.scaling.mode",
+                "provisioned is not supported yet; allowed: on_demand, parallelization_factor",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn mode_name(mode: ScalingMode) -> &'static str {
+    match mode {
+        ScalingMode::OnDemand => "on_demand",
+        ScalingMode::Provisioned => "provisioned",
+        ScalingMode::ParallelizationFactor => "parallelization_factor",
+    }
+}
+
+fn check_error_handling(esm: &Esm, _warnings: &mut [Warning]) -> Result<(), Problem> {
+    let retries = esm.maximum_retry_attempts;
+    ensure(
+        retries == -1 || (0..=10_000).contains(&retries),
+        "esm.maximum_retry_attempts",
+        format!("{retries} is out of range; allowed: -1 (infinite) or 0 to 10000"),
+    )?;
+    if let Some(age) = esm.maximum_record_age.0 {
+        ensure(
+            (60 * NS_PER_SEC..=604_800 * NS_PER_SEC).contains(&age),
+            "esm.maximum_record_age",
+            "out of range; allowed: -1 (infinite) or 60s to 604800s (7 days)",
+        )?;
+    }
+    let not_yet = |path: &str, what: &str| {
+        problem(
+            path,
+            format!(
+                "{what} is not supported yet (it comes with error handling); remove it or use the default"
+            ),
+        )
+    };
+    if retries != -1 {
+        return Err(not_yet("esm.maximum_retry_attempts", "a retry limit"));
+    }
+    if esm.maximum_record_age.0.is_some() {
+        return Err(not_yet("esm.maximum_record_age", "a record age limit"));
+    }
+    if esm.bisect_batch_on_function_error {
+        return Err(not_yet("esm.bisect_batch_on_function_error", "bisect"));
+    }
+    if !esm.function_response_types.is_empty() {
+        return Err(not_yet(
+            "esm.function_response_types",
+            "ReportBatchItemFailures",
+        ));
+    }
+    if esm.on_failure_destination.is_some() {
+        return Err(not_yet(
+            "esm.on_failure_destination",
+            "an on-failure destination",
+        ));
+    }
+    Ok(())
+}
+
+fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let f = &s.function;
+    ensure(
+        (128..=10_240).contains(&f.memory_mb),
+        "function.memory_mb",
+        format!("{} is out of range; allowed: 128 to 10240 MB", f.memory_mb),
+    )?;
+    ensure(
+        (NS_PER_SEC..=MAX_KAFKA_TIMEOUT_NS).contains(&f.timeout.ns()),
+        "function.timeout",
+        format!(
+            "{} is out of range; allowed: 1s to 14m (the limit for functions behind a Kafka event source)",
+            f.timeout
+        ),
+    )?;
+    check_non_negative(f.duration.jitter_sigma, "function.duration.jitter_sigma")?;
+    ensure(
+        f.duration.jitter_sigma <= 5.0,
+        "function.duration.jitter_sigma",
+        "allowed: 0 to 5",
+    )?;
+    if let Some(reference) = f.duration.reference_memory_mb {
+        ensure(
+            (128..=10_240).contains(&reference),
+            "function.duration.reference_memory_mb",
+            format!("{reference} is out of range; allowed: 128 to 10240 MB"),
+        )?;
+    }
+    ensure(
+        s.account.concurrency_limit >= 1,
+        "account.concurrency_limit",
+        "must be at least 1",
+    )?;
+    if let Some(reserved) = f.reserved_concurrency {
+        ensure(
+            reserved <= s.account.concurrency_limit,
+            "function.reserved_concurrency",
+            format!(
+                "{reserved} is above the account limit {}",
+                s.account.concurrency_limit
+            ),
+        )?;
+        if reserved == 0 {
+            warnings.push(Warning {
+                path: "function.reserved_concurrency".into(),
+                message: "0 stops the function: every invoke is throttled".into(),
+            });
+        }
+    }
+    warn_if_full_batch_times_out(s, warnings);
+    Ok(())
+}
+
+/// A full batch that cannot finish within the timeout stalls its partition forever.
+fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
+    let d = &s.function.duration;
+    let full = d.base.ns() as f64 + d.per_record.ns() as f64 * s.esm.batch_size as f64;
+    if full > s.function.timeout.ns() as f64 {
+        warnings.push(Warning {
+            path: "function.timeout".into(),
+            message: format!(
+                "{} is shorter than a full batch of {} records takes ({:.3}s): large batches will time out and be retried",
+                s.function.timeout,
+                s.esm.batch_size,
+                full / 1e9
+            ),
+        });
+    }
+}
+
+fn check_failures(s: &Scenario) -> Result<(), Problem> {
+    let f = &s.failures;
+    for (i, poison) in f.poison_records.iter().enumerate() {
+        ensure(
+            poison.partition < s.topic.partitions,
+            format!("failures.poison_records.{i}.partition"),
+            format!(
+                "partition {} does not exist; allowed: 0 to {}",
+                poison.partition,
+                s.topic.partitions - 1
+            ),
+        )?;
+    }
+    check_fraction(f.poison_rate, "failures.poison_rate")?;
+    check_fraction(f.transient_error_rate, "failures.transient_error_rate")
+}
+
+fn check_pricing(p: &Pricing) -> Result<(), Problem> {
+    check_non_negative(
+        p.requests_usd_per_million,
+        "pricing.requests_usd_per_million",
+    )?;
+    check_non_negative(p.gb_second_usd_x86_64, "pricing.gb_second_usd_x86_64")?;
+    check_non_negative(p.gb_second_usd_arm64, "pricing.gb_second_usd_arm64")?;
+    check_non_negative(p.epu_hour_usd, "pricing.epu_hour_usd")
+}

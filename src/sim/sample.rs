@@ -1,0 +1,137 @@
+//! Sampling the time series and assembling the summary at the end of the run.
+
+use super::{Observer, Report, Simulation};
+use crate::engine::{NS_PER_MS, SimTime};
+use crate::metrics::*;
+use crate::model::pricing::cost;
+
+impl<O: Observer> Simulation<O> {
+    /// Takes every sample due at or before `t`, each before the events of its instant.
+    pub(super) fn sample_until(&mut self, t: SimTime) {
+        while self.next_sample_ns <= t
+            && self.metrics.rows.len() < self.metrics.produced_per_interval.len()
+        {
+            let at = self.next_sample_ns;
+            self.now = at;
+            self.take_sample(at);
+            self.next_sample_ns = (at + self.settings.sample_ns).min(self.settings.end_ns);
+        }
+    }
+
+    fn take_sample(&mut self, at: SimTime) {
+        for p in 0..self.partitions.len() as u32 {
+            if !self.busy[p as usize] {
+                self.expire(p);
+            }
+        }
+        let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
+        for p in &self.partitions {
+            let arrived = p.arrived_before(at) as u64;
+            lag += arrived;
+            max_lag = max_lag.max(arrived);
+            if arrived > 0 {
+                oldest_ns = oldest_ns.max(at - p.front().expect("arrived record").arrival_ns);
+            }
+        }
+        self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);
+        self.metrics.age_max_ns = self.metrics.age_max_ns.max(oldest_ns);
+        let interval = std::mem::take(&mut self.metrics.interval);
+        let latency = self.metrics.close_latency_interval();
+        let index = self.metrics.rows.len();
+        self.metrics.rows.push(Row {
+            time_s: at as f64 / 1e9,
+            produced_records: self.metrics.produced_per_interval[index],
+            succeeded_records: interval.succeeded,
+            lag_records: lag,
+            max_partition_lag_records: max_lag,
+            oldest_record_age_s: oldest_ns as f64 / 1e9,
+            concurrency: self.envs.busy(),
+            invocations: interval.invocations,
+            errors: interval.errors,
+            throttles: interval.throttles,
+            cold_starts: interval.cold_starts,
+            latency_p50_ms: latency.map(|l| l.0),
+            latency_p99_ms: latency.map(|l| l.1),
+        });
+    }
+
+    /// The summary and time series, once the clock has reached the end.
+    pub(super) fn finish(&mut self) -> Report {
+        let end = self.settings.end_ns;
+        self.metrics.stalls.close_all(end);
+        let m = &self.metrics;
+        let pending: u64 = self.partitions.iter().map(|p| p.len() as u64).sum();
+        let seconds = end as f64 / 1e9;
+        let latency = |q: f64| (m.succeeded > 0).then(|| m.latency_quantile_ms(q));
+        let summary = Summary {
+            esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: self.scenario.name.clone(),
+            seed: self.seed,
+            config_hash: self.config_hash.clone(),
+            simulated_seconds: seconds,
+            records: RecordSummary {
+                produced: m.produced,
+                succeeded: m.succeeded,
+                to_destination: m.to_destination,
+                discarded: m.discarded,
+                lost_to_retention: m.lost_to_retention,
+                pending_at_end: pending,
+                redelivered: m.redelivered,
+            },
+            invocations: InvocationSummary {
+                total: m.invocations,
+                succeeded: m.invocations_succeeded,
+                failed: m.invocations_failed,
+                timed_out: m.invocations_timed_out,
+                throttled: m.throttled,
+                cold_starts: m.cold_starts,
+            },
+            batches: BatchSummary {
+                count: m.batches,
+                mean_records: if m.batches > 0 {
+                    m.batch_records as f64 / m.batches as f64
+                } else {
+                    0.0
+                },
+                max_records: m.batch_max_records,
+                flushed_by_size: m.flushed_by_size,
+                flushed_by_window: m.flushed_by_window,
+                flushed_by_payload: m.flushed_by_payload,
+            },
+            latency_ms: LatencySummary {
+                p50: latency(0.5),
+                p90: latency(0.9),
+                p99: latency(0.99),
+                max: (m.succeeded > 0).then(|| m.latency_max_ns as f64 / NS_PER_MS as f64),
+            },
+            lag: LagSummary {
+                max_records: m.lag_max_records,
+                final_records: m.rows.last().map_or(0, |r| r.lag_records),
+                max_age_ms: m.age_max_ns as f64 / NS_PER_MS as f64,
+            },
+            concurrency: ConcurrencySummary {
+                peak: self.envs.peak,
+                mean: self.envs.mean_concurrency(end),
+            },
+            cost_usd: cost(
+                &self.scenario.pricing,
+                self.scenario.function.architecture,
+                m.invocations,
+                m.billed_mb_ms,
+                m.succeeded,
+            ),
+            stalls: StallSummary {
+                count: m.stalls.count,
+                total_seconds: m.stalls.total_ns as f64 / 1e9,
+                longest_seconds: m.stalls.longest_ns as f64 / 1e9,
+            },
+            throughput: ThroughputSummary {
+                mean_records_per_second: m.succeeded as f64 / seconds,
+            },
+        };
+        Report {
+            summary,
+            timeseries: std::mem::take(&mut self.metrics.rows),
+        }
+    }
+}
