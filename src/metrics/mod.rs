@@ -1,6 +1,7 @@
 //! What a run measures: counters, latency histograms, stalls and the time series, and the two
 //! output files of the contract.
 
+mod latency;
 mod summary;
 mod timeseries;
 
@@ -13,6 +14,7 @@ pub use timeseries::{Row, write_timeseries_csv};
 use crate::engine::{NS_PER_US, SimTime};
 use crate::model::esm::FlushReason;
 use hdrhistogram::Histogram;
+use latency::IntervalLatency;
 
 /// Latencies are kept in microseconds, 3 significant digits, up to about 50 days.
 fn latency_histogram() -> Histogram<u64> {
@@ -116,7 +118,7 @@ pub struct Metrics {
     /// Sum over invocations of billed milliseconds × memory MB.
     pub billed_mb_ms: u128,
 
-    latency_interval: Histogram<u64>,
+    latency_interval: IntervalLatency,
     latency_total: Histogram<u64>,
     pub latency_max_ns: SimTime,
 
@@ -152,7 +154,7 @@ impl Metrics {
             flushed_by_window: 0,
             flushed_by_payload: 0,
             billed_mb_ms: 0,
-            latency_interval: latency_histogram(),
+            latency_interval: IntervalLatency::default(),
             latency_total: latency_histogram(),
             latency_max_ns: 0,
             lag_max_records: 0,
@@ -178,24 +180,17 @@ impl Metrics {
     /// One record committed `latency_ns` after it was produced.
     #[inline]
     pub fn record_latency(&mut self, latency_ns: SimTime) {
-        self.latency_interval
-            .saturating_record(latency_ns / NS_PER_US);
+        self.latency_interval.record(latency_ns / NS_PER_US);
         self.latency_max_ns = self.latency_max_ns.max(latency_ns);
     }
 
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
     /// record was committed in it, and folds it into the run's histogram.
     pub fn close_latency_interval(&mut self) -> Option<(f64, f64)> {
-        let h = &mut self.latency_interval;
-        let quantiles = (!h.is_empty()).then(|| {
-            (
-                us_to_ms(h.value_at_quantile(0.5)),
-                us_to_ms(h.value_at_quantile(0.99)),
-            )
-        });
-        self.latency_total.add(&*h).expect("same bounds");
-        h.reset();
-        quantiles
+        let q = self
+            .latency_interval
+            .drain(&[0.5, 0.99], &mut self.latency_total)?;
+        Some((us_to_ms(q[0]), us_to_ms(q[1])))
     }
 
     pub fn latency_quantile_ms(&self, q: f64) -> f64 {

@@ -52,6 +52,9 @@ pub struct ProducerGen {
     constant_k: u64,
     /// The next arrival, already drawn.
     next_ns: Option<f64>,
+    /// Mean gap between arrivals in the current step (infinite at rate 0).
+    ns_per_record: f64,
+    step_end_ns: f64,
     partitions: u32,
     partitioner: Partitioner,
     sizes: Sizes,
@@ -113,21 +116,25 @@ impl ProducerGen {
             partition_rng: stream(seed, StreamId::ProducerPartitioning(index)),
             size_rng: stream(seed, StreamId::ProducerSizes(index)),
             next_ns: None,
+            ns_per_record: f64::INFINITY,
+            step_end_ns: f64::INFINITY,
         };
-        generator.draw_next();
+        generator.enter_step(0);
+        generator.next_ns = generator.next_arrival();
         generator
     }
 
-    /// Appends to `out` every arrival with time before `end_ns`, in time order.
-    pub fn generate_until(&mut self, end_ns: SimTime, out: &mut Vec<Arrival>) {
+    /// Hands `sink` every arrival with time before `end_ns`, in time order.
+    #[inline]
+    pub fn generate_until(&mut self, end_ns: SimTime, mut sink: impl FnMut(Arrival)) {
         let end = end_ns as f64;
         while let Some(t) = self.next_ns.filter(|&t| t < end) {
             self.cursor_ns = t;
             self.constant_k += 1;
-            self.draw_next();
+            self.next_ns = self.next_arrival();
             let partition = self.pick_partition();
             let value_bytes = self.pick_size();
-            out.push(Arrival {
+            sink(Arrival {
                 time_ns: t as SimTime,
                 partition,
                 payload_bytes: self.payload.payload_bytes(self.key_bytes, value_bytes),
@@ -135,35 +142,47 @@ impl ProducerGen {
         }
     }
 
-    /// Draws the arrival after `cursor_ns` into `next_ns` (`None` once the rate is 0 for good).
-    fn draw_next(&mut self) {
+    /// The arrival after `cursor_ns`, or `None` once the rate is 0 for good. A draw that
+    /// overshoots its rate step is discarded: Poisson arrivals are memoryless, and constant ones
+    /// restart their phase at each step.
+    #[inline]
+    fn next_arrival(&mut self) -> Option<f64> {
         loop {
-            let (start, rate) = self.steps[self.step];
-            let step_end = self.steps.get(self.step + 1).map_or(f64::INFINITY, |s| s.0);
-            if rate > 0.0 {
+            if self.ns_per_record.is_finite() {
                 let t = match self.arrivals {
-                    Arrivals::Constant => start + self.constant_k as f64 * 1e9 / rate,
                     Arrivals::Poisson => {
                         let gap: f64 = Exp1.sample(&mut self.arrival_rng);
-                        self.cursor_ns + gap * 1e9 / rate
+                        self.cursor_ns + gap * self.ns_per_record
+                    }
+                    Arrivals::Constant => {
+                        self.steps[self.step].0 + self.constant_k as f64 * self.ns_per_record
                     }
                 };
-                if t < step_end {
-                    self.next_ns = Some(t);
-                    return;
+                if t < self.step_end_ns {
+                    return Some(t);
                 }
             }
-            if step_end.is_infinite() {
-                self.next_ns = None;
-                return;
+            if self.step + 1 == self.steps.len() {
+                return None;
             }
-            // A rate step: Poisson arrivals are memoryless and constant ones restart their phase.
-            self.step += 1;
-            self.cursor_ns = step_end;
-            self.constant_k = 0;
+            self.enter_step(self.step + 1);
         }
     }
 
+    fn enter_step(&mut self, step: usize) {
+        let (start, rate) = self.steps[step];
+        self.step = step;
+        self.cursor_ns = start;
+        self.constant_k = 0;
+        self.ns_per_record = if rate > 0.0 {
+            1e9 / rate
+        } else {
+            f64::INFINITY
+        };
+        self.step_end_ns = self.steps.get(step + 1).map_or(f64::INFINITY, |s| s.0);
+    }
+
+    #[inline]
     fn pick_partition(&mut self) -> u32 {
         let n = self.partitions;
         let rng = &mut self.partition_rng;
@@ -191,6 +210,7 @@ impl ProducerGen {
         }
     }
 
+    #[inline]
     fn pick_size(&mut self) -> u64 {
         match &self.sizes {
             Sizes::Fixed(n) => *n,

@@ -29,17 +29,17 @@ pub struct Partition {
     pub committed: u64,
     /// Offsets ever appended (the high watermark once they have all arrived).
     appended: u64,
+    /// Payload bytes ever appended.
+    payload_appended: u64,
 }
 
 impl Partition {
+    #[inline]
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64) {
-        let before = self
-            .log
-            .back()
-            .map_or(self.payload_before_log, |r| r.cum_payload_bytes);
+        self.payload_appended += payload_bytes;
         self.log.push_back(Record {
             arrival_ns,
-            cum_payload_bytes: before + payload_bytes,
+            cum_payload_bytes: self.payload_appended,
         });
         self.appended += 1;
     }

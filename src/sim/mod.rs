@@ -227,33 +227,56 @@ impl<O: Observer> Simulation<O> {
     /// Generates every arrival before `target` (capped at the end of the run) into the logs.
     fn generate_to(&mut self, target: SimTime) {
         let end = target.min(self.settings.end_ns);
-        let mut arrivals = std::mem::take(&mut self.arrivals);
-        arrivals.clear();
-        for producer in &mut self.producers {
-            producer.generate_until(end, &mut arrivals);
-        }
-        if self.producers.len() > 1 {
+        let mut sink = ArrivalSink {
+            partitions: &mut self.partitions,
+            produced_per_interval: &mut self.metrics.produced_per_interval,
+            sample_ns: self.settings.sample_ns,
+            bucket: 0,
+            bucket_end: 0,
+            count: 0,
+        };
+        if let [producer] = self.producers.as_mut_slice() {
+            producer.generate_until(end, |a| sink.append(a));
+        } else {
+            let mut arrivals = std::mem::take(&mut self.arrivals);
+            arrivals.clear();
+            for producer in &mut self.producers {
+                producer.generate_until(end, |a| arrivals.push(a));
+            }
             // Stable: equal times keep producer order.
             arrivals.sort_by_key(|a| a.time_ns);
+            arrivals.iter().for_each(|&a| sink.append(a));
+            self.arrivals = arrivals;
         }
-        let sample_ns = self.settings.sample_ns;
-        let counts = &mut self.metrics.produced_per_interval;
-        let (mut bucket, mut bucket_end) = (usize::MAX, 0);
-        for a in &arrivals {
-            if a.time_ns >= bucket_end || bucket == usize::MAX {
-                bucket = (a.time_ns / sample_ns) as usize;
-                bucket_end = (bucket as u64 + 1) * sample_ns;
-            }
-            counts[bucket] += 1;
-            self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
-        }
-        self.metrics.produced += arrivals.len() as u64;
-        self.arrivals = arrivals;
+        self.metrics.produced += sink.count;
         self.horizon_ns = if end >= self.settings.end_ns {
             SimTime::MAX
         } else {
             end
         };
+    }
+}
+
+/// Appends arrivals, in time order, to their partitions and counts them per sample interval.
+struct ArrivalSink<'a> {
+    partitions: &'a mut [Partition],
+    produced_per_interval: &'a mut [u64],
+    sample_ns: SimTime,
+    bucket: usize,
+    bucket_end: SimTime,
+    count: u64,
+}
+
+impl ArrivalSink<'_> {
+    #[inline]
+    fn append(&mut self, a: Arrival) {
+        if a.time_ns >= self.bucket_end {
+            self.bucket = (a.time_ns / self.sample_ns) as usize;
+            self.bucket_end = (self.bucket as u64 + 1) * self.sample_ns;
+        }
+        self.produced_per_interval[self.bucket] += 1;
+        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
+        self.count += 1;
     }
 }
 
