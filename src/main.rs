@@ -8,11 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(
-    name = "esmsim",
-    version,
-    about = "Simulate AWS Lambda event source mappings reading Kafka / Amazon MSK"
-)]
+#[command(name = "esmsim", version, about = "Simulate AWS Lambda event source mappings reading Kafka / Amazon MSK")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,12 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            scenario,
-            seed,
-            sets,
-            out,
-        } => run(scenario, seed, sets, out),
+        Command::Run { scenario, seed, sets, out } => run(scenario, seed, sets, out),
         Command::Validate { scenario, sets } => validate(scenario, sets),
     };
     match result {
@@ -70,20 +61,11 @@ fn print_warnings(loaded: &esmsim::Loaded) {
 fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     print_warnings(&loaded);
-    println!(
-        "{}: valid ({} warnings)",
-        scenario.display(),
-        loaded.warnings.len()
-    );
+    println!("{}: valid ({} warnings)", scenario.display(), loaded.warnings.len());
     Ok(())
 }
 
-fn run(
-    scenario: PathBuf,
-    seed: Option<u64>,
-    sets: Vec<String>,
-    out: Option<PathBuf>,
-) -> Result<(), Error> {
+fn run(scenario: PathBuf, seed: Option<u64>, sets: Vec<String>, out: Option<PathBuf>) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     print_warnings(&loaded);
     let s = &loaded.scenario;

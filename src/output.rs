@@ -39,13 +39,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
     let r = &s.records;
     let i = &s.invocations;
     let rows: Vec<(&str, String)> = vec![
-        (
-            "scenario",
-            format!(
-                "{}  (seed {}, config {})",
-                s.scenario, s.seed, s.config_hash
-            ),
-        ),
+        ("scenario", format!("{}  (seed {}, config {})", s.scenario, s.seed, s.config_hash)),
         ("simulated", format!("{:.0} s", s.simulated_seconds)),
         ("records produced", r.produced.to_string()),
         ("  succeeded", r.succeeded.to_string()),
@@ -54,10 +48,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         ("  lost to retention", r.lost_to_retention.to_string()),
         ("  pending at end", r.pending_at_end.to_string()),
         ("  redelivered", r.redelivered.to_string()),
-        (
-            "throughput",
-            format!("{:.1} records/s", s.throughput.mean_records_per_second),
-        ),
+        ("throughput", format!("{:.1} records/s", s.throughput.mean_records_per_second)),
         (
             "invocations",
             format!(
@@ -96,13 +87,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
                 s.lag.max_age_ms / 1000.0
             ),
         ),
-        (
-            "concurrency",
-            format!(
-                "peak {}, mean {:.2}",
-                s.concurrency.peak, s.concurrency.mean
-            ),
-        ),
+        ("concurrency", format!("peak {}, mean {:.2}", s.concurrency.peak, s.concurrency.mean)),
         (
             "stalls",
             format!(
@@ -118,14 +103,10 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
                 s.cost_usd.requests,
                 s.cost_usd.compute,
                 s.cost_usd.pollers,
-                s.cost_usd
-                    .per_million_records
-                    .map_or("-".into(), |c| format!("${c:.4} per million records"))
+                s.cost_usd.per_million_records.map_or("-".into(), |c| format!("${c:.4} per million records"))
             ),
         ),
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    rows.iter()
-        .map(|(k, v)| format!("{k:<width$}  {v}\n"))
-        .collect()
+    rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
 }

@@ -38,20 +38,13 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        Self {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-        }
+        Self { heap: BinaryHeap::new(), next_seq: 0 }
     }
 }
 
 impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: SimTime, event: E) {
-        self.heap.push(Entry {
-            time,
-            seq: self.next_seq,
-            event,
-        });
+        self.heap.push(Entry { time, seq: self.next_seq, event });
         self.next_seq += 1;
     }
 
@@ -85,9 +78,6 @@ mod tests {
         q.schedule(3, 'd');
         q.schedule(5, 'e');
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
-        assert_eq!(
-            order,
-            vec![(3, 'b'), (3, 'd'), (5, 'a'), (5, 'c'), (5, 'e')]
-        );
+        assert_eq!(order, vec![(3, 'b'), (3, 'd'), (5, 'a'), (5, 'c'), (5, 'e')]);
     }
 }

@@ -86,10 +86,7 @@ mod tests {
 
     #[test]
     fn mix64_spreads_neighbouring_inputs() {
-        let mean = (0..10_000u64)
-            .map(|o| unit_f64(mix64(&[1, 0, o])))
-            .sum::<f64>()
-            / 10_000.0;
+        let mean = (0..10_000u64).map(|o| unit_f64(mix64(&[1, 0, o]))).sum::<f64>() / 10_000.0;
         assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
     }
 }

@@ -34,16 +34,12 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
         if num_len == 0 {
             return Err(bad());
         }
         let (number, tail) = rest.split_at(num_len);
-        let unit_len = tail
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(tail.len());
+        let unit_len = tail.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(unit_len);
         let scale = UNITS.iter().find(|(u, _)| *u == unit).ok_or_else(bad)?.1;
         total += decimal_times(number, scale).ok_or_else(bad)?;
@@ -58,11 +54,7 @@ fn decimal_times(number: &str, scale: u64) -> Option<u128> {
     if int_part.is_empty() && frac_part.is_empty() || frac_part.contains('.') {
         return None;
     }
-    let int: u128 = if int_part.is_empty() {
-        0
-    } else {
-        int_part.parse().ok()?
-    };
+    let int: u128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
     let mut value = int.checked_mul(scale as u128)?;
     let mut denominator: u128 = 1;
     let mut frac: u128 = 0;
@@ -79,12 +71,7 @@ pub fn format_duration(ns: SimTime) -> String {
     if ns == 0 {
         return "0s".into();
     }
-    let (unit, scale) = UNITS
-        .iter()
-        .rev()
-        .find(|(_, scale)| ns % scale == 0)
-        .copied()
-        .unwrap();
+    let (unit, scale) = UNITS.iter().rev().find(|(_, scale)| ns % scale == 0).copied().unwrap();
     format!("{}{}", ns / scale, unit)
 }
 
@@ -99,26 +86,13 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(1_500 * NS_PER_MS));
         assert_eq!(parse_duration("0.5ms"), Ok(500 * NS_PER_US));
         assert_eq!(parse_duration("7d"), Ok(7 * 86_400 * NS_PER_SEC));
-        assert_eq!(
-            parse_duration("2h15m"),
-            Ok((2 * 3600 + 15 * 60) * NS_PER_SEC)
-        );
+        assert_eq!(parse_duration("2h15m"), Ok((2 * 3600 + 15 * 60) * NS_PER_SEC));
         assert_eq!(parse_duration(".25s"), Ok(250 * NS_PER_MS));
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in [
-            "",
-            "0",
-            "5",
-            "ms",
-            "1.2.3s",
-            "5 parsecs",
-            "-1s",
-            "1x",
-            "1s5",
-        ] {
+        for bad in ["", "0", "5", "ms", "1.2.3s", "5 parsecs", "-1s", "1x", "1s5"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
     }

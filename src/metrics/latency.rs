@@ -43,12 +43,7 @@ pub struct IntervalLatency {
 
 impl Default for IntervalLatency {
     fn default() -> Self {
-        IntervalLatency {
-            counts: vec![0; BUCKETS],
-            lowest: usize::MAX,
-            highest: 0,
-            total: 0,
-        }
+        IntervalLatency { counts: vec![0; BUCKETS], lowest: usize::MAX, highest: 0, total: 0 }
     }
 }
 
@@ -67,10 +62,7 @@ impl IntervalLatency {
         if self.total == 0 {
             return None;
         }
-        let targets: Vec<u64> = quantiles
-            .iter()
-            .map(|q| ((q * self.total as f64).ceil() as u64).max(1))
-            .collect();
+        let targets: Vec<u64> = quantiles.iter().map(|q| ((q * self.total as f64).ceil() as u64).max(1)).collect();
         let mut found = vec![0; quantiles.len()];
         let mut seen = 0;
         for i in self.lowest..=self.highest {
@@ -88,10 +80,7 @@ impl IntervalLatency {
             seen += count as u64;
             into.saturating_record_n(representative, count as u64);
         }
-        *self = IntervalLatency {
-            counts: std::mem::take(&mut self.counts),
-            ..Default::default()
-        };
+        *self = IntervalLatency { counts: std::mem::take(&mut self.counts), ..Default::default() };
         Some(found)
     }
 }
@@ -102,16 +91,10 @@ mod tests {
 
     #[test]
     fn buckets_cover_values_contiguously_with_bounded_error() {
-        for v in (0..5_000u64)
-            .chain((1..42).map(|k| (1u64 << k) + 1))
-            .chain([123_456_789, MAX_VALUE])
-        {
+        for v in (0..5_000u64).chain((1..42).map(|k| (1u64 << k) + 1)).chain([123_456_789, MAX_VALUE]) {
             let i = index_of(v);
             let (low, width) = bucket_of(i);
-            assert!(
-                low <= v && v < low + width,
-                "value {v} index {i} bucket {low}+{width}"
-            );
+            assert!(low <= v && v < low + width, "value {v} index {i} bucket {low}+{width}");
             assert!(width == 1 || (width as f64) / (low as f64) <= 1.0 / SUB as f64 + 1e-12);
         }
         for v in 1..100_000u64 {

@@ -6,8 +6,8 @@ mod summary;
 mod timeseries;
 
 pub use summary::{
-    BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary,
-    RecordSummary, StallSummary, Summary, ThroughputSummary,
+    BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, RecordSummary,
+    StallSummary, Summary, ThroughputSummary,
 };
 pub use timeseries::{Row, write_timeseries_csv};
 
@@ -49,20 +49,14 @@ pub struct Stalls {
 
 impl Stalls {
     fn new(partitions: usize) -> Self {
-        Stalls {
-            open: vec![None; partitions],
-            ..Default::default()
-        }
+        Stalls { open: vec![None; partitions], ..Default::default() }
     }
 
     /// A batch of `partition` starting at `first_offset` failed.
     pub fn failed(&mut self, partition: u32, first_offset: u64, now: SimTime) {
         let slot = &mut self.open[partition as usize];
         if slot.is_none() {
-            *slot = Some(OpenStall {
-                since_ns: now,
-                first_offset,
-            });
+            *slot = Some(OpenStall { since_ns: now, first_offset });
             self.count += 1;
         }
     }
@@ -166,6 +160,17 @@ impl Metrics {
         }
     }
 
+    /// An invocation ended; `billed_mb_ms` is its billed milliseconds × memory MB.
+    pub fn invocation_ended(&mut self, cold: bool, billed_mb_ms: u128) {
+        self.invocations += 1;
+        self.interval.invocations += 1;
+        if cold {
+            self.cold_starts += 1;
+            self.interval.cold_starts += 1;
+        }
+        self.billed_mb_ms += billed_mb_ms;
+    }
+
     pub fn batch_formed(&mut self, records: u64, reason: FlushReason) {
         self.batches += 1;
         self.batch_records += records;
@@ -187,18 +192,12 @@ impl Metrics {
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
     /// record was committed in it, and folds it into the run's histogram.
     pub fn close_latency_interval(&mut self) -> Option<(f64, f64)> {
-        let q = self
-            .latency_interval
-            .drain(&[0.5, 0.99], &mut self.latency_total)?;
+        let q = self.latency_interval.drain(&[0.5, 0.99], &mut self.latency_total)?;
         Some((us_to_ms(q[0]), us_to_ms(q[1])))
     }
 
     pub fn latency_quantile_ms(&self, q: f64) -> f64 {
-        if self.latency_total.is_empty() {
-            0.0
-        } else {
-            us_to_ms(self.latency_total.value_at_quantile(q))
-        }
+        if self.latency_total.is_empty() { 0.0 } else { us_to_ms(self.latency_total.value_at_quantile(q)) }
     }
 }
 

@@ -27,12 +27,7 @@ pub struct Failures {
 
 impl Failures {
     pub fn new(s: &Scenario, seed: u64) -> Self {
-        let mut listed: Vec<(u32, u64)> = s
-            .failures
-            .poison_records
-            .iter()
-            .map(|p| (p.partition, p.offset))
-            .collect();
+        let mut listed: Vec<(u32, u64)> = s.failures.poison_records.iter().map(|p| (p.partition, p.offset)).collect();
         listed.sort_unstable();
         listed.dedup();
         Failures {
@@ -51,8 +46,7 @@ impl Failures {
     pub fn is_poison(&self, partition: u32, offset: u64) -> bool {
         self.listed.binary_search(&(partition, offset)).is_ok()
             || (self.poison_rate > 0.0
-                && unit_f64(mix64(&[self.seed, POISON_SALT, partition as u64, offset]))
-                    < self.poison_rate)
+                && unit_f64(mix64(&[self.seed, POISON_SALT, partition as u64, offset])) < self.poison_rate)
     }
 
     /// The first poison record of a batch, in the order the handler reads it.
@@ -60,11 +54,7 @@ impl Failures {
         let mut index = 0;
         for s in segments {
             if let Some(offset) = self.first_poison_in(s) {
-                return Some(Poison {
-                    partition: s.partition,
-                    offset,
-                    index: index + offset - s.start,
-                });
+                return Some(Poison { partition: s.partition, offset, index: index + offset - s.start });
             }
             index += s.len();
         }
@@ -73,30 +63,19 @@ impl Failures {
 
     fn first_poison_in(&self, s: &Segment) -> Option<u64> {
         let from = self.listed.partition_point(|&k| k < (s.partition, s.start));
-        let listed = self
-            .listed
-            .get(from)
-            .filter(|&&(p, o)| p == s.partition && o < s.end)
-            .map(|&(_, o)| o);
+        let listed = self.listed.get(from).filter(|&&(p, o)| p == s.partition && o < s.end).map(|&(_, o)| o);
         if self.poison_rate == 0.0 {
             return listed;
         }
         let end = listed.unwrap_or(s.end);
-        (s.start..end)
-            .find(|&o| self.is_poison(s.partition, o))
-            .or(listed)
+        (s.start..end).find(|&o| self.is_poison(s.partition, o)).or(listed)
     }
 
     /// Whether invocation number `invocation` (1-based) of the batch starting at `first`
     /// fails with a transient error.
     pub fn transient_error(&self, first: &Segment, invocation: u32) -> bool {
         self.transient_error_rate > 0.0
-            && unit_f64(mix64(&[
-                self.seed,
-                TRANSIENT_SALT,
-                first.partition as u64,
-                first.start,
-                invocation as u64,
-            ])) < self.transient_error_rate
+            && unit_f64(mix64(&[self.seed, TRANSIENT_SALT, first.partition as u64, first.start, invocation as u64]))
+                < self.transient_error_rate
     }
 }

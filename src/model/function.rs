@@ -10,11 +10,7 @@ use std::collections::VecDeque;
 /// (configuration-memory); linear between the two documented points.
 pub fn vcpus(memory_mb: u32) -> f64 {
     let m = memory_mb as f64;
-    if m <= 1769.0 {
-        m / 1769.0
-    } else {
-        1.0 + (m - 1769.0) * 5.0 / (10_240.0 - 1769.0)
-    }
+    if m <= 1769.0 { m / 1769.0 } else { 1.0 + (m - 1769.0) * 5.0 / (10_240.0 - 1769.0) }
 }
 
 /// Durations of invocations.
@@ -41,8 +37,7 @@ impl DurationModel {
             per_record_ns: d.per_record.ns() as f64,
             per_kib_ns: d.per_kib.ns() as f64,
             memory_scale,
-            jitter: (d.jitter_sigma > 0.0)
-                .then(|| LogNormal::new(0.0, d.jitter_sigma).expect("validated sigma")),
+            jitter: (d.jitter_sigma > 0.0).then(|| LogNormal::new(0.0, d.jitter_sigma).expect("validated sigma")),
             rng: stream(seed, StreamId::FunctionDuration),
         }
     }
@@ -50,16 +45,12 @@ impl DurationModel {
     /// Draws the jitter of one invocation (1 without jitter). One draw per invocation, so the
     /// stream advances the same way whatever the invocation's outcome.
     pub fn draw_jitter(&mut self) -> f64 {
-        self.jitter
-            .as_ref()
-            .map_or(1.0, |j| j.sample(&mut self.rng))
+        self.jitter.as_ref().map_or(1.0, |j| j.sample(&mut self.rng))
     }
 
     /// Handler time for `records` records of `payload_bytes` with a drawn `jitter`.
     pub fn handler_ns(&self, records: u64, payload_bytes: u64, jitter: f64) -> SimTime {
-        let work = self.base_ns
-            + self.per_record_ns * records as f64
-            + self.per_kib_ns * payload_bytes as f64 / 1024.0;
+        let work = self.base_ns + self.per_record_ns * records as f64 + self.per_kib_ns * payload_bytes as f64 / 1024.0;
         (work * self.memory_scale * jitter).round() as SimTime
     }
 }
@@ -92,10 +83,7 @@ pub enum Start {
 
 impl Environments {
     pub fn new(s: &Scenario) -> Self {
-        let limit = s
-            .function
-            .reserved_concurrency
-            .unwrap_or(s.account.concurrency_limit);
+        let limit = s.function.reserved_concurrency.unwrap_or(s.account.concurrency_limit);
         Environments {
             limit,
             busy: 0,
@@ -118,19 +106,13 @@ impl Environments {
         if self.busy >= self.limit {
             return None;
         }
-        while self
-            .idle
-            .front()
-            .is_some_and(|&released| now - released > self.idle_expiry_ns)
-        {
+        while self.idle.front().is_some_and(|&released| now - released > self.idle_expiry_ns) {
             self.idle.pop_front();
         }
         self.set_busy(now, self.busy + 1);
         Some(match self.idle.pop_back() {
             Some(_) => Start::Warm,
-            None => Start::Cold {
-                init_ns: self.init_ns,
-            },
+            None => Start::Cold { init_ns: self.init_ns },
         })
     }
 
@@ -151,13 +133,8 @@ impl Environments {
 
     /// Mean concurrency over `[0, end)`.
     pub fn mean_concurrency(&self, end: SimTime) -> f64 {
-        let total =
-            self.busy_ns + self.busy as u128 * (end.saturating_sub(self.last_change_ns)) as u128;
-        if end == 0 {
-            0.0
-        } else {
-            total as f64 / end as f64
-        }
+        let total = self.busy_ns + self.busy as u128 * (end.saturating_sub(self.last_change_ns)) as u128;
+        if end == 0 { 0.0 } else { total as f64 / end as f64 }
     }
 }
 

@@ -26,8 +26,7 @@ pub fn cost(
         compute,
         pollers,
         total,
-        per_million_records: (succeeded_records > 0)
-            .then(|| total / succeeded_records as f64 * 1e6),
+        per_million_records: (succeeded_records > 0).then(|| total / succeeded_records as f64 * 1e6),
     }
 }
 
@@ -38,22 +37,10 @@ mod tests {
     #[test]
     fn a_million_one_second_invocations_at_1_gb() {
         // 1M invocations × 1,000 ms × 1,024 MB = 1M GB-s.
-        let c = cost(
-            &Pricing::default(),
-            Architecture::X86_64,
-            1_000_000,
-            1_000_000 * 1000 * 1024,
-            1,
-        );
+        let c = cost(&Pricing::default(), Architecture::X86_64, 1_000_000, 1_000_000 * 1000 * 1024, 1);
         assert!((c.requests - 0.20).abs() < 1e-9);
         assert!((c.compute - 16.6667).abs() < 1e-9);
-        let arm = cost(
-            &Pricing::default(),
-            Architecture::Arm64,
-            1_000_000,
-            1_000_000 * 1000 * 1024,
-            1,
-        );
+        let arm = cost(&Pricing::default(), Architecture::Arm64, 1_000_000, 1_000_000 * 1000 * 1024, 1);
         assert!((arm.compute - 13.3334).abs() < 1e-9);
     }
 }

@@ -66,13 +66,7 @@ pub struct ProducerGen {
 }
 
 impl ProducerGen {
-    pub fn new(
-        index: u32,
-        spec: &Producer,
-        partitions: u32,
-        payload: PayloadRule,
-        seed: u64,
-    ) -> Self {
+    pub fn new(index: u32, spec: &Producer, partitions: u32, payload: PayloadRule, seed: u64) -> Self {
         let mut steps = vec![(0.0, spec.rate)];
         for s in &spec.schedule {
             if s.at.ns() == 0 {
@@ -84,19 +78,16 @@ impl ProducerGen {
         let partitioner = match spec.partitioning {
             Partitioning::Uniform => Partitioner::Uniform,
             Partitioning::RoundRobin => Partitioner::RoundRobin { next: 0 },
-            Partitioning::HotPartition { partition, share } => {
-                Partitioner::Hot { partition, share }
+            Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
+            Partitioning::Zipf { exponent } => {
+                Partitioner::Zipf(Zipf::new(partitions as f64, exponent).expect("validated zipf exponent"))
             }
-            Partitioning::Zipf { exponent } => Partitioner::Zipf(
-                Zipf::new(partitions as f64, exponent).expect("validated zipf exponent"),
-            ),
         };
         let sizes = match &spec.record_bytes {
             RecordBytes::Fixed(n) => Sizes::Fixed(*n),
-            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => Sizes::Uniform {
-                min: *min,
-                max: *max,
-            },
+            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => {
+                Sizes::Uniform { min: *min, max: *max }
+            }
             RecordBytes::Distribution(SizeDistribution::Lognormal { median, sigma }) => {
                 Sizes::Lognormal(LogNormal::new(median.ln(), *sigma).expect("validated lognormal"))
             }
@@ -154,9 +145,7 @@ impl ProducerGen {
                         let gap: f64 = Exp1.sample(&mut self.arrival_rng);
                         self.cursor_ns + gap * self.ns_per_record
                     }
-                    Arrivals::Constant => {
-                        self.steps[self.step].0 + self.constant_k as f64 * self.ns_per_record
-                    }
+                    Arrivals::Constant => self.steps[self.step].0 + self.constant_k as f64 * self.ns_per_record,
                 };
                 if t < self.step_end_ns {
                     return Some(t);
@@ -174,11 +163,7 @@ impl ProducerGen {
         self.step = step;
         self.cursor_ns = start;
         self.constant_k = 0;
-        self.ns_per_record = if rate > 0.0 {
-            1e9 / rate
-        } else {
-            f64::INFINITY
-        };
+        self.ns_per_record = if rate > 0.0 { 1e9 / rate } else { f64::INFINITY };
         self.step_end_ns = self.steps.get(step + 1).map_or(f64::INFINITY, |s| s.0);
     }
 
@@ -199,11 +184,7 @@ impl ProducerGen {
                 } else {
                     // Uniform over the other partitions.
                     let other = rng.random_range(0..n - 1);
-                    if other >= *partition {
-                        other + 1
-                    } else {
-                        other
-                    }
+                    if other >= *partition { other + 1 } else { other }
                 }
             }
             Partitioner::Zipf(zipf) => (zipf.sample(rng) as u32).clamp(1, n) - 1,

@@ -37,10 +37,7 @@ impl Partition {
     #[inline]
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64) {
         self.payload_appended += payload_bytes;
-        self.log.push_back(Record {
-            arrival_ns,
-            cum_payload_bytes: self.payload_appended,
-        });
+        self.log.push_back(Record { arrival_ns, cum_payload_bytes: self.payload_appended });
         self.appended += 1;
     }
 
@@ -90,18 +87,13 @@ impl Partition {
 
     /// Payload bytes of the first `n` records of the log.
     pub fn payload_of_first(&self, n: usize) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.log[n - 1].cum_payload_bytes - self.payload_before_log
-        }
+        if n == 0 { 0 } else { self.log[n - 1].cum_payload_bytes - self.payload_before_log }
     }
 
     /// Payload bytes of the records at offsets `start..end`.
     pub fn payload_between(&self, start: u64, end: u64) -> u64 {
         let base = self.log_start_offset;
-        self.payload_of_first((end - base) as usize)
-            - self.payload_of_first((start - base) as usize)
+        self.payload_of_first((end - base) as usize) - self.payload_of_first((start - base) as usize)
     }
 
     /// How many of the first records of the log fit in `budget` payload bytes.
@@ -109,9 +101,7 @@ impl Partition {
         let limit = self.payload_before_log.saturating_add(budget);
         let (a, b) = self.log.as_slices();
         match a.last() {
-            Some(last) if last.cum_payload_bytes > limit => {
-                a.partition_point(|r| r.cum_payload_bytes <= limit)
-            }
+            Some(last) if last.cum_payload_bytes > limit => a.partition_point(|r| r.cum_payload_bytes <= limit),
             _ => a.len() + b.partition_point(|r| r.cum_payload_bytes <= limit),
         }
     }
@@ -129,9 +119,7 @@ impl Partition {
     /// Kafka has deleted.
     pub fn expired(&self, now: SimTime, retention: SimTime) -> usize {
         match now.checked_sub(retention) {
-            Some(cutoff) if self.log.front().is_some_and(|r| r.arrival_ns < cutoff) => {
-                self.arrived_before(cutoff)
-            }
+            Some(cutoff) if self.log.front().is_some_and(|r| r.arrival_ns < cutoff) => self.arrived_before(cutoff),
             _ => 0,
         }
     }

@@ -76,20 +76,14 @@ impl<'de> Deserialize<'de> for AgeLimit {
                 match v {
                     -1 => Ok(AgeLimit(None)),
                     v if v >= 0 => Ok(AgeLimit(Some(v as u64 * 1_000_000_000))),
-                    _ => Err(E::custom(format!(
-                        "{v} is not allowed; use -1 (no limit) or seconds"
-                    ))),
+                    _ => Err(E::custom(format!("{v} is not allowed; use -1 (no limit) or seconds"))),
                 }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AgeLimit, E> {
-                v.checked_mul(1_000_000_000)
-                    .map(|ns| AgeLimit(Some(ns)))
-                    .ok_or_else(|| E::custom("age is too large"))
+                v.checked_mul(1_000_000_000).map(|ns| AgeLimit(Some(ns))).ok_or_else(|| E::custom("age is too large"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AgeLimit, E> {
-                parse_duration(v)
-                    .map(|ns| AgeLimit(Some(ns)))
-                    .map_err(E::custom)
+                parse_duration(v).map(|ns| AgeLimit(Some(ns))).map_err(E::custom)
             }
         }
         d.deserialize_any(V)

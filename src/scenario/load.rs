@@ -16,36 +16,24 @@ pub struct Loaded {
 
 /// Reads `file`, applies each `PATH=VALUE` in `sets` in order, and validates the result.
 pub fn load_scenario(file: &Path, sets: &[String]) -> Result<Loaded> {
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
-        file: file.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Read { file: file.to_path_buf(), source })?;
     parse_scenario(file, &text, sets)
 }
 
 /// As [`load_scenario`], with the text already read. `file` names the source in errors.
 pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded> {
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::field(file, "(file)", format!("not valid JSON: {e}")))?;
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| Error::field(file, "(file)", format!("not valid JSON: {e}")))?;
     for set in sets {
         apply_set(&mut value, set).map_err(|(path, message)| Error::field(file, path, message))?;
     }
     let scenario: Scenario = serde_path_to_error::deserialize(&value).map_err(|e| {
         let path = e.path().to_string();
-        let path = if path == "." {
-            "(root)".to_string()
-        } else {
-            path
-        };
+        let path = if path == "." { "(root)".to_string() } else { path };
         Error::field(file, path, e.into_inner().to_string())
     })?;
-    let warnings =
-        validate(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
-    Ok(Loaded {
-        scenario,
-        warnings,
-        file: file.to_path_buf(),
-    })
+    let warnings = validate(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
+    Ok(Loaded { scenario, warnings, file: file.to_path_buf() })
 }
 
 /// Applies one `--set PATH=VALUE` to the JSON tree. `VALUE` is read as JSON when it parses as
@@ -54,20 +42,13 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
 /// names are caught afterwards by the typed parse, with the path.
 pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), (String, String)> {
     let Some((path, raw)) = assignment.split_once('=') else {
-        return Err((
-            assignment.to_string(),
-            "--set needs PATH=VALUE, e.g. esm.batch_size=500".into(),
-        ));
+        return Err((assignment.to_string(), "--set needs PATH=VALUE, e.g. esm.batch_size=500".into()));
     };
     let path = path.trim();
     if path.is_empty() || path.split('.').any(str::is_empty) {
-        return Err((
-            path.to_string(),
-            "--set path must be dot-separated names, e.g. esm.batch_size".into(),
-        ));
+        return Err((path.to_string(), "--set path must be dot-separated names, e.g. esm.batch_size".into()));
     }
-    let value =
-        serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
     let mut node = root;
     let mut walked = String::new();
     let segments: Vec<&str> = path.split('.').collect();
@@ -84,12 +65,7 @@ pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), (String, Stri
 }
 
 /// One step of a `--set` path: into an object member (created as needed) or an array element.
-fn step<'a>(
-    node: &'a mut Value,
-    segment: &str,
-    last: bool,
-    walked: &str,
-) -> Result<&'a mut Value, (String, String)> {
+fn step<'a>(node: &'a mut Value, segment: &str, last: bool, walked: &str) -> Result<&'a mut Value, (String, String)> {
     if node.is_null() {
         *node = Value::Object(Default::default());
     }
@@ -103,23 +79,14 @@ fn step<'a>(
         }
         Value::Array(items) => {
             let len = items.len();
-            let index: usize = segment.parse().map_err(|_| {
-                (
-                    walked.to_string(),
-                    format!("expected an array index 0..{len}, found {segment:?}"),
-                )
-            })?;
+            let index: usize = segment
+                .parse()
+                .map_err(|_| (walked.to_string(), format!("expected an array index 0..{len}, found {segment:?}")))?;
             items.get_mut(index).ok_or_else(|| {
-                (
-                    walked.to_string(),
-                    format!("index {index} is out of range: the list has {len} entries"),
-                )
+                (walked.to_string(), format!("index {index} is out of range: the list has {len} entries"))
             })
         }
-        _ => Err((
-            walked.to_string(),
-            "cannot set a field inside a number, string or boolean".into(),
-        )),
+        _ => Err((walked.to_string(), "cannot set a field inside a number, string or boolean".into())),
     }
 }
 
@@ -144,10 +111,7 @@ mod tests {
     #[test]
     fn set_reports_bad_paths() {
         let mut v = json!({"producers": [{"rate": 1}], "seed": 3});
-        assert_eq!(
-            apply_set(&mut v, "producers.3.rate=1").unwrap_err().0,
-            "producers.3"
-        );
+        assert_eq!(apply_set(&mut v, "producers.3.rate=1").unwrap_err().0, "producers.3");
         assert_eq!(apply_set(&mut v, "seed.x=1").unwrap_err().0, "seed.x");
         assert!(apply_set(&mut v, "novalue").is_err());
         assert!(apply_set(&mut v, "a..b=1").is_err());

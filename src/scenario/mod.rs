@@ -132,8 +132,7 @@ impl<'de> Deserialize<'de> for RecordBytes {
                 Ok(RecordBytes::Fixed(v))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RecordBytes, A::Error> {
-                SizeDistribution::deserialize(MapAccessDeserializer::new(map))
-                    .map(RecordBytes::Distribution)
+                SizeDistribution::deserialize(MapAccessDeserializer::new(map)).map(RecordBytes::Distribution)
             }
         }
         d.deserialize_any(V)
@@ -196,14 +195,8 @@ impl Default for Esm {
             bisect_batch_on_function_error: false,
             function_response_types: vec![],
             on_failure_destination: None,
-            retry_backoff: Backoff {
-                initial: Dur::parse("1s"),
-                max: Dur::parse("1s"),
-            },
-            throttle_backoff: Backoff {
-                initial: Dur::parse("100ms"),
-                max: Dur::parse("5s"),
-            },
+            retry_backoff: Backoff { initial: Dur::parse("1s"), max: Dur::parse("1s") },
+            throttle_backoff: Backoff { initial: Dur::parse("100ms"), max: Dur::parse("5s") },
         }
     }
 }
@@ -220,10 +213,7 @@ impl Backoff {
     /// Delay before attempt `n + 1` after `n` consecutive failures (n ≥ 1).
     pub fn delay(&self, consecutive_failures: u32) -> u64 {
         let shift = consecutive_failures.saturating_sub(1).min(40);
-        self.initial
-            .ns()
-            .saturating_mul(1u64 << shift)
-            .min(self.max.ns().max(self.initial.ns()))
+        self.initial.ns().saturating_mul(1u64 << shift).min(self.max.ns().max(self.initial.ns()))
     }
 }
 
@@ -357,10 +347,7 @@ pub struct ColdStart {
 
 impl Default for ColdStart {
     fn default() -> Self {
-        ColdStart {
-            init: Dur::parse("300ms"),
-            idle_expiry: Dur::parse("10m"),
-        }
+        ColdStart { init: Dur::parse("300ms"), idle_expiry: Dur::parse("10m") }
     }
 }
 
@@ -372,9 +359,7 @@ pub struct Account {
 
 impl Default for Account {
     fn default() -> Self {
-        Account {
-            concurrency_limit: 1000,
-        }
+        Account { concurrency_limit: 1000 }
     }
 }
 

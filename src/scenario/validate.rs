@@ -26,27 +26,15 @@ fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
 }
 
 fn ensure(ok: bool, path: impl Into<String>, message: impl Into<String>) -> Result<(), Problem> {
-    if ok {
-        Ok(())
-    } else {
-        Err(problem(path, message))
-    }
+    if ok { Ok(()) } else { Err(problem(path, message)) }
 }
 
 fn check_fraction(value: f64, path: &str) -> Result<(), Problem> {
-    ensure(
-        (0.0..=1.0).contains(&value),
-        path,
-        format!("{value} is out of range; allowed: 0 to 1"),
-    )
+    ensure((0.0..=1.0).contains(&value), path, format!("{value} is out of range; allowed: 0 to 1"))
 }
 
 fn check_non_negative(value: f64, path: &str) -> Result<(), Problem> {
-    ensure(
-        value.is_finite() && value >= 0.0,
-        path,
-        format!("{value} is not allowed; must be a finite number ≥ 0"),
-    )
+    ensure(value.is_finite() && value >= 0.0, path, format!("{value} is not allowed; must be a finite number ≥ 0"))
 }
 
 const MAX_PAYLOAD_BYTES: u64 = 6_291_456;
@@ -57,34 +45,15 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
     let mut warnings = Vec::new();
     ensure(!s.name.trim().is_empty(), "name", "must not be empty")?;
     ensure(s.duration.ns() > 0, "duration", "must be longer than 0s")?;
-    ensure(
-        s.sample_interval.ns() > 0,
-        "sample_interval",
-        "must be longer than 0s",
-    )?;
+    ensure(s.sample_interval.ns() > 0, "sample_interval", "must be longer than 0s")?;
     ensure(
         s.sample_interval <= s.duration,
         "sample_interval",
-        format!(
-            "{} is longer than the run's duration {}",
-            s.sample_interval, s.duration
-        ),
+        format!("{} is longer than the run's duration {}", s.sample_interval, s.duration),
     )?;
-    ensure(
-        s.topic.partitions >= 1,
-        "topic.partitions",
-        "must be at least 1",
-    )?;
-    ensure(
-        s.topic.partitions <= 100_000,
-        "topic.partitions",
-        "at most 100000 partitions are supported",
-    )?;
-    ensure(
-        s.topic.retention.ns() > 0,
-        "topic.retention",
-        "must be longer than 0s",
-    )?;
+    ensure(s.topic.partitions >= 1, "topic.partitions", "must be at least 1")?;
+    ensure(s.topic.partitions <= 100_000, "topic.partitions", "at most 100000 partitions are supported")?;
+    ensure(s.topic.retention.ns() > 0, "topic.retention", "must be longer than 0s")?;
     check_producers(s, &mut warnings)?;
     check_esm(s, &mut warnings)?;
     check_function(s, &mut warnings)?;
@@ -95,10 +64,7 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
 
 fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
     if s.producers.is_empty() {
-        warnings.push(Warning {
-            path: "producers".into(),
-            message: "no producers: the topic stays empty".into(),
-        });
+        warnings.push(Warning { path: "producers".into(), message: "no producers: the topic stays empty".into() });
     }
     let partitions = s.topic.partitions;
     for (i, p) in s.producers.iter().enumerate() {
@@ -116,22 +82,12 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
         }
         match &p.record_bytes {
             RecordBytes::Fixed(_) => {}
-            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => ensure(
-                min <= max,
-                at("record_bytes.min"),
-                format!("min {min} is larger than max {max}"),
-            )?,
+            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => {
+                ensure(min <= max, at("record_bytes.min"), format!("min {min} is larger than max {max}"))?
+            }
             RecordBytes::Distribution(SizeDistribution::Lognormal { median, sigma }) => {
-                ensure(
-                    median.is_finite() && *median > 0.0,
-                    at("record_bytes.median"),
-                    "must be a number > 0",
-                )?;
-                ensure(
-                    sigma.is_finite() && (0.0..=5.0).contains(sigma),
-                    at("record_bytes.sigma"),
-                    "allowed: 0 to 5",
-                )?;
+                ensure(median.is_finite() && *median > 0.0, at("record_bytes.median"), "must be a number > 0")?;
+                ensure(sigma.is_finite() && (0.0..=5.0).contains(sigma), at("record_bytes.sigma"), "allowed: 0 to 5")?;
             }
         }
         match p.partitioning {
@@ -139,10 +95,7 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
                 ensure(
                     partition < partitions,
                     at("partitioning.hot_partition.partition"),
-                    format!(
-                        "partition {partition} does not exist; allowed: 0 to {}",
-                        partitions - 1
-                    ),
+                    format!("partition {partition} does not exist; allowed: 0 to {}", partitions - 1),
                 )?;
                 check_fraction(share, &at("partitioning.hot_partition.share"))?;
             }
@@ -170,10 +123,7 @@ fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
     ensure(
         window <= 300 * NS_PER_SEC,
         "esm.batching_window",
-        format!(
-            "{} is out of range; allowed: 0s to 300s",
-            esm.batching_window
-        ),
+        format!("{} is out of range; allowed: 0s to 300s", esm.batching_window),
     )?;
     if window != 500 * NS_PER_MS && window % NS_PER_SEC != 0 {
         warnings.push(Warning {
@@ -194,17 +144,11 @@ fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
     )?;
     check_scaling(s, warnings)?;
     check_error_handling(esm, warnings)?;
-    for (name, backoff) in [
-        ("retry_backoff", &esm.retry_backoff),
-        ("throttle_backoff", &esm.throttle_backoff),
-    ] {
+    for (name, backoff) in [("retry_backoff", &esm.retry_backoff), ("throttle_backoff", &esm.throttle_backoff)] {
         ensure(
             backoff.max >= backoff.initial,
             format!("esm.{name}.max"),
-            format!(
-                "{} is shorter than initial {}",
-                backoff.max, backoff.initial
-            ),
+            format!("{} is shorter than initial {}", backoff.max, backoff.initial),
         )?;
     }
     ensure(
@@ -219,11 +163,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
     let fields: [(&str, Option<u32>, ScalingMode); 5] = [
         ("factor", sc.factor, ScalingMode::ParallelizationFactor),
         ("initial_pollers", sc.initial_pollers, ScalingMode::OnDemand),
-        (
-            "invocations_per_poller",
-            sc.invocations_per_poller,
-            ScalingMode::OnDemand,
-        ),
+        ("invocations_per_poller", sc.invocations_per_poller, ScalingMode::OnDemand),
         ("min_pollers", sc.min_pollers, ScalingMode::Provisioned),
         ("max_pollers", sc.max_pollers, ScalingMode::Provisioned),
     ];
@@ -231,11 +171,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
         ensure(
             value.is_none() || owner == sc.mode,
             format!("esm.scaling.{name}"),
-            format!(
-                "applies only to mode {}, but mode is {}",
-                mode_name(owner),
-                mode_name(sc.mode)
-            ),
+            format!("applies only to mode {}, but mode is {}", mode_name(owner), mode_name(sc.mode)),
         )?;
     }
     let partitions = s.topic.partitions;
@@ -256,11 +192,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
         }
         ScalingMode::OnDemand => {
             let pollers = sc.initial_pollers.unwrap_or(1);
-            ensure(
-                pollers >= 1,
-                "esm.scaling.initial_pollers",
-                "must be at least 1",
-            )?;
+            ensure(pollers >= 1, "esm.scaling.initial_pollers", "must be at least 1")?;
             ensure(
                 pollers <= partitions,
                 "esm.scaling.initial_pollers",
@@ -310,9 +242,7 @@ fn check_error_handling(esm: &Esm, _warnings: &mut [Warning]) -> Result<(), Prob
     let not_yet = |path: &str, what: &str| {
         problem(
             path,
-            format!(
-                "{what} is not supported yet (it comes with error handling); remove it or use the default"
-            ),
+            format!("{what} is not supported yet (it comes with error handling); remove it or use the default"),
         )
     };
     if retries != -1 {
@@ -325,16 +255,10 @@ fn check_error_handling(esm: &Esm, _warnings: &mut [Warning]) -> Result<(), Prob
         return Err(not_yet("esm.bisect_batch_on_function_error", "bisect"));
     }
     if !esm.function_response_types.is_empty() {
-        return Err(not_yet(
-            "esm.function_response_types",
-            "ReportBatchItemFailures",
-        ));
+        return Err(not_yet("esm.function_response_types", "ReportBatchItemFailures"));
     }
     if esm.on_failure_destination.is_some() {
-        return Err(not_yet(
-            "esm.on_failure_destination",
-            "an on-failure destination",
-        ));
+        return Err(not_yet("esm.on_failure_destination", "an on-failure destination"));
     }
     Ok(())
 }
@@ -355,11 +279,7 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
         ),
     )?;
     check_non_negative(f.duration.jitter_sigma, "function.duration.jitter_sigma")?;
-    ensure(
-        f.duration.jitter_sigma <= 5.0,
-        "function.duration.jitter_sigma",
-        "allowed: 0 to 5",
-    )?;
+    ensure(f.duration.jitter_sigma <= 5.0, "function.duration.jitter_sigma", "allowed: 0 to 5")?;
     if let Some(reference) = f.duration.reference_memory_mb {
         ensure(
             (128..=10_240).contains(&reference),
@@ -367,19 +287,12 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
             format!("{reference} is out of range; allowed: 128 to 10240 MB"),
         )?;
     }
-    ensure(
-        s.account.concurrency_limit >= 1,
-        "account.concurrency_limit",
-        "must be at least 1",
-    )?;
+    ensure(s.account.concurrency_limit >= 1, "account.concurrency_limit", "must be at least 1")?;
     if let Some(reserved) = f.reserved_concurrency {
         ensure(
             reserved <= s.account.concurrency_limit,
             "function.reserved_concurrency",
-            format!(
-                "{reserved} is above the account limit {}",
-                s.account.concurrency_limit
-            ),
+            format!("{reserved} is above the account limit {}", s.account.concurrency_limit),
         )?;
         if reserved == 0 {
             warnings.push(Warning {
@@ -415,11 +328,7 @@ fn check_failures(s: &Scenario) -> Result<(), Problem> {
         ensure(
             poison.partition < s.topic.partitions,
             format!("failures.poison_records.{i}.partition"),
-            format!(
-                "partition {} does not exist; allowed: 0 to {}",
-                poison.partition,
-                s.topic.partitions - 1
-            ),
+            format!("partition {} does not exist; allowed: 0 to {}", poison.partition, s.topic.partitions - 1),
         )?;
     }
     check_fraction(f.poison_rate, "failures.poison_rate")?;
@@ -427,10 +336,7 @@ fn check_failures(s: &Scenario) -> Result<(), Problem> {
 }
 
 fn check_pricing(p: &Pricing) -> Result<(), Problem> {
-    check_non_negative(
-        p.requests_usd_per_million,
-        "pricing.requests_usd_per_million",
-    )?;
+    check_non_negative(p.requests_usd_per_million, "pricing.requests_usd_per_million")?;
     check_non_negative(p.gb_second_usd_x86_64, "pricing.gb_second_usd_x86_64")?;
     check_non_negative(p.gb_second_usd_arm64, "pricing.gb_second_usd_arm64")?;
     check_non_negative(p.epu_hour_usd, "pricing.epu_hour_usd")

@@ -15,12 +15,7 @@ impl<O: Observer> Simulation<O> {
             return;
         }
         let candidates = self.collect_candidates(fetcher);
-        let plan = batcher::plan(
-            &self.settings.rules,
-            &self.partitions,
-            &candidates,
-            self.horizon_ns,
-        );
+        let plan = batcher::plan(&self.settings.rules, &self.partitions, &candidates, self.horizon_ns);
         self.candidates = candidates;
         let f = &mut self.fetchers[fetcher as usize];
         match plan {
@@ -28,13 +23,7 @@ impl<O: Observer> Simulation<O> {
                 f.timer_gen += 1;
                 f.waiting = Waiting::Timer;
                 let generation = f.timer_gen;
-                self.queue.schedule(
-                    t.max(self.now),
-                    Event::FlushTimer {
-                        fetcher,
-                        generation,
-                    },
-                );
+                self.queue.schedule(t.max(self.now), Event::FlushTimer { fetcher, generation });
             }
             batcher::Plan::AwaitRecords => {
                 f.waiting = Waiting::Records;
@@ -79,13 +68,8 @@ impl<O: Observer> Simulation<O> {
             self.discard_oversize_front(p);
         }
         let f = &mut self.fetchers[fetcher as usize];
-        let (segments, reason) = batcher::form(
-            &self.settings.rules,
-            &self.partitions,
-            &candidates,
-            f.rotation,
-            self.now,
-        );
+        let (segments, reason) =
+            batcher::form(&self.settings.rules, &self.partitions, &candidates, f.rotation, self.now);
         self.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
@@ -102,12 +86,7 @@ impl<O: Observer> Simulation<O> {
         self.plan_fetcher(fetcher);
     }
 
-    fn new_batch(
-        &mut self,
-        fetcher: u32,
-        segments: Vec<Segment>,
-        reason: crate::model::esm::FlushReason,
-    ) -> Batch {
+    fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: crate::model::esm::FlushReason) -> Batch {
         let mut records = 0;
         let mut payload_bytes = 0;
         for s in &segments {
@@ -148,9 +127,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     pub(super) fn batch_mut(&mut self, slot: u32) -> &mut Batch {
-        self.batches[slot as usize]
-            .as_mut()
-            .expect("live batch slot")
+        self.batches[slot as usize].as_mut().expect("live batch slot")
     }
 
     /// The batch is done with (committed or given up): free its partitions, fetcher slot and
@@ -175,23 +152,15 @@ impl<O: Observer> Simulation<O> {
     /// Commits a successful batch: every record's latency, the committed offsets, stalls.
     pub(super) fn commit_batch(&mut self, slot: u32) {
         let now = self.now;
-        let batch = self.batches[slot as usize]
-            .as_ref()
-            .expect("live batch slot");
+        let batch = self.batches[slot as usize].as_ref().expect("live batch slot");
         for segment in &batch.segments {
             let partition = &mut self.partitions[segment.partition as usize];
-            debug_assert_eq!(
-                partition.log_start_offset(),
-                segment.start,
-                "batches start at the consumer position"
-            );
+            debug_assert_eq!(partition.log_start_offset(), segment.start, "batches start at the consumer position");
             for record in partition.pop_front(segment.len() as usize) {
                 self.metrics.record_latency(now - record.arrival_ns);
             }
             partition.commit(segment.end);
-            self.metrics
-                .stalls
-                .committed(segment.partition, segment.end, now);
+            self.metrics.stalls.committed(segment.partition, segment.end, now);
             self.observer.committed(now, segment);
         }
         self.metrics.succeeded += batch.records as u64;
@@ -209,14 +178,7 @@ impl<O: Observer> Simulation<O> {
         let start = partition.log_start_offset();
         partition.pop_front(n);
         self.metrics.lost_to_retention += n as u64;
-        self.observer.lost_to_retention(
-            self.now,
-            &Segment {
-                partition: p,
-                start,
-                end: start + n as u64,
-            },
-        );
+        self.observer.lost_to_retention(self.now, &Segment { partition: p, start, end: start + n as u64 });
         n as u64
     }
 
@@ -236,14 +198,7 @@ impl<O: Observer> Simulation<O> {
             partition.commit(start + 1);
             self.metrics.discarded += 1;
             self.metrics.stalls.committed(p, start + 1, self.now);
-            self.observer.discarded(
-                self.now,
-                &Segment {
-                    partition: p,
-                    start,
-                    end: start + 1,
-                },
-            );
+            self.observer.discarded(self.now, &Segment { partition: p, start, end: start + 1 });
         }
     }
 }

@@ -15,41 +15,25 @@ impl<O: Observer> Simulation<O> {
             self.metrics.interval.throttles += 1;
             let batch = self.batch_mut(slot);
             batch.throttles_in_row += 1;
-            let delay = self
-                .settings
-                .throttle_backoff
-                .delay(self.batch(slot).throttles_in_row);
+            let delay = self.settings.throttle_backoff.delay(self.batch(slot).throttles_in_row);
             self.observer.throttled(now, live(&self.batches, slot));
-            self.queue
-                .schedule(now + delay, Event::ThrottleRetry { slot });
+            self.queue.schedule(now + delay, Event::ThrottleRetry { slot });
             return;
         };
-        let init_ns = match start {
-            Start::Warm => 0,
-            Start::Cold { init_ns } => {
-                self.metrics.cold_starts += 1;
-                self.metrics.interval.cold_starts += 1;
-                init_ns
-            }
+        let (cold, init_ns) = match start {
+            Start::Warm => (false, 0),
+            Start::Cold { init_ns } => (true, init_ns),
         };
         let batch = self.batch_mut(slot);
         batch.throttles_in_row = 0;
         batch.invocations += 1;
-        let (records, redelivery) = (batch.records as u64, batch.invocations > 1);
-        self.metrics.invocations += 1;
-        self.metrics.interval.invocations += 1;
-        if redelivery {
-            self.metrics.redelivered += records;
+        if batch.invocations > 1 {
+            self.metrics.redelivered += batch.records as u64;
         }
         let (outcome, run_ns) = self.evaluate(slot);
-        self.metrics.billed_mb_ms +=
-            billed_ms(init_ns, run_ns) as u128 * self.settings.memory_mb as u128;
-        self.observer
-            .invocation_started(now, live(&self.batches, slot), init_ns > 0);
-        self.queue.schedule(
-            now + init_ns + run_ns,
-            Event::InvocationEnd { slot, outcome },
-        );
+        self.observer.invocation_started(now, live(&self.batches, slot), cold);
+        let billed_ms = billed_ms(init_ns, run_ns);
+        self.queue.schedule(now + init_ns + run_ns, Event::InvocationEnd { slot, cold, billed_ms, outcome });
     }
 
     /// How the invocation of `slot` will end and how long its handler runs.
@@ -57,15 +41,9 @@ impl<O: Observer> Simulation<O> {
         let jitter = self.durations.draw_jitter();
         let timeout = self.settings.timeout_ns;
         let batch = self.batch(slot);
-        let full = self
-            .durations
-            .handler_ns(batch.records as u64, batch.payload_bytes, jitter);
+        let full = self.durations.handler_ns(batch.records as u64, batch.payload_bytes, jitter);
         if !self.failures.any() {
-            return if full > timeout {
-                (Outcome::Timeout, timeout)
-            } else {
-                (Outcome::Success, full)
-            };
+            return if full > timeout { (Outcome::Timeout, timeout) } else { (Outcome::Success, full) };
         }
         if let Some(poison) = self.failures.first_poison(&batch.segments) {
             // The handler works through the records before the poison one, then throws.
@@ -74,21 +52,13 @@ impl<O: Observer> Simulation<O> {
             return if run > timeout {
                 (Outcome::Timeout, timeout)
             } else {
-                (
-                    Outcome::Error {
-                        poison: Some((poison.partition, poison.offset)),
-                    },
-                    run,
-                )
+                (Outcome::Error { poison: Some((poison.partition, poison.offset)) }, run)
             };
         }
         if full > timeout {
             return (Outcome::Timeout, timeout);
         }
-        if self
-            .failures
-            .transient_error(&batch.segments[0], batch.invocations)
-        {
+        if self.failures.transient_error(&batch.segments[0], batch.invocations) {
             return (Outcome::Error { poison: None }, full);
         }
         (Outcome::Success, full)
@@ -107,11 +77,13 @@ impl<O: Observer> Simulation<O> {
         bytes
     }
 
-    pub(super) fn on_invocation_end(&mut self, slot: u32, outcome: Outcome) {
+    /// An invocation finished: it is counted and billed now, as CloudWatch and the bill see it
+    /// (an invocation still running at the end of the run is neither).
+    pub(super) fn on_invocation_end(&mut self, slot: u32, cold: bool, billed_ms: u64, outcome: Outcome) {
         let now = self.now;
         self.envs.release(now, false);
-        self.observer
-            .invocation_ended(now, live(&self.batches, slot), outcome);
+        self.metrics.invocation_ended(cold, billed_ms as u128 * self.settings.memory_mb as u128);
+        self.observer.invocation_ended(now, live(&self.batches, slot), outcome);
         match outcome {
             Outcome::Success => {
                 self.metrics.invocations_succeeded += 1;
@@ -128,9 +100,7 @@ impl<O: Observer> Simulation<O> {
                 batch.failures_in_row += 1;
                 let failures = batch.failures_in_row;
                 for segment in &self.batch(slot).segments.clone() {
-                    self.metrics
-                        .stalls
-                        .failed(segment.partition, segment.start, now);
+                    self.metrics.stalls.failed(segment.partition, segment.start, now);
                 }
                 // AWS's default: the whole batch is retried until it succeeds or expires.
                 let delay = self.settings.retry_backoff.delay(failures);
@@ -155,9 +125,7 @@ impl<O: Observer> Simulation<O> {
         let mut batch = self.batches[slot as usize].take().expect("live batch slot");
         for segment in &mut batch.segments {
             if self.expire(segment.partition) > 0 {
-                segment.start = segment
-                    .start
-                    .max(self.partitions[segment.partition as usize].log_start_offset());
+                segment.start = segment.start.max(self.partitions[segment.partition as usize].log_start_offset());
                 segment.end = segment.end.max(segment.start);
                 if segment.is_empty() {
                     self.busy[segment.partition as usize] = false;
@@ -166,11 +134,8 @@ impl<O: Observer> Simulation<O> {
         }
         batch.segments.retain(|s| !s.is_empty());
         batch.records = batch.segments.iter().map(|s| s.len() as u32).sum();
-        batch.payload_bytes = batch
-            .segments
-            .iter()
-            .map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end))
-            .sum();
+        batch.payload_bytes =
+            batch.segments.iter().map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end)).sum();
         let fetcher = batch.fetcher;
         self.batches[slot as usize] = Some(batch);
         // Released partitions may form a batch of their own.

@@ -34,7 +34,7 @@ enum Event {
     /// A fetcher's batch may be ready to flush.
     FlushTimer { fetcher: u32, generation: u64 },
     /// An invocation of the batch in `slot` finished.
-    InvocationEnd { slot: u32, outcome: Outcome },
+    InvocationEnd { slot: u32, cold: bool, billed_ms: u64, outcome: Outcome },
     /// A failed batch is fetched again and re-invoked.
     Retry { slot: u32 },
     /// A throttled invoke is tried again.
@@ -63,11 +63,7 @@ pub struct SimulationBuilder<'a> {
 
 impl<'a> SimulationBuilder<'a> {
     pub fn new(scenario: &'a Scenario) -> Self {
-        SimulationBuilder {
-            scenario,
-            seed: scenario.seed,
-            config_hash: crate::config_hash(scenario),
-        }
+        SimulationBuilder { scenario, seed: scenario.seed, config_hash: crate::config_hash(scenario) }
     }
 
     /// Overrides the scenario's seed.
@@ -122,9 +118,7 @@ impl<O: Observer> Simulation<O> {
     fn new(s: &Scenario, seed: u64, config_hash: String, observer: O) -> Self {
         let settings = Settings::from(s);
         let partitions = s.topic.partitions;
-        let payload = PayloadRule {
-            record_overhead_bytes: s.esm.payload_record_overhead_bytes,
-        };
+        let payload = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
         let producers = s
             .producers
             .iter()
@@ -196,11 +190,10 @@ impl<O: Observer> Simulation<O> {
     fn handle(&mut self, event: Event) {
         match event {
             Event::Generate => self.on_generate(),
-            Event::FlushTimer {
-                fetcher,
-                generation,
-            } => self.on_flush_timer(fetcher, generation),
-            Event::InvocationEnd { slot, outcome } => self.on_invocation_end(slot, outcome),
+            Event::FlushTimer { fetcher, generation } => self.on_flush_timer(fetcher, generation),
+            Event::InvocationEnd { slot, cold, billed_ms, outcome } => {
+                self.on_invocation_end(slot, cold, billed_ms, outcome)
+            }
             Event::Retry { slot } => self.on_retry(slot),
             Event::ThrottleRetry { slot } => self.invoke(slot),
         }
@@ -211,8 +204,7 @@ impl<O: Observer> Simulation<O> {
         let target = self.horizon_ns.saturating_add(self.settings.chunk_ns);
         self.generate_to(target);
         if self.horizon_ns < SimTime::MAX {
-            self.queue
-                .schedule(self.now + self.settings.chunk_ns, Event::Generate);
+            self.queue.schedule(self.now + self.settings.chunk_ns, Event::Generate);
         }
         let mut waiting = std::mem::take(&mut self.awaiting_records);
         waiting.sort_unstable();
@@ -249,11 +241,7 @@ impl<O: Observer> Simulation<O> {
             self.arrivals = arrivals;
         }
         self.metrics.produced += sink.count;
-        self.horizon_ns = if end >= self.settings.end_ns {
-            SimTime::MAX
-        } else {
-            end
-        };
+        self.horizon_ns = if end >= self.settings.end_ns { SimTime::MAX } else { end };
     }
 }
 
@@ -283,22 +271,10 @@ impl ArrivalSink<'_> {
 impl Settings {
     fn from(s: &Scenario) -> Self {
         let end_ns = s.duration.ns();
-        let peak_rate: f64 = s
-            .producers
-            .iter()
-            .map(|p| {
-                p.schedule
-                    .iter()
-                    .map(|step| step.rate)
-                    .fold(p.rate, f64::max)
-            })
-            .sum();
+        let peak_rate: f64 =
+            s.producers.iter().map(|p| p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)).sum();
         // About 32k arrivals per chunk: enough to amortise, small enough to stay in cache.
-        let chunk_ns = if peak_rate > 0.0 {
-            (32_768.0 / peak_rate * 1e9) as u64
-        } else {
-            end_ns
-        };
+        let chunk_ns = if peak_rate > 0.0 { (32_768.0 / peak_rate * 1e9) as u64 } else { end_ns };
         Settings {
             end_ns,
             sample_ns: s.sample_interval.ns(),
@@ -309,10 +285,7 @@ impl Settings {
             rules: BatchRules {
                 batch_size: s.esm.batch_size as usize,
                 window_ns: s.esm.batching_window.ns(),
-                record_budget_bytes: s
-                    .esm
-                    .max_payload_bytes
-                    .saturating_sub(s.esm.payload_envelope_bytes),
+                record_budget_bytes: s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes),
             },
             retry_backoff: s.esm.retry_backoff,
             throttle_backoff: s.esm.throttle_backoff,

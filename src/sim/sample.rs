@@ -8,9 +8,7 @@ use crate::model::pricing::cost;
 impl<O: Observer> Simulation<O> {
     /// Takes every sample due at or before `t`, each before the events of its instant.
     pub(super) fn sample_until(&mut self, t: SimTime) {
-        while self.next_sample_ns <= t
-            && self.metrics.rows.len() < self.metrics.produced_per_interval.len()
-        {
+        while self.next_sample_ns <= t && self.metrics.rows.len() < self.metrics.produced_per_interval.len() {
             let at = self.next_sample_ns;
             self.now = at;
             self.take_sample(at);
@@ -88,11 +86,7 @@ impl<O: Observer> Simulation<O> {
             },
             batches: BatchSummary {
                 count: m.batches,
-                mean_records: if m.batches > 0 {
-                    m.batch_records as f64 / m.batches as f64
-                } else {
-                    0.0
-                },
+                mean_records: if m.batches > 0 { m.batch_records as f64 / m.batches as f64 } else { 0.0 },
                 max_records: m.batch_max_records,
                 flushed_by_size: m.flushed_by_size,
                 flushed_by_window: m.flushed_by_window,
@@ -109,10 +103,7 @@ impl<O: Observer> Simulation<O> {
                 final_records: m.rows.last().map_or(0, |r| r.lag_records),
                 max_age_ms: m.age_max_ns as f64 / NS_PER_MS as f64,
             },
-            concurrency: ConcurrencySummary {
-                peak: self.envs.peak,
-                mean: self.envs.mean_concurrency(end),
-            },
+            concurrency: ConcurrencySummary { peak: self.envs.peak, mean: self.envs.mean_concurrency(end) },
             cost_usd: cost(
                 &self.scenario.pricing,
                 self.scenario.function.architecture,
@@ -125,13 +116,8 @@ impl<O: Observer> Simulation<O> {
                 total_seconds: m.stalls.total_ns as f64 / 1e9,
                 longest_seconds: m.stalls.longest_ns as f64 / 1e9,
             },
-            throughput: ThroughputSummary {
-                mean_records_per_second: m.succeeded as f64 / seconds,
-            },
+            throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
         };
-        Report {
-            summary,
-            timeseries: std::mem::take(&mut self.metrics.rows),
-        }
+        Report { summary, timeseries: std::mem::take(&mut self.metrics.rows) }
     }
 }

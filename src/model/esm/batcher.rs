@@ -26,21 +26,13 @@ pub enum Plan {
 
 /// The flush time of a batch over `candidates` (partitions with no batch outstanding), given
 /// that every record arriving before `horizon_ns` is already in the logs.
-pub fn plan(
-    rules: &BatchRules,
-    partitions: &[Partition],
-    candidates: &[u32],
-    horizon_ns: SimTime,
-) -> Plan {
+pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], horizon_ns: SimTime) -> Plan {
     let trigger = match candidates {
         [only] => single_partition_trigger(rules, &partitions[*only as usize]),
         _ => multi_partition_trigger(rules, partitions, candidates),
     };
-    let Some(first_arrival) = candidates
-        .iter()
-        .filter_map(|&p| partitions[p as usize].front())
-        .map(|r| r.arrival_ns)
-        .min()
+    let Some(first_arrival) =
+        candidates.iter().filter_map(|&p| partitions[p as usize].front()).map(|r| r.arrival_ns).min()
     else {
         return Plan::AwaitRecords;
     };
@@ -56,8 +48,7 @@ pub fn plan(
 /// limit, if either is already generated.
 fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime> {
     let generated = p.len();
-    let size = (generated >= rules.batch_size)
-        .then(|| p.record(p.log_start_offset() + rules.batch_size as u64 - 1));
+    let size = (generated >= rules.batch_size).then(|| p.record(p.log_start_offset() + rules.batch_size as u64 - 1));
     let fit = p.fitting(rules.record_budget_bytes);
     let overflow = (fit < generated).then(|| p.record(p.log_start_offset() + fit as u64));
     match (size, overflow) {
@@ -68,15 +59,8 @@ fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime
 
 /// For a combined batch: the earliest instant at which the records arrived in all candidates
 /// reach `batch_size` or exceed the payload budget.
-fn multi_partition_trigger(
-    rules: &BatchRules,
-    partitions: &[Partition],
-    candidates: &[u32],
-) -> Option<SimTime> {
-    let logs: Vec<&Partition> = candidates
-        .iter()
-        .map(|&p| &partitions[p as usize])
-        .collect();
+fn multi_partition_trigger(rules: &BatchRules, partitions: &[Partition], candidates: &[u32]) -> Option<SimTime> {
+    let logs: Vec<&Partition> = candidates.iter().map(|&p| &partitions[p as usize]).collect();
     let total: usize = logs.iter().map(|p| p.len()).sum();
     let total_bytes: u64 = logs.iter().map(|p| p.payload_of_first(p.len())).sum();
     if total < rules.batch_size && total_bytes <= rules.record_budget_bytes {
@@ -92,19 +76,11 @@ fn multi_partition_trigger(
         count >= rules.batch_size || bytes > rules.record_budget_bytes
     };
     // Smallest t with triggered(t): it is always some record's arrival time.
-    let mut lo = logs
-        .iter()
-        .filter_map(|p| p.front())
-        .map(|r| r.arrival_ns)
-        .min()?;
+    let mut lo = logs.iter().filter_map(|p| p.front()).map(|r| r.arrival_ns).min()?;
     let mut hi = logs.iter().filter_map(|p| p.last_arrival()).max()?;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if triggered(mid) {
-            hi = mid
-        } else {
-            lo = mid + 1
-        }
+        if triggered(mid) { hi = mid } else { lo = mid + 1 }
     }
     Some(lo)
 }
@@ -132,11 +108,7 @@ pub fn form(
         let n = wanted.min(p.fitting(budget));
         if n > 0 {
             let start = p.log_start_offset();
-            segments.push(Segment {
-                partition: id,
-                start,
-                end: start + n as u64,
-            });
+            segments.push(Segment { partition: id, start, end: start + n as u64 });
             room -= n;
             budget -= p.payload_of_first(n);
         }
@@ -155,11 +127,7 @@ mod tests {
     use super::*;
 
     fn rules(batch_size: usize, window_ns: u64, budget: u64) -> BatchRules {
-        BatchRules {
-            batch_size,
-            window_ns,
-            record_budget_bytes: budget,
-        }
+        BatchRules { batch_size, window_ns, record_budget_bytes: budget }
     }
 
     fn log(arrivals: impl IntoIterator<Item = u64>, bytes: u64) -> Partition {
@@ -177,14 +145,7 @@ mod tests {
         let r = rules(100, 2_000_000_000, u64::MAX);
         assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(2_000_001_000));
         let (segments, reason) = form(&r, &parts, &[0], 0, 2_000_001_000);
-        assert_eq!(
-            segments,
-            vec![Segment {
-                partition: 0,
-                start: 0,
-                end: 81
-            }]
-        );
+        assert_eq!(segments, vec![Segment { partition: 0, start: 0, end: 81 }]);
         assert_eq!(reason, FlushReason::Window);
     }
 
@@ -224,18 +185,7 @@ mod tests {
         assert_eq!(reason, FlushReason::Size);
         assert_eq!(
             segments,
-            vec![
-                Segment {
-                    partition: 1,
-                    start: 0,
-                    end: 2
-                },
-                Segment {
-                    partition: 0,
-                    start: 0,
-                    end: 2
-                },
-            ]
+            vec![Segment { partition: 1, start: 0, end: 2 }, Segment { partition: 0, start: 0, end: 2 },]
         );
     }
 }

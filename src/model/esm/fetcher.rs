@@ -33,14 +33,7 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(partitions: Vec<u32>, max_in_flight: u32) -> Self {
-        Fetcher {
-            partitions,
-            max_in_flight,
-            in_flight: 0,
-            rotation: 0,
-            timer_gen: 0,
-            waiting: Waiting::Nothing,
-        }
+        Fetcher { partitions, max_in_flight, in_flight: 0, rotation: 0, timer_gen: 0, waiting: Waiting::Nothing }
     }
 
     pub fn has_room(&self) -> bool {
@@ -74,11 +67,7 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(capacity: u32) -> Self {
-        Gate {
-            capacity,
-            used: 0,
-            queue: VecDeque::new(),
-        }
+        Gate { capacity, used: 0, queue: VecDeque::new() }
     }
 
     pub fn is_open(&self) -> bool {
@@ -93,10 +82,7 @@ mod tests {
     #[test]
     fn range_assignor_gives_extras_to_the_first_consumers() {
         assert_eq!(range_assignment(5, 2), vec![vec![0, 1, 2], vec![3, 4]]);
-        assert_eq!(
-            range_assignment(4, 4),
-            vec![vec![0], vec![1], vec![2], vec![3]]
-        );
+        assert_eq!(range_assignment(4, 4), vec![vec![0], vec![1], vec![2], vec![3]]);
         assert_eq!(range_assignment(2, 5).len(), 2);
     }
 }

@@ -1,0 +1,183 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use esmsim::engine::SimTime;
+use esmsim::model::esm::{Batch, Segment};
+use esmsim::{Observer, Outcome, Report, Scenario, SimulationBuilder, parse_scenario};
+use serde_json::Value;
+use std::path::Path;
+
+/// A scenario from JSON, validated as the CLI would.
+pub fn scenario(json: Value) -> Scenario {
+    parse_scenario(Path::new("test.json"), &json.to_string(), &[])
+        .unwrap_or_else(|e| panic!("invalid test scenario: {e}"))
+        .scenario
+}
+
+pub fn run(s: &Scenario) -> Report {
+    SimulationBuilder::new(s).build().run().0
+}
+
+pub fn run_json(json: Value) -> Report {
+    run(&scenario(json))
+}
+
+/// Records what the ESM did, for assertions on individual batches and invocations.
+#[derive(Default, Debug)]
+pub struct Log {
+    pub formed: Vec<(SimTime, u32)>,
+    pub started: Vec<(SimTime, u64, bool)>,
+    pub ended: Vec<(SimTime, u64, Outcome)>,
+    pub throttles: u64,
+}
+
+impl Observer for Log {
+    fn batch_formed(&mut self, now: SimTime, batch: &Batch) {
+        self.formed.push((now, batch.records));
+    }
+    fn invocation_started(&mut self, now: SimTime, batch: &Batch, cold: bool) {
+        self.started.push((now, batch.id, cold));
+    }
+    fn invocation_ended(&mut self, now: SimTime, batch: &Batch, outcome: Outcome) {
+        self.ended.push((now, batch.id, outcome));
+    }
+    fn throttled(&mut self, _now: SimTime, _batch: &Batch) {
+        self.throttles += 1;
+    }
+}
+
+pub fn run_logged(s: &Scenario) -> (Report, Log) {
+    SimulationBuilder::new(s).build_with_observer(Log::default()).run()
+}
+
+/// Checks, as the run goes, that every partition's offsets are resolved (committed, discarded
+/// or lost to retention) exactly once and in order, and that commits never go backwards.
+#[derive(Default, Debug)]
+pub struct OrderChecker {
+    pub next: Vec<u64>,
+    pub violations: Vec<String>,
+    pub resolved: u64,
+}
+
+impl OrderChecker {
+    pub fn new(partitions: u32) -> Self {
+        OrderChecker { next: vec![0; partitions as usize], ..Default::default() }
+    }
+
+    fn resolve(&mut self, now: SimTime, how: &str, s: &Segment) {
+        let expected = self.next[s.partition as usize];
+        if s.start != expected || s.end < s.start {
+            self.violations.push(format!(
+                "t={now}: {how} {}:{}..{} but the next unresolved offset is {expected}",
+                s.partition, s.start, s.end
+            ));
+        }
+        self.next[s.partition as usize] = s.end.max(expected);
+        self.resolved += s.end.saturating_sub(s.start);
+    }
+}
+
+impl Observer for OrderChecker {
+    fn committed(&mut self, now: SimTime, s: &Segment) {
+        self.resolve(now, "commit", s);
+    }
+    fn lost_to_retention(&mut self, now: SimTime, s: &Segment) {
+        self.resolve(now, "retention", s);
+    }
+    fn discarded(&mut self, now: SimTime, s: &Segment) {
+        self.resolve(now, "discard", s);
+    }
+}
+
+/// `produced = succeeded + to_destination + discarded + lost_to_retention + pending_at_end`.
+pub fn assert_conserved(report: &Report) {
+    let r = &report.summary.records;
+    assert_eq!(
+        r.produced,
+        r.succeeded + r.to_destination + r.discarded + r.lost_to_retention + r.pending_at_end,
+        "records not conserved: {r:?}"
+    );
+}
+
+pub const MS: u64 = 1_000_000;
+pub const SEC: u64 = 1_000_000_000;
+
+/// A random but valid scenario derived from one seed (VOPR style): every parameter comes from
+/// `seed`, so a failing seed reproduces the whole run.
+pub fn random_scenario(seed: u64) -> Value {
+    use rand::{RngExt, SeedableRng};
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let partitions: u32 = r.random_range(1..=8);
+    let producers: Vec<Value> = (0..r.random_range(1..=3)).map(|_| random_producer(&mut r, partitions)).collect();
+    let scaling = if r.random_bool(0.5) {
+        serde_json::json!({ "mode": "parallelization_factor", "factor": r.random_range(1..=10) })
+    } else {
+        serde_json::json!({ "mode": "on_demand", "initial_pollers": r.random_range(1..=partitions),
+                            "invocations_per_poller": r.random_range(1..=3) })
+    };
+    let poison: Vec<Value> = (0..r.random_range(0..=2))
+        .map(|_| serde_json::json!({ "partition": r.random_range(0..partitions), "offset": r.random_range(0..300) }))
+        .collect();
+    let reserved = if r.random_bool(0.3) { Value::from(r.random_range(0..=5)) } else { Value::Null };
+    serde_json::json!({
+        "name": format!("random-{seed}"),
+        "seed": r.random_range(0..1000),
+        "duration": format!("{}s", r.random_range(30..=300)),
+        "sample_interval": format!("{}ms", r.random_range(500..=20_000)),
+        "topic": { "partitions": partitions, "retention": format!("{}s", r.random_range(20..=2000)) },
+        "producers": producers,
+        "esm": {
+            "batch_size": r.random_range(1..=300),
+            "batching_window": format!("{}ms", r.random_range(0..=3000)),
+            "max_payload_bytes": r.random_range(2_000..=6_291_456),
+            "scaling": scaling,
+        },
+        "function": {
+            "memory_mb": r.random_range(128..=4096),
+            "timeout": format!("{}s", r.random_range(1..=5)),
+            "reserved_concurrency": reserved,
+            "duration": { "base": format!("{}ms", r.random_range(0..=200)),
+                          "per_record": format!("{}us", r.random_range(0..=20_000)),
+                          "per_kib": format!("{}us", r.random_range(0..=500)),
+                          "jitter_sigma": r.random_range(0.0..0.8) },
+            "cold_start": { "init": format!("{}ms", r.random_range(0..=1000)),
+                            "idle_expiry": format!("{}s", r.random_range(0..=120)) },
+        },
+        "account": { "concurrency_limit": r.random_range(5..=20) },
+        "failures": {
+            "poison_records": poison,
+            "poison_rate": if r.random_bool(0.2) { r.random_range(0.0..0.01) } else { 0.0 },
+            "transient_error_rate": if r.random_bool(0.3) { r.random_range(0.0..0.3) } else { 0.0 },
+        }
+    })
+}
+
+fn random_producer(r: &mut rand_chacha::ChaCha8Rng, partitions: u32) -> Value {
+    use rand::RngExt;
+    let partitioning = match r.random_range(0..4) {
+        0 => serde_json::json!("uniform"),
+        1 => serde_json::json!("round_robin"),
+        2 => {
+            serde_json::json!({ "hot_partition": { "partition": r.random_range(0..partitions), "share": r.random_range(0.0..1.0) } })
+        }
+        _ => serde_json::json!({ "zipf": { "exponent": r.random_range(0.0..2.0) } }),
+    };
+    let record_bytes = match r.random_range(0..3) {
+        0 => serde_json::json!(r.random_range(0..5_000)),
+        1 => serde_json::json!({ "distribution": "uniform", "min": 10, "max": r.random_range(10..20_000) }),
+        _ => {
+            serde_json::json!({ "distribution": "lognormal", "median": r.random_range(10.0..5_000.0), "sigma": r.random_range(0.0..1.5) })
+        }
+    };
+    let schedule: Vec<Value> = (1..=r.random_range(0..=3))
+        .map(|k| serde_json::json!({ "at": format!("{}s", k * 40), "rate": r.random_range(0.0..800.0) }))
+        .collect();
+    serde_json::json!({
+        "rate": r.random_range(0.0..800.0),
+        "arrivals": if r.random_bool(0.5) { "poisson" } else { "constant" },
+        "schedule": schedule,
+        "record_bytes": record_bytes,
+        "key_bytes": r.random_range(0..64),
+        "partitioning": partitioning,
+    })
+}
