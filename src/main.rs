@@ -61,7 +61,8 @@ fn print_warnings(loaded: &esmsim::Loaded) {
 fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     print_warnings(&loaded);
-    println!("{}: valid ({} warnings)", scenario.display(), loaded.warnings.len());
+    let n = loaded.warnings.len();
+    println!("{}: valid ({n} warning{})", scenario.display(), if n == 1 { "" } else { "s" });
     Ok(())
 }
 

@@ -27,13 +27,25 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
     for set in sets {
         apply_set(&mut value, set).map_err(|(path, message)| Error::field(file, path, message))?;
     }
-    let scenario: Scenario = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { "(root)".to_string() } else { path };
-        Error::field(file, path, e.into_inner().to_string())
-    })?;
+    let scenario: Scenario = serde_path_to_error::deserialize(&value)
+        .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
     let warnings = validate(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
     Ok(Loaded { scenario, warnings, file: file.to_path_buf() })
+}
+
+/// A serde path in the dotted form `--set` uses: `producers.0.rate`.
+fn dotted(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let parts: Vec<String> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    if parts.is_empty() { "(root)".into() } else { parts.join(".") }
 }
 
 /// Applies one `--set PATH=VALUE` to the JSON tree. `VALUE` is read as JSON when it parses as

@@ -1,0 +1,195 @@
+//! The command line: every class of bad input gets one line naming the file, the field path and
+//! what is allowed, a non-zero exit, no panic and no output; good input runs deterministically.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+const VALID: &str = r#"{
+  "name": "cli", "duration": "2m",
+  "topic": { "partitions": 2 },
+  "producers": [ { "rate": 200 } ],
+  "esm": { "scaling": { "mode": "parallelization_factor", "factor": 2 } }
+}"#;
+
+fn esmsim() -> Command {
+    Command::cargo_bin("esmsim").unwrap()
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `esmsim run FILE ARGS --out DIR/out`; expects failure with exactly one stderr line
+/// starting `error: FILE: PATH: ` and containing `needle`, and no output directory.
+fn rejects(text: &str, args: &[&str], path: &str, needle: &str) {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "scenario.json", text);
+    let out = dir.path().join("out");
+    let output = esmsim().arg("run").arg(&file).args(args).arg("--out").arg(&out).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "accepted {args:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected, got: {stderr}");
+    let prefix = format!("error: {}: {path}: ", file.display());
+    assert!(lines[0].starts_with(&prefix), "expected prefix {prefix:?}, got {:?}", lines[0]);
+    assert!(lines[0].contains(needle), "expected {needle:?} in {:?}", lines[0]);
+    assert!(!stderr.contains("panicked"));
+    assert!(!out.exists(), "partial output written");
+}
+
+fn with(field_path: &str, value: &str) -> Vec<String> {
+    vec!["--set".into(), format!("{field_path}={value}")]
+}
+
+fn rejects_set(field_path: &str, value: &str, needle: &str) {
+    let args = with(field_path, value);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    rejects(VALID, &args, field_path, needle);
+}
+
+#[test]
+fn unreadable_file() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = esmsim().arg("run").arg(&missing).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with(&format!("error: {}: cannot read", missing.display())), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+}
+
+#[test]
+fn malformed_json() {
+    rejects("{ \"name\": \"x\", ", &[], "(file)", "not valid JSON");
+}
+
+#[test]
+fn unknown_fields_at_any_depth() {
+    rejects(&VALID.replace("\"duration\"", "\"durration\""), &[], "durration", "unknown field");
+    rejects(&VALID.replace("\"rate\"", "\"rat\""), &[], "producers.0.rat", "unknown field");
+    rejects_set("esm.batch_sise", "5", "unknown field `batch_sise`");
+    rejects_set("function.duration.bse", "5ms", "unknown field `bse`");
+}
+
+#[test]
+fn missing_required_fields() {
+    rejects(r#"{ "name": "x", "producers": [] }"#, &[], "(root)", "missing field `topic`");
+}
+
+#[test]
+fn wrong_types_and_bad_durations() {
+    rejects_set("esm.batch_size", "abc", "invalid type");
+    rejects_set("esm.batching_window", "2 fortnights", "invalid duration");
+    rejects_set("esm.batching_window", "1.5", "duration string");
+    rejects_set("esm.scaling.mode", "turbo", "unknown variant `turbo`");
+    rejects_set("producers.0.arrivals", "bursty", "expected `poisson` or `constant`");
+}
+
+#[test]
+fn every_aws_range() {
+    for (path, value, needle) in [
+        ("esm.batch_size", "0", "allowed: 1 to 10000"),
+        ("esm.batch_size", "10001", "allowed: 1 to 10000"),
+        ("esm.batching_window", "301s", "allowed: 0s to 300s"),
+        ("function.memory_mb", "127", "allowed: 128 to 10240"),
+        ("function.memory_mb", "10241", "allowed: 128 to 10240"),
+        ("function.timeout", "15m", "allowed: 1s to 14m"),
+        ("esm.maximum_retry_attempts", "-2", "allowed: -1 (infinite) or 0 to 10000"),
+        ("esm.maximum_retry_attempts", "10001", "allowed: -1 (infinite) or 0 to 10000"),
+        ("esm.maximum_record_age", "59", "60s to 604800s"),
+        ("esm.maximum_record_age", "604801", "60s to 604800s"),
+        ("topic.partitions", "0", "at least 1"),
+        ("producers.0.rate", "-1", "≥ 0"),
+        ("failures.poison_rate", "1.5", "allowed: 0 to 1"),
+        ("failures.transient_error_rate", "-0.1", "allowed: 0 to 1"),
+        ("esm.scaling.factor", "11", "allowed: 1 to 10"),
+        ("function.reserved_concurrency", "1001", "above the account limit"),
+        ("esm.max_payload_bytes", "6291457", "6 MB"),
+    ] {
+        rejects_set(path, value, needle);
+    }
+}
+
+#[test]
+fn settings_for_another_scaling_mode_are_rejected_not_ignored() {
+    rejects_set("esm.scaling.initial_pollers", "2", "applies only to mode on_demand");
+}
+
+#[test]
+fn not_yet_supported_settings_are_rejected() {
+    rejects_set("esm.bisect_batch_on_function_error", "true", "not supported yet");
+    rejects_set("esm.maximum_retry_attempts", "3", "not supported yet");
+    rejects_set("esm.function_response_types", r#"["ReportBatchItemFailures"]"#, "not supported yet");
+    rejects_set("esm.on_failure_destination", r#"{"kind":"sqs"}"#, "not supported yet");
+    rejects(VALID, &["--set", r#"esm.scaling={"mode":"provisioned"}"#], "esm.scaling.mode", "not supported yet");
+}
+
+#[test]
+fn bad_set_arguments() {
+    rejects(VALID, &["--set", "esm.batch_size"], "esm.batch_size", "needs PATH=VALUE");
+    rejects(VALID, &["--set", "producers.4.rate=1"], "producers.4", "out of range");
+    rejects(VALID, &["--set", "name.first=1"], "name.first", "cannot set a field inside");
+    rejects(VALID, &["--set", "esm..batch_size=1"], "esm..batch_size", "dot-separated");
+}
+
+#[test]
+fn validate_warns_but_accepts_suspicious_settings() {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "s.json", VALID);
+    let output = esmsim()
+        .args(["validate"])
+        .arg(&file)
+        .args(["--set", "esm.batching_window=750ms", "--set", "esm.scaling.factor=5"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("esm.batching_window: 750ms is not whole seconds"), "{stderr}");
+    assert!(stderr.contains("esm.scaling.factor: factor 5 is above the partition count 2"), "{stderr}");
+    assert!(String::from_utf8(output.stdout).unwrap().contains("valid (2 warnings)"));
+}
+
+fn run_to(file: &Path, out: &Path, extra: &[&str]) {
+    esmsim().arg("run").arg(file).arg("--out").arg(out).args(extra).assert().success();
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_and_another_seed_differs() {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "s.json", VALID);
+    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    run_to(&file, &a, &["--seed", "7"]);
+    run_to(&file, &b, &["--seed", "7"]);
+    run_to(&file, &c, &["--seed", "8"]);
+    for name in ["summary.json", "timeseries.csv"] {
+        let read = |d: &Path| std::fs::read(d.join(name)).unwrap();
+        assert_eq!(read(&a), read(&b), "{name} differs between two runs of seed 7");
+        assert_ne!(read(&a), read(&c), "{name} is the same for seeds 7 and 8");
+    }
+}
+
+#[test]
+fn run_prints_a_table_with_units_and_the_seed() {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "s.json", VALID);
+    let output = esmsim().arg("run").arg(&file).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for needle in ["seed 1", "config ", "records/s", " ms", "$"] {
+        assert!(stdout.contains(needle), "{needle:?} missing from:\n{stdout}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["scenario"], "cli");
+}
+
+#[test]
+fn default_output_directory_is_reports_slash_name() {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "s.json", VALID);
+    esmsim().current_dir(dir.path()).arg("run").arg(&file).assert().success();
+    assert!(dir.path().join("reports/cli/summary.json").exists());
+    assert!(dir.path().join("reports/cli/timeseries.csv").exists());
+}
