@@ -1,1 +1,23 @@
-fn main() {}
+//! DESIGN.md's performance goal: `scenarios/bench-steady.json` (36 M records in one simulated
+//! hour) at ≥ 50 M simulated records per second on one core, in release mode.
+//!
+//! `cargo bench --bench steady` reports the median time per run and the throughput in
+//! simulated records ("elements") per second.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use esmsim::{SimulationBuilder, load_scenario};
+use std::path::Path;
+use std::time::Duration;
+
+fn bench_steady(c: &mut Criterion) {
+    let loaded = load_scenario(Path::new("scenarios/bench-steady.json"), &[]).expect("bench scenario");
+    let scenario = loaded.scenario;
+    let produced = SimulationBuilder::new(&scenario).build().run().0.summary.records.produced;
+    let mut group = c.benchmark_group("bench-steady");
+    group.sample_size(10).measurement_time(Duration::from_secs(12)).throughput(Throughput::Elements(produced));
+    group.bench_function("1h", |b| b.iter(|| SimulationBuilder::new(&scenario).build().run().0));
+    group.finish();
+}
+
+criterion_group!(benches, bench_steady);
+criterion_main!(benches);

@@ -4,7 +4,7 @@
 use crate::engine::{RngStream, SimTime, StreamId, stream};
 use crate::scenario::{Arrivals, Partitioning, Producer, RecordBytes, SizeDistribution};
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1, LogNormal, Zipf};
+use rand_distr::{Distribution, Exp1, LogNormal, Uniform, Zipf};
 
 /// One generated record before it is appended to its partition.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +28,7 @@ impl PayloadRule {
 }
 
 enum Partitioner {
-    Uniform,
+    Uniform(Uniform<u32>),
     RoundRobin { next: u32 },
     Hot { partition: u32, share: f64 },
     Zipf(Zipf<f64>),
@@ -76,7 +76,7 @@ impl ProducerGen {
             }
         }
         let partitioner = match spec.partitioning {
-            Partitioning::Uniform => Partitioner::Uniform,
+            Partitioning::Uniform => Partitioner::Uniform(Uniform::new(0, partitions).expect("partitions ≥ 1")),
             Partitioning::RoundRobin => Partitioner::RoundRobin { next: 0 },
             Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
             Partitioning::Zipf { exponent } => {
@@ -111,7 +111,7 @@ impl ProducerGen {
             step_end_ns: f64::INFINITY,
         };
         generator.enter_step(0);
-        generator.next_ns = generator.next_arrival();
+        generator.next_ns = generator.next_arrival(false);
         generator
     }
 
@@ -122,7 +122,10 @@ impl ProducerGen {
         while let Some(t) = self.next_ns.filter(|&t| t < end) {
             self.cursor_ns = t;
             self.constant_k += 1;
-            self.next_ns = self.next_arrival();
+            self.next_ns = match self.poisson_next_in_step() {
+                Ok(next) => Some(next),
+                Err(overshot) => self.next_arrival(overshot),
+            };
             let partition = self.pick_partition();
             let value_bytes = self.pick_size();
             sink(Arrival {
@@ -133,13 +136,26 @@ impl ProducerGen {
         }
     }
 
+    /// The common case, kept small so it inlines: the next Poisson arrival of the current rate
+    /// step. `Err(overshot)` sends the caller to [`next_arrival`](Self::next_arrival); `overshot`
+    /// says the draw fell past the step's end.
+    #[inline(always)]
+    fn poisson_next_in_step(&mut self) -> Result<f64, bool> {
+        if self.arrivals != Arrivals::Poisson || !self.ns_per_record.is_finite() {
+            return Err(false);
+        }
+        let gap: f64 = Exp1.sample(&mut self.arrival_rng);
+        let t = self.cursor_ns + gap * self.ns_per_record;
+        if t < self.step_end_ns { Ok(t) } else { Err(true) }
+    }
+
     /// The arrival after `cursor_ns`, or `None` once the rate is 0 for good. A draw that
     /// overshoots its rate step is discarded: Poisson arrivals are memoryless, and constant ones
     /// restart their phase at each step.
-    #[inline]
-    fn next_arrival(&mut self) -> Option<f64> {
+    #[inline(never)]
+    fn next_arrival(&mut self, mut overshot: bool) -> Option<f64> {
         loop {
-            if self.ns_per_record.is_finite() {
+            if !overshot && self.ns_per_record.is_finite() {
                 let t = match self.arrivals {
                     Arrivals::Poisson => {
                         let gap: f64 = Exp1.sample(&mut self.arrival_rng);
@@ -155,6 +171,7 @@ impl ProducerGen {
                 return None;
             }
             self.enter_step(self.step + 1);
+            overshot = false;
         }
     }
 
@@ -167,12 +184,12 @@ impl ProducerGen {
         self.step_end_ns = self.steps.get(step + 1).map_or(f64::INFINITY, |s| s.0);
     }
 
-    #[inline]
+    #[inline(always)]
     fn pick_partition(&mut self) -> u32 {
         let n = self.partitions;
         let rng = &mut self.partition_rng;
         match &mut self.partitioner {
-            Partitioner::Uniform => rng.random_range(0..n),
+            Partitioner::Uniform(uniform) => uniform.sample(rng),
             Partitioner::RoundRobin { next } => {
                 let p = *next;
                 *next = (p + 1) % n;
@@ -191,12 +208,91 @@ impl ProducerGen {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn pick_size(&mut self) -> u64 {
         match &self.sizes {
             Sizes::Fixed(n) => *n,
             Sizes::Uniform { min, max } => self.size_rng.random_range(*min..=*max),
             Sizes::Lognormal(dist) => dist.sample(&mut self.size_rng).round() as u64,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn producer(spec: serde_json::Value, partitions: u32) -> ProducerGen {
+        let spec: Producer = serde_json::from_value(spec).unwrap();
+        ProducerGen::new(0, &spec, partitions, PayloadRule { record_overhead_bytes: 0 }, 42)
+    }
+
+    fn arrivals(p: &mut ProducerGen, end_ns: u64) -> Vec<Arrival> {
+        let mut out = Vec::new();
+        p.generate_until(end_ns, |a| out.push(a));
+        out
+    }
+
+    #[test]
+    fn constant_arrivals_are_evenly_spaced_from_zero() {
+        let mut p = producer(json!({ "rate": 40, "arrivals": "constant" }), 1);
+        let times: Vec<u64> = arrivals(&mut p, 1_000_000_000).iter().map(|a| a.time_ns).collect();
+        assert_eq!(times.len(), 40);
+        assert!(times.iter().enumerate().all(|(k, &t)| t == k as u64 * 25_000_000));
+    }
+
+    #[test]
+    fn poisson_counts_follow_each_rate_step() {
+        // 1,000/s for 100 s, 0 for 100 s, 10/s for 100 s: expect 100,000, 0 and 1,000 records;
+        // the tolerance is five standard deviations.
+        let schedule = json!([{ "at": "100s", "rate": 0 }, { "at": "200s", "rate": 10 }]);
+        let mut p = producer(json!({ "rate": 1000, "schedule": schedule }), 1);
+        let all = arrivals(&mut p, 300_000_000_000);
+        let count = |from: u64, to: u64| {
+            all.iter().filter(|a| (from * 1_000_000_000..to * 1_000_000_000).contains(&a.time_ns)).count() as f64
+        };
+        assert!((count(0, 100) - 100_000.0).abs() < 5.0 * 100_000f64.sqrt());
+        assert_eq!(count(100, 200), 0.0);
+        assert!((count(200, 300) - 1_000.0).abs() < 5.0 * 1_000f64.sqrt(), "{}", count(200, 300));
+        assert!(all.windows(2).all(|w| w[0].time_ns <= w[1].time_ns));
+    }
+
+    #[test]
+    fn generation_in_chunks_matches_one_go() {
+        let spec = json!({ "rate": 500, "schedule": [{ "at": "3s", "rate": 50 }] });
+        let whole = arrivals(&mut producer(spec.clone(), 4), 10_000_000_000);
+        let mut p = producer(spec, 4);
+        let mut pieces = Vec::new();
+        for k in 1..=10u64 {
+            pieces.extend(arrivals(&mut p, k * 1_000_000_000));
+        }
+        assert_eq!(whole, pieces);
+    }
+
+    #[test]
+    fn partitioners_spread_records_as_configured() {
+        let share = |spec: serde_json::Value| {
+            let mut counts = [0u32; 4];
+            for a in arrivals(&mut producer(spec, 4), 100_000_000_000) {
+                counts[a.partition as usize] += 1;
+            }
+            counts
+        };
+        assert_eq!(share(json!({ "rate": 1000, "arrivals": "constant", "partitioning": "round_robin" })), [25_000; 4]);
+        let hot = share(json!({ "rate": 1000, "partitioning": { "hot_partition": { "partition": 2, "share": 0.7 } } }));
+        let total: u32 = hot.iter().sum();
+        assert!((hot[2] as f64 / total as f64 - 0.7).abs() < 0.01, "{hot:?}");
+        let zipf = share(json!({ "rate": 1000, "partitioning": { "zipf": { "exponent": 1.0 } } }));
+        // Weights 1, 1/2, 1/3, 1/4: partition 0 gets 12/25 of the records.
+        let total: u32 = zipf.iter().sum();
+        assert!((zipf[0] as f64 / total as f64 - 0.48).abs() < 0.01, "{zipf:?}");
+    }
+
+    #[test]
+    fn payload_counts_base64_and_overhead() {
+        let rule = PayloadRule { record_overhead_bytes: 128 };
+        assert_eq!(rule.payload_bytes(0, 102_400), 136_534 + 128);
+        assert_eq!(rule.payload_bytes(1, 1), 3 + 128);
     }
 }
