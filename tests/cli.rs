@@ -120,11 +120,58 @@ fn settings_for_another_scaling_mode_are_rejected_not_ignored() {
 
 #[test]
 fn not_yet_supported_settings_are_rejected() {
-    rejects_set("esm.bisect_batch_on_function_error", "true", "not supported yet");
-    rejects_set("esm.maximum_retry_attempts", "3", "not supported yet");
-    rejects_set("esm.function_response_types", r#"["ReportBatchItemFailures"]"#, "not supported yet");
-    rejects_set("esm.on_failure_destination", r#"{"kind":"sqs"}"#, "not supported yet");
     rejects(VALID, &["--set", r#"esm.scaling={"mode":"provisioned"}"#], "esm.scaling.mode", "not supported yet");
+}
+
+#[test]
+fn faults_are_checked_field_by_field() {
+    let fault = |json: &str| vec!["--set".to_string(), format!("faults=[{json}]")];
+    let cases = [
+        (r#"{"kind":"slowdown","from":"1m","until":"2m"}"#, "faults.0.factor", "slowdown needs factor"),
+        (r#"{"kind":"error_burst","from":"1m","until":"2m","factor":2}"#, "faults.0.error_rate", "error_burst needs"),
+        (r#"{"kind":"function_outage","from":"2m","until":"1m"}"#, "faults.0.until", "is not after from"),
+        (r#"{"kind":"error_burst","from":"1m","until":"2m","error_rate":2}"#, "faults.0.error_rate", "allowed: 0 to 1"),
+        (
+            r#"{"kind":"function_outage","from":"1m","until":"2m","error_rate":0.5}"#,
+            "faults.0.error_rate",
+            "applies only",
+        ),
+        (r#"{"kind":"earthquake","from":"1m","until":"2m"}"#, "faults.0.kind", "unknown variant"),
+    ];
+    for (json, path, needle) in cases {
+        let args = fault(json);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        rejects(VALID, &args, path, needle);
+    }
+}
+
+#[test]
+fn validate_warns_about_the_silent_loss_pitfall_and_provisioned_only_controls() {
+    let dir = TempDir::new().unwrap();
+    let file = write(&dir, "s.json", VALID);
+    let output = esmsim()
+        .args(["validate"])
+        .arg(&file)
+        .args(["--set", "failures.handler=report_failures", "--set", "esm.maximum_retry_attempts=2"])
+        .args(["--set", r#"esm.on_failure_destination={"kind":"kafka"}"#])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("esm.function_response_types: the handler returns batchItemFailures"), "{stderr}");
+    assert!(
+        stderr.contains("esm.maximum_retry_attempts: a retry limit is available only in provisioned mode"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("esm.on_failure_destination.kind: a Kafka-topic destination"), "{stderr}");
+    let quiet = esmsim()
+        .args(["validate"])
+        .arg(&file)
+        .args(["--set", "failures.handler=report_failures"])
+        .args(["--set", r#"esm.function_response_types=["ReportBatchItemFailures"]"#])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(quiet.stderr).unwrap().contains("batchItemFailures but"));
 }
 
 #[test]

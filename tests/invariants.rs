@@ -9,7 +9,8 @@ use proptest::prelude::*;
 fn check(seed: u64) -> Result<(), TestCaseError> {
     let json = random_scenario(seed);
     let s = scenario(json.clone());
-    let (report, checker) = SimulationBuilder::new(&s).build_with_observer(OrderChecker::new(s.topic.partitions)).run();
+    let (report, checker) =
+        SimulationBuilder::new(&s).build_with_observer(OrderChecker::new(s.topic.partitions, true)).run();
     let r = &report.summary.records;
     let context = || format!("seed {seed}, scenario {json}");
     prop_assert_eq!(

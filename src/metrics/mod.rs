@@ -2,9 +2,11 @@
 //! output files of the contract.
 
 mod latency;
+mod poison;
 mod summary;
 mod timeseries;
 
+pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, RecordSummary,
     StallSummary, Summary, ThroughputSummary,
@@ -101,6 +103,7 @@ pub struct Metrics {
     pub invocations_timed_out: u64,
     pub throttled: u64,
     pub cold_starts: u64,
+    pub partial_failures: u64,
 
     pub batches: u64,
     pub batch_records: u64,
@@ -119,6 +122,7 @@ pub struct Metrics {
     pub lag_max_records: u64,
     pub age_max_ns: SimTime,
     pub stalls: Stalls,
+    pub poison_pills: PoisonPills,
 
     pub interval: IntervalCounts,
     /// Records produced per sample interval, filled as producers generate.
@@ -141,6 +145,7 @@ impl Metrics {
             invocations_timed_out: 0,
             throttled: 0,
             cold_starts: 0,
+            partial_failures: 0,
             batches: 0,
             batch_records: 0,
             batch_max_records: 0,
@@ -154,6 +159,7 @@ impl Metrics {
             lag_max_records: 0,
             age_max_ns: 0,
             stalls: Stalls::new(partitions),
+            poison_pills: PoisonPills::default(),
             interval: IntervalCounts::default(),
             produced_per_interval: vec![0; intervals],
             rows: Vec::with_capacity(intervals),

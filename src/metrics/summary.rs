@@ -18,6 +18,8 @@ pub struct Summary {
     pub cost_usd: CostSummary,
     pub stalls: StallSummary,
     pub throughput: ThroughputSummary,
+    /// One entry per poison record that caused a failure, by (partition, offset).
+    pub poison_pills: Vec<super::PoisonPill>,
 }
 
 /// Where every produced record ended: `produced = succeeded + to_destination + discarded +
@@ -43,6 +45,9 @@ pub struct InvocationSummary {
     pub timed_out: u64,
     pub throttled: u64,
     pub cold_starts: u64,
+    /// Invocations that returned `batchItemFailures` naming some records (counted in
+    /// `succeeded`: the function itself did not fail).
+    pub partial_failures: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -1,81 +1,210 @@
-//! What goes wrong in an invocation: poison records and transient errors. Every draw is a hash
-//! of the seed and the record or attempt, so it does not depend on event order.
+//! What goes wrong in an invocation: poison records with their effects, transient errors per
+//! invocation and per record, and faults on a timeline. Every random fact is a hash of the seed
+//! and the record or attempt, so it does not depend on event order.
 
 use super::esm::Segment;
-use crate::engine::{mix64, unit_f64};
-use crate::scenario::Scenario;
-
-/// A record that fails every batch it is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Poison {
-    pub partition: u32,
-    pub offset: u64,
-    /// Its position in the batch (0-based), which decides how long the handler ran.
-    pub index: u64,
-}
+use crate::engine::{SimTime, mix64, unit_f64};
+use crate::scenario::{Effect, FaultKind, Scenario};
 
 const POISON_SALT: u64 = 0x706f_6973_6f6e; // "poison"
 const TRANSIENT_SALT: u64 = 0x7472_616e_7369; // "transi"
+const RECORD_SALT: u64 = 0x7265_636f_7264; // "record"
+
+/// A record the handler cannot process in this attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadRecord {
+    /// Position in the batch, in the order the handler reads it.
+    pub index: u64,
+    pub partition: u32,
+    pub offset: u64,
+    pub effect: Effect,
+    /// Poison (fails every time) rather than a transient per-record error.
+    pub poison: bool,
+}
+
+/// Faults in force at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Conditions {
+    pub outage: bool,
+    pub extra_error_rate: f64,
+    pub slowdown: f64,
+}
 
 pub struct Failures {
     seed: u64,
     /// Listed poison records, sorted by (partition, offset).
-    listed: Vec<(u32, u64)>,
+    listed: Vec<(u32, u64, Effect)>,
     poison_rate: f64,
+    poison_rate_effect: Effect,
     transient_error_rate: f64,
+    transient_record_error_rate: f64,
+    faults: Vec<(SimTime, SimTime, FaultKind, f64)>,
 }
 
 impl Failures {
     pub fn new(s: &Scenario, seed: u64) -> Self {
-        let mut listed: Vec<(u32, u64)> = s.failures.poison_records.iter().map(|p| (p.partition, p.offset)).collect();
-        listed.sort_unstable();
-        listed.dedup();
+        let f = &s.failures;
+        let mut listed: Vec<_> = f.poison_records.iter().map(|p| (p.partition, p.offset, p.effect)).collect();
+        listed.sort_by_key(|&(p, o, _)| (p, o));
+        listed.dedup_by_key(|&mut (p, o, _)| (p, o));
+        let faults = s
+            .faults
+            .iter()
+            .map(|x| (x.from.ns(), x.until.ns(), x.kind, x.error_rate.or(x.factor).unwrap_or(0.0)))
+            .collect();
         Failures {
             seed,
             listed,
-            poison_rate: s.failures.poison_rate,
-            transient_error_rate: s.failures.transient_error_rate,
+            poison_rate: f.poison_rate,
+            poison_rate_effect: f.poison_rate_effect,
+            transient_error_rate: f.transient_error_rate,
+            transient_record_error_rate: f.transient_record_error_rate,
+            faults,
         }
     }
 
-    /// Whether anything can fail at all (lets the hot path skip the checks).
+    /// Whether anything can fail at all (lets the hot path skip every check).
     pub fn any(&self) -> bool {
-        !self.listed.is_empty() || self.poison_rate > 0.0 || self.transient_error_rate > 0.0
+        !self.listed.is_empty()
+            || self.poison_rate > 0.0
+            || self.transient_error_rate > 0.0
+            || self.transient_record_error_rate > 0.0
+            || !self.faults.is_empty()
     }
 
-    pub fn is_poison(&self, partition: u32, offset: u64) -> bool {
-        self.listed.binary_search(&(partition, offset)).is_ok()
-            || (self.poison_rate > 0.0
-                && unit_f64(mix64(&[self.seed, POISON_SALT, partition as u64, offset])) < self.poison_rate)
+    /// Whether (partition, offset) is poison, and its effect.
+    pub fn poison(&self, partition: u32, offset: u64) -> Option<Effect> {
+        if let Ok(i) = self.listed.binary_search_by_key(&(partition, offset), |&(p, o, _)| (p, o)) {
+            return Some(self.listed[i].2);
+        }
+        let drawn = self.poison_rate > 0.0
+            && unit_f64(mix64(&[self.seed, POISON_SALT, partition as u64, offset])) < self.poison_rate;
+        drawn.then_some(self.poison_rate_effect)
     }
 
-    /// The first poison record of a batch, in the order the handler reads it.
-    pub fn first_poison(&self, segments: &[Segment]) -> Option<Poison> {
+    /// The bad records of a batch in handler order: poison records and this attempt's transient
+    /// record errors (`attempt` identifies the invocation). With `first_only`, at most one.
+    pub fn bad_records(&self, segments: &[Segment], attempt: u64, first_only: bool) -> Vec<BadRecord> {
+        let mut out = Vec::new();
+        let scan_all = self.poison_rate > 0.0 || self.transient_record_error_rate > 0.0;
         let mut index = 0;
         for s in segments {
-            if let Some(offset) = self.first_poison_in(s) {
-                return Some(Poison { partition: s.partition, offset, index: index + offset - s.start });
+            if scan_all {
+                for offset in s.start..s.end {
+                    if let Some(bad) = self.bad_record(s.partition, offset, attempt, index + offset - s.start) {
+                        out.push(bad);
+                        if first_only {
+                            return out;
+                        }
+                    }
+                }
+            } else {
+                let from = self.listed.partition_point(|&(p, o, _)| (p, o) < (s.partition, s.start));
+                for &(p, offset, effect) in
+                    self.listed[from..].iter().take_while(|&&(p, o, _)| p == s.partition && o < s.end)
+                {
+                    out.push(BadRecord { index: index + offset - s.start, partition: p, offset, effect, poison: true });
+                    if first_only {
+                        return out;
+                    }
+                }
             }
             index += s.len();
         }
-        None
+        out
     }
 
-    fn first_poison_in(&self, s: &Segment) -> Option<u64> {
-        let from = self.listed.partition_point(|&k| k < (s.partition, s.start));
-        let listed = self.listed.get(from).filter(|&&(p, o)| p == s.partition && o < s.end).map(|&(_, o)| o);
-        if self.poison_rate == 0.0 {
-            return listed;
+    fn bad_record(&self, partition: u32, offset: u64, attempt: u64, index: u64) -> Option<BadRecord> {
+        if let Some(effect) = self.poison(partition, offset) {
+            return Some(BadRecord { index, partition, offset, effect, poison: true });
         }
-        let end = listed.unwrap_or(s.end);
-        (s.start..end).find(|&o| self.is_poison(s.partition, o)).or(listed)
+        let transient = self.transient_record_error_rate > 0.0
+            && unit_f64(mix64(&[self.seed, RECORD_SALT, partition as u64, offset, attempt]))
+                < self.transient_record_error_rate;
+        transient.then_some(BadRecord { index, partition, offset, effect: Effect::Error, poison: false })
     }
 
-    /// Whether invocation number `invocation` (1-based) of the batch starting at `first`
-    /// fails with a transient error.
-    pub fn transient_error(&self, first: &Segment, invocation: u32) -> bool {
-        self.transient_error_rate > 0.0
-            && unit_f64(mix64(&[self.seed, TRANSIENT_SALT, first.partition as u64, first.start, invocation as u64]))
-                < self.transient_error_rate
+    /// Faults in force at `now`.
+    pub fn conditions(&self, now: SimTime) -> Conditions {
+        let mut c = Conditions { slowdown: 1.0, ..Default::default() };
+        for &(from, until, kind, value) in &self.faults {
+            if (from..until).contains(&now) {
+                match kind {
+                    FaultKind::FunctionOutage => c.outage = true,
+                    FaultKind::ErrorBurst => c.extra_error_rate = 1.0 - (1.0 - c.extra_error_rate) * (1.0 - value),
+                    FaultKind::Slowdown => c.slowdown *= value,
+                }
+            }
+        }
+        c
+    }
+
+    /// Whether invocation `attempt` fails as a whole with a transient error (the base rate and
+    /// any error burst combined).
+    pub fn invocation_error(&self, attempt: u64, conditions: &Conditions) -> bool {
+        let rate = 1.0 - (1.0 - self.transient_error_rate) * (1.0 - conditions.extra_error_rate);
+        rate > 0.0 && unit_f64(mix64(&[self.seed, TRANSIENT_SALT, attempt])) < rate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures(json: serde_json::Value) -> Failures {
+        let s = crate::parse_scenario("t.json".as_ref(), &json.to_string(), &[]).unwrap().scenario;
+        Failures::new(&s, 1)
+    }
+
+    #[test]
+    fn listed_poison_records_are_found_in_handler_order() {
+        let f = failures(serde_json::json!({
+            "name": "f", "topic": { "partitions": 2 },
+            "failures": { "poison_records": [
+                { "partition": 1, "offset": 5, "effect": "crash" }, { "partition": 0, "offset": 7 } ] }
+        }));
+        let segments = [Segment { partition: 1, start: 0, end: 10 }, Segment { partition: 0, start: 5, end: 9 }];
+        let all = f.bad_records(&segments, 0, false);
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].index, all[0].effect), (5, Effect::Crash));
+        assert_eq!((all[1].index, all[1].partition, all[1].offset), (12, 0, 7));
+        assert_eq!(f.bad_records(&segments, 0, true).len(), 1);
+    }
+
+    #[test]
+    fn rates_are_deterministic_and_about_right() {
+        let f = failures(serde_json::json!({
+            "name": "f", "topic": { "partitions": 1 },
+            "failures": { "poison_rate": 0.01, "transient_record_error_rate": 0.05 }
+        }));
+        let segment = [Segment { partition: 0, start: 0, end: 100_000 }];
+        let first = f.bad_records(&segment, 1, false);
+        let again = f.bad_records(&segment, 1, false);
+        let other_attempt = f.bad_records(&segment, 2, false);
+        assert_eq!(first, again);
+        let poison = first.iter().filter(|b| b.poison).count() as f64;
+        assert!((poison - 1_000.0).abs() < 150.0, "{poison}");
+        let transient = first.len() as f64 - poison;
+        assert!((transient - 4_950.0).abs() < 350.0, "{transient}");
+        // Poison records stay; transient ones are drawn anew.
+        let poison_again: Vec<_> = other_attempt.iter().filter(|b| b.poison).collect();
+        assert_eq!(poison_again.len() as f64, poison);
+        assert_ne!(first, other_attempt);
+    }
+
+    #[test]
+    fn faults_apply_inside_their_window() {
+        let f = failures(serde_json::json!({
+            "name": "f", "topic": { "partitions": 1 },
+            "faults": [ { "kind": "function_outage", "from": "10s", "until": "20s" },
+                        { "kind": "slowdown", "from": "15s", "until": "30s", "factor": 3 },
+                        { "kind": "error_burst", "from": "0s", "until": "5s", "error_rate": 1 } ]
+        }));
+        let at = |s: u64| f.conditions(s * 1_000_000_000);
+        assert!(at(12).outage && !at(20).outage);
+        assert_eq!(at(16).slowdown, 3.0);
+        assert_eq!(at(31).slowdown, 1.0);
+        assert!(f.invocation_error(7, &at(1)));
+        assert!(!f.invocation_error(7, &at(6)));
     }
 }

@@ -38,6 +38,9 @@ pub struct Scenario {
     pub failures: Failures,
     #[serde(default)]
     pub pricing: Pricing,
+    /// Things that go wrong on a timeline.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
 }
 
 fn default_seed() -> u64 {
@@ -53,10 +56,17 @@ fn default_sample_interval() -> Dur {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
+    /// Appears in destination records and traces (`<name>-<partition>`).
+    #[serde(default = "default_topic_name")]
+    pub name: String,
     pub partitions: u32,
     /// Kafka's `retention.ms`; MSK's default is 7 days.
     #[serde(default = "default_retention")]
     pub retention: Dur,
+}
+
+fn default_topic_name() -> String {
+    "events".into()
 }
 
 fn default_retention() -> Dur {
@@ -173,11 +183,45 @@ pub struct Esm {
     pub maximum_record_age: AgeLimit,
     pub bisect_batch_on_function_error: bool,
     pub function_response_types: Vec<ResponseType>,
+    /// How a partial batch response commits (with `ReportBatchItemFailures`).
+    pub partial_batch_commit: PartialBatchCommit,
     pub on_failure_destination: Option<Destination>,
+    /// ASSUMED: whether each half of a bisected batch starts with a fresh retry count.
+    pub bisect_resets_retries: bool,
+    /// ASSUMED: whether a throttled invoke uses up one of `maximum_retry_attempts`.
+    pub throttles_count_as_retries: bool,
     /// ASSUMED: wait before a failed batch is invoked again.
     pub retry_backoff: Backoff,
     /// ASSUMED: wait before a throttled invoke is tried again.
     pub throttle_backoff: Backoff,
+}
+
+impl Esm {
+    pub fn reports_batch_item_failures(&self) -> bool {
+        self.function_response_types.contains(&ResponseType::ReportBatchItemFailures)
+    }
+
+    /// Retries allowed after the first attempt; `None` is infinite. AWS caps infinite retries
+    /// at 10 when an on-failure destination is set.
+    pub fn retry_limit(&self) -> Option<u32> {
+        match (self.maximum_retry_attempts, &self.on_failure_destination) {
+            (-1, Some(_)) => Some(10),
+            (-1, None) => None,
+            (n, _) => Some(n as u32),
+        }
+    }
+}
+
+/// What a partial batch response commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartialBatchCommit {
+    /// Per partition, commit up to the lowest failed offset and redeliver from there (Kafka can
+    /// only commit a prefix; Kinesis documents the same checkpoint rule).
+    #[default]
+    LowestFailure,
+    /// The seed article's model: every success counts as done; only failed records are retried.
+    PerRecord,
 }
 
 impl Default for Esm {
@@ -194,7 +238,10 @@ impl Default for Esm {
             maximum_record_age: AgeLimit(None),
             bisect_batch_on_function_error: false,
             function_response_types: vec![],
+            partial_batch_commit: PartialBatchCommit::LowestFailure,
             on_failure_destination: None,
+            bisect_resets_retries: true,
+            throttles_count_as_retries: false,
             retry_backoff: Backoff { initial: Dur::parse("1s"), max: Dur::parse("1s") },
             throttle_backoff: Backoff { initial: Dur::parse("100ms"), max: Dur::parse("5s") },
         }
@@ -366,9 +413,41 @@ impl Default for Account {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Failures {
+    /// How the handler reacts to a bad record.
+    pub handler: Handler,
     pub poison_records: Vec<PoisonRecord>,
+    /// Probability that a record is poison: a hash of (seed, partition, offset).
     pub poison_rate: f64,
+    /// What a poison record chosen by `poison_rate` does.
+    pub poison_rate_effect: Effect,
+    /// Probability that an invocation fails as a whole, drawn anew for every attempt.
     pub transient_error_rate: f64,
+    /// Probability that the handler fails one record, drawn anew for every attempt.
+    pub transient_record_error_rate: f64,
+}
+
+/// The handler's reaction to a record it cannot process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handler {
+    /// Throw at the first bad record: the whole invocation fails.
+    #[default]
+    FailBatch,
+    /// Process every record and return `batchItemFailures` naming the bad ones.
+    ReportFailures,
+}
+
+/// What a poison record does to the invocation that meets it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The handler throws at it (or reports it).
+    #[default]
+    Error,
+    /// The handler hangs until the function times out; no partial response is possible.
+    Timeout,
+    /// The runtime exits: the environment is destroyed and the next invocation is cold.
+    Crash,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -376,6 +455,34 @@ pub struct Failures {
 pub struct PoisonRecord {
     pub partition: u32,
     pub offset: u64,
+    #[serde(default)]
+    pub effect: Effect,
+}
+
+/// Something that goes wrong between `from` and `until` (by invocation start time).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub from: Dur,
+    pub until: Dur,
+    /// `error_burst`: probability that an invocation fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// `slowdown`: multiplier on handler durations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Every invocation fails (after the handler's base time).
+    FunctionOutage,
+    /// Invocations fail with probability `error_rate`, on top of `transient_error_rate`.
+    ErrorBurst,
+    /// Handler durations are multiplied by `factor`.
+    Slowdown,
 }
 
 /// Prices in US dollars (us-east-1, AWS_FACTS.md §7). Every one can be overridden.

@@ -143,7 +143,7 @@ fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
         ),
     )?;
     check_scaling(s, warnings)?;
-    check_error_handling(esm, warnings)?;
+    check_error_handling(s, warnings)?;
     for (name, backoff) in [("retry_backoff", &esm.retry_backoff), ("throttle_backoff", &esm.throttle_backoff)] {
         ensure(
             backoff.max >= backoff.initial,
@@ -225,7 +225,8 @@ fn mode_name(mode: ScalingMode) -> &'static str {
     }
 }
 
-fn check_error_handling(esm: &Esm, _warnings: &mut [Warning]) -> Result<(), Problem> {
+fn check_error_handling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let esm = &s.esm;
     let retries = esm.maximum_retry_attempts;
     ensure(
         retries == -1 || (0..=10_000).contains(&retries),
@@ -239,28 +240,56 @@ fn check_error_handling(esm: &Esm, _warnings: &mut [Warning]) -> Result<(), Prob
             "out of range; allowed: -1 (infinite) or 60s to 604800s (7 days)",
         )?;
     }
-    let not_yet = |path: &str, what: &str| {
-        problem(
-            path,
-            format!("{what} is not supported yet (it comes with error handling); remove it or use the default"),
-        )
+    let provisioned = esm.scaling.mode == ScalingMode::Provisioned;
+    let mut provisioned_only = |path: &str, what: &str| {
+        if !provisioned {
+            warnings.push(Warning {
+                path: path.into(),
+                message: format!(
+                    "{what} is available only in provisioned mode on AWS; simulated anyway (mode is {})",
+                    mode_name(esm.scaling.mode)
+                ),
+            });
+        }
     };
     if retries != -1 {
-        return Err(not_yet("esm.maximum_retry_attempts", "a retry limit"));
+        provisioned_only("esm.maximum_retry_attempts", "a retry limit");
     }
     if esm.maximum_record_age.0.is_some() {
-        return Err(not_yet("esm.maximum_record_age", "a record age limit"));
+        provisioned_only("esm.maximum_record_age", "a record age limit");
     }
     if esm.bisect_batch_on_function_error {
-        return Err(not_yet("esm.bisect_batch_on_function_error", "bisect"));
+        provisioned_only("esm.bisect_batch_on_function_error", "bisect");
     }
-    if !esm.function_response_types.is_empty() {
-        return Err(not_yet("esm.function_response_types", "ReportBatchItemFailures"));
+    if esm.reports_batch_item_failures() {
+        provisioned_only("esm.function_response_types", "ReportBatchItemFailures");
     }
-    if esm.on_failure_destination.is_some() {
-        return Err(not_yet("esm.on_failure_destination", "an on-failure destination"));
+    if esm.on_failure_destination.as_ref().is_some_and(|d| d.kind == DestinationKind::Kafka) {
+        provisioned_only("esm.on_failure_destination.kind", "a Kafka-topic destination");
     }
+    warn_about_partial_responses(s, warnings);
     Ok(())
+}
+
+/// The silent-loss pitfall, and a commit rule that cannot apply.
+fn warn_about_partial_responses(s: &Scenario, warnings: &mut Vec<Warning>) {
+    let reports = s.failures.handler == Handler::ReportFailures;
+    if reports && !s.esm.reports_batch_item_failures() {
+        warnings.push(Warning {
+            path: "esm.function_response_types".into(),
+            message: "the handler returns batchItemFailures but ReportBatchItemFailures is not enabled: \
+                      Lambda ignores the response, commits the batch, and the reported records are lost"
+                .into(),
+        });
+    }
+    if s.esm.partial_batch_commit == PartialBatchCommit::PerRecord && !(reports && s.esm.reports_batch_item_failures())
+    {
+        warnings.push(Warning {
+            path: "esm.partial_batch_commit".into(),
+            message: "per_record applies only when the handler reports failures and ReportBatchItemFailures is enabled"
+                .into(),
+        });
+    }
 }
 
 fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
@@ -332,7 +361,42 @@ fn check_failures(s: &Scenario) -> Result<(), Problem> {
         )?;
     }
     check_fraction(f.poison_rate, "failures.poison_rate")?;
-    check_fraction(f.transient_error_rate, "failures.transient_error_rate")
+    check_fraction(f.transient_error_rate, "failures.transient_error_rate")?;
+    check_fraction(f.transient_record_error_rate, "failures.transient_record_error_rate")?;
+    for (i, fault) in s.faults.iter().enumerate() {
+        check_fault(fault, &format!("faults.{i}"))?;
+    }
+    Ok(())
+}
+
+fn check_fault(fault: &Fault, at: &str) -> Result<(), Problem> {
+    ensure(
+        fault.until > fault.from,
+        format!("{at}.until"),
+        format!("{} is not after from {}", fault.until, fault.from),
+    )?;
+    let (needs_rate, needs_factor) = match fault.kind {
+        FaultKind::FunctionOutage => (false, false),
+        FaultKind::ErrorBurst => (true, false),
+        FaultKind::Slowdown => (false, true),
+    };
+    match fault.error_rate {
+        Some(rate) if needs_rate => check_fraction(rate, &format!("{at}.error_rate"))?,
+        Some(_) => return Err(problem(format!("{at}.error_rate"), "applies only to kind error_burst")),
+        None if needs_rate => return Err(problem(format!("{at}.error_rate"), "error_burst needs error_rate (0 to 1)")),
+        None => {}
+    }
+    match fault.factor {
+        Some(factor) => {
+            ensure(needs_factor, format!("{at}.factor"), "applies only to kind slowdown")?;
+            ensure(
+                factor.is_finite() && (0.01..=1000.0).contains(&factor),
+                format!("{at}.factor"),
+                format!("{factor} is out of range; allowed: 0.01 to 1000"),
+            )
+        }
+        None => ensure(!needs_factor, format!("{at}.factor"), "slowdown needs factor (e.g. 3 for three times slower)"),
+    }
 }
 
 fn check_pricing(p: &Pricing) -> Result<(), Problem> {

@@ -1,67 +1,157 @@
-//! The function's side of the loop: invoking a batch (or being throttled), deciding how the
-//! invocation ends, and what the ESM does with a failure.
+//! The function's side: invoking a batch (or being throttled), deciding how the handler fares
+//! with its records, and handing the result to the ESM's retry logic.
 
-use super::{Event, Observer, Outcome, Simulation, live};
+use super::{Event, Observer, Outcome, RetryCause, Simulation, live};
 use crate::engine::SimTime;
+use crate::model::destination::Condition;
 use crate::model::esm::Segment;
+use crate::model::failures::BadRecord;
 use crate::model::function::{Start, billed_ms};
+use crate::scenario::{Effect, Handler};
+
+/// An invocation in flight and how it will end.
+#[derive(Clone, Debug)]
+pub(super) struct Running {
+    pub cold: bool,
+    pub billed_ms: u64,
+    pub outcome: Outcome,
+    /// Records the handler reports as failed (`report_failures`), sorted.
+    pub reported: Vec<(u32, u64)>,
+    /// Records in batch order before this index were processed without error.
+    pub ok_before: u64,
+    /// Poison records that caused the failure.
+    pub culprits: Vec<(u32, u64)>,
+}
+
+/// The handler's verdict before timing and billing.
+struct Verdict {
+    outcome: Outcome,
+    run_ns: SimTime,
+    reported: Vec<(u32, u64)>,
+    ok_before: u64,
+    culprits: Vec<(u32, u64)>,
+}
+
+impl Verdict {
+    fn whole(outcome: Outcome, run_ns: SimTime) -> Self {
+        Verdict { outcome, run_ns, reported: vec![], ok_before: 0, culprits: vec![] }
+    }
+}
 
 impl<O: Observer> Simulation<O> {
     /// Invokes the function with the batch in `slot`, or throttles it.
     pub(super) fn invoke(&mut self, slot: u32) {
         let now = self.now;
         let Some(start) = self.envs.acquire(now) else {
-            self.metrics.throttled += 1;
-            self.metrics.interval.throttles += 1;
-            let batch = self.batch_mut(slot);
-            batch.throttles_in_row += 1;
-            let delay = self.settings.throttle_backoff.delay(self.batch(slot).throttles_in_row);
-            self.observer.throttled(now, live(&self.batches, slot));
-            self.queue.schedule(now + delay, Event::ThrottleRetry { slot });
+            self.throttle(slot);
             return;
         };
         let (cold, init_ns) = match start {
             Start::Warm => (false, 0),
             Start::Cold { init_ns } => (true, init_ns),
         };
+        self.attempts += 1;
         let batch = self.batch_mut(slot);
         batch.throttles_in_row = 0;
-        batch.invocations += 1;
-        if batch.invocations > 1 {
+        batch.current.invocations += 1;
+        if batch.current.invocations > 1 {
             self.metrics.redelivered += batch.records as u64;
         }
-        let (outcome, run_ns) = self.evaluate(slot);
+        let verdict = self.evaluate(slot, self.attempts);
+        let batch = self.batch(slot);
+        if batch.records == 1 && !self.metrics.poison_pills.is_empty() {
+            let s = batch.current.segments[0];
+            self.metrics.poison_pills.delivered_alone(s.partition, s.start, now);
+        }
         self.observer.invocation_started(now, live(&self.batches, slot), cold);
-        let billed_ms = billed_ms(init_ns, run_ns);
-        self.queue.schedule(now + init_ns + run_ns, Event::InvocationEnd { slot, cold, billed_ms, outcome });
+        let end = now + init_ns + verdict.run_ns;
+        self.running[slot as usize] = Some(Running {
+            cold,
+            billed_ms: billed_ms(init_ns, verdict.run_ns),
+            outcome: verdict.outcome,
+            reported: verdict.reported,
+            ok_before: verdict.ok_before,
+            culprits: verdict.culprits,
+        });
+        self.queue.schedule(end, Event::InvocationEnd { slot });
     }
 
-    /// How the invocation of `slot` will end and how long its handler runs.
-    fn evaluate(&mut self, slot: u32) -> (Outcome, SimTime) {
+    fn throttle(&mut self, slot: u32) {
+        let now = self.now;
+        self.metrics.throttled += 1;
+        self.metrics.interval.throttles += 1;
+        self.observer.throttled(now, live(&self.batches, slot));
+        let counts_as_retry = self.scenario.esm.throttles_count_as_retries;
+        let retry_limit = self.settings.retry_limit;
+        let batch = self.batch_mut(slot);
+        batch.throttles_in_row += 1;
+        if counts_as_retry {
+            batch.current.failed_attempts += 1;
+            if retry_limit.is_some_and(|limit| batch.current.failed_attempts > limit) {
+                self.give_up_current(slot, Condition::RetryAttemptsExhausted);
+                return;
+            }
+        }
+        let at = now + self.settings.throttle_backoff.delay(self.batch(slot).throttles_in_row);
+        self.observer.retry_scheduled(now, live(&self.batches, slot), at, RetryCause::Throttle);
+        self.queue.schedule(at, Event::ThrottleRetry { slot });
+    }
+
+    /// How the invocation (attempt number `attempt`) of the batch in `slot` will end.
+    fn evaluate(&mut self, slot: u32, attempt: u64) -> Verdict {
         let jitter = self.durations.draw_jitter();
         let timeout = self.settings.timeout_ns;
         let batch = self.batch(slot);
         let full = self.durations.handler_ns(batch.records as u64, batch.payload_bytes, jitter);
         if !self.failures.any() {
-            return if full > timeout { (Outcome::Timeout, timeout) } else { (Outcome::Success, full) };
-        }
-        if let Some(poison) = self.failures.first_poison(&batch.segments) {
-            // The handler works through the records before the poison one, then throws.
-            let bytes = self.payload_through(&batch.segments, poison.partition, poison.offset);
-            let run = self.durations.handler_ns(poison.index + 1, bytes, jitter);
-            return if run > timeout {
-                (Outcome::Timeout, timeout)
+            return if full > timeout {
+                Verdict::whole(Outcome::Timeout { at: None }, timeout)
             } else {
-                (Outcome::Error { poison: Some((poison.partition, poison.offset)) }, run)
+                Verdict::whole(Outcome::Success, full)
             };
         }
+        let conditions = self.failures.conditions(self.now);
+        let slow = |ns: SimTime| ((ns as f64) * conditions.slowdown).round() as SimTime;
+        if conditions.outage {
+            let base = self.durations.handler_ns(0, 0, jitter);
+            return Verdict::whole(Outcome::Error { at: None }, slow(base).min(timeout));
+        }
+        let handler = self.scenario.failures.handler;
+        let bad = self.failures.bad_records(&batch.current.segments, attempt, handler == Handler::FailBatch);
+        let through = |b: &BadRecord| {
+            let bytes = self.payload_through(&self.batch(slot).current.segments, b.partition, b.offset);
+            slow(self.durations.handler_ns(b.index + 1, bytes, jitter))
+        };
+        // A hang or a crash ends the invocation whatever the handler would have reported.
+        if let Some(b) = bad.iter().find(|b| b.effect != Effect::Error || handler == Handler::FailBatch) {
+            let run = if b.effect == Effect::Timeout { timeout + 1 } else { through(b) };
+            let culprits = if b.poison { vec![(b.partition, b.offset)] } else { vec![] };
+            let at = Some((b.partition, b.offset));
+            // Records before the bad one were processed, unless time ran out on the way to it.
+            let (outcome, ok_before) = match b.effect {
+                Effect::Timeout => (Outcome::Timeout { at }, b.index),
+                _ if run > timeout => (Outcome::Timeout { at: None }, 0),
+                Effect::Crash => (Outcome::Crash { at: (b.partition, b.offset) }, b.index),
+                Effect::Error => (Outcome::Error { at }, b.index),
+            };
+            let culprits = if matches!(outcome, Outcome::Timeout { at: None }) { vec![] } else { culprits };
+            return Verdict { outcome, run_ns: run.min(timeout), reported: vec![], ok_before, culprits };
+        }
+        let full = slow(full);
         if full > timeout {
-            return (Outcome::Timeout, timeout);
+            return Verdict::whole(Outcome::Timeout { at: None }, timeout);
         }
-        if self.failures.transient_error(&batch.segments[0], batch.invocations) {
-            return (Outcome::Error { poison: None }, full);
+        if self.failures.invocation_error(attempt, &conditions) {
+            return Verdict::whole(Outcome::Error { at: None }, full);
         }
-        (Outcome::Success, full)
+        if bad.is_empty() {
+            return Verdict::whole(Outcome::Success, full);
+        }
+        let mut reported: Vec<(u32, u64)> = bad.iter().map(|b| (b.partition, b.offset)).collect();
+        reported.sort_unstable();
+        let culprits = bad.iter().filter(|b| b.poison).map(|b| (b.partition, b.offset)).collect();
+        let outcome = Outcome::Partial { failed: reported.len() as u32 };
+        Verdict { outcome, run_ns: full, reported, ok_before: 0, culprits }
     }
 
     /// Payload bytes of a batch's records up to and including `offset` of `partition`.
@@ -69,7 +159,7 @@ impl<O: Observer> Simulation<O> {
         let mut bytes = 0;
         for s in segments {
             let log = &self.partitions[s.partition as usize];
-            if s.partition == partition {
+            if s.partition == partition && (s.start..s.end).contains(&offset) {
                 return bytes + log.payload_between(s.start, offset + 1);
             }
             bytes += log.payload_between(s.start, s.end);
@@ -79,66 +169,34 @@ impl<O: Observer> Simulation<O> {
 
     /// An invocation finished: it is counted and billed now, as CloudWatch and the bill see it
     /// (an invocation still running at the end of the run is neither).
-    pub(super) fn on_invocation_end(&mut self, slot: u32, cold: bool, billed_ms: u64, outcome: Outcome) {
+    pub(super) fn on_invocation_end(&mut self, slot: u32) {
         let now = self.now;
-        self.envs.release(now, false);
-        self.metrics.invocation_ended(cold, billed_ms as u128 * self.settings.memory_mb as u128);
-        self.observer.invocation_ended(now, live(&self.batches, slot), outcome);
-        match outcome {
+        let running = self.running[slot as usize].take().expect("an invocation in flight");
+        self.envs.release(now, matches!(running.outcome, Outcome::Crash { .. }));
+        self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.settings.memory_mb as u128);
+        self.observer.invocation_ended(now, live(&self.batches, slot), running.outcome);
+        match running.outcome {
             Outcome::Success => {
                 self.metrics.invocations_succeeded += 1;
-                self.commit_batch(slot);
+                self.batch_mut(slot).failures_in_row = 0;
+                for s in self.batch(slot).current.segments.clone() {
+                    self.settle(s.partition, s.end, super::settle::Verdict::Succeeded);
+                }
+                self.advance(slot);
             }
-            Outcome::Error { .. } | Outcome::Timeout => {
-                if outcome == Outcome::Timeout {
-                    self.metrics.invocations_timed_out += 1;
-                } else {
-                    self.metrics.invocations_failed += 1;
-                }
-                self.metrics.interval.errors += 1;
-                let batch = self.batch_mut(slot);
-                batch.failures_in_row += 1;
-                let failures = batch.failures_in_row;
-                for segment in &self.batch(slot).segments.clone() {
-                    self.metrics.stalls.failed(segment.partition, segment.start, now);
-                }
-                // AWS's default: the whole batch is retried until it succeeds or expires.
-                let delay = self.settings.retry_backoff.delay(failures);
-                self.queue.schedule(now + delay, Event::Retry { slot });
+            Outcome::Partial { .. } => {
+                self.metrics.invocations_succeeded += 1;
+                self.metrics.partial_failures += 1;
+                self.on_partial_failure(slot, running);
             }
-        }
-    }
-
-    /// A failed batch is fetched again: retention may have deleted some of it meanwhile.
-    pub(super) fn on_retry(&mut self, slot: u32) {
-        self.trim_expired(slot);
-        if self.batch(slot).records == 0 {
-            self.retire_batch(slot);
-        } else {
-            self.invoke(slot);
-        }
-    }
-
-    /// Drops from a batch the records retention has deleted, and releases partitions whose
-    /// records are all gone.
-    fn trim_expired(&mut self, slot: u32) {
-        let mut batch = self.batches[slot as usize].take().expect("live batch slot");
-        for segment in &mut batch.segments {
-            if self.expire(segment.partition) > 0 {
-                segment.start = segment.start.max(self.partitions[segment.partition as usize].log_start_offset());
-                segment.end = segment.end.max(segment.start);
-                if segment.is_empty() {
-                    self.busy[segment.partition as usize] = false;
-                }
+            Outcome::Timeout { .. } => {
+                self.metrics.invocations_timed_out += 1;
+                self.on_failure(slot, running);
+            }
+            Outcome::Error { .. } | Outcome::Crash { .. } => {
+                self.metrics.invocations_failed += 1;
+                self.on_failure(slot, running);
             }
         }
-        batch.segments.retain(|s| !s.is_empty());
-        batch.records = batch.segments.iter().map(|s| s.len() as u32).sum();
-        batch.payload_bytes =
-            batch.segments.iter().map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end)).sum();
-        let fetcher = batch.fetcher;
-        self.batches[slot as usize] = Some(batch);
-        // Released partitions may form a batch of their own.
-        self.plan_fetcher(fetcher);
     }
 }

@@ -7,12 +7,15 @@
 mod dispatch;
 mod invoke;
 mod observer;
+mod retry;
 mod sample;
+mod settle;
 
-pub use observer::{Observer, Outcome};
+pub use observer::{Observer, Outcome, RetryCause};
 
 use crate::engine::{EventQueue, NS_PER_MS, NS_PER_SEC, SimTime};
 use crate::metrics::{Metrics, Row, Summary};
+use crate::model::destination::Destination;
 use crate::model::esm::{Batch, BatchRules, Fetcher, Gate, Waiting, fetcher::range_assignment};
 use crate::model::failures::Failures;
 use crate::model::function::{DurationModel, Environments};
@@ -25,6 +28,8 @@ use crate::scenario::{Backoff, ScalingMode, Scenario};
 pub struct Report {
     pub summary: Summary,
     pub timeseries: Vec<Row>,
+    /// Lines of `destination.jsonl`: failure records sent to the on-failure destination.
+    pub destination: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +39,7 @@ enum Event {
     /// A fetcher's batch may be ready to flush.
     FlushTimer { fetcher: u32, generation: u64 },
     /// An invocation of the batch in `slot` finished.
-    InvocationEnd { slot: u32, cold: bool, billed_ms: u64, outcome: Outcome },
+    InvocationEnd { slot: u32 },
     /// A failed batch is fetched again and re-invoked.
     Retry { slot: u32 },
     /// A throttled invoke is tried again.
@@ -50,8 +55,11 @@ struct Settings {
     timeout_ns: SimTime,
     memory_mb: u32,
     rules: BatchRules,
+    envelope_bytes: u64,
     retry_backoff: Backoff,
     throttle_backoff: Backoff,
+    retry_limit: Option<u32>,
+    max_record_age_ns: Option<SimTime>,
 }
 
 /// Builds a [`Simulation`] from a validated scenario.
@@ -102,7 +110,16 @@ pub struct Simulation<O: Observer> {
     gate: Gate,
     awaiting_records: Vec<u32>,
     batches: Vec<Option<Batch>>,
+    /// The invocation in flight for each batch slot.
+    running: Vec<Option<invoke::Running>>,
     free_slots: Vec<u32>,
+    /// Failure-path knowledge per partition.
+    notes: Vec<settle::Notes>,
+    /// Invocations started, numbering attempts for per-attempt random draws.
+    attempts: u64,
+    destination: Option<Destination>,
+    destination_lines: Vec<String>,
+    destination_deliveries: u64,
     next_batch_id: u64,
     candidates: Vec<u32>,
 
@@ -142,7 +159,13 @@ impl<O: Observer> Simulation<O> {
             gate,
             awaiting_records: Vec::new(),
             batches: Vec::new(),
+            running: Vec::new(),
             free_slots: Vec::new(),
+            notes: vec![Default::default(); partitions as usize],
+            attempts: 0,
+            destination: Destination::new(s, seed),
+            destination_lines: Vec::new(),
+            destination_deliveries: 0,
             next_batch_id: 0,
             candidates: Vec::new(),
             durations: DurationModel::new(s, seed),
@@ -191,9 +214,7 @@ impl<O: Observer> Simulation<O> {
         match event {
             Event::Generate => self.on_generate(),
             Event::FlushTimer { fetcher, generation } => self.on_flush_timer(fetcher, generation),
-            Event::InvocationEnd { slot, cold, billed_ms, outcome } => {
-                self.on_invocation_end(slot, cold, billed_ms, outcome)
-            }
+            Event::InvocationEnd { slot } => self.on_invocation_end(slot),
             Event::Retry { slot } => self.on_retry(slot),
             Event::ThrottleRetry { slot } => self.invoke(slot),
         }
@@ -287,8 +308,11 @@ impl Settings {
                 window_ns: s.esm.batching_window.ns(),
                 record_budget_bytes: s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes),
             },
+            envelope_bytes: s.esm.payload_envelope_bytes,
             retry_backoff: s.esm.retry_backoff,
             throttle_backoff: s.esm.throttle_backoff,
+            retry_limit: s.esm.retry_limit(),
+            max_record_age_ns: s.esm.maximum_record_age.0,
         }
     }
 }

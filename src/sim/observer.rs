@@ -2,18 +2,33 @@
 //! costs nothing.
 
 use crate::engine::SimTime;
-use crate::model::esm::{Batch, Segment};
+use crate::metrics::Resolution;
+use crate::model::destination::Condition;
+use crate::model::esm::{Batch, Piece, Segment};
+use crate::model::topic::Partition;
+use serde::Serialize;
 
 /// How an invocation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     Success,
-    /// The handler threw; `poison` is the record it threw at, if a poison record caused it.
+    /// The handler threw, at a record if `at` is set, or the invocation failed as a whole.
     Error {
-        poison: Option<(u32, u64)>,
+        at: Option<(u32, u64)>,
     },
-    /// The function ran into its timeout.
-    Timeout,
+    /// The function ran into its timeout (while hanging on `at`, if set).
+    Timeout {
+        at: Option<(u32, u64)>,
+    },
+    /// The runtime exited at a record; its environment is gone.
+    Crash {
+        at: (u32, u64),
+    },
+    /// The handler returned `batchItemFailures` naming `failed` records.
+    Partial {
+        failed: u32,
+    },
 }
 
 impl Outcome {
@@ -22,18 +37,38 @@ impl Outcome {
     }
 }
 
+/// Why a batch is invoked again later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryCause {
+    Failure,
+    Bisect,
+    Throttle,
+}
+
 /// Every method has an empty default; implement the ones you need.
 pub trait Observer {
-    fn batch_formed(&mut self, _now: SimTime, _batch: &Batch) {}
+    /// A batch was formed; `partitions` gives the records' arrival times.
+    fn batch_formed(&mut self, _now: SimTime, _batch: &Batch, _partitions: &[Partition]) {}
     fn invocation_started(&mut self, _now: SimTime, _batch: &Batch, _cold: bool) {}
     fn invocation_ended(&mut self, _now: SimTime, _batch: &Batch, _outcome: Outcome) {}
     fn throttled(&mut self, _now: SimTime, _batch: &Batch) {}
-    /// Offsets `segment.start..segment.end` were processed and committed.
-    fn committed(&mut self, _now: SimTime, _segment: &Segment) {}
-    /// Offsets were deleted by retention before they were committed.
-    fn lost_to_retention(&mut self, _now: SimTime, _segment: &Segment) {}
-    /// Offsets were dropped without being processed (e.g. a record too large to deliver).
-    fn discarded(&mut self, _now: SimTime, _segment: &Segment) {}
+    fn retry_scheduled(&mut self, _now: SimTime, _batch: &Batch, _at: SimTime, _cause: RetryCause) {}
+    /// The batch's current piece failed and was split; `second` runs after the current one.
+    fn bisected(&mut self, _now: SimTime, _batch: &Batch, _second: &Piece) {}
+    /// Offsets `start..end` of `partition` reached their final outcome.
+    fn resolved(&mut self, _now: SimTime, _partition: u32, _start: u64, _end: u64, _how: Resolution) {}
+    /// The committed offset of `partition` moved to `offset`.
+    fn committed(&mut self, _now: SimTime, _partition: u32, _offset: u64) {}
+    fn delivered_to_destination(
+        &mut self,
+        _now: SimTime,
+        _batch_id: u64,
+        _segments: &[Segment],
+        _condition: Condition,
+        _invoke_count: u32,
+    ) {
+    }
 }
 
 impl Observer for () {}

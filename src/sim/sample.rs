@@ -58,7 +58,7 @@ impl<O: Observer> Simulation<O> {
         let end = self.settings.end_ns;
         self.metrics.stalls.close_all(end);
         let m = &self.metrics;
-        let pending: u64 = self.partitions.iter().map(|p| p.len() as u64).sum();
+        let pending: u64 = (0..self.partitions.len() as u32).map(|p| self.pending_in(p)).sum();
         let seconds = end as f64 / 1e9;
         let latency = |q: f64| (m.succeeded > 0).then(|| m.latency_quantile_ms(q));
         let summary = Summary {
@@ -83,6 +83,7 @@ impl<O: Observer> Simulation<O> {
                 timed_out: m.invocations_timed_out,
                 throttled: m.throttled,
                 cold_starts: m.cold_starts,
+                partial_failures: m.partial_failures,
             },
             batches: BatchSummary {
                 count: m.batches,
@@ -117,7 +118,12 @@ impl<O: Observer> Simulation<O> {
                 longest_seconds: m.stalls.longest_ns as f64 / 1e9,
             },
             throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
+            poison_pills: m.poison_pills.summary(),
         };
-        Report { summary, timeseries: std::mem::take(&mut self.metrics.rows) }
+        Report {
+            summary,
+            timeseries: std::mem::take(&mut self.metrics.rows),
+            destination: std::mem::take(&mut self.destination_lines),
+        }
     }
 }

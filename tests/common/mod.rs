@@ -2,7 +2,10 @@
 #![allow(dead_code)]
 
 use esmsim::engine::SimTime;
-use esmsim::model::esm::{Batch, Segment};
+use esmsim::metrics::Resolution;
+use esmsim::model::destination::Condition;
+use esmsim::model::esm::{Batch, Piece, Segment};
+use esmsim::model::topic::Partition;
 use esmsim::{Observer, Outcome, Report, Scenario, SimulationBuilder, parse_scenario};
 use serde_json::Value;
 use std::path::Path;
@@ -26,17 +29,19 @@ pub fn run_json(json: Value) -> Report {
 #[derive(Default, Debug)]
 pub struct Log {
     pub formed: Vec<(SimTime, u32)>,
-    pub started: Vec<(SimTime, u64, bool)>,
+    pub started: Vec<(SimTime, u64, u32, bool)>,
     pub ended: Vec<(SimTime, u64, Outcome)>,
     pub throttles: u64,
+    pub bisects: u64,
+    pub destination: Vec<(SimTime, Vec<Segment>, Condition, u32)>,
 }
 
 impl Observer for Log {
-    fn batch_formed(&mut self, now: SimTime, batch: &Batch) {
+    fn batch_formed(&mut self, now: SimTime, batch: &Batch, _: &[Partition]) {
         self.formed.push((now, batch.records));
     }
     fn invocation_started(&mut self, now: SimTime, batch: &Batch, cold: bool) {
-        self.started.push((now, batch.id, cold));
+        self.started.push((now, batch.id, batch.records, cold));
     }
     fn invocation_ended(&mut self, now: SimTime, batch: &Batch, outcome: Outcome) {
         self.ended.push((now, batch.id, outcome));
@@ -44,48 +49,83 @@ impl Observer for Log {
     fn throttled(&mut self, _now: SimTime, _batch: &Batch) {
         self.throttles += 1;
     }
+    fn bisected(&mut self, _now: SimTime, _batch: &Batch, _second: &Piece) {
+        self.bisects += 1;
+    }
+    fn delivered_to_destination(&mut self, now: SimTime, _: u64, segments: &[Segment], c: Condition, count: u32) {
+        self.destination.push((now, segments.to_vec(), c, count));
+    }
 }
 
 pub fn run_logged(s: &Scenario) -> (Report, Log) {
     SimulationBuilder::new(s).build_with_observer(Log::default()).run()
 }
 
-/// Checks, as the run goes, that every partition's offsets are resolved (committed, discarded
-/// or lost to retention) exactly once and in order, and that commits never go backwards.
+/// Checks, as the run goes, that every record is resolved exactly once; that, unless
+/// `in_order` is off (the per-record commit model), records of a partition are resolved in
+/// offset order; and that committed offsets never go backwards.
 #[derive(Default, Debug)]
 pub struct OrderChecker {
-    pub next: Vec<u64>,
+    in_order: bool,
+    /// Per partition: the lowest offset not yet resolved, and ranges resolved beyond it.
+    next: Vec<u64>,
+    ahead: Vec<std::collections::BTreeMap<u64, u64>>,
+    committed: Vec<u64>,
     pub violations: Vec<String>,
     pub resolved: u64,
 }
 
 impl OrderChecker {
-    pub fn new(partitions: u32) -> Self {
-        OrderChecker { next: vec![0; partitions as usize], ..Default::default() }
-    }
-
-    fn resolve(&mut self, now: SimTime, how: &str, s: &Segment) {
-        let expected = self.next[s.partition as usize];
-        if s.start != expected || s.end < s.start {
-            self.violations.push(format!(
-                "t={now}: {how} {}:{}..{} but the next unresolved offset is {expected}",
-                s.partition, s.start, s.end
-            ));
+    pub fn new(partitions: u32, in_order: bool) -> Self {
+        let n = partitions as usize;
+        OrderChecker {
+            in_order,
+            next: vec![0; n],
+            ahead: vec![Default::default(); n],
+            committed: vec![0; n],
+            ..Default::default()
         }
-        self.next[s.partition as usize] = s.end.max(expected);
-        self.resolved += s.end.saturating_sub(s.start);
     }
 }
 
 impl Observer for OrderChecker {
-    fn committed(&mut self, now: SimTime, s: &Segment) {
-        self.resolve(now, "commit", s);
+    fn resolved(&mut self, now: SimTime, partition: u32, start: u64, end: u64, how: Resolution) {
+        let p = partition as usize;
+        self.resolved += end - start;
+        let overlaps_ahead = self.ahead[p].range(..end).next_back().is_some_and(|(_, &e)| e > start);
+        if start < self.next[p] || overlaps_ahead || end <= start {
+            self.violations.push(format!("t={now}: {how:?} {partition}:{start}..{end} resolved twice"));
+            return;
+        }
+        if start > self.next[p] {
+            if self.in_order {
+                self.violations.push(format!(
+                    "t={now}: {how:?} {partition}:{start}..{end} before offset {} was resolved",
+                    self.next[p]
+                ));
+            }
+            self.ahead[p].insert(start, end);
+            return;
+        }
+        self.next[p] = end;
+        while let Some((&s, &e)) = self.ahead[p].first_key_value() {
+            if s != self.next[p] {
+                break;
+            }
+            self.ahead[p].remove(&s);
+            self.next[p] = e;
+        }
     }
-    fn lost_to_retention(&mut self, now: SimTime, s: &Segment) {
-        self.resolve(now, "retention", s);
-    }
-    fn discarded(&mut self, now: SimTime, s: &Segment) {
-        self.resolve(now, "discard", s);
+
+    fn committed(&mut self, now: SimTime, partition: u32, offset: u64) {
+        let p = partition as usize;
+        if offset < self.committed[p] {
+            self.violations.push(format!("t={now}: commit of {partition} went back to {offset}"));
+        }
+        if offset > self.next[p] {
+            self.violations.push(format!("t={now}: committed {partition}:{offset} past unresolved {}", self.next[p]));
+        }
+        self.committed[p] = offset;
     }
 }
 

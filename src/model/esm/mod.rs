@@ -3,7 +3,9 @@
 pub mod batch;
 pub mod batcher;
 pub mod fetcher;
+pub mod ranges;
 
-pub use batch::{Batch, FlushReason, Segment};
+pub use batch::{Batch, FlushReason, Piece, Segment};
 pub use batcher::{BatchRules, Plan};
 pub use fetcher::{Fetcher, Gate, Waiting};
+pub use ranges::RangeSet;

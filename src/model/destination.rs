@@ -1,0 +1,198 @@
+//! On-failure destinations: the failure records Lambda writes when it gives up on records, in
+//! AWS's shape (kafka-on-failure, kafka-on-failure-destination). Only written on failure paths.
+
+use super::esm::Segment;
+use crate::engine::{NS_PER_MS, SimTime, mix64};
+use crate::scenario::{DestinationKind, Scenario};
+use serde_json::{Value, json};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// ASSUMED: the simulation clock's zero, 2025-01-01T00:00:00Z, so records carry real-looking
+/// timestamps.
+pub const EPOCH_MS: u64 = 1_735_689_600_000;
+
+/// SNS drops the payload of a failure record larger than 256 KB.
+const SNS_LIMIT_BYTES: u64 = 256 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    RetryAttemptsExhausted,
+    MaximumPayloadSizeExceeded,
+}
+
+impl Condition {
+    fn name(self) -> &'static str {
+        match self {
+            Condition::RetryAttemptsExhausted => "RetryAttemptsExhausted",
+            Condition::MaximumPayloadSizeExceeded => "MaximumPayloadSizeExceeded",
+        }
+    }
+}
+
+/// One delivery to the destination.
+pub struct Delivery<'a> {
+    pub now: SimTime,
+    pub condition: Condition,
+    pub invoke_count: u32,
+    pub segments: &'a [Segment],
+    pub payload_bytes: u64,
+    /// Arrival time of (partition, offset).
+    pub arrival: &'a dyn Fn(u32, u64) -> SimTime,
+    /// Distinguishes deliveries in `requestId`.
+    pub sequence: u64,
+}
+
+pub struct Destination {
+    kind: DestinationKind,
+    topic: String,
+    seed: u64,
+    function_arn: String,
+    event_source_arn: String,
+    bootstrap_servers: String,
+}
+
+pub fn iso_time(ns: SimTime) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(EPOCH_MS + ns / NS_PER_MS)).to_string()
+}
+
+impl Destination {
+    pub fn new(s: &Scenario, seed: u64) -> Option<Self> {
+        let kind = s.esm.on_failure_destination.as_ref()?.kind;
+        Some(Destination {
+            kind,
+            topic: s.topic.name.clone(),
+            seed,
+            function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{}", s.name),
+            event_source_arn: format!("arn:aws:kafka:us-east-1:123456789012:cluster/{}/simulated", s.name),
+            bootstrap_servers: "b-1.simulated.kafka.us-east-1.amazonaws.com:9098".into(),
+        })
+    }
+
+    /// The JSON lines this delivery writes: one per batch for SQS, SNS and S3; one per record
+    /// for a Kafka topic (the dead-letter-topic pattern).
+    pub fn lines(&self, d: &Delivery) -> Vec<String> {
+        if self.kind == DestinationKind::Kafka {
+            return self.per_record_lines(d);
+        }
+        let mut record = self.envelope(d);
+        let records_info: serde_json::Map<String, Value> = d
+            .segments
+            .iter()
+            .map(|s| {
+                let info = json!({
+                    "firstRecordOffset": s.start.to_string(),
+                    "lastRecordOffset": (s.end - 1).to_string(),
+                    "firstRecordTimestamp": iso_time((d.arrival)(s.partition, s.start)),
+                    "lastRecordTimestamp": iso_time((d.arrival)(s.partition, s.end - 1)),
+                });
+                (format!("{}-{}", self.topic, s.partition), info)
+            })
+            .collect();
+        record["KafkaBatchInfo"] = self.batch_info(d.segments.iter().map(|s| s.len()).sum(), d.payload_bytes);
+        record["KafkaBatchInfo"]["recordsInfo"] = Value::Object(records_info);
+        let with_payload = match self.kind {
+            DestinationKind::S3 => true,
+            DestinationKind::Sns => d.payload_bytes <= SNS_LIMIT_BYTES,
+            DestinationKind::Sqs | DestinationKind::Kafka => false,
+        };
+        if with_payload {
+            record["payload"] = self.payload(d, d.segments);
+        }
+        vec![record.to_string()]
+    }
+
+    fn per_record_lines(&self, d: &Delivery) -> Vec<String> {
+        let mut lines = Vec::new();
+        for s in d.segments {
+            for offset in s.start..s.end {
+                let one = [Segment { partition: s.partition, start: offset, end: offset + 1 }];
+                let mut record = self.envelope(d);
+                record["KafkaBatchInfo"] = self.batch_info(1, d.payload_bytes);
+                record["KafkaBatchInfo"]["recordInfo"] = json!({
+                    "offset": offset.to_string(),
+                    "timestamp": iso_time((d.arrival)(s.partition, offset)),
+                });
+                record["payload"] = self.payload(d, &one);
+                lines.push(record.to_string());
+            }
+        }
+        lines
+    }
+
+    fn envelope(&self, d: &Delivery) -> Value {
+        let h = mix64(&[self.seed, d.sequence]);
+        let request_id = format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            h >> 32,
+            (h >> 16) & 0xffff,
+            h & 0xffff,
+            (h >> 48) ^ 0x8000,
+            mix64(&[h]) & 0xffff_ffff_ffff
+        );
+        let response = match d.condition {
+            Condition::MaximumPayloadSizeExceeded => Value::Null,
+            Condition::RetryAttemptsExhausted => {
+                json!({ "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" })
+            }
+        };
+        json!({
+            "requestContext": {
+                "requestId": request_id,
+                "functionArn": self.function_arn,
+                "condition": d.condition.name(),
+                "approximateInvokeCount": d.invoke_count,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": iso_time(d.now),
+        })
+    }
+
+    fn batch_info(&self, batch_size: u64, payload_bytes: u64) -> Value {
+        json!({
+            "batchSize": batch_size,
+            "eventSourceArn": self.event_source_arn,
+            "bootstrapServers": self.bootstrap_servers,
+            "payloadSize": payload_bytes,
+        })
+    }
+
+    /// The invocation payload, without keys and values (the simulator does not have them).
+    fn payload(&self, d: &Delivery, segments: &[Segment]) -> Value {
+        let mut records = serde_json::Map::new();
+        for s in segments {
+            let list: Vec<Value> = (s.start..s.end)
+                .map(|offset| {
+                    json!({
+                        "topic": self.topic,
+                        "partition": s.partition,
+                        "offset": offset,
+                        "timestamp": EPOCH_MS + (d.arrival)(s.partition, offset) / NS_PER_MS,
+                        "timestampType": "CREATE_TIME",
+                        "key": Value::Null,
+                        "value": Value::Null,
+                        "headers": [],
+                    })
+                })
+                .collect();
+            records.insert(format!("{}-{}", self.topic, s.partition), Value::Array(list));
+        }
+        json!({
+            "eventSource": "aws:kafka",
+            "eventSourceArn": self.event_source_arn,
+            "bootstrapServers": self.bootstrap_servers,
+            "records": records,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_start_at_the_simulation_epoch() {
+        assert_eq!(iso_time(0), "2025-01-01T00:00:00.000Z");
+        assert_eq!(iso_time(61_500 * NS_PER_MS), "2025-01-01T00:01:01.500Z");
+    }
+}

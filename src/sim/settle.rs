@@ -1,0 +1,205 @@
+//! Resolving records: every record ends exactly once as succeeded, sent to a destination,
+//! discarded, or lost to retention. Resolution happens at the front of a partition's log
+//! (which then commits), or ahead of it for the article's per-record commit model.
+
+use super::{Observer, Simulation};
+use crate::metrics::Resolution;
+use crate::model::destination::{Condition, Delivery};
+use crate::model::esm::{RangeSet, Segment};
+
+/// Why records at the front of a partition are being resolved.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Verdict<'a> {
+    /// Processed without error in this delivery.
+    Succeeded,
+    /// Given up after retries or by age: succeeded if the handler processed the record
+    /// without error in some attempt, otherwise to the destination (or discarded).
+    GivenUp,
+    /// The handler reported these records as failed but the ESM ignored the report
+    /// (`ReportBatchItemFailures` not enabled): they are lost; the rest succeeded. Sorted.
+    ReportIgnored(&'a [(u32, u64)]),
+    /// Too large to deliver: never processed.
+    Oversize,
+    /// Deleted by retention.
+    Lost,
+}
+
+/// What the ESM knows of a partition's records beyond its committed offset, on failure paths.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Notes {
+    /// Processed without error in some failed attempt.
+    pub processed_ok: RangeSet,
+    /// Already resolved as succeeded (per-record commit model).
+    pub resolved_ahead: RangeSet,
+}
+
+impl Notes {
+    fn is_empty(&self) -> bool {
+        self.processed_ok.is_empty() && self.resolved_ahead.is_empty()
+    }
+}
+
+impl<O: Observer> Simulation<O> {
+    /// Resolves every record of `partition` before offset `end` under `verdict`, removes them
+    /// from the log and (unless they were lost) commits `end`.
+    pub(super) fn settle(&mut self, partition: u32, end: u64, verdict: Verdict) {
+        let p = partition as usize;
+        let start = self.partitions[p].log_start_offset();
+        if end <= start {
+            return;
+        }
+        if matches!(verdict, Verdict::Succeeded) && self.notes[p].is_empty() {
+            self.succeed_front(partition, end);
+        } else {
+            for (from, to, ahead) in self.notes[p].resolved_ahead.runs(start, end) {
+                if ahead {
+                    self.partitions[p].pop_front((to - from) as usize);
+                } else {
+                    self.settle_run(partition, from, to, verdict);
+                }
+            }
+            self.notes[p].processed_ok.remove_below(end);
+            self.notes[p].resolved_ahead.remove_below(end);
+        }
+        if !matches!(verdict, Verdict::Lost) {
+            self.partitions[p].commit(end);
+            self.metrics.stalls.committed(partition, end, self.now);
+            self.observer.committed(self.now, partition, end);
+        }
+    }
+
+    /// The hot path: a successful batch with nothing unusual about its records.
+    fn succeed_front(&mut self, partition: u32, end: u64) {
+        let now = self.now;
+        let log = &mut self.partitions[partition as usize];
+        let start = log.log_start_offset();
+        for record in log.pop_front((end - start) as usize) {
+            self.metrics.record_latency(now - record.arrival_ns);
+        }
+        self.count_succeeded(end - start);
+        self.resolved(partition, start, end, Resolution::Succeeded);
+    }
+
+    /// Offsets `from..to` at the front of the log, none resolved before, under `verdict`.
+    fn settle_run(&mut self, partition: u32, from: u64, to: u64, verdict: Verdict) {
+        let p = partition as usize;
+        let mut offset = from;
+        while offset < to {
+            let how = self.classify(partition, offset, verdict);
+            let mut end = offset + 1;
+            while end < to && self.classify(partition, end, verdict) == how {
+                end += 1;
+            }
+            let now = self.now;
+            let n = end - offset;
+            match how {
+                Resolution::Succeeded => {
+                    for record in self.partitions[p].pop_front(n as usize) {
+                        self.metrics.record_latency(now - record.arrival_ns);
+                    }
+                    self.count_succeeded(n);
+                }
+                Resolution::ToDestination => self.metrics.to_destination += n,
+                Resolution::Discarded => self.metrics.discarded += n,
+                Resolution::LostToRetention => self.metrics.lost_to_retention += n,
+            }
+            if how != Resolution::Succeeded {
+                self.partitions[p].pop_front(n as usize);
+            }
+            self.resolved(partition, offset, end, how);
+            offset = end;
+        }
+    }
+
+    fn classify(&self, partition: u32, offset: u64, verdict: Verdict) -> Resolution {
+        let failed_for_good =
+            if self.destination.is_some() { Resolution::ToDestination } else { Resolution::Discarded };
+        match verdict {
+            Verdict::Succeeded => Resolution::Succeeded,
+            Verdict::Lost => Resolution::LostToRetention,
+            Verdict::Oversize => failed_for_good,
+            Verdict::GivenUp if self.notes[partition as usize].processed_ok.contains(offset) => Resolution::Succeeded,
+            Verdict::GivenUp => failed_for_good,
+            Verdict::ReportIgnored(failed) if failed.binary_search(&(partition, offset)).is_ok() => {
+                Resolution::Discarded
+            }
+            Verdict::ReportIgnored(_) => Resolution::Succeeded,
+        }
+    }
+
+    /// Per-record commit model: offsets `start..end` (not at the log front) succeeded now.
+    pub(super) fn succeed_ahead(&mut self, partition: u32, start: u64, end: u64) {
+        let now = self.now;
+        for offset in start..end {
+            let arrival = self.partitions[partition as usize].record(offset).arrival_ns;
+            self.metrics.record_latency(now - arrival);
+        }
+        self.count_succeeded(end - start);
+        self.notes[partition as usize].resolved_ahead.insert(start, end);
+        self.resolved(partition, start, end, Resolution::Succeeded);
+    }
+
+    fn count_succeeded(&mut self, records: u64) {
+        self.metrics.succeeded += records;
+        self.metrics.interval.succeeded += records;
+    }
+
+    fn resolved(&mut self, partition: u32, start: u64, end: u64, how: Resolution) {
+        if !self.metrics.poison_pills.is_empty() {
+            self.metrics.poison_pills.resolved(partition, start, end, how, self.now);
+        }
+        self.observer.resolved(self.now, partition, start, end, how);
+    }
+
+    /// Records still pending in a partition (in the log and not resolved ahead).
+    pub(super) fn pending_in(&self, partition: u32) -> u64 {
+        let log = &self.partitions[partition as usize];
+        let ahead =
+            self.notes[partition as usize].resolved_ahead.count_within(log.log_start_offset(), log.end_offset());
+        log.len() as u64 - ahead
+    }
+
+    /// Writes a destination delivery for `segments` (if a destination is configured) and
+    /// resolves their records with `verdict`. The segments must start at their log fronts.
+    pub(super) fn give_up(&mut self, batch_id: u64, segments: &[Segment], invoke_count: u32, condition: Condition) {
+        if let Some(destination) = &self.destination {
+            let payload_bytes = segments
+                .iter()
+                .map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end))
+                .sum::<u64>()
+                + self.settings.envelope_bytes;
+            let partitions = &self.partitions;
+            let arrival = |p: u32, o: u64| partitions[p as usize].record(o).arrival_ns;
+            self.destination_deliveries += 1;
+            let delivery = Delivery {
+                now: self.now,
+                condition,
+                invoke_count,
+                segments,
+                payload_bytes,
+                arrival: &arrival,
+                sequence: self.destination_deliveries,
+            };
+            self.destination_lines.extend(destination.lines(&delivery));
+            self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
+        }
+        let verdict = match condition {
+            Condition::MaximumPayloadSizeExceeded => Verdict::Oversize,
+            Condition::RetryAttemptsExhausted => Verdict::GivenUp,
+        };
+        for s in segments {
+            self.settle(s.partition, s.end, verdict);
+        }
+    }
+
+    /// Deletes what retention has deleted from the front of a partition's log.
+    pub(super) fn expire(&mut self, p: u32) -> u64 {
+        let partition = &self.partitions[p as usize];
+        let n = partition.expired(self.now, self.settings.retention_ns) as u64;
+        if n > 0 {
+            let end = partition.log_start_offset() + n;
+            self.settle(p, end, Verdict::Lost);
+        }
+        n
+    }
+}
