@@ -53,33 +53,43 @@ impl<O: Observer> Simulation<O> {
         self.metrics.interval.errors += 1;
         self.blame(&running.culprits);
         let failed = &running.reported;
+        let per_record = self.scenario.esm.partial_batch_commit == PartialBatchCommit::PerRecord;
         let mut remaining = Vec::new();
         for s in &segments {
             let from = failed.partition_point(|&k| k < (s.partition, s.start));
             let in_segment: Vec<u64> =
                 failed[from..].iter().take_while(|&&(p, o)| p == s.partition && o < s.end).map(|&(_, o)| o).collect();
-            let Some(&lowest) = in_segment.first() else {
-                self.settle(s.partition, s.end, Verdict::Succeeded);
-                continue;
-            };
-            self.metrics.stalls.failed(s.partition, lowest, self.now);
-            self.note_processed_except(s, &in_segment);
-            self.settle(s.partition, lowest, Verdict::Succeeded);
-            match self.scenario.esm.partial_batch_commit {
-                PartialBatchCommit::LowestFailure => remaining.push(Segment { start: lowest, ..*s }),
-                PartialBatchCommit::PerRecord => {
-                    let mut next = lowest;
-                    for &offset in &in_segment {
-                        if offset > next {
-                            self.succeed_ahead(s.partition, next, offset);
-                        }
-                        remaining.push(Segment { partition: s.partition, start: offset, end: offset + 1 });
-                        next = offset + 1;
+            if let Some(&lowest) = in_segment.first() {
+                self.metrics.stalls.failed(s.partition, lowest, self.now);
+                self.note_processed_except(s, &in_segment);
+            }
+            if per_record {
+                // Every success is done now; only the failed records are retried.
+                let mut next = s.start;
+                for &offset in &in_segment {
+                    if offset > next {
+                        self.succeed_ahead(s.partition, next, offset);
                     }
-                    if next < s.end {
-                        self.succeed_ahead(s.partition, next, s.end);
-                    }
+                    remaining.push(Segment { partition: s.partition, start: offset, end: offset + 1 });
+                    next = offset + 1;
                 }
+                if next < s.end {
+                    self.succeed_ahead(s.partition, next, s.end);
+                }
+            } else {
+                // Commit up to the lowest failure and redeliver from there.
+                let lowest = in_segment.first().copied().unwrap_or(s.end);
+                self.settle(s.partition, lowest, Verdict::Succeeded);
+                if lowest < s.end {
+                    remaining.push(Segment { start: lowest, ..*s });
+                }
+            }
+        }
+        if per_record {
+            for s in &segments {
+                // Successes at the front of the log commit at once.
+                let front = self.partitions[s.partition as usize].log_start_offset();
+                self.settle(s.partition, front, Verdict::Succeeded);
             }
         }
         self.replace_current(slot, remaining);
@@ -123,9 +133,9 @@ impl<O: Observer> Simulation<O> {
         };
         let done: Vec<u32> = batch.current.segments.iter().map(|s| s.partition).collect();
         batch.current = next;
-        let mut batch = self.batches[slot as usize].take().expect("live batch slot");
-        self.measure_current(&mut batch);
-        self.batches[slot as usize] = Some(batch);
+        // Retention may have deleted the front of the next piece while it waited.
+        let segments = self.clamp_to_logs(&self.batch(slot).current.segments);
+        self.replace_current(slot, segments);
         self.release_unheld(slot, &done);
         self.deliver(slot);
     }
@@ -155,15 +165,20 @@ impl<O: Observer> Simulation<O> {
             changed |= self.expire(s.partition) > 0;
         }
         if changed {
-            let trimmed = segments
-                .iter()
-                .map(|s| {
-                    let start = s.start.max(self.partitions[s.partition as usize].log_start_offset());
-                    Segment { start, end: s.end.max(start), ..*s }
-                })
-                .collect();
+            let trimmed = self.clamp_to_logs(&segments);
             self.replace_current(slot, trimmed);
         }
+    }
+
+    /// `segments` without the offsets no longer in their partitions' logs.
+    fn clamp_to_logs(&self, segments: &[Segment]) -> Vec<Segment> {
+        segments
+            .iter()
+            .map(|s| {
+                let start = s.start.max(self.partitions[s.partition as usize].log_start_offset());
+                Segment { start, end: s.end.max(start), ..*s }
+            })
+            .collect()
     }
 
     /// Gives up on the records of the current piece older than `maximum_record_age`.

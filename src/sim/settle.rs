@@ -41,11 +41,14 @@ impl Notes {
 
 impl<O: Observer> Simulation<O> {
     /// Resolves every record of `partition` before offset `end` under `verdict`, removes them
-    /// from the log and (unless they were lost) commits `end`.
+    /// from the log and (unless they were lost) commits. Records resolved ahead right after
+    /// `end` go with them, so the log never starts with an already resolved record.
     pub(super) fn settle(&mut self, partition: u32, end: u64, verdict: Verdict) {
         let p = partition as usize;
         let start = self.partitions[p].log_start_offset();
-        if end <= start {
+        let end = end.max(start);
+        let end = self.notes[p].resolved_ahead.run_end_from(end).unwrap_or(end);
+        if end == start {
             return;
         }
         if matches!(verdict, Verdict::Succeeded) && self.notes[p].is_empty() {

@@ -155,10 +155,33 @@ pub fn random_scenario(seed: u64) -> Value {
         serde_json::json!({ "mode": "on_demand", "initial_pollers": r.random_range(1..=partitions),
                             "invocations_per_poller": r.random_range(1..=3) })
     };
-    let poison: Vec<Value> = (0..r.random_range(0..=2))
-        .map(|_| serde_json::json!({ "partition": r.random_range(0..partitions), "offset": r.random_range(0..300) }))
+    let effects = ["error", "error", "timeout", "crash"];
+    let poison: Vec<Value> = (0..r.random_range(0..=3))
+        .map(|_| {
+            serde_json::json!({ "partition": r.random_range(0..partitions), "offset": r.random_range(0..300),
+                                "effect": effects[r.random_range(0..4)] })
+        })
         .collect();
     let reserved = if r.random_bool(0.3) { Value::from(r.random_range(0..=5)) } else { Value::Null };
+    let destinations = [
+        Value::Null,
+        serde_json::json!({"kind": "sqs"}),
+        serde_json::json!({"kind": "s3"}),
+        serde_json::json!({"kind": "kafka"}),
+    ];
+    let faults: Vec<Value> = (0..r.random_range(0..=2))
+        .map(|_| {
+            let from = r.random_range(0..200);
+            let until = from + r.random_range(1..100);
+            match r.random_range(0..3) {
+                0 => serde_json::json!({ "kind": "function_outage", "from": format!("{from}s"), "until": format!("{until}s") }),
+                1 => serde_json::json!({ "kind": "error_burst", "from": format!("{from}s"), "until": format!("{until}s"),
+                                         "error_rate": r.random_range(0.0..1.0) }),
+                _ => serde_json::json!({ "kind": "slowdown", "from": format!("{from}s"), "until": format!("{until}s"),
+                                         "factor": r.random_range(0.5..5.0) }),
+            }
+        })
+        .collect();
     serde_json::json!({
         "name": format!("random-{seed}"),
         "seed": r.random_range(0..1000),
@@ -171,6 +194,15 @@ pub fn random_scenario(seed: u64) -> Value {
             "batching_window": format!("{}ms", r.random_range(0..=3000)),
             "max_payload_bytes": r.random_range(2_000..=6_291_456),
             "scaling": scaling,
+            "maximum_retry_attempts": if r.random_bool(0.5) { -1 } else { r.random_range(0..4) },
+            "maximum_record_age": if r.random_bool(0.7) { Value::from(-1) } else { Value::from(r.random_range(60..200)) },
+            "bisect_batch_on_function_error": r.random_bool(0.4),
+            "bisect_resets_retries": r.random_bool(0.7),
+            "throttles_count_as_retries": r.random_bool(0.2),
+            "function_response_types": if r.random_bool(0.5) { serde_json::json!(["ReportBatchItemFailures"]) } else { serde_json::json!([]) },
+            "partial_batch_commit": if r.random_bool(0.5) { "lowest_failure" } else { "per_record" },
+            "on_failure_destination": destinations[r.random_range(0..4)],
+            "retry_backoff": { "initial": format!("{}ms", r.random_range(1..2000)), "max": "5s" },
         },
         "function": {
             "memory_mb": r.random_range(128..=4096),
@@ -184,7 +216,11 @@ pub fn random_scenario(seed: u64) -> Value {
                             "idle_expiry": format!("{}s", r.random_range(0..=120)) },
         },
         "account": { "concurrency_limit": r.random_range(5..=20) },
+        "faults": faults,
         "failures": {
+            "handler": if r.random_bool(0.5) { "fail_batch" } else { "report_failures" },
+            "transient_record_error_rate": if r.random_bool(0.2) { r.random_range(0.0..0.05) } else { 0.0 },
+            "poison_rate_effect": effects[r.random_range(0..4)],
             "poison_records": poison,
             "poison_rate": if r.random_bool(0.2) { r.random_range(0.0..0.01) } else { 0.0 },
             "transient_error_rate": if r.random_bool(0.3) { r.random_range(0.0..0.3) } else { 0.0 },

@@ -32,6 +32,12 @@ impl RangeSet {
         self.ranges.get(i).is_some_and(|&(s, _)| s <= offset)
     }
 
+    /// If `offset` is in the set, the end of the run of offsets in the set that contains it.
+    pub fn run_end_from(&self, offset: u64) -> Option<u64> {
+        let i = self.ranges.partition_point(|&(_, e)| e <= offset);
+        self.ranges.get(i).filter(|&&(s, _)| s <= offset).map(|&(_, e)| e)
+    }
+
     /// How many offsets of `start..end` are in the set.
     pub fn count_within(&self, start: u64, end: u64) -> u64 {
         let from = self.ranges.partition_point(|&(_, e)| e <= start);
@@ -84,6 +90,7 @@ mod tests {
         r.insert(35, 50);
         assert_eq!(r.ranges, vec![(10, 25), (30, 50)]);
         assert!(r.contains(10) && r.contains(24) && !r.contains(25) && r.contains(49) && !r.contains(50));
+        assert_eq!((r.run_end_from(12), r.run_end_from(25)), (Some(25), None));
         assert_eq!(r.count_within(0, 100), 35);
         assert_eq!(r.count_within(20, 35), 10);
         assert_eq!(r.runs(5, 32), vec![(5, 10, false), (10, 25, true), (25, 30, false), (30, 32, true)]);
