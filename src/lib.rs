@@ -10,11 +10,13 @@
 
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod scenario;
 pub mod sim;
+pub mod trace;
 
 pub use error::{Error, Result};
 pub use scenario::{Loaded, Scenario, Warning, load_scenario, parse_scenario};
@@ -33,4 +35,53 @@ pub fn config_hash(scenario: &Scenario) -> String {
     }
     let digest = Sha256::digest(canonical.to_string().as_bytes());
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How to run a loaded scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Write a trace to this file...
+    pub trace: Option<std::path::PathBuf>,
+    /// ...with only the events of this partition.
+    pub trace_partition: Option<u32>,
+}
+
+impl RunOptions {
+    /// Checks the options against the scenario, before anything runs or is printed.
+    pub fn check(&self, s: &Scenario) -> Result<()> {
+        match self.trace_partition {
+            Some(p) if p >= s.topic.partitions => Err(Error::Argument {
+                argument: "--trace-partition".into(),
+                message: format!("partition {p} does not exist; allowed: 0 to {}", s.topic.partitions - 1),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs a scenario, writing the trace if asked (atomically: a failed run leaves no trace file).
+pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> Result<Report> {
+    let s = &loaded.scenario;
+    options.check(s)?;
+    let mut builder = SimulationBuilder::new(s);
+    if let Some(seed) = options.seed {
+        builder = builder.seed(seed);
+    }
+    let Some(path) = &options.trace else {
+        return Ok(builder.build().run_with_progress(progress).0);
+    };
+    let partial = path.with_extension("jsonl.partial");
+    let write_error = |source| Error::Write { path: path.clone(), source };
+    let file = std::fs::File::create(&partial).map_err(write_error)?;
+    let header = serde_json::json!({
+        "scenario": s.name, "seed": builder.seed_value(), "config_hash": config_hash(s),
+        "esmsim_version": env!("CARGO_PKG_VERSION"),
+    });
+    let writer = trace::TraceWriter::new(std::io::BufWriter::new(file), header, options.trace_partition);
+    let (report, writer) = builder.build_with_observer(writer).run_with_progress(progress);
+    writer.finish().map_err(write_error)?;
+    std::fs::rename(&partial, path).map_err(write_error)?;
+    Ok(report)
 }

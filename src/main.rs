@@ -1,7 +1,7 @@
 //! The `esmsim` command line: argument parsing and printing only.
 
 use clap::{Parser, Subcommand};
-use esmsim::{Error, SimulationBuilder, load_scenario, output};
+use esmsim::{Error, RunOptions, load_scenario, output};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,12 @@ enum Command {
         /// Output directory (default: reports/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write every ESM and function event to this JSON-lines file.
+        #[arg(long, value_name = "FILE.jsonl")]
+        trace: Option<PathBuf>,
+        /// Trace only this partition (with exact arrival times of its records).
+        #[arg(long, value_name = "P", requires = "trace")]
+        trace_partition: Option<u32>,
     },
     /// Parse and check a scenario; warnings go to stderr.
     Validate {
@@ -35,13 +41,24 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
     },
+    /// Print the life of one record from a trace written by `run --trace`.
+    Explain {
+        trace: PathBuf,
+        #[arg(long)]
+        partition: u32,
+        #[arg(long)]
+        offset: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, sets, out } => run(scenario, seed, sets, out),
+        Command::Run { scenario, seed, sets, out, trace, trace_partition } => {
+            run(scenario, sets, out, RunOptions { seed, trace, trace_partition })
+        }
         Command::Validate { scenario, sets } => validate(scenario, sets),
+        Command::Explain { trace, partition, offset } => explain(trace, partition, offset),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -66,34 +83,39 @@ fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
     Ok(())
 }
 
-fn run(scenario: PathBuf, seed: Option<u64>, sets: Vec<String>, out: Option<PathBuf>) -> Result<(), Error> {
+fn run(scenario: PathBuf, sets: Vec<String>, out: Option<PathBuf>, options: RunOptions) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
+    options.check(&loaded.scenario)?;
     print_warnings(&loaded);
-    let s = &loaded.scenario;
-    let builder = SimulationBuilder::new(s);
-    let builder = match seed {
-        Some(seed) => builder.seed(seed),
-        None => builder,
-    };
-    let out = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
+    let out = out.unwrap_or_else(|| PathBuf::from("reports").join(&loaded.scenario.name));
     let started = Instant::now();
-    let mut bar: Option<indicatif::ProgressBar> = None;
     let show_progress = std::io::stderr().is_terminal();
-    let (report, ()) = builder.build().run_with_progress(|fraction| {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = esmsim::run(&loaded, &options, |fraction| {
         if show_progress && bar.is_none() && started.elapsed() > Duration::from_secs(2) {
             bar = Some(indicatif::ProgressBar::new(1000));
         }
         if let Some(bar) = &bar {
             bar.set_position((fraction * 1000.0) as u64);
         }
-    });
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let written = output::write_report(&report, &out)?;
-    print!("{}", esmsim::output::summary_table(&report.summary));
-    for path in written {
+    print!("{}", output::summary_table(&report.summary));
+    for path in written.iter().chain(&options.trace) {
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn explain(trace: PathBuf, partition: u32, offset: u64) -> Result<(), Error> {
+    let text = std::fs::read_to_string(&trace).map_err(|source| Error::Read { file: trace.clone(), source })?;
+    let lines = esmsim::explain::explain(&text, partition, offset)
+        .map_err(|message| Error::Argument { argument: trace.display().to_string(), message })?;
+    for line in lines {
+        println!("{line}");
     }
     Ok(())
 }

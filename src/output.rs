@@ -6,13 +6,27 @@ use crate::metrics::write_timeseries_csv;
 use crate::sim::Report;
 use std::path::{Path, PathBuf};
 
-/// Writes `summary.json` and `timeseries.csv` into `dir` (created if needed).
+/// Writes `summary.json`, `timeseries.csv` and, when a destination got records,
+/// `destination.jsonl` into `dir` (created if needed). A stale `destination.jsonl` from an
+/// earlier run is removed.
 pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut summary = serde_json::to_vec_pretty(&report.summary).expect("summary serialises");
     summary.push(b'\n');
     let mut csv = Vec::new();
     write_timeseries_csv(&report.timeseries, &mut csv).expect("writing to memory");
-    write_files(dir, &[("summary.json", summary), ("timeseries.csv", csv)])
+    let mut files = vec![("summary.json", summary), ("timeseries.csv", csv)];
+    let destination = dir.join("destination.jsonl");
+    if report.destination.is_empty() {
+        if destination.exists() {
+            std::fs::remove_file(&destination).map_err(|source| Error::Write { path: destination, source })?;
+        }
+    } else {
+        files.push((
+            "destination.jsonl",
+            report.destination.iter().flat_map(|l| [l.as_bytes(), b"\n"]).flatten().copied().collect(),
+        ));
+    }
+    write_files(dir, &files)
 }
 
 /// Writes every `(name, bytes)` into `dir` atomically per file.

@@ -80,6 +80,11 @@ impl<'a> SimulationBuilder<'a> {
         self
     }
 
+    /// The seed the run will use.
+    pub fn seed_value(&self) -> u64 {
+        self.seed
+    }
+
     pub fn build(self) -> Simulation<()> {
         self.build_with_observer(())
     }
