@@ -244,3 +244,15 @@ fn a_kafka_destination_gets_one_message_per_record() {
     assert_eq!(line["KafkaBatchInfo"]["recordInfo"]["offset"], "4");
     assert_eq!(line["payload"]["records"]["events-0"][0]["offset"], 4);
 }
+
+#[test]
+fn sns_drops_the_payload_of_a_failure_record_past_256_kb() {
+    // 100 records of 4,000 bytes: 100 × (5,334 + 128) + 512 = 546,712 payload bytes.
+    let mut big = one_batch(100, 4);
+    big["producers"][0]["record_bytes"] = json!(4_000);
+    big["esm"]["maximum_retry_attempts"] = json!(0);
+    big["esm"]["on_failure_destination"] = json!({ "kind": "sns" });
+    let line: Value = serde_json::from_str(&run_json(big).destination[0]).unwrap();
+    assert_eq!(line["KafkaBatchInfo"]["payloadSize"], 546_712);
+    assert!(line.get("payload").is_none(), "{line}");
+}
