@@ -19,7 +19,7 @@ fn records(n: u64) -> String {
     if n == 1 { "1 record".into() } else { format!("{n} records") }
 }
 
-fn seconds(ns: u64) -> String {
+fn seconds(ns: i64) -> String {
     format!("{:>10.3} s", ns as f64 / 1e9)
 }
 
@@ -53,7 +53,7 @@ pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, 
     let mut committed = false;
     for (number, text) in trace.lines().enumerate() {
         let e: Value = serde_json::from_str(text).map_err(|err| format!("line {}: not JSON: {err}", number + 1))?;
-        let t = e["t_ns"].as_u64().unwrap_or(0);
+        let t = e["t_ns"].as_i64().unwrap_or(0);
         let batch = e["batch"].as_u64().unwrap_or(0);
         let in_current = current.get(&batch).is_some_and(&contains);
         let mut say = |what: String| lines.push(format!("{}  {what}", seconds(t)));
@@ -104,7 +104,7 @@ pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, 
             }
             "throttle" if in_current => say(format!("batch #{batch} throttled")),
             "retry_scheduled" if in_current => {
-                let at = e["at_ns"].as_u64().unwrap_or(0) as f64 / 1e9;
+                let at = e["at_ns"].as_i64().unwrap_or(0) as f64 / 1e9;
                 say(format!("batch #{batch} will be retried at {at:.3} s ({})", e["cause"].as_str().unwrap_or("")))
             }
             "bisect" => {
@@ -157,16 +157,16 @@ pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, 
 fn arrival_text(segment: &Value, o: u64) -> String {
     let start = segment["start"].as_u64().unwrap_or(0);
     let end = segment["end"].as_u64().unwrap_or(0);
-    let exact = segment["arrivals_ns"].as_array().and_then(|a| a.get((o - start) as usize)).and_then(Value::as_u64);
-    let at = |ns: Option<u64>| ns.map(|ns| format!("{:.3} s", ns as f64 / 1e9));
+    let exact = segment["arrivals_ns"].as_array().and_then(|a| a.get((o - start) as usize)).and_then(Value::as_i64);
+    let at = |ns: Option<i64>| ns.map(|ns| format!("{:.3} s", ns as f64 / 1e9));
     match exact {
         Some(ns) => at(Some(ns)).unwrap(),
-        None if o == start => at(segment["first_arrival_ns"].as_u64()).unwrap_or_default(),
-        None if o + 1 == end => at(segment["last_arrival_ns"].as_u64()).unwrap_or_default(),
+        None if o == start => at(segment["first_arrival_ns"].as_i64()).unwrap_or_default(),
+        None if o + 1 == end => at(segment["last_arrival_ns"].as_i64()).unwrap_or_default(),
         None => format!(
             "between {} and {} (trace with --trace-partition for the exact time)",
-            at(segment["first_arrival_ns"].as_u64()).unwrap_or_default(),
-            at(segment["last_arrival_ns"].as_u64()).unwrap_or_default()
+            at(segment["first_arrival_ns"].as_i64()).unwrap_or_default(),
+            at(segment["last_arrival_ns"].as_i64()).unwrap_or_default()
         ),
     }
 }

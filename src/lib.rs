@@ -79,7 +79,8 @@ pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> 
         "scenario": s.name, "seed": builder.seed_value(), "config_hash": config_hash(s),
         "esmsim_version": env!("CARGO_PKG_VERSION"),
     });
-    let writer = trace::TraceWriter::new(std::io::BufWriter::new(file), header, options.trace_partition);
+    let origin_ns = model::backlog::reach_ns(s);
+    let writer = trace::TraceWriter::new(std::io::BufWriter::new(file), header, options.trace_partition, origin_ns);
     let (report, writer) = builder.build_with_observer(writer).run_with_progress(progress);
     writer.finish().map_err(write_error)?;
     std::fs::rename(&partial, path).map_err(write_error)?;

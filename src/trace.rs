@@ -16,6 +16,9 @@ pub struct TraceWriter<W: Write> {
     out: W,
     /// Only events that touch this partition, and exact arrival times for its records.
     partition: Option<u32>,
+    /// The scenario's t = 0 on the simulation clock: traced times are measured from it (a
+    /// backlog record arrived at a negative time).
+    origin_ns: SimTime,
     pub error: Option<std::io::Error>,
 }
 
@@ -29,9 +32,13 @@ struct TracedSegment {
 
 impl<W: Write> TraceWriter<W> {
     /// Starts a trace with a header naming the run.
-    pub fn new(mut out: W, header: Value, partition: Option<u32>) -> Self {
+    pub fn new(mut out: W, header: Value, partition: Option<u32>, origin_ns: SimTime) -> Self {
         let error = writeln!(out, "{}", json!({ "event": "header", "run": header })).err();
-        TraceWriter { out, partition, error }
+        TraceWriter { out, partition, origin_ns, error }
+    }
+
+    fn since_origin(&self, t: SimTime) -> i64 {
+        t as i64 - self.origin_ns as i64
     }
 
     pub fn finish(mut self) -> std::io::Result<W> {
@@ -50,7 +57,7 @@ impl<W: Write> TraceWriter<W> {
         if self.error.is_some() {
             return;
         }
-        fields["t_ns"] = json!(now);
+        fields["t_ns"] = json!(self.since_origin(now));
         fields["event"] = json!(event);
         self.error = writeln!(self.out, "{fields}").err();
     }
@@ -70,13 +77,14 @@ impl<W: Write> Observer for TraceWriter<W> {
             .iter()
             .map(|s| {
                 let log = &partitions[s.partition as usize];
+                let arrival = |o: u64| self.since_origin(log.record(o).arrival_ns);
                 let mut v = json!({
                     "partition": s.partition, "start": s.start, "end": s.end,
-                    "first_arrival_ns": log.record(s.start).arrival_ns,
-                    "last_arrival_ns": log.record(s.end - 1).arrival_ns,
+                    "first_arrival_ns": arrival(s.start),
+                    "last_arrival_ns": arrival(s.end - 1),
                 });
                 if self.partition == Some(s.partition) {
-                    v["arrivals_ns"] = (s.start..s.end).map(|o| log.record(o).arrival_ns).collect();
+                    v["arrivals_ns"] = (s.start..s.end).map(arrival).collect();
                 }
                 v
             })
@@ -110,6 +118,7 @@ impl<W: Write> Observer for TraceWriter<W> {
 
     fn retry_scheduled(&mut self, now: SimTime, batch: &Batch, at: SimTime, cause: RetryCause) {
         if self.wants(batch.segments()) {
+            let at = self.since_origin(at);
             self.write(now, "retry_scheduled", json!({ "batch": batch.id, "at_ns": at, "cause": cause }));
         }
     }

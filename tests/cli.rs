@@ -106,7 +106,7 @@ fn every_aws_range() {
         ("failures.poison_rate", "1.5", "allowed: 0 to 1"),
         ("failures.transient_error_rate", "-0.1", "allowed: 0 to 1"),
         ("esm.scaling.factor", "11", "allowed: 1 to 10"),
-        ("function.reserved_concurrency", "1001", "above the account limit"),
+        ("function.reserved_concurrency", "901", "AWS keeps 100 of the account's 1000 unreserved"),
         ("esm.max_payload_bytes", "6291457", "6 MB"),
     ] {
         rejects_set(path, value, needle);
@@ -119,8 +119,51 @@ fn settings_for_another_scaling_mode_are_rejected_not_ignored() {
 }
 
 #[test]
-fn not_yet_supported_settings_are_rejected() {
-    rejects(VALID, &["--set", r#"esm.scaling={"mode":"provisioned"}"#], "esm.scaling.mode", "not supported yet");
+fn provisioned_mode_ranges() {
+    let scaling = |json: &str| vec!["--set".to_string(), format!("esm.scaling={json}")];
+    for (json, path, needle) in [
+        (r#"{"mode":"provisioned","min_pollers":0}"#, "esm.scaling.min_pollers", "allowed: 1 to 200"),
+        (r#"{"mode":"provisioned","min_pollers":201}"#, "esm.scaling.min_pollers", "allowed: 1 to 200"),
+        (r#"{"mode":"provisioned","max_pollers":2001}"#, "esm.scaling.max_pollers", "allowed: 1 to 2000"),
+        (r#"{"mode":"provisioned","min_pollers":5,"max_pollers":3}"#, "esm.scaling.max_pollers", "below min_pollers"),
+        (
+            r#"{"mode":"provisioned","invocations_per_poller":6}"#,
+            "esm.scaling.invocations_per_poller",
+            "allowed: 1 to 5",
+        ),
+        (
+            r#"{"mode":"provisioned","initial_pollers":2}"#,
+            "esm.scaling.initial_pollers",
+            "applies only to mode on_demand",
+        ),
+        (
+            r#"{"mode":"parallelization_factor","scale_delay":"1m"}"#,
+            "esm.scaling.scale_delay",
+            "on_demand or provisioned",
+        ),
+        (r#"{"mode":"on_demand","scale_down_lag_per_poller":5000}"#, "esm.scaling.scale_down_lag_per_poller", "below"),
+    ] {
+        let args = scaling(json);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        rejects(VALID, &args, path, needle);
+    }
+}
+
+#[test]
+fn starting_position_backlog_and_environment_settings() {
+    rejects(VALID, &["--set", "esm.starting_position=AT_TIMESTAMP"], "esm.starting_position_age", "AT_TIMESTAMP needs");
+    rejects_set("esm.starting_position_age", "10m", "applies only to starting_position AT_TIMESTAMP");
+    let init = r#"function.cold_start.init={"distribution":"uniform","min":"2s","max":"1s"}"#;
+    rejects(VALID, &["--set", init], "function.cold_start.init.min", "longer than max");
+    rejects_set("function.duration.threads", "0", "allowed: 1 to 64");
+    let other = r#"account.other_concurrency=[{"at":"10m","value":5},{"at":"5m","value":1}]"#;
+    rejects(VALID, &["--set", other], "account.other_concurrency.1.at", "increasing");
+    rejects(
+        VALID,
+        &["--set", r#"topic.backlog={"records":10,"spann":"1h"}"#],
+        "topic.backlog.spann",
+        "unknown field `spann`",
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@ mod timeseries;
 
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
-    BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, RecordSummary,
-    StallSummary, Summary, ThroughputSummary,
+    BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
+    RecordSummary, StallSummary, Summary, ThroughputSummary,
 };
 pub use timeseries::{Row, write_timeseries_csv};
 

@@ -76,8 +76,9 @@ impl PoisonPills {
         }
     }
 
-    pub fn summary(&self) -> Vec<PoisonPill> {
-        let seconds = |ns: SimTime| ns as f64 / 1e9;
+    /// The stories, with times measured from `origin_ns` (the scenario's t = 0).
+    pub fn summary(&self, origin_ns: SimTime) -> Vec<PoisonPill> {
+        let seconds = |ns: SimTime| ns.saturating_sub(origin_ns) as f64 / 1e9;
         self.stories
             .iter()
             .map(|(&(partition, offset), s)| PoisonPill {

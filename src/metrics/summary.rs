@@ -15,6 +15,7 @@ pub struct Summary {
     pub latency_ms: LatencySummary,
     pub lag: LagSummary,
     pub concurrency: ConcurrencySummary,
+    pub pollers: PollerSummary,
     pub cost_usd: CostSummary,
     pub stalls: StallSummary,
     pub throughput: ThroughputSummary,
@@ -82,6 +83,14 @@ pub struct ConcurrencySummary {
     pub mean: f64,
 }
 
+/// Event pollers over the run (0 in the `parallelization_factor` model).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PollerSummary {
+    pub peak: u32,
+    /// Time-weighted.
+    pub mean: f64,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CostSummary {
     pub requests: f64,
@@ -90,6 +99,9 @@ pub struct CostSummary {
     pub total: f64,
     /// `total` per million succeeded records; `null` when none succeeded.
     pub per_million_records: Option<f64>,
+    /// The run extrapolated to a month (`pricing.month_hours`), at tiered prices and after the
+    /// free tier if enabled.
+    pub per_month: f64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -21,6 +21,9 @@ pub struct Row {
     pub errors: u64,
     pub throttles: u64,
     pub cold_starts: u64,
+    /// Event pollers at the instant (CloudWatch `ProvisionedPollers`); 0 in the
+    /// `parallelization_factor` model, which has none.
+    pub pollers: u32,
     /// Latency of the records committed in the interval; empty when none was.
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,

@@ -44,6 +44,8 @@ pub struct Delivery<'a> {
 
 pub struct Destination {
     kind: DestinationKind,
+    /// Where the scenario's t = 0 lies on the simulation clock.
+    origin_ns: SimTime,
     topic: String,
     seed: u64,
     function_arn: String,
@@ -51,15 +53,18 @@ pub struct Destination {
     bootstrap_servers: String,
 }
 
-pub fn iso_time(ns: SimTime) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(EPOCH_MS + ns / NS_PER_MS)).to_string()
+/// RFC 3339 time of a moment `ns` after (negative: before) the scenario's t = 0.
+pub fn iso_time(ns: i64) -> String {
+    let ms = (EPOCH_MS as i64 + ns.div_euclid(NS_PER_MS as i64)) as u64;
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
 impl Destination {
-    pub fn new(s: &Scenario, seed: u64) -> Option<Self> {
+    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Option<Self> {
         let kind = s.esm.on_failure_destination.as_ref()?.kind;
         Some(Destination {
             kind,
+            origin_ns,
             topic: s.topic.name.clone(),
             seed,
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{}", s.name),
@@ -82,8 +87,8 @@ impl Destination {
                 let info = json!({
                     "firstRecordOffset": s.start.to_string(),
                     "lastRecordOffset": (s.end - 1).to_string(),
-                    "firstRecordTimestamp": iso_time((d.arrival)(s.partition, s.start)),
-                    "lastRecordTimestamp": iso_time((d.arrival)(s.partition, s.end - 1)),
+                    "firstRecordTimestamp": self.iso((d.arrival)(s.partition, s.start)),
+                    "lastRecordTimestamp": self.iso((d.arrival)(s.partition, s.end - 1)),
                 });
                 (format!("{}-{}", self.topic, s.partition), info)
             })
@@ -110,13 +115,21 @@ impl Destination {
                 record["KafkaBatchInfo"] = self.batch_info(1, d.payload_bytes);
                 record["KafkaBatchInfo"]["recordInfo"] = json!({
                     "offset": offset.to_string(),
-                    "timestamp": iso_time((d.arrival)(s.partition, offset)),
+                    "timestamp": self.iso((d.arrival)(s.partition, offset)),
                 });
                 record["payload"] = self.payload(d, &one);
                 lines.push(record.to_string());
             }
         }
         lines
+    }
+
+    fn since_origin(&self, t: SimTime) -> i64 {
+        t as i64 - self.origin_ns as i64
+    }
+
+    fn iso(&self, t: SimTime) -> String {
+        iso_time(self.since_origin(t))
     }
 
     fn envelope(&self, d: &Delivery) -> Value {
@@ -144,7 +157,7 @@ impl Destination {
             },
             "responseContext": response,
             "version": "1.0",
-            "timestamp": iso_time(d.now),
+            "timestamp": self.iso(d.now),
         })
     }
 
@@ -167,7 +180,7 @@ impl Destination {
                         "topic": self.topic,
                         "partition": s.partition,
                         "offset": offset,
-                        "timestamp": EPOCH_MS + (d.arrival)(s.partition, offset) / NS_PER_MS,
+                        "timestamp": EPOCH_MS as i64 + self.since_origin((d.arrival)(s.partition, offset)) / NS_PER_MS as i64,
                         "timestampType": "CREATE_TIME",
                         "key": Value::Null,
                         "value": Value::Null,
@@ -193,6 +206,7 @@ mod tests {
     #[test]
     fn timestamps_start_at_the_simulation_epoch() {
         assert_eq!(iso_time(0), "2025-01-01T00:00:00.000Z");
-        assert_eq!(iso_time(61_500 * NS_PER_MS), "2025-01-01T00:01:01.500Z");
+        assert_eq!(iso_time(61_500 * NS_PER_MS as i64), "2025-01-01T00:01:01.500Z");
+        assert_eq!(iso_time(-1), "2024-12-31T23:59:59.999Z");
     }
 }

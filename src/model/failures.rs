@@ -42,7 +42,8 @@ pub struct Failures {
 }
 
 impl Failures {
-    pub fn new(s: &Scenario, seed: u64) -> Self {
+    /// Failures of a run whose t = 0 lies at `origin_ns` on the clock (faults are shifted).
+    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Self {
         let f = &s.failures;
         let mut listed: Vec<_> = f.poison_records.iter().map(|p| (p.partition, p.offset, p.effect)).collect();
         listed.sort_by_key(|&(p, o, _)| (p, o));
@@ -50,7 +51,10 @@ impl Failures {
         let faults = s
             .faults
             .iter()
-            .map(|x| (x.from.ns(), x.until.ns(), x.kind, x.error_rate.or(x.factor).unwrap_or(0.0)))
+            .filter(|x| x.kind != FaultKind::Rebalance)
+            .map(|x| {
+                (origin_ns + x.from.ns(), origin_ns + x.until.ns(), x.kind, x.error_rate.or(x.factor).unwrap_or(0.0))
+            })
             .collect();
         Failures {
             seed,
@@ -133,6 +137,7 @@ impl Failures {
                     FaultKind::FunctionOutage => c.outage = true,
                     FaultKind::ErrorBurst => c.extra_error_rate = 1.0 - (1.0 - c.extra_error_rate) * (1.0 - value),
                     FaultKind::Slowdown => c.slowdown *= value,
+                    FaultKind::Rebalance => {}
                 }
             }
         }
@@ -153,7 +158,7 @@ mod tests {
 
     fn failures(json: serde_json::Value) -> Failures {
         let s = crate::parse_scenario("t.json".as_ref(), &json.to_string(), &[]).unwrap().scenario;
-        Failures::new(&s, 1)
+        Failures::new(&s, 1, 0)
     }
 
     #[test]

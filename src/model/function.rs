@@ -2,7 +2,8 @@
 //! starts, idle expiry) and the concurrency limit.
 
 use crate::engine::{NS_PER_MS, RngStream, SimTime, StreamId, stream};
-use crate::scenario::Scenario;
+use crate::scenario::{Architecture, OtherConcurrency, Scenario, TimeDistribution, TimeShape};
+use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use std::collections::VecDeque;
 
@@ -27,11 +28,17 @@ pub struct DurationModel {
 impl DurationModel {
     pub fn new(s: &Scenario, seed: u64) -> Self {
         let d = &s.function.duration;
+        // A handler gains CPU up to as many vCPUs as it has threads.
+        let speed = |memory_mb: u32| vcpus(memory_mb).min(d.threads as f64);
         let memory_scale = match d.reference_memory_mb {
-            // A single-threaded handler gains nothing beyond one vCPU.
-            Some(reference) => vcpus(reference).min(1.0) / vcpus(s.function.memory_mb).min(1.0),
+            Some(reference) => speed(reference) / speed(s.function.memory_mb),
             None => 1.0,
         };
+        let architecture_scale = match s.function.architecture {
+            Architecture::X86_64 => 1.0,
+            Architecture::Arm64 => d.arm64_factor,
+        };
+        let memory_scale = memory_scale * architecture_scale;
         DurationModel {
             base_ns: d.base.ns() as f64,
             per_record_ns: d.per_record.ns() as f64,
@@ -62,12 +69,18 @@ pub fn billed_ms(init_ns: SimTime, run_ns: SimTime) -> u64 {
 
 /// Execution environments and the function's concurrency.
 pub struct Environments {
-    limit: u32,
+    /// `reserved_concurrency`, if set: the function's own pool.
+    reserved: Option<u32>,
+    account_limit: u32,
+    other: OtherConcurrency,
+    /// Where t = 0 of the `other` schedule lies on the clock.
+    origin_ns: SimTime,
     busy: u32,
     /// Release times of idle environments, oldest first; reuse takes the most recent.
     idle: VecDeque<SimTime>,
     idle_expiry_ns: SimTime,
-    pub init_ns: SimTime,
+    init: InitTimes,
+    burst: Burst,
     // Time-weighted concurrency.
     last_change_ns: SimTime,
     busy_ns: u128,
@@ -81,16 +94,28 @@ pub enum Start {
     Cold { init_ns: SimTime },
 }
 
+/// Why an invoke was throttled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throttle {
+    /// No concurrency left (reserved, or the account pool shared with other functions).
+    Concurrency,
+    /// Too many new environments too fast (burst scaling limit).
+    Burst,
+}
+
 impl Environments {
-    pub fn new(s: &Scenario) -> Self {
-        let limit = s.function.reserved_concurrency.unwrap_or(s.account.concurrency_limit);
+    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Self {
         Environments {
-            limit,
+            reserved: s.function.reserved_concurrency,
+            account_limit: s.account.concurrency_limit,
+            other: s.account.other_concurrency.clone(),
+            origin_ns,
             busy: 0,
             idle: VecDeque::new(),
             idle_expiry_ns: s.function.cold_start.idle_expiry.ns(),
-            init_ns: s.function.cold_start.init.ns(),
-            last_change_ns: 0,
+            init: InitTimes::new(&s.function.cold_start.init, seed),
+            burst: Burst::new(s.function.burst_limit.environments, s.function.burst_limit.every.ns()),
+            last_change_ns: origin_ns,
             busy_ns: 0,
             peak: 0,
         }
@@ -100,20 +125,30 @@ impl Environments {
         self.busy
     }
 
-    /// An environment for a new invocation, or `None` when the function is at its concurrency
-    /// limit (the invoke is throttled).
-    pub fn acquire(&mut self, now: SimTime) -> Option<Start> {
-        if self.busy >= self.limit {
-            return None;
+    /// Concurrency the function may use at `now`: its reservation, or what other functions
+    /// leave of the account's pool.
+    pub fn limit(&self, now: SimTime) -> u32 {
+        let other = self.other.at(now.saturating_sub(self.origin_ns));
+        self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other))
+    }
+
+    /// An environment for a new invocation, or why the invoke is throttled.
+    pub fn acquire(&mut self, now: SimTime) -> Result<Start, Throttle> {
+        if self.busy >= self.limit(now) {
+            return Err(Throttle::Concurrency);
         }
         while self.idle.front().is_some_and(|&released| now - released > self.idle_expiry_ns) {
             self.idle.pop_front();
         }
+        let start = if self.idle.pop_back().is_some() {
+            Start::Warm
+        } else if self.burst.take(now) {
+            Start::Cold { init_ns: self.init.draw() }
+        } else {
+            return Err(Throttle::Burst);
+        };
         self.set_busy(now, self.busy + 1);
-        Some(match self.idle.pop_back() {
-            Some(_) => Start::Warm,
-            None => Start::Cold { init_ns: self.init_ns },
-        })
+        Ok(start)
     }
 
     /// The invocation ended; its environment goes back to the warm pool unless `destroyed`.
@@ -131,10 +166,63 @@ impl Environments {
         self.peak = self.peak.max(busy);
     }
 
-    /// Mean concurrency over `[0, end)`.
+    /// Mean concurrency from t = 0 to `end`.
     pub fn mean_concurrency(&self, end: SimTime) -> f64 {
         let total = self.busy_ns + self.busy as u128 * (end.saturating_sub(self.last_change_ns)) as u128;
-        if end == 0 { 0.0 } else { total as f64 / end as f64 }
+        let span = end.saturating_sub(self.origin_ns);
+        if span == 0 { 0.0 } else { total as f64 / span as f64 }
+    }
+}
+
+/// Cold-start init durations: fixed or drawn from their own stream.
+struct InitTimes {
+    spec: TimeDistribution,
+    rng: RngStream,
+}
+
+impl InitTimes {
+    fn new(spec: &TimeDistribution, seed: u64) -> Self {
+        InitTimes { spec: spec.clone(), rng: stream(seed, StreamId::ColdStartInit) }
+    }
+
+    fn draw(&mut self) -> SimTime {
+        match &self.spec {
+            TimeDistribution::Fixed(d) => d.ns(),
+            TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
+                self.rng.random_range(min.ns()..=max.ns())
+            }
+            TimeDistribution::Distribution(TimeShape::Lognormal { median, sigma }) => {
+                let factor: f64 = LogNormal::new(0.0, *sigma).expect("validated sigma").sample(&mut self.rng);
+                (median.ns() as f64 * factor).round() as SimTime
+            }
+        }
+    }
+}
+
+/// The burst scaling limit as a token bucket: `environments` tokens, refilled continuously
+/// at `environments` per `every`; each new environment takes one.
+struct Burst {
+    capacity: f64,
+    tokens: f64,
+    per_ns: f64,
+    last_ns: SimTime,
+}
+
+impl Burst {
+    fn new(environments: u32, every_ns: SimTime) -> Self {
+        let capacity = environments as f64;
+        Burst { capacity, tokens: capacity, per_ns: capacity / every_ns.max(1) as f64, last_ns: 0 }
+    }
+
+    fn take(&mut self, now: SimTime) -> bool {
+        self.tokens = (self.tokens + (now - self.last_ns) as f64 * self.per_ns).min(self.capacity);
+        self.last_ns = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -147,6 +235,15 @@ mod tests {
         assert!((vcpus(1769) - 1.0).abs() < 1e-12);
         assert!((vcpus(10_240) - 6.0).abs() < 1e-12);
         assert!((vcpus(128) - 128.0 / 1769.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_burst_bucket_refills_1000_per_10_seconds() {
+        let mut b = Burst::new(1000, 10_000_000_000);
+        assert_eq!((0..1500).filter(|_| b.take(0)).count(), 1000);
+        assert!(!b.take(5_000_000));
+        // Half a period later, half the environments.
+        assert_eq!((0..1500).filter(|_| b.take(5_000_000_000)).count(), 500);
     }
 
     #[test]

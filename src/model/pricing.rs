@@ -1,32 +1,62 @@
-//! What a run costs: requests plus GB-seconds (init included, 1 ms rounding), and provisioned
-//! pollers once they exist (AWS_FACTS.md §7).
+//! What a run costs (AWS_FACTS.md §7): requests, GB-seconds (init included, 1 ms rounding) at
+//! tiered prices, and Event Poller Units in provisioned mode.
+//!
+//! Tiers and the free tier are monthly, so the run is extrapolated to a month
+//! (`pricing.month_hours`): `cost_usd.per_month` is that projection, and each of the run's costs
+//! is its share of it (the projection divided by the same factor).
 
 use crate::metrics::CostSummary;
-use crate::scenario::{Architecture, Pricing};
+use crate::scenario::{Architecture, Pricing, Tier};
 
-/// Cost of `invocations` that were billed `billed_mb_ms` (Σ billed ms × memory MB in total).
-pub fn cost(
-    pricing: &Pricing,
-    architecture: Architecture,
-    invocations: u64,
-    billed_mb_ms: u128,
-    succeeded_records: u64,
-) -> CostSummary {
-    let requests = invocations as f64 * pricing.requests_usd_per_million / 1e6;
-    let gb_seconds = billed_mb_ms as f64 / 1024.0 / 1000.0;
-    let price = match architecture {
-        Architecture::X86_64 => pricing.gb_second_usd_x86_64,
-        Architecture::Arm64 => pricing.gb_second_usd_arm64,
+/// What a run used.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub run_seconds: f64,
+    pub invocations: u64,
+    /// Σ billed milliseconds × memory MB.
+    pub billed_mb_ms: u128,
+    pub epu_hours: f64,
+    pub succeeded_records: u64,
+}
+
+/// The price of `gb_seconds` in a month, tier by tier.
+pub fn tiered(tiers: &[Tier], gb_seconds: f64) -> f64 {
+    let mut cost = 0.0;
+    let mut below = 0.0;
+    for t in tiers {
+        let upper = t.up_to_gb_seconds.unwrap_or(f64::INFINITY);
+        cost += (gb_seconds.min(upper) - below).max(0.0) * t.usd;
+        below = upper;
+    }
+    cost
+}
+
+pub fn cost(pricing: &Pricing, architecture: Architecture, usage: &Usage) -> CostSummary {
+    let months = if usage.run_seconds > 0.0 { pricing.month_hours * 3600.0 / usage.run_seconds } else { 0.0 };
+    let (free_requests, free_gb_seconds) =
+        if pricing.free_tier { (pricing.free_tier_requests, pricing.free_tier_gb_seconds) } else { (0.0, 0.0) };
+    let monthly_requests = (usage.invocations as f64 * months - free_requests).max(0.0);
+    let gb_seconds = usage.billed_mb_ms as f64 / 1024.0 / 1000.0;
+    let monthly_gb_seconds = (gb_seconds * months - free_gb_seconds).max(0.0);
+    let tiers = match architecture {
+        Architecture::X86_64 => &pricing.gb_second_tiers_x86_64,
+        Architecture::Arm64 => &pricing.gb_second_tiers_arm64,
     };
-    let compute = gb_seconds * price;
-    let pollers = 0.0;
+    let monthly = [
+        monthly_requests * pricing.requests_usd_per_million / 1e6,
+        tiered(tiers, monthly_gb_seconds),
+        usage.epu_hours * months * pricing.epu_hour_usd,
+    ];
+    let share = |monthly: f64| if months > 0.0 { monthly / months } else { 0.0 };
+    let [requests, compute, pollers] = monthly.map(share);
     let total = requests + compute + pollers;
     CostSummary {
         requests,
         compute,
         pollers,
         total,
-        per_million_records: (succeeded_records > 0).then(|| total / succeeded_records as f64 * 1e6),
+        per_million_records: (usage.succeeded_records > 0).then(|| total / usage.succeeded_records as f64 * 1e6),
+        per_month: monthly.iter().sum(),
     }
 }
 
@@ -34,13 +64,44 @@ pub fn cost(
 mod tests {
     use super::*;
 
+    fn usage(invocations: u64, gb_seconds: f64, run_hours: f64) -> Usage {
+        Usage {
+            run_seconds: run_hours * 3600.0,
+            invocations,
+            billed_mb_ms: (gb_seconds * 1024.0 * 1000.0) as u128,
+            epu_hours: 0.0,
+            succeeded_records: 1,
+        }
+    }
+
     #[test]
     fn a_million_one_second_invocations_at_1_gb() {
-        // 1M invocations × 1,000 ms × 1,024 MB = 1M GB-s.
-        let c = cost(&Pricing::default(), Architecture::X86_64, 1_000_000, 1_000_000 * 1000 * 1024, 1);
+        // 1M invocations × 1 GB-s over one 730-hour month: the first tier only.
+        let c = cost(&Pricing::default(), Architecture::X86_64, &usage(1_000_000, 1e6, 730.0));
         assert!((c.requests - 0.20).abs() < 1e-9);
         assert!((c.compute - 16.6667).abs() < 1e-9);
-        let arm = cost(&Pricing::default(), Architecture::Arm64, 1_000_000, 1_000_000 * 1000 * 1024, 1);
+        assert!((c.per_month - 16.8667).abs() < 1e-9);
+        let arm = cost(&Pricing::default(), Architecture::Arm64, &usage(1_000_000, 1e6, 730.0));
         assert!((arm.compute - 13.3334).abs() < 1e-9);
+    }
+
+    #[test]
+    fn monthly_volume_decides_the_tier() {
+        // 10 B GB-s in a month: 6 B at the first price, 4 B at the second.
+        let tiers = &Pricing::default().gb_second_tiers_x86_64;
+        let expected = 6e9 * 0.000_016_666_7 + 4e9 * 0.000_015;
+        assert!((tiered(tiers, 10e9) - expected).abs() < 1e-3);
+        // A one-hour run at that monthly rate pays the blended price, 1/730 of the month.
+        let c = cost(&Pricing::default(), Architecture::X86_64, &usage(0, 10e9 / 730.0, 1.0));
+        assert!((c.compute - expected / 730.0).abs() < 1e-6);
+        assert!((c.per_month - expected).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_free_tier_comes_off_the_month() {
+        let pricing = Pricing { free_tier: true, ..Pricing::default() };
+        // 2M requests and 1M GB-s a month: 1M requests and 600,000 GB-s are billed.
+        let c = cost(&pricing, Architecture::X86_64, &usage(2_000_000, 1e6, 730.0));
+        assert!((c.per_month - (0.20 + 600_000.0 * 0.000_016_666_7)).abs() < 1e-6);
     }
 }

@@ -66,13 +66,15 @@ pub struct ProducerGen {
 }
 
 impl ProducerGen {
-    pub fn new(index: u32, spec: &Producer, partitions: u32, payload: PayloadRule, seed: u64) -> Self {
-        let mut steps = vec![(0.0, spec.rate)];
+    /// A producer whose t = 0 (the start of its schedule) lies at `origin_ns` on the clock.
+    pub fn new(index: u32, spec: &Producer, partitions: u32, payload: PayloadRule, seed: u64, origin_ns: u64) -> Self {
+        let origin = origin_ns as f64;
+        let mut steps = vec![(origin, spec.rate)];
         for s in &spec.schedule {
             if s.at.ns() == 0 {
                 steps[0].1 = s.rate;
             } else {
-                steps.push((s.at.ns() as f64, s.rate));
+                steps.push((origin + s.at.ns() as f64, s.rate));
             }
         }
         let partitioner = match spec.partitioning {
@@ -225,7 +227,7 @@ mod tests {
 
     fn producer(spec: serde_json::Value, partitions: u32) -> ProducerGen {
         let spec: Producer = serde_json::from_value(spec).unwrap();
-        ProducerGen::new(0, &spec, partitions, PayloadRule { record_overhead_bytes: 0 }, 42)
+        ProducerGen::new(0, &spec, partitions, PayloadRule { record_overhead_bytes: 0 }, 42, 0)
     }
 
     fn arrivals(p: &mut ProducerGen, end_ns: u64) -> Vec<Arrival> {

@@ -151,29 +151,52 @@ fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
             format!("{} is shorter than initial {}", backoff.max, backoff.initial),
         )?;
     }
+    check_starting_position(s, warnings)
+}
+
+fn check_starting_position(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let at_timestamp = s.esm.starting_position == StartingPosition::AtTimestamp;
     ensure(
-        esm.starting_position != StartingPosition::AtTimestamp,
-        "esm.starting_position",
-        "AT_TIMESTAMP is not supported yet; allowed: LATEST, TRIM_HORIZON",
-    )
+        at_timestamp == s.esm.starting_position_age.is_some(),
+        "esm.starting_position_age",
+        if at_timestamp {
+            "AT_TIMESTAMP needs starting_position_age (how long before t = 0)"
+        } else {
+            "applies only to starting_position AT_TIMESTAMP"
+        },
+    )?;
+    if let Some(backlog) = &s.topic.backlog {
+        ensure(backlog.span.ns() > 0, "topic.backlog.span", "must be longer than 0s")?;
+        let total = backlog.records as u128 * s.topic.partitions as u128;
+        ensure(
+            total <= 200_000_000,
+            "topic.backlog.records",
+            "at most 200,000,000 backlog records in all are supported",
+        )?;
+        if s.esm.starting_position == StartingPosition::Latest && backlog.records > 0 {
+            warnings.push(Warning {
+                path: "esm.starting_position".into(),
+                message:
+                    "LATEST starts after the backlog: topic.backlog is never read (use TRIM_HORIZON or AT_TIMESTAMP)"
+                        .into(),
+            });
+        }
+        if backlog.span > s.topic.retention {
+            warnings.push(Warning {
+                path: "topic.backlog.span".into(),
+                message: format!(
+                    "{} is longer than retention {}: the older backlog no longer exists",
+                    backlog.span, s.topic.retention
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    check_scaling_fields_belong_to_mode(&s.esm.scaling)?;
     let sc = &s.esm.scaling;
-    let fields: [(&str, Option<u32>, ScalingMode); 5] = [
-        ("factor", sc.factor, ScalingMode::ParallelizationFactor),
-        ("initial_pollers", sc.initial_pollers, ScalingMode::OnDemand),
-        ("invocations_per_poller", sc.invocations_per_poller, ScalingMode::OnDemand),
-        ("min_pollers", sc.min_pollers, ScalingMode::Provisioned),
-        ("max_pollers", sc.max_pollers, ScalingMode::Provisioned),
-    ];
-    for (name, value, owner) in fields {
-        ensure(
-            value.is_none() || owner == sc.mode,
-            format!("esm.scaling.{name}"),
-            format!("applies only to mode {}, but mode is {}", mode_name(owner), mode_name(sc.mode)),
-        )?;
-    }
     let partitions = s.topic.partitions;
     match sc.mode {
         ScalingMode::ParallelizationFactor => {
@@ -189,6 +212,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
                     message: format!("factor {factor} is above the partition count {partitions}: at most {partitions} batches can be in flight"),
                 });
             }
+            return Ok(());
         }
         ScalingMode::OnDemand => {
             let pollers = sc.initial_pollers.unwrap_or(1);
@@ -207,12 +231,67 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
                 format!("{per} is out of range; allowed: 1 to 100"),
             )?;
         }
-        ScalingMode::Provisioned => {
-            return Err(problem(
-                "esm.scaling.mode",
-                "provisioned is not supported yet; allowed: on_demand, parallelization_factor",
-            ));
-        }
+        ScalingMode::Provisioned => check_provisioned(sc, partitions, warnings)?,
+    }
+    let plan = sc.pollers(partitions).expect("a poller mode");
+    ensure(plan.evaluation_interval_ns > 0, "esm.scaling.evaluation_interval", "must be longer than 0s")?;
+    ensure(plan.scale_up_lag_per_poller > 0, "esm.scaling.scale_up_lag_per_poller", "must be at least 1")?;
+    ensure(
+        plan.scale_down_lag_per_poller < plan.scale_up_lag_per_poller,
+        "esm.scaling.scale_down_lag_per_poller",
+        format!("must be below scale_up_lag_per_poller ({})", plan.scale_up_lag_per_poller),
+    )?;
+    ensure(plan.bytes_per_second > 0, "esm.scaling.poller_bytes_per_second", "must be at least 1")
+}
+
+/// A setting of another mode is an error, not silently ignored.
+fn check_scaling_fields_belong_to_mode(sc: &Scaling) -> Result<(), Problem> {
+    use ScalingMode::*;
+    let set = |d: Option<Dur>| d.is_some();
+    let fields: [(&str, bool, &[ScalingMode]); 11] = [
+        ("factor", sc.factor.is_some(), &[ParallelizationFactor]),
+        ("initial_pollers", sc.initial_pollers.is_some(), &[OnDemand]),
+        ("invocations_per_poller", sc.invocations_per_poller.is_some(), &[OnDemand, Provisioned]),
+        ("min_pollers", sc.min_pollers.is_some(), &[Provisioned]),
+        ("max_pollers", sc.max_pollers.is_some(), &[Provisioned]),
+        ("evaluation_interval", set(sc.evaluation_interval), &[OnDemand, Provisioned]),
+        ("scale_delay", set(sc.scale_delay), &[OnDemand, Provisioned]),
+        ("scale_up_lag_per_poller", sc.scale_up_lag_per_poller.is_some(), &[OnDemand, Provisioned]),
+        ("scale_down_lag_per_poller", sc.scale_down_lag_per_poller.is_some(), &[OnDemand, Provisioned]),
+        ("rebalance_pause", set(sc.rebalance_pause), &[OnDemand, Provisioned]),
+        ("poller_bytes_per_second", sc.poller_bytes_per_second.is_some(), &[OnDemand, Provisioned]),
+    ];
+    for (name, is_set, modes) in fields {
+        let names: Vec<&str> = modes.iter().map(|&m| mode_name(m)).collect();
+        ensure(
+            !is_set || modes.contains(&sc.mode),
+            format!("esm.scaling.{name}"),
+            format!("applies only to mode {}, but mode is {}", names.join(" or "), mode_name(sc.mode)),
+        )?;
+    }
+    Ok(())
+}
+
+/// AWS's provisioned-mode ranges (kafka-scaling-modes).
+fn check_provisioned(sc: &Scaling, partitions: u32, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    let min = sc.min_pollers.unwrap_or(1);
+    let max = sc.max_pollers.unwrap_or(200);
+    ensure((1..=200).contains(&min), "esm.scaling.min_pollers", format!("{min} is out of range; allowed: 1 to 200"))?;
+    ensure((1..=2000).contains(&max), "esm.scaling.max_pollers", format!("{max} is out of range; allowed: 1 to 2000"))?;
+    ensure(max >= min, "esm.scaling.max_pollers", format!("{max} is below min_pollers {min}"))?;
+    let per = sc.invocations_per_poller.unwrap_or(5);
+    ensure(
+        (1..=5).contains(&per),
+        "esm.scaling.invocations_per_poller",
+        format!("{per} is out of range; allowed: 1 to 5 (AWS's limit per provisioned poller)"),
+    )?;
+    if min > partitions || (sc.max_pollers.is_some() && max > partitions) {
+        warnings.push(Warning {
+            path: "esm.scaling".into(),
+            message: format!(
+                "pollers are capped at the partition count {partitions} (one poller per partition at most)"
+            ),
+        });
     }
     Ok(())
 }
@@ -317,11 +396,16 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
         )?;
     }
     ensure(s.account.concurrency_limit >= 1, "account.concurrency_limit", "must be at least 1")?;
+    check_environments(s)?;
     if let Some(reserved) = f.reserved_concurrency {
+        let most = s.account.concurrency_limit.saturating_sub(100);
         ensure(
-            reserved <= s.account.concurrency_limit,
+            reserved <= most,
             "function.reserved_concurrency",
-            format!("{reserved} is above the account limit {}", s.account.concurrency_limit),
+            format!(
+                "{reserved} is too high: AWS keeps 100 of the account's {} unreserved, so at most {most}",
+                s.account.concurrency_limit
+            ),
         )?;
         if reserved == 0 {
             warnings.push(Warning {
@@ -331,6 +415,45 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
         }
     }
     warn_if_full_batch_times_out(s, warnings);
+    Ok(())
+}
+
+/// Cold starts, the burst limit, CPU threads and the account's other functions.
+fn check_environments(s: &Scenario) -> Result<(), Problem> {
+    let f = &s.function;
+    match &f.cold_start.init {
+        TimeDistribution::Fixed(_) => {}
+        TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
+            ensure(min <= max, "function.cold_start.init.min", format!("{min} is longer than max {max}"))?
+        }
+        TimeDistribution::Distribution(TimeShape::Lognormal { sigma, .. }) => ensure(
+            sigma.is_finite() && (0.0..=5.0).contains(sigma),
+            "function.cold_start.init.sigma",
+            "allowed: 0 to 5",
+        )?,
+    }
+    ensure(f.burst_limit.environments >= 1, "function.burst_limit.environments", "must be at least 1")?;
+    ensure(f.burst_limit.every.ns() > 0, "function.burst_limit.every", "must be longer than 0s")?;
+    ensure((1..=64).contains(&f.duration.threads), "function.duration.threads", "allowed: 1 to 64")?;
+    ensure(
+        f.duration.arm64_factor.is_finite() && (0.1..=10.0).contains(&f.duration.arm64_factor),
+        "function.duration.arm64_factor",
+        "allowed: 0.1 to 10",
+    )?;
+    let mut previous = None;
+    for (i, step) in s.account.other_concurrency.0.iter().enumerate() {
+        ensure(
+            previous.is_none_or(|p| step.at > p),
+            format!("account.other_concurrency.{i}.at"),
+            "steps must be in strictly increasing time order",
+        )?;
+        ensure(
+            step.value <= s.account.concurrency_limit,
+            format!("account.other_concurrency.{i}.value"),
+            format!("{} is above the account limit {}", step.value, s.account.concurrency_limit),
+        )?;
+        previous = Some(step.at);
+    }
     Ok(())
 }
 
@@ -376,7 +499,7 @@ fn check_fault(fault: &Fault, at: &str) -> Result<(), Problem> {
         format!("{} is not after from {}", fault.until, fault.from),
     )?;
     let (needs_rate, needs_factor) = match fault.kind {
-        FaultKind::FunctionOutage => (false, false),
+        FaultKind::FunctionOutage | FaultKind::Rebalance => (false, false),
         FaultKind::ErrorBurst => (true, false),
         FaultKind::Slowdown => (false, true),
     };
@@ -401,7 +524,40 @@ fn check_fault(fault: &Fault, at: &str) -> Result<(), Problem> {
 
 fn check_pricing(p: &Pricing) -> Result<(), Problem> {
     check_non_negative(p.requests_usd_per_million, "pricing.requests_usd_per_million")?;
-    check_non_negative(p.gb_second_usd_x86_64, "pricing.gb_second_usd_x86_64")?;
-    check_non_negative(p.gb_second_usd_arm64, "pricing.gb_second_usd_arm64")?;
-    check_non_negative(p.epu_hour_usd, "pricing.epu_hour_usd")
+    check_tiers(&p.gb_second_tiers_x86_64, "pricing.gb_second_tiers_x86_64")?;
+    check_tiers(&p.gb_second_tiers_arm64, "pricing.gb_second_tiers_arm64")?;
+    check_non_negative(p.epu_hour_usd, "pricing.epu_hour_usd")?;
+    check_non_negative(p.free_tier_requests, "pricing.free_tier_requests")?;
+    check_non_negative(p.free_tier_gb_seconds, "pricing.free_tier_gb_seconds")?;
+    for (value, path) in [
+        (p.pollers_per_epu, "pricing.pollers_per_epu"),
+        (p.bytes_per_second_per_epu, "pricing.bytes_per_second_per_epu"),
+        (p.month_hours, "pricing.month_hours"),
+    ] {
+        ensure(value.is_finite() && value > 0.0, path, format!("{value} is not allowed; must be a number > 0"))?;
+    }
+    Ok(())
+}
+
+/// Tiers go up in volume, and only the last is unbounded.
+fn check_tiers(tiers: &[Tier], path: &str) -> Result<(), Problem> {
+    ensure(!tiers.is_empty(), path, "needs at least one tier")?;
+    let mut below = 0.0;
+    for (i, t) in tiers.iter().enumerate() {
+        check_non_negative(t.usd, &format!("{path}.{i}.usd"))?;
+        let last = i + 1 == tiers.len();
+        match t.up_to_gb_seconds {
+            None => ensure(last, format!("{path}.{i}.up_to_gb_seconds"), "only the last tier may be unbounded")?,
+            Some(upper) => {
+                ensure(
+                    !last,
+                    format!("{path}.{i}.up_to_gb_seconds"),
+                    "the last tier must be unbounded (omit up_to_gb_seconds)",
+                )?;
+                ensure(upper > below, format!("{path}.{i}.up_to_gb_seconds"), "tiers must go up in volume")?;
+                below = upper;
+            }
+        }
+    }
+    Ok(())
 }

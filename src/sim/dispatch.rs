@@ -12,7 +12,7 @@ impl<O: Observer> Simulation<O> {
         if f.waiting == Waiting::Gate {
             return;
         }
-        if !f.has_room() {
+        if !f.has_room() || self.paused {
             self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             return;
         }
@@ -22,10 +22,12 @@ impl<O: Observer> Simulation<O> {
         let f = &mut self.fetchers[fetcher as usize];
         match plan {
             batcher::Plan::At(t) => {
-                f.timer_gen += 1;
+                self.timer_seq += 1;
+                f.timer_gen = self.timer_seq;
                 f.waiting = Waiting::Timer;
-                let generation = f.timer_gen;
-                self.queue.schedule(t.max(self.now), Event::FlushTimer { fetcher, generation });
+                // A poller fetches at most its throughput limit.
+                let at = t.max(self.now).max(f.fetch_ready_ns);
+                self.queue.schedule(at, Event::FlushTimer { fetcher, generation: self.timer_seq });
             }
             batcher::Plan::AwaitRecords => {
                 f.waiting = Waiting::Records;
@@ -50,8 +52,8 @@ impl<O: Observer> Simulation<O> {
     }
 
     pub(super) fn on_flush_timer(&mut self, fetcher: u32, generation: u64) {
-        let f = &self.fetchers[fetcher as usize];
-        if f.waiting != Waiting::Timer || f.timer_gen != generation {
+        let Some(f) = self.fetchers.get(fetcher as usize) else { return };
+        if f.waiting != Waiting::Timer || f.timer_gen != generation || self.paused {
             return; // stale
         }
         if !self.gate.is_open() {
@@ -81,6 +83,7 @@ impl<O: Observer> Simulation<O> {
         f.in_flight += 1;
         self.gate.used += 1;
         let batch = self.new_batch(fetcher, segments, reason);
+        self.charge_fetch(fetcher, batch.payload_bytes);
         self.metrics.batch_formed(batch.records as u64, reason);
         self.observer.batch_formed(self.now, &batch, &self.partitions);
         let slot = self.store_batch(batch);
@@ -167,7 +170,7 @@ impl<O: Observer> Simulation<O> {
         }
         self.fetchers[batch.fetcher as usize].in_flight -= 1;
         self.gate.used -= 1;
-        while self.gate.is_open() {
+        while self.gate.is_open() && !self.paused {
             let Some(waiting) = self.gate.queue.pop_front() else { break };
             self.dispatch(waiting);
         }

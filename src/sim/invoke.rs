@@ -42,7 +42,7 @@ impl<O: Observer> Simulation<O> {
     /// Invokes the function with the batch in `slot`, or throttles it.
     pub(super) fn invoke(&mut self, slot: u32) {
         let now = self.now;
-        let Some(start) = self.envs.acquire(now) else {
+        let Ok(start) = self.envs.acquire(now) else {
             self.throttle(slot);
             return;
         };

@@ -7,6 +7,7 @@
 mod dispatch;
 mod invoke;
 mod observer;
+mod pollers;
 mod retry;
 mod sample;
 mod settle;
@@ -21,7 +22,7 @@ use crate::model::failures::Failures;
 use crate::model::function::{DurationModel, Environments};
 use crate::model::producer::{Arrival, PayloadRule, ProducerGen};
 use crate::model::topic::Partition;
-use crate::scenario::{Backoff, ScalingMode, Scenario};
+use crate::scenario::{Backoff, FaultKind, PollerPlan, ScalingMode, Scenario};
 
 /// What a run produces.
 #[derive(Clone, Debug)]
@@ -44,10 +45,20 @@ enum Event {
     Retry { slot: u32 },
     /// A throttled invoke is tried again.
     ThrottleRetry { slot: u32 },
+    /// The poller autoscaler looks at offset lag and throttles.
+    Evaluate,
+    /// A scaling decision takes effect: the consumer group rebalances to `pollers`.
+    ApplyScaling { pollers: u32 },
+    /// A rebalance starts (a `rebalance` fault): no new batches until `until`.
+    RebalanceStart { until: SimTime },
+    /// The rebalance pause ends: partitions are reassigned and batching resumes.
+    RebalanceEnd,
 }
 
-/// Settings derived once from the scenario.
+/// Settings derived once from the scenario. Times are on the simulation clock, whose
+/// `origin_ns` is the scenario's t = 0 (later than 0 when a backlog precedes it).
 struct Settings {
+    origin_ns: SimTime,
     end_ns: SimTime,
     sample_ns: SimTime,
     chunk_ns: SimTime,
@@ -60,6 +71,9 @@ struct Settings {
     throttle_backoff: Backoff,
     retry_limit: Option<u32>,
     max_record_age_ns: Option<SimTime>,
+    pollers: Option<PollerPlan>,
+    /// Provisioned mode bills Event Poller Units.
+    bills_pollers: bool,
 }
 
 /// Builds a [`Simulation`] from a validated scenario.
@@ -127,6 +141,12 @@ pub struct Simulation<O: Observer> {
     destination_deliveries: u64,
     next_batch_id: u64,
     candidates: Vec<u32>,
+    /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
+    /// timer that is no longer wanted is recognised and ignored.
+    timer_seq: u64,
+    /// A rebalance is under way: no new batches.
+    paused: bool,
+    autoscaler: Option<pollers::Autoscaler>,
 
     durations: DurationModel,
     envs: Environments,
@@ -139,21 +159,22 @@ pub struct Simulation<O: Observer> {
 impl<O: Observer> Simulation<O> {
     fn new(s: &Scenario, seed: u64, config_hash: String, observer: O) -> Self {
         let settings = Settings::from(s);
+        let origin = settings.origin_ns;
         let partitions = s.topic.partitions;
         let payload = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
         let producers = s
             .producers
             .iter()
             .enumerate()
-            .map(|(i, p)| ProducerGen::new(i as u32, p, partitions, payload, seed))
+            .map(|(i, p)| ProducerGen::new(i as u32, p, partitions, payload, seed, origin))
             .collect();
-        let (fetchers, gate) = build_fetchers(s);
-        let intervals = settings.end_ns.div_ceil(settings.sample_ns) as usize;
-        Simulation {
+        let (fetchers, gate) = build_fetchers(s, settings.pollers.as_ref());
+        let intervals = (settings.end_ns - origin).div_ceil(settings.sample_ns) as usize;
+        let mut simulation = Simulation {
             scenario: s.clone(),
             seed,
             config_hash,
-            now: 0,
+            now: origin,
             queue: EventQueue::default(),
             partitions: (0..partitions).map(|_| Partition::default()).collect(),
             producers,
@@ -168,18 +189,32 @@ impl<O: Observer> Simulation<O> {
             free_slots: Vec::new(),
             notes: vec![Default::default(); partitions as usize],
             attempts: 0,
-            destination: Destination::new(s, seed),
+            destination: Destination::new(s, seed, origin),
             destination_lines: Vec::new(),
             destination_deliveries: 0,
             next_batch_id: 0,
             candidates: Vec::new(),
+            timer_seq: 0,
+            paused: false,
+            autoscaler: settings.pollers.map(|plan| pollers::Autoscaler::new(plan, origin)),
             durations: DurationModel::new(s, seed),
-            envs: Environments::new(s),
-            failures: Failures::new(s, seed),
+            envs: Environments::new(s, seed, origin),
+            failures: Failures::new(s, seed, origin),
             metrics: Metrics::new(partitions as usize, intervals),
-            next_sample_ns: settings.sample_ns.min(settings.end_ns),
+            next_sample_ns: (origin + settings.sample_ns).min(settings.end_ns),
             settings,
             observer,
+        };
+        simulation.append_backlog(s, payload);
+        simulation
+    }
+
+    /// Puts the backlog the consumer will read into the logs, before t = 0.
+    fn append_backlog(&mut self, s: &Scenario, payload: PayloadRule) {
+        let reach = crate::model::backlog::reach_ns(s);
+        for a in crate::model::backlog::arrivals(s, self.settings.origin_ns, reach, payload) {
+            self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
+            self.metrics.produced += 1;
         }
     }
 
@@ -190,9 +225,11 @@ impl<O: Observer> Simulation<O> {
 
     /// As [`run`](Self::run), calling `progress` with the simulated fraction done now and then.
     pub fn run_with_progress(mut self, mut progress: impl FnMut(f64)) -> (Report, O) {
+        let origin = self.settings.origin_ns;
         // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
-        self.generate_to(self.settings.chunk_ns);
-        self.queue.schedule(0, Event::Generate);
+        self.generate_to(origin + self.settings.chunk_ns);
+        self.queue.schedule(origin, Event::Generate);
+        self.schedule_timeline_events();
         for fetcher in 0..self.fetchers.len() as u32 {
             self.plan_fetcher(fetcher);
         }
@@ -206,7 +243,7 @@ impl<O: Observer> Simulation<O> {
             self.handle(event);
             handled += 1;
             if handled % 65_536 == 0 {
-                progress(time as f64 / self.settings.end_ns as f64);
+                progress((time - origin) as f64 / (self.settings.end_ns - origin) as f64);
             }
         }
         self.sample_until(self.settings.end_ns);
@@ -222,6 +259,24 @@ impl<O: Observer> Simulation<O> {
             Event::InvocationEnd { slot } => self.on_invocation_end(slot),
             Event::Retry { slot } => self.on_retry(slot),
             Event::ThrottleRetry { slot } => self.invoke(slot),
+            Event::Evaluate => self.on_evaluate(),
+            Event::ApplyScaling { pollers } => self.on_apply_scaling(pollers),
+            Event::RebalanceStart { until } => self.start_rebalance(until),
+            Event::RebalanceEnd => self.on_rebalance_end(),
+        }
+    }
+
+    /// Autoscaler evaluations and `rebalance` faults.
+    fn schedule_timeline_events(&mut self) {
+        let origin = self.settings.origin_ns;
+        if let Some(plan) = &self.settings.pollers {
+            self.queue.schedule(origin + plan.evaluation_interval_ns, Event::Evaluate);
+        }
+        for fault in &self.scenario.faults {
+            if fault.kind == FaultKind::Rebalance {
+                let until = origin + fault.until.ns();
+                self.queue.schedule(origin + fault.from.ns(), Event::RebalanceStart { until });
+            }
         }
     }
 
@@ -248,6 +303,7 @@ impl<O: Observer> Simulation<O> {
         let mut sink = ArrivalSink {
             partitions: &mut self.partitions,
             produced_per_interval: &mut self.metrics.produced_per_interval,
+            origin_ns: self.settings.origin_ns,
             sample_ns: self.settings.sample_ns,
             bucket: 0,
             bucket_end: 0,
@@ -275,6 +331,7 @@ impl<O: Observer> Simulation<O> {
 struct ArrivalSink<'a> {
     partitions: &'a mut [Partition],
     produced_per_interval: &'a mut [u64],
+    origin_ns: SimTime,
     sample_ns: SimTime,
     bucket: usize,
     bucket_end: SimTime,
@@ -285,8 +342,8 @@ impl ArrivalSink<'_> {
     #[inline]
     fn append(&mut self, a: Arrival) {
         if a.time_ns >= self.bucket_end {
-            self.bucket = (a.time_ns / self.sample_ns) as usize;
-            self.bucket_end = (self.bucket as u64 + 1) * self.sample_ns;
+            self.bucket = ((a.time_ns - self.origin_ns) / self.sample_ns) as usize;
+            self.bucket_end = self.origin_ns + (self.bucket as u64 + 1) * self.sample_ns;
         }
         self.produced_per_interval[self.bucket] += 1;
         self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
@@ -296,12 +353,14 @@ impl ArrivalSink<'_> {
 
 impl Settings {
     fn from(s: &Scenario) -> Self {
-        let end_ns = s.duration.ns();
+        let origin_ns = crate::model::backlog::reach_ns(s);
+        let end_ns = origin_ns + s.duration.ns();
         let peak_rate: f64 =
             s.producers.iter().map(|p| p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)).sum();
         // About 32k arrivals per chunk: enough to amortise, small enough to stay in cache.
         let chunk_ns = if peak_rate > 0.0 { (32_768.0 / peak_rate * 1e9) as u64 } else { end_ns };
         Settings {
+            origin_ns,
             end_ns,
             sample_ns: s.sample_interval.ns(),
             chunk_ns: chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC),
@@ -318,29 +377,30 @@ impl Settings {
             throttle_backoff: s.esm.throttle_backoff,
             retry_limit: s.esm.retry_limit(),
             max_record_age_ns: s.esm.maximum_record_age.0,
+            pollers: s.esm.scaling.pollers(s.topic.partitions),
+            bills_pollers: s.esm.scaling.mode == ScalingMode::Provisioned,
         }
     }
 }
 
 /// Fetchers and the gate for the scaling mode.
-fn build_fetchers(s: &Scenario) -> (Vec<Fetcher>, Gate) {
+fn build_fetchers(s: &Scenario, pollers: Option<&PollerPlan>) -> (Vec<Fetcher>, Gate) {
     let partitions = s.topic.partitions;
-    let scaling = &s.esm.scaling;
-    match scaling.mode {
-        ScalingMode::ParallelizationFactor => {
+    match pollers {
+        None => {
             let fetchers = (0..partitions).map(|p| Fetcher::new(vec![p], 1)).collect();
-            (fetchers, Gate::new(scaling.factor.unwrap_or(1)))
+            (fetchers, Gate::new(s.esm.scaling.factor.unwrap_or(1)))
         }
-        ScalingMode::OnDemand | ScalingMode::Provisioned => {
-            let pollers = scaling.initial_pollers.unwrap_or(1);
-            let per_poller = scaling.invocations_per_poller.unwrap_or(1);
-            let fetchers = range_assignment(partitions, pollers)
-                .into_iter()
-                .map(|owned| Fetcher::new(owned, per_poller))
-                .collect();
-            (fetchers, Gate::new(u32::MAX))
-        }
+        Some(plan) => (poller_fetchers(partitions, plan.initial, plan), Gate::new(u32::MAX)),
     }
+}
+
+/// One fetcher per poller, owning partitions as Kafka's range assignor gives them.
+fn poller_fetchers(partitions: u32, pollers: u32, plan: &PollerPlan) -> Vec<Fetcher> {
+    range_assignment(partitions, pollers)
+        .into_iter()
+        .map(|owned| Fetcher::new(owned, plan.invocations_per_poller))
+        .collect()
 }
 
 /// The batch in a slot that is known to be live.

@@ -3,7 +3,7 @@
 use super::{Observer, Report, Simulation};
 use crate::engine::{NS_PER_MS, SimTime};
 use crate::metrics::*;
-use crate::model::pricing::cost;
+use crate::model::pricing::{Usage, cost};
 
 impl<O: Observer> Simulation<O> {
     /// Takes every sample due at or before `t`, each before the events of its instant.
@@ -37,7 +37,7 @@ impl<O: Observer> Simulation<O> {
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
         self.metrics.rows.push(Row {
-            time_s: at as f64 / 1e9,
+            time_s: (at - self.settings.origin_ns) as f64 / 1e9,
             produced_records: self.metrics.produced_per_interval[index],
             succeeded_records: interval.succeeded,
             lag_records: lag,
@@ -48,6 +48,7 @@ impl<O: Observer> Simulation<O> {
             errors: interval.errors,
             throttles: interval.throttles,
             cold_starts: interval.cold_starts,
+            pollers: self.poller_count(),
             latency_p50_ms: latency.map(|l| l.0),
             latency_p99_ms: latency.map(|l| l.1),
         });
@@ -55,11 +56,23 @@ impl<O: Observer> Simulation<O> {
 
     /// The summary and time series, once the clock has reached the end.
     pub(super) fn finish(&mut self) -> Report {
-        let end = self.settings.end_ns;
+        let (origin, end) = (self.settings.origin_ns, self.settings.end_ns);
         self.metrics.stalls.close_all(end);
+        let pricing = &self.scenario.pricing;
+        let pollers = match self.autoscaler.as_mut() {
+            Some(scaler) => {
+                scaler.close_epu_window(end, pricing.pollers_per_epu, pricing.bytes_per_second_per_epu);
+                PollerSummary { peak: scaler.peak, mean: scaler.mean(origin, end) }
+            }
+            None => PollerSummary { peak: 0, mean: 0.0 },
+        };
+        let epu_hours = match &self.autoscaler {
+            Some(scaler) if self.settings.bills_pollers => scaler.epu_ns / 3.6e12,
+            _ => 0.0,
+        };
         let m = &self.metrics;
         let pending: u64 = (0..self.partitions.len() as u32).map(|p| self.pending_in(p)).sum();
-        let seconds = end as f64 / 1e9;
+        let seconds = (end - origin) as f64 / 1e9;
         let latency = |q: f64| (m.succeeded > 0).then(|| m.latency_quantile_ms(q));
         let summary = Summary {
             esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -105,12 +118,17 @@ impl<O: Observer> Simulation<O> {
                 max_age_ms: m.age_max_ns as f64 / NS_PER_MS as f64,
             },
             concurrency: ConcurrencySummary { peak: self.envs.peak, mean: self.envs.mean_concurrency(end) },
+            pollers,
             cost_usd: cost(
                 &self.scenario.pricing,
                 self.scenario.function.architecture,
-                m.invocations,
-                m.billed_mb_ms,
-                m.succeeded,
+                &Usage {
+                    run_seconds: seconds,
+                    invocations: m.invocations,
+                    billed_mb_ms: m.billed_mb_ms,
+                    epu_hours,
+                    succeeded_records: m.succeeded,
+                },
             ),
             stalls: StallSummary {
                 count: m.stalls.count,
@@ -118,7 +136,7 @@ impl<O: Observer> Simulation<O> {
                 longest_seconds: m.stalls.longest_ns as f64 / 1e9,
             },
             throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
-            poison_pills: m.poison_pills.summary(),
+            poison_pills: m.poison_pills.summary(origin),
         };
         Report {
             summary,

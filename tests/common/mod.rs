@@ -149,12 +149,32 @@ pub fn random_scenario(seed: u64) -> Value {
     let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let partitions: u32 = r.random_range(1..=8);
     let producers: Vec<Value> = (0..r.random_range(1..=3)).map(|_| random_producer(&mut r, partitions)).collect();
-    let scaling = if r.random_bool(0.5) {
-        serde_json::json!({ "mode": "parallelization_factor", "factor": r.random_range(1..=10) })
-    } else {
-        serde_json::json!({ "mode": "on_demand", "initial_pollers": r.random_range(1..=partitions),
-                            "invocations_per_poller": r.random_range(1..=3) })
+    let autoscaling = |r: &mut rand_chacha::ChaCha8Rng| {
+        let up = r.random_range(10..3_000);
+        serde_json::json!({
+            "evaluation_interval": format!("{}s", r.random_range(5..=60)),
+            "scale_delay": format!("{}s", r.random_range(0..=60)),
+            "scale_up_lag_per_poller": up,
+            "scale_down_lag_per_poller": r.random_range(0..up),
+            "rebalance_pause": format!("{}ms", r.random_range(0..=5_000)),
+            "poller_bytes_per_second": r.random_range(20_000..=5_000_000),
+        })
     };
+    let mut scaling = match r.random_range(0..3) {
+        0 => serde_json::json!({ "mode": "parallelization_factor", "factor": r.random_range(1..=10) }),
+        1 => serde_json::json!({ "mode": "on_demand", "initial_pollers": r.random_range(1..=partitions),
+                                 "invocations_per_poller": r.random_range(1..=3) }),
+        _ => {
+            let min = r.random_range(1..=partitions);
+            serde_json::json!({ "mode": "provisioned", "min_pollers": min, "max_pollers": r.random_range(min..=partitions + 2),
+                                "invocations_per_poller": r.random_range(1..=5) })
+        }
+    };
+    if scaling["mode"] != "parallelization_factor" && r.random_bool(0.7) {
+        for (k, v) in autoscaling(&mut r).as_object().unwrap() {
+            scaling[k] = v.clone();
+        }
+    }
     let effects = ["error", "error", "timeout", "crash"];
     let poison: Vec<Value> = (0..r.random_range(0..=3))
         .map(|_| {
@@ -163,6 +183,30 @@ pub fn random_scenario(seed: u64) -> Value {
         })
         .collect();
     let reserved = if r.random_bool(0.3) { Value::from(r.random_range(0..=5)) } else { Value::Null };
+    // A small unreserved pool: other functions use most of the account's concurrency.
+    let other_concurrency = if r.random_bool(0.5) {
+        Value::from(r.random_range(980..=999))
+    } else {
+        serde_json::json!([{ "at": "0s", "value": r.random_range(900..=995) },
+                           { "at": format!("{}s", r.random_range(10..200)), "value": r.random_range(900..=999) }])
+    };
+    let init = if r.random_bool(0.5) {
+        Value::from(format!("{}ms", r.random_range(0..=1000)))
+    } else {
+        serde_json::json!({ "distribution": "lognormal", "median": format!("{}ms", r.random_range(1..=1000)),
+                            "sigma": r.random_range(0.0..1.0) })
+    };
+    let (starting_position, backlog) = match r.random_range(0..3) {
+        0 => (serde_json::json!({ "starting_position": "LATEST" }), Value::Null),
+        1 => (
+            serde_json::json!({ "starting_position": "TRIM_HORIZON" }),
+            serde_json::json!({ "records": r.random_range(0..2_000), "span": format!("{}s", r.random_range(1..600)) }),
+        ),
+        _ => (
+            serde_json::json!({ "starting_position": "AT_TIMESTAMP", "starting_position_age": format!("{}s", r.random_range(1..600)) }),
+            serde_json::json!({ "records": r.random_range(0..2_000), "span": format!("{}s", r.random_range(1..600)) }),
+        ),
+    };
     let destinations = [
         Value::Null,
         serde_json::json!({"kind": "sqs"}),
@@ -173,8 +217,9 @@ pub fn random_scenario(seed: u64) -> Value {
         .map(|_| {
             let from = r.random_range(0..200);
             let until = from + r.random_range(1..100);
-            match r.random_range(0..3) {
+            match r.random_range(0..4) {
                 0 => serde_json::json!({ "kind": "function_outage", "from": format!("{from}s"), "until": format!("{until}s") }),
+                3 => serde_json::json!({ "kind": "rebalance", "from": format!("{from}s"), "until": format!("{}s", from + 1 + until % 10) }),
                 1 => serde_json::json!({ "kind": "error_burst", "from": format!("{from}s"), "until": format!("{until}s"),
                                          "error_rate": r.random_range(0.0..1.0) }),
                 _ => serde_json::json!({ "kind": "slowdown", "from": format!("{from}s"), "until": format!("{until}s"),
@@ -187,7 +232,7 @@ pub fn random_scenario(seed: u64) -> Value {
         "seed": r.random_range(0..1000),
         "duration": format!("{}s", r.random_range(30..=300)),
         "sample_interval": format!("{}ms", r.random_range(500..=20_000)),
-        "topic": { "partitions": partitions, "retention": format!("{}s", r.random_range(20..=2000)) },
+        "topic": { "partitions": partitions, "retention": format!("{}s", r.random_range(20..=2000)), "backlog": backlog },
         "producers": producers,
         "esm": {
             "batch_size": r.random_range(1..=300),
@@ -203,6 +248,8 @@ pub fn random_scenario(seed: u64) -> Value {
             "partial_batch_commit": if r.random_bool(0.5) { "lowest_failure" } else { "per_record" },
             "on_failure_destination": destinations[r.random_range(0..4)],
             "retry_backoff": { "initial": format!("{}ms", r.random_range(1..2000)), "max": "5s" },
+            "starting_position": starting_position["starting_position"],
+            "starting_position_age": starting_position.get("starting_position_age").cloned().unwrap_or(Value::Null),
         },
         "function": {
             "memory_mb": r.random_range(128..=4096),
@@ -211,11 +258,14 @@ pub fn random_scenario(seed: u64) -> Value {
             "duration": { "base": format!("{}ms", r.random_range(0..=200)),
                           "per_record": format!("{}us", r.random_range(0..=20_000)),
                           "per_kib": format!("{}us", r.random_range(0..=500)),
-                          "jitter_sigma": r.random_range(0.0..0.8) },
-            "cold_start": { "init": format!("{}ms", r.random_range(0..=1000)),
-                            "idle_expiry": format!("{}s", r.random_range(0..=120)) },
+                          "jitter_sigma": r.random_range(0.0..0.8),
+                          "reference_memory_mb": r.random_range(128..=10_240), "threads": r.random_range(1..=4),
+                          "arm64_factor": r.random_range(0.5..1.5) },
+            "architecture": if r.random_bool(0.5) { "x86_64" } else { "arm64" },
+            "cold_start": { "init": init, "idle_expiry": format!("{}s", r.random_range(0..=120)) },
+            "burst_limit": { "environments": r.random_range(1..=20), "every": format!("{}s", r.random_range(1..=10)) },
         },
-        "account": { "concurrency_limit": r.random_range(5..=20) },
+        "account": { "concurrency_limit": 1000, "other_concurrency": other_concurrency },
         "faults": faults,
         "failures": {
             "handler": if r.random_bool(0.5) { "fail_batch" } else { "report_failures" },

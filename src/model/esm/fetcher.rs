@@ -29,11 +29,21 @@ pub struct Fetcher {
     pub rotation: usize,
     pub timer_gen: u64,
     pub waiting: Waiting,
+    /// A poller's throughput limit: it may not fetch again before this instant.
+    pub fetch_ready_ns: u64,
 }
 
 impl Fetcher {
     pub fn new(partitions: Vec<u32>, max_in_flight: u32) -> Self {
-        Fetcher { partitions, max_in_flight, in_flight: 0, rotation: 0, timer_gen: 0, waiting: Waiting::Nothing }
+        Fetcher {
+            partitions,
+            max_in_flight,
+            in_flight: 0,
+            rotation: 0,
+            timer_gen: 0,
+            waiting: Waiting::Nothing,
+            fetch_ready_ns: 0,
+        }
     }
 
     pub fn has_room(&self) -> bool {

@@ -1,0 +1,233 @@
+//! `esm`: the event source mapping's batching, scaling and error handling settings.
+
+use super::{AgeLimit, Dur};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Esm {
+    pub batch_size: u32,
+    pub batching_window: Dur,
+    pub max_payload_bytes: u64,
+    /// ASSUMED: JSON bytes a record adds to the payload beside its base64 key and value.
+    pub payload_record_overhead_bytes: u64,
+    /// ASSUMED: JSON bytes of the event envelope (`eventSource`, ARN, bootstrap servers).
+    pub payload_envelope_bytes: u64,
+    pub scaling: Scaling,
+    pub starting_position: StartingPosition,
+    /// With `AT_TIMESTAMP`: how long before t = 0 the starting timestamp lies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starting_position_age: Option<Dur>,
+    pub maximum_retry_attempts: i64,
+    pub maximum_record_age: AgeLimit,
+    pub bisect_batch_on_function_error: bool,
+    pub function_response_types: Vec<ResponseType>,
+    /// How a partial batch response commits (with `ReportBatchItemFailures`).
+    pub partial_batch_commit: PartialBatchCommit,
+    pub on_failure_destination: Option<Destination>,
+    /// ASSUMED: whether each half of a bisected batch starts with a fresh retry count.
+    pub bisect_resets_retries: bool,
+    /// ASSUMED: whether a throttled invoke uses up one of `maximum_retry_attempts`.
+    pub throttles_count_as_retries: bool,
+    /// ASSUMED: wait before a failed batch is invoked again.
+    pub retry_backoff: Backoff,
+    /// ASSUMED: wait before a throttled invoke is tried again.
+    pub throttle_backoff: Backoff,
+}
+
+impl Esm {
+    pub fn reports_batch_item_failures(&self) -> bool {
+        self.function_response_types.contains(&ResponseType::ReportBatchItemFailures)
+    }
+
+    /// Retries allowed after the first attempt; `None` is infinite. AWS caps infinite retries
+    /// at 10 when an on-failure destination is set.
+    pub fn retry_limit(&self) -> Option<u32> {
+        match (self.maximum_retry_attempts, &self.on_failure_destination) {
+            (-1, Some(_)) => Some(10),
+            (-1, None) => None,
+            (n, _) => Some(n as u32),
+        }
+    }
+}
+
+/// What a partial batch response commits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartialBatchCommit {
+    /// Per partition, commit up to the lowest failed offset and redeliver from there (Kafka can
+    /// only commit a prefix; Kinesis documents the same checkpoint rule).
+    #[default]
+    LowestFailure,
+    /// The seed article's model: every success counts as done; only failed records are retried.
+    PerRecord,
+}
+
+impl Default for Esm {
+    fn default() -> Self {
+        Esm {
+            batch_size: 100,
+            batching_window: Dur::parse("500ms"),
+            max_payload_bytes: 6_291_456,
+            payload_record_overhead_bytes: 128,
+            payload_envelope_bytes: 512,
+            scaling: Scaling::default(),
+            starting_position: StartingPosition::Latest,
+            starting_position_age: None,
+            maximum_retry_attempts: -1,
+            maximum_record_age: AgeLimit(None),
+            bisect_batch_on_function_error: false,
+            function_response_types: vec![],
+            partial_batch_commit: PartialBatchCommit::LowestFailure,
+            on_failure_destination: None,
+            bisect_resets_retries: true,
+            throttles_count_as_retries: false,
+            retry_backoff: Backoff { initial: Dur::parse("1s"), max: Dur::parse("1s") },
+            throttle_backoff: Backoff { initial: Dur::parse("100ms"), max: Dur::parse("5s") },
+        }
+    }
+}
+
+/// Exponential backoff: `initial`, doubling after each consecutive failure, at most `max`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    pub initial: Dur,
+    pub max: Dur,
+}
+
+impl Backoff {
+    /// Delay before attempt `n + 1` after `n` consecutive failures (n ≥ 1).
+    pub fn delay(&self, consecutive_failures: u32) -> u64 {
+        let shift = consecutive_failures.saturating_sub(1).min(40);
+        self.initial.ns().saturating_mul(1u64 << shift).min(self.max.ns().max(self.initial.ns()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingMode {
+    #[default]
+    OnDemand,
+    Provisioned,
+    ParallelizationFactor,
+}
+
+/// How many invocations run at once. The fields that apply depend on `mode`; validation rejects
+/// a field set for another mode rather than ignoring it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scaling {
+    pub mode: ScalingMode,
+    /// `parallelization_factor`: at most this many partitions have a batch in flight (1–10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<u32>,
+    /// `on_demand`: pollers at the start (ASSUMED default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_pollers: Option<u32>,
+    /// `on_demand`: concurrent invocations per poller (ASSUMED default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocations_per_poller: Option<u32>,
+    /// `provisioned`: 1–200, default 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_pollers: Option<u32>,
+    /// `provisioned`: 1–2,000, default 200.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_pollers: Option<u32>,
+    /// Poller modes: how often offset lag is evaluated (AWS: every minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation_interval: Option<Dur>,
+    /// Poller modes, ASSUMED: how long a scaling decision takes to take effect (AWS: "within
+    /// three minutes").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_delay: Option<Dur>,
+    /// Poller modes, ASSUMED: add pollers when offset lag exceeds this many records per poller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_up_lag_per_poller: Option<u64>,
+    /// Poller modes, ASSUMED: remove a poller when offset lag is below this many records per
+    /// poller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_down_lag_per_poller: Option<u64>,
+    /// Poller modes, ASSUMED: how long a rebalance stops new batches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebalance_pause: Option<Dur>,
+    /// Poller modes: payload bytes a poller can fetch per second (AWS: 5 MB/s for provisioned
+    /// pollers; ASSUMED the same on demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poller_bytes_per_second: Option<u64>,
+}
+
+/// The scaling settings with every default filled in for the mode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PollerPlan {
+    pub initial: u32,
+    pub min: u32,
+    pub max: u32,
+    pub invocations_per_poller: u32,
+    pub evaluation_interval_ns: u64,
+    pub scale_delay_ns: u64,
+    pub scale_up_lag_per_poller: u64,
+    pub scale_down_lag_per_poller: u64,
+    pub rebalance_pause_ns: u64,
+    pub bytes_per_second: u64,
+}
+
+impl Scaling {
+    /// The poller settings of `on_demand` and `provisioned` mode (`None` for the factor mode).
+    /// Poller counts are capped at the partition count: at most one poller per partition.
+    pub fn pollers(&self, partitions: u32) -> Option<PollerPlan> {
+        let (min, max, initial, per_poller) = match self.mode {
+            ScalingMode::ParallelizationFactor => return None,
+            ScalingMode::OnDemand => {
+                (1, partitions, self.initial_pollers.unwrap_or(1), self.invocations_per_poller.unwrap_or(1))
+            }
+            ScalingMode::Provisioned => {
+                let min = self.min_pollers.unwrap_or(1);
+                (min, self.max_pollers.unwrap_or(200), min, self.invocations_per_poller.unwrap_or(5))
+            }
+        };
+        let cap = |n: u32| n.clamp(1, partitions.max(1));
+        let (min, max) = (cap(min), cap(max));
+        Some(PollerPlan {
+            initial: initial.clamp(min, max),
+            min,
+            max,
+            invocations_per_poller: per_poller,
+            evaluation_interval_ns: self.evaluation_interval.unwrap_or(Dur::parse("1m")).ns(),
+            scale_delay_ns: self.scale_delay.unwrap_or(Dur::parse("3m")).ns(),
+            scale_up_lag_per_poller: self.scale_up_lag_per_poller.unwrap_or(1_000),
+            scale_down_lag_per_poller: self.scale_down_lag_per_poller.unwrap_or(100),
+            rebalance_pause_ns: self.rebalance_pause.unwrap_or(Dur::parse("5s")).ns(),
+            bytes_per_second: self.poller_bytes_per_second.unwrap_or(5_000_000),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StartingPosition {
+    #[default]
+    Latest,
+    TrimHorizon,
+    AtTimestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseType {
+    ReportBatchItemFailures,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Destination {
+    pub kind: DestinationKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    Sqs,
+    Sns,
+    S3,
+    Kafka,
+}

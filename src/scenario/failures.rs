@@ -1,0 +1,81 @@
+//! `failures` and `faults`: what goes wrong, and when.
+
+use super::Dur;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Failures {
+    /// How the handler reacts to a bad record.
+    pub handler: Handler,
+    pub poison_records: Vec<PoisonRecord>,
+    /// Probability that a record is poison: a hash of (seed, partition, offset).
+    pub poison_rate: f64,
+    /// What a poison record chosen by `poison_rate` does.
+    pub poison_rate_effect: Effect,
+    /// Probability that an invocation fails as a whole, drawn anew for every attempt.
+    pub transient_error_rate: f64,
+    /// Probability that the handler fails one record, drawn anew for every attempt.
+    pub transient_record_error_rate: f64,
+}
+
+/// The handler's reaction to a record it cannot process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handler {
+    /// Throw at the first bad record: the whole invocation fails.
+    #[default]
+    FailBatch,
+    /// Process every record and return `batchItemFailures` naming the bad ones.
+    ReportFailures,
+}
+
+/// What a poison record does to the invocation that meets it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The handler throws at it (or reports it).
+    #[default]
+    Error,
+    /// The handler hangs until the function times out; no partial response is possible.
+    Timeout,
+    /// The runtime exits: the environment is destroyed and the next invocation is cold.
+    Crash,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoisonRecord {
+    pub partition: u32,
+    pub offset: u64,
+    #[serde(default)]
+    pub effect: Effect,
+}
+
+/// Something that goes wrong between `from` and `until` (by invocation start time).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub from: Dur,
+    pub until: Dur,
+    /// `error_burst`: probability that an invocation fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// `slowdown`: multiplier on handler durations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Every invocation fails (after the handler's base time).
+    FunctionOutage,
+    /// Invocations fail with probability `error_rate`, on top of `transient_error_rate`.
+    ErrorBurst,
+    /// Handler durations are multiplied by `factor`.
+    Slowdown,
+    /// The consumer group rebalances at `from`: no new batches until `until`.
+    Rebalance,
+}

@@ -1,0 +1,98 @@
+//! `producers`: arrival processes, record sizes and partitioners.
+
+use super::Dur;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Producer {
+    #[serde(default)]
+    pub name: String,
+    /// Records per second until the first schedule step.
+    pub rate: f64,
+    #[serde(default)]
+    pub arrivals: Arrivals,
+    #[serde(default)]
+    pub schedule: Vec<RateStep>,
+    #[serde(default = "default_record_bytes")]
+    pub record_bytes: RecordBytes,
+    #[serde(default)]
+    pub key_bytes: u32,
+    #[serde(default)]
+    pub partitioning: Partitioning,
+}
+
+fn default_record_bytes() -> RecordBytes {
+    RecordBytes::Fixed(1024)
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    #[default]
+    Poisson,
+    Constant,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateStep {
+    pub at: Dur,
+    pub rate: f64,
+}
+
+/// Value bytes per record: a fixed number or a distribution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RecordBytes {
+    Fixed(u64),
+    Distribution(SizeDistribution),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SizeDistribution {
+    Uniform { min: u64, max: u64 },
+    Lognormal { median: f64, sigma: f64 },
+}
+
+impl<'de> Deserialize<'de> for RecordBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RecordBytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a number of bytes, {\"distribution\":\"uniform\",\"min\":..,\"max\":..} \
+                     or {\"distribution\":\"lognormal\",\"median\":..,\"sigma\":..}",
+                )
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordBytes, E> {
+                Ok(RecordBytes::Fixed(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RecordBytes, A::Error> {
+                SizeDistribution::deserialize(MapAccessDeserializer::new(map)).map(RecordBytes::Distribution)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Partitioning {
+    /// Each record picks a partition uniformly at random.
+    #[default]
+    Uniform,
+    RoundRobin,
+    /// `share` of the records go to `partition`; the rest spread uniformly over the others.
+    HotPartition {
+        partition: u32,
+        share: f64,
+    },
+    /// Partition `k` (0-based) gets weight `1 / (k+1)^exponent`.
+    Zipf {
+        exponent: f64,
+    },
+}

@@ -1,0 +1,242 @@
+//! Event pollers in `on_demand` and `provisioned` mode: the autoscaler that evaluates offset lag
+//! every minute, the rebalance that reassigns partitions when the poller count changes, the
+//! pollers' throughput limit, and Event Poller Unit billing.
+//!
+//! Scaling rule (ASSUMED, every parameter named in `esm.scaling`): at each evaluation with `N`
+//! pollers and total offset lag `L`,
+//! - if the function was throttled since the last evaluation, go to `N − 1`;
+//! - else if `L > scale_up_lag_per_poller × N`, go to `max(N + 1, ⌈L / scale_up_lag_per_poller⌉)`,
+//!   at most `2N`;
+//! - else if `L < scale_down_lag_per_poller × N`, go to `N − 1`;
+//!
+//! always within `[min, max]` (and never above the partition count). A decision takes effect
+//! `scale_delay` later; no new decision is taken while one is pending. Taking effect is a
+//! rebalance: no new batches for `rebalance_pause` (batches in flight finish and commit), then
+//! partitions are reassigned by Kafka's range assignor.
+
+use super::{Event, Observer, Simulation};
+use crate::engine::SimTime;
+use crate::model::esm::Waiting;
+use crate::scenario::PollerPlan;
+
+/// The autoscaler's state and the pollers' time-weighted accounting.
+pub(super) struct Autoscaler {
+    pub plan: PollerPlan,
+    pub count: u32,
+    pending: bool,
+    throttles_seen: u64,
+    last_change_ns: SimTime,
+    poller_ns: u128,
+    pub peak: u32,
+    /// EPU accounting since the last evaluation.
+    window_start_ns: SimTime,
+    window_poller_ns: u128,
+    window_bytes: u64,
+    pub epu_ns: f64,
+}
+
+impl Autoscaler {
+    pub fn new(plan: PollerPlan, origin_ns: SimTime) -> Self {
+        Autoscaler {
+            plan,
+            count: plan.initial,
+            pending: false,
+            throttles_seen: 0,
+            last_change_ns: origin_ns,
+            poller_ns: 0,
+            peak: plan.initial,
+            window_start_ns: origin_ns,
+            window_poller_ns: 0,
+            window_bytes: 0,
+            epu_ns: 0.0,
+        }
+    }
+
+    /// The poller count the rule asks for.
+    pub fn target(&self, lag: u64, throttled: bool) -> u32 {
+        let (n, p) = (self.count, &self.plan);
+        let target = if throttled {
+            n.saturating_sub(1)
+        } else if lag > p.scale_up_lag_per_poller.saturating_mul(n as u64) {
+            let wanted = lag.div_ceil(p.scale_up_lag_per_poller.max(1)).min(u32::MAX as u64) as u32;
+            wanted.max(n + 1).min(n.saturating_mul(2))
+        } else if lag < p.scale_down_lag_per_poller.saturating_mul(n as u64) {
+            n.saturating_sub(1)
+        } else {
+            n
+        };
+        target.clamp(p.min, p.max)
+    }
+
+    fn account(&mut self, now: SimTime) {
+        let elapsed = (now - self.last_change_ns) as u128 * self.count as u128;
+        self.poller_ns += elapsed;
+        self.window_poller_ns += elapsed;
+        self.last_change_ns = now;
+    }
+
+    fn set_count(&mut self, now: SimTime, count: u32) {
+        self.account(now);
+        self.count = count;
+        self.peak = self.peak.max(count);
+    }
+
+    /// Closes the EPU window ending at `now`: EPUs are the larger of pollers / `pollers_per_epu`
+    /// and throughput / `bytes_per_second_per_epu`, averaged over the window.
+    pub fn close_epu_window(&mut self, now: SimTime, pollers_per_epu: f64, bytes_per_second_per_epu: f64) {
+        self.account(now);
+        let span_ns = (now - self.window_start_ns) as f64;
+        if span_ns > 0.0 {
+            let pollers = self.window_poller_ns as f64 / span_ns;
+            let bytes_per_second = self.window_bytes as f64 / (span_ns / 1e9);
+            self.epu_ns += (pollers / pollers_per_epu).max(bytes_per_second / bytes_per_second_per_epu) * span_ns;
+        }
+        self.window_start_ns = now;
+        self.window_poller_ns = 0;
+        self.window_bytes = 0;
+    }
+
+    /// Mean pollers from `origin_ns` to `now`.
+    pub fn mean(&mut self, origin_ns: SimTime, now: SimTime) -> f64 {
+        self.account(now);
+        let span = now.saturating_sub(origin_ns);
+        if span == 0 { 0.0 } else { self.poller_ns as f64 / span as f64 }
+    }
+}
+
+impl<O: Observer> Simulation<O> {
+    /// The autoscaler's once-a-minute look at offset lag and throttles.
+    pub(super) fn on_evaluate(&mut self) {
+        let now = self.now;
+        let throttled = self.metrics.throttled;
+        let lag: u64 = self.partitions.iter().map(|p| p.arrived(now) as u64).sum();
+        let (per_epu, bytes_per_epu) =
+            (self.scenario.pricing.pollers_per_epu, self.scenario.pricing.bytes_per_second_per_epu);
+        let Some(scaler) = self.autoscaler.as_mut() else { return };
+        scaler.close_epu_window(now, per_epu, bytes_per_epu);
+        let target = scaler.target(lag, throttled > scaler.throttles_seen);
+        scaler.throttles_seen = throttled;
+        if target != scaler.count && !scaler.pending {
+            scaler.pending = true;
+            self.queue.schedule(now + scaler.plan.scale_delay_ns, Event::ApplyScaling { pollers: target });
+        }
+        self.queue.schedule(now + scaler.plan.evaluation_interval_ns, Event::Evaluate);
+    }
+
+    /// A scaling decision takes effect: the new pollers join and the group rebalances.
+    pub(super) fn on_apply_scaling(&mut self, pollers: u32) {
+        let now = self.now;
+        let Some(scaler) = self.autoscaler.as_mut() else { return };
+        scaler.pending = false;
+        scaler.set_count(now, pollers);
+        let pause = scaler.plan.rebalance_pause_ns;
+        self.start_rebalance(now + pause);
+    }
+
+    /// Stops forming batches until `until`; batches already out carry on.
+    pub(super) fn start_rebalance(&mut self, until: SimTime) {
+        if self.paused {
+            return;
+        }
+        self.paused = true;
+        for f in &mut self.fetchers {
+            f.waiting = Waiting::Nothing;
+        }
+        self.gate.queue.clear();
+        self.queue.schedule(until, Event::RebalanceEnd);
+    }
+
+    /// Partitions are reassigned to the pollers there now are, and batching resumes.
+    pub(super) fn on_rebalance_end(&mut self) {
+        self.paused = false;
+        if let Some(scaler) = &self.autoscaler {
+            let plan = scaler.plan;
+            self.fetchers = super::poller_fetchers(self.scenario.topic.partitions, scaler.count, &plan);
+            self.reattach_batches();
+        }
+        self.awaiting_records.clear();
+        for fetcher in 0..self.fetchers.len() as u32 {
+            self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+            self.plan_fetcher(fetcher);
+        }
+    }
+
+    /// Batches still out belong to whichever poller now owns their first partition.
+    fn reattach_batches(&mut self) {
+        let mut owner = vec![0u32; self.partitions.len()];
+        for (i, f) in self.fetchers.iter().enumerate() {
+            for &p in &f.partitions {
+                owner[p as usize] = i as u32;
+            }
+        }
+        for batch in self.batches.iter_mut().flatten() {
+            let first =
+                batch.current.segments.first().or_else(|| batch.queued.front().and_then(|p| p.segments.first()));
+            let fetcher = first.map_or(0, |s| owner[s.partition as usize]);
+            batch.fetcher = fetcher;
+            self.fetchers[fetcher as usize].in_flight += 1;
+        }
+    }
+
+    /// A poller fetched `bytes`: it may fetch again once its throughput limit allows, and the
+    /// bytes count towards Event Poller Units.
+    pub(super) fn charge_fetch(&mut self, fetcher: u32, bytes: u64) {
+        let Some(scaler) = self.autoscaler.as_mut() else { return };
+        scaler.window_bytes += bytes;
+        let f = &mut self.fetchers[fetcher as usize];
+        let busy_ns = bytes as f64 * 1e9 / scaler.plan.bytes_per_second as f64;
+        f.fetch_ready_ns = f.fetch_ready_ns.max(self.now) + busy_ns as SimTime;
+    }
+
+    /// Pollers running now (0 in the `parallelization_factor` model, which has none).
+    pub(super) fn poller_count(&self) -> u32 {
+        self.autoscaler.as_ref().map_or(0, |a| a.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scaler(count: u32) -> Autoscaler {
+        let plan = PollerPlan {
+            initial: count,
+            min: 1,
+            max: 12,
+            invocations_per_poller: 1,
+            evaluation_interval_ns: 60_000_000_000,
+            scale_delay_ns: 180_000_000_000,
+            scale_up_lag_per_poller: 1_000,
+            scale_down_lag_per_poller: 100,
+            rebalance_pause_ns: 5_000_000_000,
+            bytes_per_second: 5_000_000,
+        };
+        Autoscaler::new(plan, 0)
+    }
+
+    #[test]
+    fn the_rule_scales_on_lag_and_backs_off_on_throttles() {
+        assert_eq!(scaler(2).target(5_000, false), 4, "at most doubling");
+        assert_eq!(scaler(4).target(5_000, false), 5, "⌈5000 / 1000⌉");
+        assert_eq!(scaler(4).target(4_100, false), 5, "at least one more");
+        assert_eq!(scaler(4).target(1_000, false), 4, "between the thresholds");
+        assert_eq!(scaler(4).target(100, false), 3);
+        assert_eq!(scaler(4).target(50_000, true), 3, "throttles win");
+        assert_eq!(scaler(1).target(0, true), 1, "never below the minimum");
+        assert_eq!(scaler(10).target(1_000_000, false), 12, "never above the maximum");
+    }
+
+    #[test]
+    fn epus_are_the_larger_of_pollers_and_throughput() {
+        let mut s = scaler(10);
+        // 10 pollers for an hour at 1 MB/s: one EPU-hour (pollers decide).
+        s.window_bytes = 3_600_000_000;
+        s.close_epu_window(3_600_000_000_000, 10.0, 20e6);
+        assert!((s.epu_ns / 3.6e12 - 1.0).abs() < 1e-9);
+        // 10 pollers for an hour at 60 MB/s: three EPU-hours (throughput decides).
+        let mut s = scaler(10);
+        s.window_bytes = 216_000_000_000;
+        s.close_epu_window(3_600_000_000_000, 10.0, 20e6);
+        assert!((s.epu_ns / 3.6e12 - 3.0).abs() < 1e-9);
+    }
+}
