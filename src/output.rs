@@ -102,6 +102,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
             ),
         ),
         ("concurrency", format!("peak {}, mean {:.2}", s.concurrency.peak, s.concurrency.mean)),
+        ("pollers", format!("peak {}, mean {:.2}", s.pollers.peak, s.pollers.mean)),
         (
             "stalls",
             format!(
@@ -120,6 +121,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
                 s.cost_usd.per_million_records.map_or("-".into(), |c| format!("${c:.4} per million records"))
             ),
         ),
+        ("cost per month", format!("${:.2} at this rate", s.cost_usd.per_month)),
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()

@@ -141,7 +141,11 @@ fn provisioned_mode_ranges() {
             "esm.scaling.scale_delay",
             "on_demand or provisioned",
         ),
-        (r#"{"mode":"on_demand","scale_down_lag_per_poller":5000}"#, "esm.scaling.scale_down_lag_per_poller", "below"),
+        (
+            r#"{"mode":"on_demand","scale_down_utilization":1.5}"#,
+            "esm.scaling.scale_down_utilization",
+            "allowed: 0 to 1",
+        ),
     ] {
         let args = scaling(json);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -166,6 +166,11 @@ impl Environments {
         self.peak = self.peak.max(busy);
     }
 
+    /// Busy environment-nanoseconds from t = 0 to `now`.
+    pub fn busy_ns_until(&self, now: SimTime) -> u128 {
+        self.busy_ns + self.busy as u128 * now.saturating_sub(self.last_change_ns) as u128
+    }
+
     /// Mean concurrency from t = 0 to `end`.
     pub fn mean_concurrency(&self, end: SimTime) -> f64 {
         let total = self.busy_ns + self.busy as u128 * (end.saturating_sub(self.last_change_ns)) as u128;

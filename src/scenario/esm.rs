@@ -144,10 +144,10 @@ pub struct Scaling {
     /// Poller modes, ASSUMED: add pollers when offset lag exceeds this many records per poller.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale_up_lag_per_poller: Option<u64>,
-    /// Poller modes, ASSUMED: remove a poller when offset lag is below this many records per
-    /// poller.
+    /// Poller modes, ASSUMED: remove a poller when the pollers' invocation slots were busy less
+    /// than this share of the time since the last evaluation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scale_down_lag_per_poller: Option<u64>,
+    pub scale_down_utilization: Option<f64>,
     /// Poller modes, ASSUMED: how long a rebalance stops new batches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rebalance_pause: Option<Dur>,
@@ -167,7 +167,7 @@ pub struct PollerPlan {
     pub evaluation_interval_ns: u64,
     pub scale_delay_ns: u64,
     pub scale_up_lag_per_poller: u64,
-    pub scale_down_lag_per_poller: u64,
+    pub scale_down_utilization: f64,
     pub rebalance_pause_ns: u64,
     pub bytes_per_second: u64,
 }
@@ -196,7 +196,7 @@ impl Scaling {
             evaluation_interval_ns: self.evaluation_interval.unwrap_or(Dur::parse("1m")).ns(),
             scale_delay_ns: self.scale_delay.unwrap_or(Dur::parse("3m")).ns(),
             scale_up_lag_per_poller: self.scale_up_lag_per_poller.unwrap_or(1_000),
-            scale_down_lag_per_poller: self.scale_down_lag_per_poller.unwrap_or(100),
+            scale_down_utilization: self.scale_down_utilization.unwrap_or(0.5),
             rebalance_pause_ns: self.rebalance_pause.unwrap_or(Dur::parse("5s")).ns(),
             bytes_per_second: self.poller_bytes_per_second.unwrap_or(5_000_000),
         })

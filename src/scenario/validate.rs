@@ -236,11 +236,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
     let plan = sc.pollers(partitions).expect("a poller mode");
     ensure(plan.evaluation_interval_ns > 0, "esm.scaling.evaluation_interval", "must be longer than 0s")?;
     ensure(plan.scale_up_lag_per_poller > 0, "esm.scaling.scale_up_lag_per_poller", "must be at least 1")?;
-    ensure(
-        plan.scale_down_lag_per_poller < plan.scale_up_lag_per_poller,
-        "esm.scaling.scale_down_lag_per_poller",
-        format!("must be below scale_up_lag_per_poller ({})", plan.scale_up_lag_per_poller),
-    )?;
+    check_fraction(plan.scale_down_utilization, "esm.scaling.scale_down_utilization")?;
     ensure(plan.bytes_per_second > 0, "esm.scaling.poller_bytes_per_second", "must be at least 1")
 }
 
@@ -257,7 +253,7 @@ fn check_scaling_fields_belong_to_mode(sc: &Scaling) -> Result<(), Problem> {
         ("evaluation_interval", set(sc.evaluation_interval), &[OnDemand, Provisioned]),
         ("scale_delay", set(sc.scale_delay), &[OnDemand, Provisioned]),
         ("scale_up_lag_per_poller", sc.scale_up_lag_per_poller.is_some(), &[OnDemand, Provisioned]),
-        ("scale_down_lag_per_poller", sc.scale_down_lag_per_poller.is_some(), &[OnDemand, Provisioned]),
+        ("scale_down_utilization", sc.scale_down_utilization.is_some(), &[OnDemand, Provisioned]),
         ("rebalance_pause", set(sc.rebalance_pause), &[OnDemand, Provisioned]),
         ("poller_bytes_per_second", sc.poller_bytes_per_second.is_some(), &[OnDemand, Provisioned]),
     ];

@@ -7,12 +7,15 @@
 //! - if the function was throttled since the last evaluation, go to `N − 1`;
 //! - else if `L > scale_up_lag_per_poller × N`, go to `max(N + 1, ⌈L / scale_up_lag_per_poller⌉)`,
 //!   at most `2N`;
-//! - else if `L < scale_down_lag_per_poller × N`, go to `N − 1`;
+//! - else if no decision is pending and the pollers' invocation slots
+//!   (`N × invocations_per_poller`) were busy less than `scale_down_utilization` of the time
+//!   since the last evaluation, go to `N − 1`;
 //!
-//! always within `[min, max]` (and never above the partition count). A decision takes effect
-//! `scale_delay` later; no new decision is taken while one is pending. Taking effect is a
-//! rebalance: no new batches for `rebalance_pause` (batches in flight finish and commit), then
-//! partitions are reassigned by Kafka's range assignor.
+//! always within `[min, max]` (and never above the partition count). `N` is the count last
+//! decided, which may not have taken effect yet: a decision takes effect `scale_delay` later,
+//! and evaluations go on meanwhile. Taking effect is a rebalance: no new batches for
+//! `rebalance_pause` (batches in flight finish and commit), then partitions are reassigned by
+//! Kafka's range assignor.
 
 use super::{Event, Observer, Simulation};
 use crate::engine::SimTime;
@@ -22,9 +25,13 @@ use crate::scenario::PollerPlan;
 /// The autoscaler's state and the pollers' time-weighted accounting.
 pub(super) struct Autoscaler {
     pub plan: PollerPlan,
+    /// Pollers running now.
     pub count: u32,
-    pending: bool,
+    /// The count last decided (equal to `count` once every decision has taken effect).
+    decided: u32,
     throttles_seen: u64,
+    /// The function's busy environment-nanoseconds at the last evaluation.
+    busy_ns_seen: u128,
     last_change_ns: SimTime,
     poller_ns: u128,
     pub peak: u32,
@@ -38,9 +45,10 @@ pub(super) struct Autoscaler {
 impl Autoscaler {
     pub fn new(plan: PollerPlan, origin_ns: SimTime) -> Self {
         Autoscaler {
+            busy_ns_seen: 0,
             plan,
             count: plan.initial,
-            pending: false,
+            decided: plan.initial,
             throttles_seen: 0,
             last_change_ns: origin_ns,
             poller_ns: 0,
@@ -52,15 +60,19 @@ impl Autoscaler {
         }
     }
 
-    /// The poller count the rule asks for.
-    pub fn target(&self, lag: u64, throttled: bool) -> u32 {
-        let (n, p) = (self.count, &self.plan);
+    /// The poller count the rule asks for, given the offset lag, whether the function was
+    /// throttled, and the mean invocations in flight since the last evaluation.
+    pub fn target(&self, lag: u64, throttled: bool, mean_in_flight: f64) -> u32 {
+        let (n, p) = (self.decided, &self.plan);
+        let utilization = mean_in_flight / (self.count.max(1) * p.invocations_per_poller) as f64;
         let target = if throttled {
             n.saturating_sub(1)
         } else if lag > p.scale_up_lag_per_poller.saturating_mul(n as u64) {
             let wanted = lag.div_ceil(p.scale_up_lag_per_poller.max(1)).min(u32::MAX as u64) as u32;
             wanted.max(n + 1).min(n.saturating_mul(2))
-        } else if lag < p.scale_down_lag_per_poller.saturating_mul(n as u64) {
+        } else if utilization < p.scale_down_utilization && self.decided == self.count {
+            // Only from a settled count: utilization measured before a pending change says
+            // nothing about the count after it.
             n.saturating_sub(1)
         } else {
             n
@@ -112,12 +124,16 @@ impl<O: Observer> Simulation<O> {
         let lag: u64 = self.partitions.iter().map(|p| p.arrived(now) as u64).sum();
         let (per_epu, bytes_per_epu) =
             (self.scenario.pricing.pollers_per_epu, self.scenario.pricing.bytes_per_second_per_epu);
+        let busy_ns = self.envs.busy_ns_until(now);
         let Some(scaler) = self.autoscaler.as_mut() else { return };
+        let window_ns = (now - scaler.window_start_ns).max(1);
+        let mean_in_flight = (busy_ns - scaler.busy_ns_seen) as f64 / window_ns as f64;
         scaler.close_epu_window(now, per_epu, bytes_per_epu);
-        let target = scaler.target(lag, throttled > scaler.throttles_seen);
+        let target = scaler.target(lag, throttled > scaler.throttles_seen, mean_in_flight);
         scaler.throttles_seen = throttled;
-        if target != scaler.count && !scaler.pending {
-            scaler.pending = true;
+        scaler.busy_ns_seen = busy_ns;
+        if target != scaler.decided {
+            scaler.decided = target;
             self.queue.schedule(now + scaler.plan.scale_delay_ns, Event::ApplyScaling { pollers: target });
         }
         self.queue.schedule(now + scaler.plan.evaluation_interval_ns, Event::Evaluate);
@@ -127,7 +143,6 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn on_apply_scaling(&mut self, pollers: u32) {
         let now = self.now;
         let Some(scaler) = self.autoscaler.as_mut() else { return };
-        scaler.pending = false;
         scaler.set_count(now, pollers);
         let pause = scaler.plan.rebalance_pause_ns;
         self.start_rebalance(now + pause);
@@ -207,7 +222,7 @@ mod tests {
             evaluation_interval_ns: 60_000_000_000,
             scale_delay_ns: 180_000_000_000,
             scale_up_lag_per_poller: 1_000,
-            scale_down_lag_per_poller: 100,
+            scale_down_utilization: 0.5,
             rebalance_pause_ns: 5_000_000_000,
             bytes_per_second: 5_000_000,
         };
@@ -215,15 +230,15 @@ mod tests {
     }
 
     #[test]
-    fn the_rule_scales_on_lag_and_backs_off_on_throttles() {
-        assert_eq!(scaler(2).target(5_000, false), 4, "at most doubling");
-        assert_eq!(scaler(4).target(5_000, false), 5, "⌈5000 / 1000⌉");
-        assert_eq!(scaler(4).target(4_100, false), 5, "at least one more");
-        assert_eq!(scaler(4).target(1_000, false), 4, "between the thresholds");
-        assert_eq!(scaler(4).target(100, false), 3);
-        assert_eq!(scaler(4).target(50_000, true), 3, "throttles win");
-        assert_eq!(scaler(1).target(0, true), 1, "never below the minimum");
-        assert_eq!(scaler(10).target(1_000_000, false), 12, "never above the maximum");
+    fn the_rule_scales_on_lag_and_utilization_and_backs_off_on_throttles() {
+        assert_eq!(scaler(2).target(5_000, false, 2.0), 4, "at most doubling");
+        assert_eq!(scaler(4).target(5_000, false, 4.0), 5, "⌈5000 / 1000⌉");
+        assert_eq!(scaler(4).target(4_100, false, 4.0), 5, "at least one more");
+        assert_eq!(scaler(4).target(1_000, false, 2.0), 4, "busy half the time: keep");
+        assert_eq!(scaler(4).target(1_000, false, 1.9), 3, "busy less than half the time: one fewer");
+        assert_eq!(scaler(4).target(50_000, true, 4.0), 3, "throttles win");
+        assert_eq!(scaler(1).target(0, true, 0.0), 1, "never below the minimum");
+        assert_eq!(scaler(10).target(1_000_000, false, 10.0), 12, "never above the maximum");
     }
 
     #[test]

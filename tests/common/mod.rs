@@ -155,7 +155,7 @@ pub fn random_scenario(seed: u64) -> Value {
             "evaluation_interval": format!("{}s", r.random_range(5..=60)),
             "scale_delay": format!("{}s", r.random_range(0..=60)),
             "scale_up_lag_per_poller": up,
-            "scale_down_lag_per_poller": r.random_range(0..up),
+            "scale_down_utilization": r.random_range(0.0..0.9),
             "rebalance_pause": format!("{}ms", r.random_range(0..=5_000)),
             "poller_bytes_per_second": r.random_range(20_000..=5_000_000),
         })
