@@ -27,16 +27,16 @@ pub enum Plan {
 /// The flush time of a batch over `candidates` (partitions with no batch outstanding), given
 /// that every record arriving before `horizon_ns` is already in the logs.
 pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], horizon_ns: SimTime) -> Plan {
-    let trigger = match candidates {
-        [only] => single_partition_trigger(rules, &partitions[*only as usize]),
-        _ => multi_partition_trigger(rules, partitions, candidates),
-    };
     let Some(first_arrival) =
         candidates.iter().filter_map(|&p| partitions[p as usize].front()).map(|r| r.arrival_ns).min()
     else {
         return Plan::AwaitRecords;
     };
     let deadline = first_arrival.saturating_add(rules.window_ns);
+    let trigger = match candidates {
+        [only] => single_partition_trigger(rules, &partitions[*only as usize]),
+        _ => multi_partition_trigger(rules, partitions, candidates, first_arrival, deadline),
+    };
     match trigger {
         Some(t) => Plan::At(t.min(deadline)),
         None if deadline < horizon_ns => Plan::At(deadline),
@@ -57,15 +57,16 @@ fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime
     }
 }
 
-/// For a combined batch: the earliest instant at which the records arrived in all candidates
-/// reach `batch_size` or exceed the payload budget.
-fn multi_partition_trigger(rules: &BatchRules, partitions: &[Partition], candidates: &[u32]) -> Option<SimTime> {
+/// For a combined batch: the earliest instant, up to `deadline`, at which the records arrived in
+/// all candidates reach `batch_size` or exceed the payload budget (`None` if not by then).
+fn multi_partition_trigger(
+    rules: &BatchRules,
+    partitions: &[Partition],
+    candidates: &[u32],
+    first_arrival: SimTime,
+    deadline: SimTime,
+) -> Option<SimTime> {
     let logs: Vec<&Partition> = candidates.iter().map(|&p| &partitions[p as usize]).collect();
-    let total: usize = logs.iter().map(|p| p.len()).sum();
-    let total_bytes: u64 = logs.iter().map(|p| p.payload_of_first(p.len())).sum();
-    if total < rules.batch_size && total_bytes <= rules.record_budget_bytes {
-        return None;
-    }
     let triggered = |t: SimTime| {
         let (mut count, mut bytes) = (0usize, 0u64);
         for p in &logs {
@@ -75,9 +76,14 @@ fn multi_partition_trigger(rules: &BatchRules, partitions: &[Partition], candida
         }
         count >= rules.batch_size || bytes > rules.record_budget_bytes
     };
+    // Usually the window decides: one look at the deadline settles it.
+    let last = logs.iter().filter_map(|p| p.last_arrival()).max()?;
+    let mut hi = deadline.min(last);
+    if !triggered(hi) {
+        return None;
+    }
     // Smallest t with triggered(t): it is always some record's arrival time.
-    let mut lo = logs.iter().filter_map(|p| p.front()).map(|r| r.arrival_ns).min()?;
-    let mut hi = logs.iter().filter_map(|p| p.last_arrival()).max()?;
+    let mut lo = first_arrival;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if triggered(mid) { hi = mid } else { lo = mid + 1 }
