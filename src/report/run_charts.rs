@@ -1,0 +1,232 @@
+//! The charts of one run, built from its time series. Each is a [`LineChart`] spec: adding a
+//! series is adding one entry to a list.
+
+use super::axis::{Axis, Bounds};
+use super::canvas::palette;
+use super::charts::{LineChart, Series};
+use crate::metrics::Row;
+use crate::scenario::Scenario;
+
+/// Latency is drawn on a log axis when its largest value is at least this many times its
+/// smallest: below that a linear axis reads more naturally, above it a backlog's minutes-long
+/// p99 would flatten the sub-second p50 into the axis.
+pub const LATENCY_LOG_RATIO: f64 = 20.0;
+
+const MAX_TIME_TICKS: usize = 11;
+
+/// The file stems of the run charts, in report order.
+pub const RUN_CHARTS: [&str; 5] = ["lag", "throughput", "concurrency", "latency", "invocations"];
+
+/// The unit of the time axis, chosen by run length so ticks land on round values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeUnit {
+    pub seconds: f64,
+    pub label: &'static str,
+}
+
+impl TimeUnit {
+    /// Seconds up to 5 minutes, minutes up to 5 hours, hours beyond.
+    pub fn for_run(duration_s: f64) -> Self {
+        match duration_s {
+            d if d <= 300.0 => TimeUnit { seconds: 1.0, label: "s" },
+            d if d <= 5.0 * 3600.0 => TimeUnit { seconds: 60.0, label: "min" },
+            _ => TimeUnit { seconds: 3600.0, label: "h" },
+        }
+    }
+
+    /// A clock-friendly tick spacing giving at most `MAX_TIME_TICKS` ticks over `span` units.
+    pub fn step(&self, span: f64) -> f64 {
+        let steps: &[f64] = if self.seconds < 3600.0 {
+            &[1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0]
+        } else {
+            &[1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0]
+        };
+        let wanted = span / (MAX_TIME_TICKS - 1) as f64;
+        // Past the list (a run of weeks), whole multiples of the largest step.
+        let largest = steps[steps.len() - 1];
+        steps.iter().copied().find(|&s| s >= wanted).unwrap_or_else(|| (wanted / largest).ceil() * largest)
+    }
+}
+
+/// The run charts as (file stem, chart), in report order.
+pub fn run_charts(rows: &[Row], scenario: &Scenario) -> Vec<(&'static str, LineChart)> {
+    let duration_s = scenario.duration.secs_f64();
+    let unit = TimeUnit::for_run(duration_s);
+    let time = |row: &Row| row.time_s / unit.seconds;
+    let span = duration_s / unit.seconds;
+    let x = || Axis::linear(format!("time ({})", unit.label), Bounds::Fixed(0.0, span)).with_tick_step(unit.step(span));
+    let counts = |label: &str| Axis::linear(label, Bounds::FromZero);
+    let line = |name: &str, colour, value: &dyn Fn(&Row) -> f64| {
+        Series::new(name, colour, rows.iter().map(|r| (time(r), value(r))))
+    };
+    let interval = format_seconds(scenario.sample_interval.secs_f64());
+    let rates = per_second(rows);
+    vec![
+        (
+            "lag",
+            LineChart::new(
+                "Consumer lag",
+                x(),
+                counts("lag (records)"),
+                vec![
+                    line("total, all partitions", palette::BLUE, &|r| r.lag_records as f64),
+                    // Dashed: with one partition it coincides with the total.
+                    line("worst partition", palette::VERMILION, &|r| r.max_partition_lag_records as f64).dashed(),
+                ],
+            ),
+        ),
+        (
+            "throughput",
+            LineChart::new(
+                "Throughput",
+                x(),
+                counts("throughput (records/s)"),
+                vec![
+                    Series::new("produced", palette::GREY, rows.iter().zip(&rates).map(|(r, q)| (time(r), q.0))),
+                    Series::new("succeeded", palette::GREEN, rows.iter().zip(&rates).map(|(r, q)| (time(r), q.1))),
+                ],
+            ),
+        ),
+        (
+            "concurrency",
+            LineChart::new(
+                "Concurrency",
+                x(),
+                counts("concurrent executions"),
+                vec![line("concurrent executions", palette::BLUE, &|r| r.concurrency as f64)],
+            ),
+        ),
+        ("latency", latency_chart(rows, x(), &time)),
+        (
+            "invocations",
+            LineChart::new(
+                "Invocations",
+                x(),
+                counts(&format!("count per {interval} interval")),
+                // Totals in the legend say why a line hugging zero is hard to see.
+                vec![
+                    line(&with_total("invocations", rows, |r| r.invocations), palette::BLUE, &|r| r.invocations as f64),
+                    line(&with_total("errors", rows, |r| r.errors), palette::VERMILION, &|r| r.errors as f64),
+                    line(&with_total("throttles", rows, |r| r.throttles), palette::ORANGE, &|r| r.throttles as f64),
+                ],
+            ),
+        ),
+    ]
+}
+
+fn latency_chart(rows: &[Row], x: Axis, time: &dyn Fn(&Row) -> f64) -> LineChart {
+    let values = rows.iter().flat_map(|r| [r.latency_p50_ms, r.latency_p99_ms]).flatten().filter(|&v| v > 0.0);
+    let (lo, hi) = values.fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let y = if hi >= lo * LATENCY_LOG_RATIO {
+        Axis::log("latency (ms, log scale)")
+    } else {
+        Axis::linear("latency (ms)", Bounds::FromZero)
+    };
+    let series = |name: &str, colour, value: fn(&Row) -> Option<f64>| {
+        Series::with_gaps(name, colour, rows.iter().map(|r| (time(r), value(r))))
+    };
+    LineChart::new(
+        "Latency, produced to committed",
+        x,
+        y,
+        vec![
+            series("p50", palette::BLUE, |r| r.latency_p50_ms),
+            series("p99", palette::VERMILION, |r| r.latency_p99_ms),
+        ],
+    )
+}
+
+/// `errors (12 in the run)`
+fn with_total(name: &str, rows: &[Row], count: fn(&Row) -> u64) -> String {
+    format!("{name} ({} in the run)", rows.iter().map(count).sum::<u64>())
+}
+
+/// (produced, succeeded) per second for each row: its counts divided by the length of its
+/// interval (the last one may be shorter than `sample_interval`).
+fn per_second(rows: &[Row]) -> Vec<(f64, f64)> {
+    let starts = std::iter::once(0.0).chain(rows.iter().map(|r| r.time_s));
+    rows.iter()
+        .zip(starts)
+        .map(|(r, start_s)| {
+            let length_s = r.time_s - start_s;
+            if length_s <= 0.0 {
+                return (0.0, 0.0);
+            }
+            (r.produced_records as f64 / length_s, r.succeeded_records as f64 / length_s)
+        })
+        .collect()
+}
+
+/// `10 s`, `1.5 s`, `500 ms`, `2 min`: for axis labels.
+fn format_seconds(seconds: f64) -> String {
+    match seconds {
+        s if s < 1.0 => format!("{} ms", s * 1000.0),
+        s if s >= 60.0 && s % 60.0 == 0.0 => format!("{} min", s / 60.0),
+        s => format!("{s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(time_s: f64, produced: u64, p50: Option<f64>, p99: Option<f64>) -> Row {
+        Row {
+            time_s,
+            produced_records: produced,
+            succeeded_records: produced / 2,
+            lag_records: 0,
+            max_partition_lag_records: 0,
+            oldest_record_age_s: 0.0,
+            concurrency: 1,
+            invocations: 1,
+            errors: 0,
+            throttles: 0,
+            cold_starts: 0,
+            latency_p50_ms: p50,
+            latency_p99_ms: p99,
+        }
+    }
+
+    #[test]
+    fn rates_divide_by_each_interval_including_a_short_last_one() {
+        let rows = [row(10.0, 100, None, None), row(20.0, 200, None, None), row(25.0, 100, None, None)];
+        assert_eq!(per_second(&rows), vec![(10.0, 5.0), (20.0, 10.0), (20.0, 10.0)]);
+    }
+
+    #[test]
+    fn time_unit_follows_run_length() {
+        assert_eq!(TimeUnit::for_run(120.0).label, "s");
+        assert_eq!(TimeUnit::for_run(3600.0).label, "min");
+        assert_eq!(TimeUnit::for_run(86_400.0).label, "h");
+        assert_eq!(TimeUnit::for_run(240.0).step(240.0), 30.0);
+        assert_eq!(TimeUnit::for_run(3600.0).step(60.0), 10.0);
+        assert_eq!(TimeUnit::for_run(1800.0).step(30.0), 5.0);
+        assert_eq!(TimeUnit::for_run(86_400.0).step(24.0), 3.0);
+        assert_eq!(TimeUnit::for_run(30.0 * 86_400.0).step(720.0), 96.0);
+    }
+
+    #[test]
+    fn latency_switches_to_log_over_a_wide_range() {
+        let narrow = [row(10.0, 1, Some(500.0), Some(900.0)), row(20.0, 1, None, None)];
+        let wide = [row(10.0, 1, Some(500.0), Some(90_000.0))];
+        let x = || Axis::linear("t", Bounds::Data);
+        assert_eq!(latency_chart(&narrow, x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Linear);
+        assert_eq!(latency_chart(&wide, x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Log);
+        assert_eq!(latency_chart(&[], x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Linear);
+    }
+
+    #[test]
+    fn stems_match_the_list() {
+        let s = crate::parse_scenario("t.json".as_ref(), r#"{"name":"t","topic":{"partitions":1}}"#, &[]).unwrap();
+        let stems: Vec<&str> = run_charts(&[], &s.scenario).iter().map(|(stem, _)| *stem).collect();
+        assert_eq!(stems, RUN_CHARTS);
+    }
+
+    #[test]
+    fn interval_labels() {
+        assert_eq!(format_seconds(10.0), "10 s");
+        assert_eq!(format_seconds(0.5), "500 ms");
+        assert_eq!(format_seconds(120.0), "2 min");
+    }
+}
