@@ -97,7 +97,8 @@ pub fn frame<DB: DrawingBackend>(
     legend: &[LegendEntry],
 ) -> Result<DrawingArea<DB, Shift>, DrawError> {
     root.fill(&WHITE)?;
-    let title_style = (fonts::FAMILY, TITLE_PX).into_font().style(FontStyle::Bold).color(&BLACK);
+    // Built with its style: plotters' `.style()` keeps the regular face's glyphs.
+    let title_style = (fonts::FAMILY, TITLE_PX, FontStyle::Bold).into_font().color(&BLACK);
     let body = root.margin(12, 0, 0, 0).titled(title, title_style)?;
     if legend.is_empty() {
         return Ok(body);
