@@ -208,6 +208,11 @@ pub fn format_tick(value: f64, step: f64, magnitude: f64) -> String {
     trimmed(scaled, decimals) + suffix
 }
 
+/// A value on its own (a heatmap cell, say), to 3 significant digits: `0.0123`, `1400`, `12.3k`.
+pub fn format_value(value: f64) -> String {
+    format_tick(value, 0.0, value)
+}
+
 /// A log axis's label: each stands alone (`200`, `1k`, `50k`, `2M`), with `k` from 1000 up.
 pub fn format_log_tick(value: f64) -> String {
     let (divisor, suffix) = suffix_for(value, 1e3);

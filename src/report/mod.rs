@@ -1,6 +1,7 @@
 //! Charts (PNG and SVG) and the self-contained HTML report of a run.
 //!
-//! The drawing primitives are data-driven: build a spec ([`LineChart`]) and render it with
+//! The drawing primitives are data-driven: build a spec ([`LineChart`], [`Scatter`] with an
+//! optional Pareto front, [`HeatMap`]) and render it with
 //! [`render`] (both formats in memory) or [`write_chart`] (`<stem>.png` and `<stem>.svg`).
 //! Everything is drawn with the bundled DejaVu Sans, so output does not depend on the machine's
 //! fonts, and nothing reads the clock: the same run gives the same SVG and HTML bytes.
@@ -10,13 +11,17 @@ pub mod canvas;
 pub mod charts;
 mod coord;
 mod fonts;
+pub mod heatmap;
 pub mod html;
 pub mod run_charts;
+pub mod scatter;
 mod summary_rows;
 
 pub use axis::{Axis, Bounds, Scale};
 pub use canvas::{Chart, DrawError, Rendered, palette, render, render_png, render_svg};
 pub use charts::{LineChart, Series};
+pub use heatmap::HeatMap;
+pub use scatter::{PointSet, Scatter, pareto_front};
 
 use crate::error::{Error, Result};
 use crate::output::write_files;
