@@ -120,7 +120,7 @@ impl Chart for LineChart {
 
 type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
 
-/// The plotting rectangle with room for tick labels and axis labels, ticks fixed by `axis`.
+/// The plotting rectangle, with room for tick labels and axis labels; ticks as the layouts say.
 pub(super) fn plot_area<'a, DB: DrawingBackend>(
     body: &'a DrawingArea<DB, Shift>,
     x: &Layout,

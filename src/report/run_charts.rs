@@ -6,6 +6,7 @@ use super::canvas::palette;
 use super::charts::{LineChart, Series};
 use crate::metrics::Row;
 use crate::scenario::Scenario;
+use plotters::style::RGBColor;
 
 /// Latency is drawn on a log axis when its largest value is at least this many times its
 /// smallest: below that a linear axis reads more naturally, above it a backlog's minutes-long
@@ -48,74 +49,90 @@ impl TimeUnit {
     }
 }
 
-/// The run charts as (file stem, chart), in report order.
+/// The run charts as (file stem, chart), in the order of [`RUN_CHARTS`].
 pub fn run_charts(rows: &[Row], scenario: &Scenario) -> Vec<(&'static str, LineChart)> {
-    let duration_s = scenario.duration.secs_f64();
-    let unit = TimeUnit::for_run(duration_s);
-    let time = |row: &Row| row.time_s / unit.seconds;
-    let span = duration_s / unit.seconds;
-    let x = || Axis::linear(format!("time ({})", unit.label), Bounds::Fixed(0.0, span)).with_tick_step(unit.step(span));
-    let counts = |label: &str| Axis::linear(label, Bounds::FromZero);
-    let line = |name: &str, colour, value: &dyn Fn(&Row) -> f64| {
-        Series::new(name, colour, rows.iter().map(|r| (time(r), value(r))))
-    };
-    let interval = format_seconds(scenario.sample_interval.secs_f64());
-    let rates = per_second(rows);
-    vec![
-        (
-            "lag",
-            LineChart::new(
-                "Consumer lag",
-                x(),
-                counts("lag (records)"),
-                vec![
-                    line("total, all partitions", palette::BLUE, &|r| r.lag_records as f64),
-                    // Dashed: with one partition it coincides with the total.
-                    line("worst partition", palette::VERMILION, &|r| r.max_partition_lag_records as f64).dashed(),
-                ],
-            ),
-        ),
-        (
-            "throughput",
-            LineChart::new(
-                "Throughput",
-                x(),
-                counts("throughput (records/s)"),
-                vec![
-                    Series::new("produced", palette::GREY, rows.iter().zip(&rates).map(|(r, q)| (time(r), q.0))),
-                    Series::new("succeeded", palette::GREEN, rows.iter().zip(&rates).map(|(r, q)| (time(r), q.1))),
-                ],
-            ),
-        ),
-        (
-            "concurrency",
-            LineChart::new(
-                "Concurrency",
-                x(),
-                counts("concurrent executions"),
-                vec![line("concurrent executions", palette::BLUE, &|r| r.concurrency as f64)],
-            ),
-        ),
-        ("latency", latency_chart(rows, x(), &time)),
-        (
-            "invocations",
-            LineChart::new(
-                "Invocations",
-                x(),
-                counts(&format!("count per {interval} interval")),
-                // Totals in the legend say why a line hugging zero is hard to see.
-                vec![
-                    line(&with_total("invocations", rows, |r| r.invocations), palette::BLUE, &|r| r.invocations as f64),
-                    line(&with_total("errors", rows, |r| r.errors), palette::VERMILION, &|r| r.errors as f64),
-                    line(&with_total("throttles", rows, |r| r.throttles), palette::ORANGE, &|r| r.throttles as f64),
-                ],
-            ),
-        ),
-    ]
+    let t = Timeline::new(rows, scenario);
+    let charts = [lag(&t), throughput(&t), concurrency(&t), latency(&t), invocations(&t)];
+    RUN_CHARTS.into_iter().zip(charts).collect()
 }
 
-fn latency_chart(rows: &[Row], x: Axis, time: &dyn Fn(&Row) -> f64) -> LineChart {
-    let values = rows.iter().flat_map(|r| [r.latency_p50_ms, r.latency_p99_ms]).flatten().filter(|&v| v > 0.0);
+/// What every run chart shares: the rows and the time axis.
+struct Timeline<'a> {
+    rows: &'a [Row],
+    unit: TimeUnit,
+    /// The run's length in `unit`s.
+    span: f64,
+    sample_interval_s: f64,
+}
+
+impl<'a> Timeline<'a> {
+    fn new(rows: &'a [Row], scenario: &Scenario) -> Self {
+        let duration_s = scenario.duration.secs_f64();
+        let unit = TimeUnit::for_run(duration_s);
+        let sample_interval_s = scenario.sample_interval.secs_f64();
+        Timeline { rows, unit, span: duration_s / unit.seconds, sample_interval_s }
+    }
+
+    /// The whole run, even where the series stop early.
+    fn x(&self) -> Axis {
+        let axis = Axis::linear(format!("time ({})", self.unit.label), Bounds::Fixed(0.0, self.span));
+        axis.with_tick_step(self.unit.step(self.span))
+    }
+
+    fn time(&self, row: &Row) -> f64 {
+        row.time_s / self.unit.seconds
+    }
+
+    fn series(&self, name: &str, colour: RGBColor, value: impl Fn(&Row) -> f64) -> Series {
+        Series::new(name, colour, self.rows.iter().map(|r| (self.time(r), value(r))))
+    }
+
+    /// A chart of counts or rates over time, from a zero baseline.
+    fn chart(&self, title: &str, y_label: &str, series: Vec<Series>) -> LineChart {
+        LineChart::new(title, self.x(), Axis::linear(y_label, Bounds::FromZero), series)
+    }
+}
+
+fn lag(t: &Timeline) -> LineChart {
+    let series = vec![
+        t.series("total, all partitions", palette::BLUE, |r| r.lag_records as f64),
+        // Dashed: with one partition it coincides with the total.
+        t.series("worst partition", palette::VERMILION, |r| r.max_partition_lag_records as f64).dashed(),
+    ];
+    t.chart("Consumer lag", "lag (records)", series)
+}
+
+fn throughput(t: &Timeline) -> LineChart {
+    let rates = per_second(t.rows);
+    let rate = |name, colour, pick: fn(&(f64, f64)) -> f64| {
+        Series::new(name, colour, t.rows.iter().zip(&rates).map(|(r, q)| (t.time(r), pick(q))))
+    };
+    let series = vec![rate("produced", palette::GREY, |q| q.0), rate("succeeded", palette::GREEN, |q| q.1)];
+    t.chart("Throughput", "throughput (records/s)", series)
+}
+
+fn concurrency(t: &Timeline) -> LineChart {
+    let series = vec![t.series("concurrent executions", palette::BLUE, |r| f64::from(r.concurrency))];
+    t.chart("Concurrency", "concurrent executions", series)
+}
+
+fn invocations(t: &Timeline) -> LineChart {
+    // Totals in the legend say why a line hugging zero is hard to see.
+    let counted = |name, colour, count: fn(&Row) -> u64| {
+        let total: u64 = t.rows.iter().map(count).sum();
+        t.series(&format!("{name} ({total} in the run)"), colour, |r| count(r) as f64)
+    };
+    let series = vec![
+        counted("invocations", palette::BLUE, |r| r.invocations),
+        counted("errors", palette::VERMILION, |r| r.errors),
+        counted("throttles", palette::ORANGE, |r| r.throttles),
+    ];
+    let y_label = format!("count per {} interval", format_seconds(t.sample_interval_s));
+    t.chart("Invocations", &y_label, series)
+}
+
+fn latency(t: &Timeline) -> LineChart {
+    let values = t.rows.iter().flat_map(|r| [r.latency_p50_ms, r.latency_p99_ms]).flatten().filter(|&v| v > 0.0);
     let (lo, hi) = values.fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let y = if hi >= lo * LATENCY_LOG_RATIO {
         Axis::log("latency (ms, log scale)")
@@ -123,22 +140,13 @@ fn latency_chart(rows: &[Row], x: Axis, time: &dyn Fn(&Row) -> f64) -> LineChart
         Axis::linear("latency (ms)", Bounds::FromZero)
     };
     let series = |name: &str, colour, value: fn(&Row) -> Option<f64>| {
-        Series::with_gaps(name, colour, rows.iter().map(|r| (time(r), value(r))))
+        Series::with_gaps(name, colour, t.rows.iter().map(|r| (t.time(r), value(r))))
     };
-    LineChart::new(
-        "Latency, produced to committed",
-        x,
-        y,
-        vec![
-            series("p50", palette::BLUE, |r| r.latency_p50_ms),
-            series("p99", palette::VERMILION, |r| r.latency_p99_ms),
-        ],
-    )
-}
-
-/// `errors (12 in the run)`
-fn with_total(name: &str, rows: &[Row], count: fn(&Row) -> u64) -> String {
-    format!("{name} ({} in the run)", rows.iter().map(count).sum::<u64>())
+    let series = vec![
+        series("p50", palette::BLUE, |r| r.latency_p50_ms),
+        series("p99", palette::VERMILION, |r| r.latency_p99_ms),
+    ];
+    LineChart::new("Latency, produced to committed", t.x(), y, series)
 }
 
 /// (produced, succeeded) per second for each row: its counts divided by the length of its
@@ -169,6 +177,7 @@ fn format_seconds(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::axis::Scale;
 
     fn row(time_s: f64, produced: u64, p50: Option<f64>, p99: Option<f64>) -> Row {
         Row {
@@ -206,21 +215,29 @@ mod tests {
         assert_eq!(TimeUnit::for_run(30.0 * 86_400.0).step(720.0), 96.0);
     }
 
-    #[test]
-    fn latency_switches_to_log_over_a_wide_range() {
-        let narrow = [row(10.0, 1, Some(500.0), Some(900.0)), row(20.0, 1, None, None)];
-        let wide = [row(10.0, 1, Some(500.0), Some(90_000.0))];
-        let x = || Axis::linear("t", Bounds::Data);
-        assert_eq!(latency_chart(&narrow, x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Linear);
-        assert_eq!(latency_chart(&wide, x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Log);
-        assert_eq!(latency_chart(&[], x(), &|r| r.time_s).y.scale, crate::report::axis::Scale::Linear);
+    fn scenario(duration: &str) -> Scenario {
+        let json = format!(r#"{{"name":"t","duration":"{duration}","topic":{{"partitions":1}}}}"#);
+        crate::parse_scenario("t.json".as_ref(), &json, &[]).unwrap().scenario
     }
 
     #[test]
-    fn stems_match_the_list() {
-        let s = crate::parse_scenario("t.json".as_ref(), r#"{"name":"t","topic":{"partitions":1}}"#, &[]).unwrap();
-        let stems: Vec<&str> = run_charts(&[], &s.scenario).iter().map(|(stem, _)| *stem).collect();
-        assert_eq!(stems, RUN_CHARTS);
+    fn latency_switches_to_log_over_a_wide_range() {
+        let s = scenario("1m");
+        let narrow = [row(10.0, 1, Some(500.0), Some(900.0)), row(20.0, 1, None, None)];
+        let wide = [row(10.0, 1, Some(500.0), Some(90_000.0))];
+        assert_eq!(latency(&Timeline::new(&narrow, &s)).y.scale, Scale::Linear);
+        assert_eq!(latency(&Timeline::new(&wide, &s)).y.scale, Scale::Log);
+        assert_eq!(latency(&Timeline::new(&[], &s)).y.scale, Scale::Linear);
+    }
+
+    #[test]
+    fn time_axis_spans_the_run_in_its_unit() {
+        let rows = [row(60.0, 1, None, None)];
+        let charts = run_charts(&rows, &scenario("2h"));
+        let x = &charts[0].1.x;
+        assert_eq!((x.label.as_str(), x.bounds), ("time (min)", Bounds::Fixed(0.0, 120.0)));
+        assert_eq!(charts[0].1.series[0].points, vec![(1.0, Some(0.0))]);
+        assert_eq!(charts[4].1.series[0].name, "invocations (1 in the run)");
     }
 
     #[test]
