@@ -14,6 +14,7 @@ pub mod explain;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod trace;

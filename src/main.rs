@@ -16,7 +16,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one simulation and write summary.json and timeseries.csv.
+    /// Run one simulation and write summary.json, timeseries.csv, charts and report.html.
     Run {
         scenario: PathBuf,
         /// Root seed (default: the scenario's `seed`).
@@ -34,6 +34,9 @@ enum Command {
         /// Trace only this partition (with exact arrival times of its records).
         #[arg(long, value_name = "P", requires = "trace")]
         trace_partition: Option<u32>,
+        /// Skip the charts (PNG and SVG) and report.html.
+        #[arg(long)]
+        no_charts: bool,
     },
     /// Parse and check a scenario; warnings go to stderr.
     Validate {
@@ -54,8 +57,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, sets, out, trace, trace_partition } => {
-            run(scenario, sets, out, RunOptions { seed, trace, trace_partition })
+        Command::Run { scenario, seed, sets, out, trace, trace_partition, no_charts } => {
+            run(scenario, sets, out, RunOptions { seed, trace, trace_partition }, !no_charts)
         }
         Command::Validate { scenario, sets } => validate(scenario, sets),
         Command::Explain { trace, partition, offset } => explain(trace, partition, offset),
@@ -83,7 +86,13 @@ fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
     Ok(())
 }
 
-fn run(scenario: PathBuf, sets: Vec<String>, out: Option<PathBuf>, options: RunOptions) -> Result<(), Error> {
+fn run(
+    scenario: PathBuf,
+    sets: Vec<String>,
+    out: Option<PathBuf>,
+    options: RunOptions,
+    charts: bool,
+) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     options.check(&loaded.scenario)?;
     print_warnings(&loaded);
@@ -102,7 +111,12 @@ fn run(scenario: PathBuf, sets: Vec<String>, out: Option<PathBuf>, options: RunO
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let written = output::write_report(&report, &out)?;
+    let mut written = output::write_report(&report, &out)?;
+    if charts {
+        written.extend(esmsim::report::write_run_report(&report, &loaded, &out)?);
+    } else {
+        esmsim::report::remove_run_report(&out)?;
+    }
     print!("{}", output::summary_table(&report.summary));
     for path in written.iter().chain(&options.trace) {
         println!("wrote {}", path.display());

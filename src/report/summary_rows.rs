@@ -1,0 +1,130 @@
+//! The summary as labelled rows with units, grouped into sections, for the HTML report. Kept
+//! apart from the page layout so a new summary field is one line here.
+
+use crate::metrics::{PoisonPill, Summary};
+
+pub struct Section {
+    pub title: &'static str,
+    /// (label, value, unit)
+    pub rows: Vec<(&'static str, String, &'static str)>,
+}
+
+fn int(v: impl ToString) -> String {
+    v.to_string()
+}
+
+fn dec(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "–".to_string(), |v| dec(v, decimals))
+}
+
+pub fn sections(s: &Summary) -> Vec<Section> {
+    let (r, i, b) = (&s.records, &s.invocations, &s.batches);
+    let section = |title, rows| Section { title, rows };
+    vec![
+        section(
+            "Records",
+            vec![
+                ("produced", int(r.produced), "records"),
+                ("succeeded", int(r.succeeded), "records"),
+                ("to destination", int(r.to_destination), "records"),
+                ("discarded", int(r.discarded), "records"),
+                ("lost to retention", int(r.lost_to_retention), "records"),
+                ("pending at end", int(r.pending_at_end), "records"),
+                ("redelivered", int(r.redelivered), "deliveries"),
+                ("throughput", dec(s.throughput.mean_records_per_second, 1), "records/s"),
+            ],
+        ),
+        section(
+            "Invocations",
+            vec![
+                ("total", int(i.total), "invocations"),
+                ("succeeded", int(i.succeeded), "invocations"),
+                ("failed", int(i.failed), "invocations"),
+                ("timed out", int(i.timed_out), "invocations"),
+                ("throttled", int(i.throttled), "attempts"),
+                ("cold starts", int(i.cold_starts), "invocations"),
+                ("partial failures", int(i.partial_failures), "invocations"),
+            ],
+        ),
+        section(
+            "Batches",
+            vec![
+                ("count", int(b.count), "batches"),
+                ("mean size", dec(b.mean_records, 1), "records"),
+                ("max size", int(b.max_records), "records"),
+                ("flushed by size", int(b.flushed_by_size), "batches"),
+                ("flushed by window", int(b.flushed_by_window), "batches"),
+                ("flushed by payload", int(b.flushed_by_payload), "batches"),
+            ],
+        ),
+        section(
+            "Latency, produced to committed",
+            vec![
+                ("p50", opt(s.latency_ms.p50, 1), "ms"),
+                ("p90", opt(s.latency_ms.p90, 1), "ms"),
+                ("p99", opt(s.latency_ms.p99, 1), "ms"),
+                ("max", opt(s.latency_ms.max, 1), "ms"),
+            ],
+        ),
+        section(
+            "Lag, concurrency and pollers",
+            vec![
+                ("max lag", int(s.lag.max_records), "records"),
+                ("final lag", int(s.lag.final_records), "records"),
+                ("max age of oldest record", dec(s.lag.max_age_ms / 1000.0, 1), "s"),
+                ("peak concurrency", int(s.concurrency.peak), "executions"),
+                ("mean concurrency", dec(s.concurrency.mean, 2), "executions"),
+                ("peak pollers", int(s.pollers.peak), "pollers"),
+                ("mean pollers", dec(s.pollers.mean, 2), "pollers"),
+            ],
+        ),
+        section(
+            "Cost",
+            vec![
+                ("total", dec(s.cost_usd.total, 4), "USD"),
+                ("requests", dec(s.cost_usd.requests, 4), "USD"),
+                ("compute", dec(s.cost_usd.compute, 4), "USD"),
+                ("pollers", dec(s.cost_usd.pollers, 4), "USD"),
+                ("per million succeeded records", opt(s.cost_usd.per_million_records, 4), "USD"),
+                ("per month at this rate", dec(s.cost_usd.per_month, 2), "USD"),
+            ],
+        ),
+        section(
+            "Stalls",
+            vec![
+                ("count", int(s.stalls.count), "stalls"),
+                ("total", dec(s.stalls.total_seconds, 1), "s"),
+                ("longest", dec(s.stalls.longest_seconds, 1), "s"),
+            ],
+        ),
+    ]
+}
+
+/// Column headers and cells of the poison-pill table.
+pub const POISON_COLUMNS: [&str; 8] = [
+    "partition",
+    "offset",
+    "first failure (s)",
+    "isolated (s)",
+    "resolved (s)",
+    "outcome",
+    "failed invocations",
+    "max records blocked",
+];
+
+pub fn poison_cells(p: &PoisonPill) -> [String; 8] {
+    [
+        int(p.partition),
+        int(p.offset),
+        dec(p.first_failure_s, 3),
+        opt(p.isolated_s, 3),
+        opt(p.resolved_s, 3),
+        p.outcome.clone(),
+        int(p.attempts),
+        int(p.max_blocked_records),
+    ]
+}
