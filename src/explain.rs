@@ -44,114 +44,156 @@ fn describe_outcome(outcome: &Value, p: u32, o: u64) -> String {
 
 /// The timeline of record `offset` of `partition`, one line per event, from a trace's text.
 pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, String> {
-    let (p, o) = (partition, offset);
-    let contains = |segments: &Segments| segments.iter().any(|&(sp, s, e)| sp == p && s <= o && o < e);
-    let mut lines = Vec::new();
-    let mut current: BTreeMap<u64, Segments> = BTreeMap::new();
-    let mut arrival: Option<String> = None;
-    let mut resolved = false;
-    let mut committed = false;
+    let mut story = Story { partition, offset, ..Default::default() };
     for (number, text) in trace.lines().enumerate() {
-        let e: Value = serde_json::from_str(text).map_err(|err| format!("line {}: not JSON: {err}", number + 1))?;
+        let event: Value = serde_json::from_str(text).map_err(|err| format!("line {}: not JSON: {err}", number + 1))?;
+        story.event(&event);
+    }
+    story.finish()
+}
+
+/// One record's life as the trace's events are read, in order.
+#[derive(Default)]
+struct Story {
+    partition: u32,
+    offset: u64,
+    lines: Vec<String>,
+    /// The segments each batch is delivering now (a bisect or partial commit changes them).
+    current: BTreeMap<u64, Segments>,
+    arrival: Option<String>,
+    resolved: bool,
+    committed: bool,
+}
+
+impl Story {
+    fn contains(&self, segments: &Segments) -> bool {
+        segments.iter().any(|&(p, s, e)| p == self.partition && s <= self.offset && self.offset < e)
+    }
+
+    fn say(&mut self, t_ns: i64, what: String) {
+        self.lines.push(format!("{}  {what}", seconds(t_ns)));
+    }
+
+    fn event(&mut self, e: &Value) {
         let t = e["t_ns"].as_i64().unwrap_or(0);
         let batch = e["batch"].as_u64().unwrap_or(0);
-        let in_current = current.get(&batch).is_some_and(&contains);
-        let mut say = |what: String| lines.push(format!("{}  {what}", seconds(t)));
+        let in_current = self.current.get(&batch).is_some_and(|s| self.contains(s));
         match e["event"].as_str().unwrap_or("") {
-            "header" => {
-                let run = &e["run"];
-                lines.push(format!(
-                    "record {p}:{o} in scenario {} (seed {}, config {})",
-                    run["scenario"].as_str().unwrap_or("?"),
-                    run["seed"],
-                    run["config_hash"].as_str().unwrap_or("?")
-                ));
-            }
-            "batch_formed" => {
-                let segments = segments_of(&e["segments"]);
-                if !contains(&segments) {
-                    continue;
-                }
-                let segment = e["segments"].as_array().into_iter().flatten().find(|s| {
-                    s["partition"].as_u64() == Some(p as u64)
-                        && s["start"].as_u64().is_some_and(|st| st <= o)
-                        && s["end"].as_u64().is_some_and(|en| o < en)
-                });
-                if arrival.is_none()
-                    && let Some(s) = segment
-                {
-                    arrival = Some(arrival_text(s, o));
-                }
-                let n = e["records"].as_u64().unwrap_or(0);
-                say(format!(
-                    "batch #{batch} formed (flushed by {}) with {}",
-                    e["reason"].as_str().unwrap_or("?"),
-                    records(n)
-                ));
-                current.insert(batch, segments);
-            }
-            "invoke_start" => {
-                let segments = segments_of(&e["segments"]);
-                if contains(&segments) {
-                    let how = if e["cold"].as_bool() == Some(true) { "cold" } else { "warm" };
-                    let n = e["records"].as_u64().unwrap_or(0);
-                    say(format!("attempt {} of batch #{batch} starts ({how}, {})", e["attempt"], records(n)));
-                }
-                current.insert(batch, segments);
-            }
+            "header" => self.header(&e["run"]),
+            "batch_formed" => self.batch_formed(t, batch, e),
+            "invoke_start" => self.invoke_start(t, batch, e),
             "invoke_end" if in_current => {
-                say(format!("  … {}", describe_outcome(&e["outcome"], p, o)));
+                let what = describe_outcome(&e["outcome"], self.partition, self.offset);
+                self.say(t, format!("  … {what}"));
             }
-            "throttle" if in_current => say(format!("batch #{batch} throttled")),
+            "throttle" if in_current => self.say(t, format!("batch #{batch} throttled")),
             "retry_scheduled" if in_current => {
                 let at = e["at_ns"].as_i64().unwrap_or(0) as f64 / 1e9;
-                say(format!("batch #{batch} will be retried at {at:.3} s ({})", e["cause"].as_str().unwrap_or("")))
+                let cause = e["cause"].as_str().unwrap_or("");
+                self.say(t, format!("batch #{batch} will be retried at {at:.3} s ({cause})"));
             }
-            "bisect" => {
-                let (first, second) = (segments_of(&e["first"]), segments_of(&e["second"]));
-                if contains(&first) || contains(&second) {
-                    let half = if contains(&first) { "first" } else { "second" };
-                    let n: u64 = (if contains(&first) { &first } else { &second }).iter().map(|s| s.2 - s.1).sum();
-                    say(format!("batch #{batch} bisected: this record is in the {half} half ({})", records(n)));
-                    current.insert(batch, first);
-                }
+            "bisect" => self.bisect(t, batch, e),
+            "destination" if self.contains(&segments_of(&e["segments"])) => {
+                let condition = e["condition"].as_str().unwrap_or("?");
+                let count = &e["approximate_invoke_count"];
+                self.say(
+                    t,
+                    format!("sent to the on-failure destination ({condition}, approximateInvokeCount {count})"),
+                );
             }
-            "destination" if contains(&segments_of(&e["segments"])) => say(format!(
-                "sent to the on-failure destination ({}, approximateInvokeCount {})",
-                e["condition"].as_str().unwrap_or("?"),
-                e["approximate_invoke_count"]
-            )),
-            "resolved"
-                if !resolved
-                    && contains(&vec![(
-                        e["partition"].as_u64().unwrap_or(u64::MAX) as u32,
-                        e["start"].as_u64().unwrap_or(0),
-                        e["end"].as_u64().unwrap_or(0),
-                    )]) =>
-            {
-                resolved = true;
-                say(format!("resolved: {}", e["outcome"].as_str().unwrap_or("?").replace('_', " ")));
-            }
-            "commit"
-                if resolved
-                    && !committed
-                    && e["partition"].as_u64() == Some(p as u64)
-                    && e["offset"].as_u64().is_some_and(|c| c > o) =>
-            {
-                committed = true;
-                say(format!("committed (partition {p} now at offset {})", e["offset"]));
-            }
+            "resolved" => self.resolved(t, e),
+            "commit" => self.commit(t, e),
             _ => {}
         }
     }
-    if lines.len() <= 1 {
-        return Err(format!("record {p}:{o} does not appear in the trace (was it traced with --trace-partition {p}?)"));
+
+    fn header(&mut self, run: &Value) {
+        self.lines.push(format!(
+            "record {}:{} in scenario {} (seed {}, config {})",
+            self.partition,
+            self.offset,
+            run["scenario"].as_str().unwrap_or("?"),
+            run["seed"],
+            run["config_hash"].as_str().unwrap_or("?")
+        ));
     }
-    lines.insert(1, format!("  arrived: {}", arrival.unwrap_or_else(|| "unknown (never in a traced batch)".into())));
-    if !resolved {
-        lines.push("  not resolved by the end of the run".into());
+
+    fn batch_formed(&mut self, t: i64, batch: u64, e: &Value) {
+        let segments = segments_of(&e["segments"]);
+        if !self.contains(&segments) {
+            return;
+        }
+        let (p, o) = (self.partition as u64, self.offset);
+        let segment = e["segments"].as_array().into_iter().flatten().find(|s| {
+            s["partition"].as_u64() == Some(p)
+                && s["start"].as_u64().is_some_and(|start| start <= o)
+                && s["end"].as_u64().is_some_and(|end| o < end)
+        });
+        if self.arrival.is_none() {
+            self.arrival = segment.map(|s| arrival_text(s, o));
+        }
+        let (reason, n) = (e["reason"].as_str().unwrap_or("?"), e["records"].as_u64().unwrap_or(0));
+        self.say(t, format!("batch #{batch} formed (flushed by {reason}) with {}", records(n)));
+        self.current.insert(batch, segments);
     }
-    Ok(lines)
+
+    fn invoke_start(&mut self, t: i64, batch: u64, e: &Value) {
+        let segments = segments_of(&e["segments"]);
+        if self.contains(&segments) {
+            let how = if e["cold"].as_bool() == Some(true) { "cold" } else { "warm" };
+            let n = e["records"].as_u64().unwrap_or(0);
+            self.say(t, format!("attempt {} of batch #{batch} starts ({how}, {})", e["attempt"], records(n)));
+        }
+        self.current.insert(batch, segments);
+    }
+
+    fn bisect(&mut self, t: i64, batch: u64, e: &Value) {
+        let (first, second) = (segments_of(&e["first"]), segments_of(&e["second"]));
+        let half = match (self.contains(&first), self.contains(&second)) {
+            (true, _) => ("first", &first),
+            (_, true) => ("second", &second),
+            _ => return,
+        };
+        let n: u64 = half.1.iter().map(|s| s.2 - s.1).sum();
+        self.say(t, format!("batch #{batch} bisected: this record is in the {} half ({})", half.0, records(n)));
+        self.current.insert(batch, first);
+    }
+
+    fn resolved(&mut self, t: i64, e: &Value) {
+        let run = (
+            e["partition"].as_u64().unwrap_or(u64::MAX) as u32,
+            e["start"].as_u64().unwrap_or(0),
+            e["end"].as_u64().unwrap_or(0),
+        );
+        if !self.resolved && self.contains(&vec![run]) {
+            self.resolved = true;
+            self.say(t, format!("resolved: {}", e["outcome"].as_str().unwrap_or("?").replace('_', " ")));
+        }
+    }
+
+    fn commit(&mut self, t: i64, e: &Value) {
+        let past = e["partition"].as_u64() == Some(self.partition as u64)
+            && e["offset"].as_u64().is_some_and(|c| c > self.offset);
+        if self.resolved && !self.committed && past {
+            self.committed = true;
+            self.say(t, format!("committed (partition {} now at offset {})", self.partition, e["offset"]));
+        }
+    }
+
+    fn finish(mut self) -> Result<Vec<String>, String> {
+        let (p, o) = (self.partition, self.offset);
+        if self.lines.len() <= 1 {
+            return Err(format!(
+                "record {p}:{o} does not appear in the trace (was it traced with --trace-partition {p}?)"
+            ));
+        }
+        let arrival = self.arrival.unwrap_or_else(|| "unknown (never in a traced batch)".into());
+        self.lines.insert(1, format!("  arrived: {arrival}"));
+        if !self.resolved {
+            self.lines.push("  not resolved by the end of the run".into());
+        }
+        Ok(self.lines)
+    }
 }
 
 fn arrival_text(segment: &Value, o: u64) -> String {

@@ -13,7 +13,7 @@ pub use summary::{
 };
 pub use timeseries::{Row, write_timeseries_csv};
 
-use crate::engine::{NS_PER_US, SimTime};
+use crate::engine::{NS_PER_MS, NS_PER_US, SimTime};
 use crate::model::esm::FlushReason;
 use hdrhistogram::Histogram;
 use latency::IntervalLatency;
@@ -204,6 +204,72 @@ impl Metrics {
 
     pub fn latency_quantile_ms(&self, q: f64) -> f64 {
         if self.latency_total.is_empty() { 0.0 } else { us_to_ms(self.latency_total.value_at_quantile(q)) }
+    }
+}
+
+/// The summary's sections that come from the counters alone.
+impl Metrics {
+    pub fn record_summary(&self, pending_at_end: u64) -> RecordSummary {
+        RecordSummary {
+            produced: self.produced,
+            succeeded: self.succeeded,
+            to_destination: self.to_destination,
+            discarded: self.discarded,
+            lost_to_retention: self.lost_to_retention,
+            pending_at_end,
+            redelivered: self.redelivered,
+        }
+    }
+
+    pub fn invocation_summary(&self) -> InvocationSummary {
+        InvocationSummary {
+            total: self.invocations,
+            succeeded: self.invocations_succeeded,
+            failed: self.invocations_failed,
+            timed_out: self.invocations_timed_out,
+            throttled: self.throttled,
+            cold_starts: self.cold_starts,
+            partial_failures: self.partial_failures,
+        }
+    }
+
+    pub fn batch_summary(&self) -> BatchSummary {
+        BatchSummary {
+            count: self.batches,
+            mean_records: if self.batches > 0 { self.batch_records as f64 / self.batches as f64 } else { 0.0 },
+            max_records: self.batch_max_records,
+            flushed_by_size: self.flushed_by_size,
+            flushed_by_window: self.flushed_by_window,
+            flushed_by_payload: self.flushed_by_payload,
+        }
+    }
+
+    /// `null` percentiles when nothing was committed.
+    pub fn latency_summary(&self) -> LatencySummary {
+        let any = self.succeeded > 0;
+        let quantile = |q: f64| any.then(|| self.latency_quantile_ms(q));
+        LatencySummary {
+            p50: quantile(0.5),
+            p90: quantile(0.9),
+            p99: quantile(0.99),
+            max: any.then(|| self.latency_max_ns as f64 / NS_PER_MS as f64),
+        }
+    }
+
+    pub fn lag_summary(&self) -> LagSummary {
+        LagSummary {
+            max_records: self.lag_max_records,
+            final_records: self.rows.last().map_or(0, |r| r.lag_records),
+            max_age_ms: self.age_max_ns as f64 / NS_PER_MS as f64,
+        }
+    }
+
+    pub fn stall_summary(&self) -> StallSummary {
+        StallSummary {
+            count: self.stalls.count,
+            total_seconds: self.stalls.total_ns as f64 / 1e9,
+            longest_seconds: self.stalls.longest_ns as f64 / 1e9,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Sampling the time series and assembling the summary at the end of the run.
 
 use super::{Observer, Report, Simulation};
-use crate::engine::{NS_PER_MS, SimTime};
+use crate::engine::SimTime;
 use crate::metrics::*;
 use crate::model::pricing::{Usage, cost};
 
@@ -73,68 +73,28 @@ impl<O: Observer> Simulation<O> {
         let m = &self.metrics;
         let pending: u64 = (0..self.partitions.len() as u32).map(|p| self.pending_in(p)).sum();
         let seconds = (end - origin) as f64 / 1e9;
-        let latency = |q: f64| (m.succeeded > 0).then(|| m.latency_quantile_ms(q));
+        let usage = Usage {
+            run_seconds: seconds,
+            invocations: m.invocations,
+            billed_mb_ms: m.billed_mb_ms,
+            epu_hours,
+            succeeded_records: m.succeeded,
+        };
         let summary = Summary {
             esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: self.scenario.name.clone(),
             seed: self.seed,
             config_hash: self.config_hash.clone(),
             simulated_seconds: seconds,
-            records: RecordSummary {
-                produced: m.produced,
-                succeeded: m.succeeded,
-                to_destination: m.to_destination,
-                discarded: m.discarded,
-                lost_to_retention: m.lost_to_retention,
-                pending_at_end: pending,
-                redelivered: m.redelivered,
-            },
-            invocations: InvocationSummary {
-                total: m.invocations,
-                succeeded: m.invocations_succeeded,
-                failed: m.invocations_failed,
-                timed_out: m.invocations_timed_out,
-                throttled: m.throttled,
-                cold_starts: m.cold_starts,
-                partial_failures: m.partial_failures,
-            },
-            batches: BatchSummary {
-                count: m.batches,
-                mean_records: if m.batches > 0 { m.batch_records as f64 / m.batches as f64 } else { 0.0 },
-                max_records: m.batch_max_records,
-                flushed_by_size: m.flushed_by_size,
-                flushed_by_window: m.flushed_by_window,
-                flushed_by_payload: m.flushed_by_payload,
-            },
-            latency_ms: LatencySummary {
-                p50: latency(0.5),
-                p90: latency(0.9),
-                p99: latency(0.99),
-                max: (m.succeeded > 0).then(|| m.latency_max_ns as f64 / NS_PER_MS as f64),
-            },
-            lag: LagSummary {
-                max_records: m.lag_max_records,
-                final_records: m.rows.last().map_or(0, |r| r.lag_records),
-                max_age_ms: m.age_max_ns as f64 / NS_PER_MS as f64,
-            },
+            records: m.record_summary(pending),
+            invocations: m.invocation_summary(),
+            batches: m.batch_summary(),
+            latency_ms: m.latency_summary(),
+            lag: m.lag_summary(),
             concurrency: ConcurrencySummary { peak: self.envs.peak, mean: self.envs.mean_concurrency(end) },
             pollers,
-            cost_usd: cost(
-                &self.scenario.pricing,
-                self.scenario.function.architecture,
-                &Usage {
-                    run_seconds: seconds,
-                    invocations: m.invocations,
-                    billed_mb_ms: m.billed_mb_ms,
-                    epu_hours,
-                    succeeded_records: m.succeeded,
-                },
-            ),
-            stalls: StallSummary {
-                count: m.stalls.count,
-                total_seconds: m.stalls.total_ns as f64 / 1e9,
-                longest_seconds: m.stalls.longest_ns as f64 / 1e9,
-            },
+            cost_usd: cost(&self.scenario.pricing, self.scenario.function.architecture, &usage),
+            stalls: m.stall_summary(),
             throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
             poison_pills: m.poison_pills.summary(origin),
         };
