@@ -411,6 +411,12 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
         }
     }
     warn_if_full_batch_times_out(s, warnings);
+    if f.duration.threads != 1 && f.duration.reference_memory_mb.is_none() {
+        warnings.push(Warning {
+            path: "function.duration.threads".into(),
+            message: "has no effect without function.duration.reference_memory_mb (durations are then taken as measured at memory_mb)".into(),
+        });
+    }
     Ok(())
 }
 
