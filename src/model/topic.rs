@@ -34,7 +34,7 @@ pub struct Partition {
 }
 
 impl Partition {
-    #[inline]
+    #[inline(always)]
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64) {
         self.payload_appended += payload_bytes;
         self.log.push_back(Record { arrival_ns, cum_payload_bytes: self.payload_appended });

@@ -339,7 +339,7 @@ struct ArrivalSink<'a> {
 }
 
 impl ArrivalSink<'_> {
-    #[inline]
+    #[inline(always)]
     fn append(&mut self, a: Arrival) {
         if a.time_ns >= self.bucket_end {
             self.bucket = ((a.time_ns - self.origin_ns) / self.sample_ns) as usize;
