@@ -82,7 +82,7 @@ fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     print_warnings(&loaded);
     let n = loaded.warnings.len();
-    println!("{}: valid ({n} warning{})", scenario.display(), if n == 1 { "" } else { "s" });
+    print_out(&format!("{}: valid ({n} warning{})\n", scenario.display(), if n == 1 { "" } else { "s" }));
     Ok(())
 }
 
@@ -117,10 +117,11 @@ fn run(
     } else {
         esmsim::report::remove_run_report(&out)?;
     }
-    print!("{}", output::summary_table(&report.summary));
+    let mut text = output::summary_table(&report.summary);
     for path in written.iter().chain(&options.trace) {
-        println!("wrote {}", path.display());
+        text += &format!("wrote {}\n", path.display());
     }
+    print_out(&text);
     Ok(())
 }
 
@@ -128,8 +129,12 @@ fn explain(trace: PathBuf, partition: u32, offset: u64) -> Result<(), Error> {
     let text = std::fs::read_to_string(&trace).map_err(|source| Error::Read { file: trace.clone(), source })?;
     let lines = esmsim::explain::explain(&text, partition, offset)
         .map_err(|message| Error::Argument { argument: trace.display().to_string(), message })?;
-    for line in lines {
-        println!("{line}");
-    }
+    print_out(&(lines.join("\n") + "\n"));
     Ok(())
+}
+
+/// Prints to stdout; a closed pipe (`esmsim run … | head`) is not an error worth a panic.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -256,3 +256,13 @@ fn sns_drops_the_payload_of_a_failure_record_past_256_kb() {
     assert_eq!(line["KafkaBatchInfo"]["payloadSize"], 546_712);
     assert!(line.get("payload").is_none(), "{line}");
 }
+
+#[test]
+fn a_partial_batch_response_is_neither_an_error_nor_a_stall() {
+    // The function returns normally: CloudWatch counts no error, and the contract starts a stall
+    // only on an error or a timeout. The poison record's story is in poison_pills.
+    let report = run_json(partial("lowest_failure"));
+    assert_eq!(report.timeseries.iter().map(|r| r.errors).sum::<u64>(), 0);
+    assert_eq!(report.summary.stalls.count, 0);
+    assert_eq!(report.summary.poison_pills[0].attempts, 3);
+}

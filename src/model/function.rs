@@ -198,7 +198,8 @@ impl InitTimes {
             }
             TimeDistribution::Distribution(TimeShape::Lognormal { median, sigma }) => {
                 let factor: f64 = LogNormal::new(0.0, *sigma).expect("validated sigma").sample(&mut self.rng);
-                (median.ns() as f64 * factor).round() as SimTime
+                // An extreme draw is capped at an hour rather than overflowing the clock.
+                (median.ns() as f64 * factor).round().min(3.6e12) as SimTime
             }
         }
     }

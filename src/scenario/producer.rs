@@ -49,6 +49,17 @@ pub enum RecordBytes {
     Distribution(SizeDistribution),
 }
 
+impl RecordBytes {
+    /// A representative size: the fixed size, the uniform midpoint or the lognormal median.
+    pub fn typical(&self) -> u64 {
+        match self {
+            RecordBytes::Fixed(n) => *n,
+            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => min + (max - min) / 2,
+            RecordBytes::Distribution(SizeDistribution::Lognormal { median, .. }) => median.round() as u64,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SizeDistribution {

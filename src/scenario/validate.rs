@@ -38,6 +38,10 @@ fn check_non_negative(value: f64, path: &str) -> Result<(), Problem> {
 }
 
 const MAX_PAYLOAD_BYTES: u64 = 6_291_456;
+/// Rows of the time series a run may have.
+const MAX_SAMPLES: u64 = 1_000_000;
+/// Bytes of a record's key or value: far above Kafka's limits, low enough for exact arithmetic.
+const MAX_RECORD_BYTES: u64 = 1 << 30;
 const MAX_KAFKA_TIMEOUT_NS: u64 = 14 * 60 * NS_PER_SEC;
 
 /// Checks every range; returns the warnings, or the first error as (path, message).
@@ -50,6 +54,11 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
         s.sample_interval <= s.duration,
         "sample_interval",
         format!("{} is longer than the run's duration {}", s.sample_interval, s.duration),
+    )?;
+    ensure(
+        s.duration.ns() / s.sample_interval.ns() <= MAX_SAMPLES,
+        "sample_interval",
+        format!("{} gives more than {MAX_SAMPLES} rows over {}; use a longer interval", s.sample_interval, s.duration),
     )?;
     ensure(s.topic.partitions >= 1, "topic.partitions", "must be at least 1")?;
     ensure(s.topic.partitions <= 100_000, "topic.partitions", "at most 100000 partitions are supported")?;
@@ -70,6 +79,13 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
     for (i, p) in s.producers.iter().enumerate() {
         let at = |field: &str| format!("producers.{i}.{field}");
         check_non_negative(p.rate, &at("rate"))?;
+        ensure(p.key_bytes as u64 <= MAX_RECORD_BYTES, at("key_bytes"), "at most 1 GiB")?;
+        let too_big = match &p.record_bytes {
+            RecordBytes::Fixed(n) => *n > MAX_RECORD_BYTES,
+            RecordBytes::Distribution(SizeDistribution::Uniform { max, .. }) => *max > MAX_RECORD_BYTES,
+            RecordBytes::Distribution(SizeDistribution::Lognormal { median, .. }) => *median > MAX_RECORD_BYTES as f64,
+        };
+        ensure(!too_big, at("record_bytes"), "at most 1 GiB (1073741824 bytes)")?;
         let mut previous = None;
         for (j, step) in p.schedule.iter().enumerate() {
             check_non_negative(step.rate, &at(&format!("schedule.{j}.rate")))?;
@@ -145,12 +161,15 @@ fn check_esm(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
     check_scaling(s, warnings)?;
     check_error_handling(s, warnings)?;
     for (name, backoff) in [("retry_backoff", &esm.retry_backoff), ("throttle_backoff", &esm.throttle_backoff)] {
+        // A zero wait would retry at the same instant forever.
+        ensure(backoff.initial.ns() >= NS_PER_MS, format!("esm.{name}.initial"), "must be at least 1ms")?;
         ensure(
             backoff.max >= backoff.initial,
             format!("esm.{name}.max"),
             format!("{} is shorter than initial {}", backoff.max, backoff.initial),
         )?;
     }
+    warn_if_records_cannot_fit(s, warnings);
     check_starting_position(s, warnings)
 }
 
@@ -167,6 +186,7 @@ fn check_starting_position(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<
     )?;
     if let Some(backlog) = &s.topic.backlog {
         ensure(backlog.span.ns() > 0, "topic.backlog.span", "must be longer than 0s")?;
+        ensure(backlog.record_bytes <= MAX_RECORD_BYTES, "topic.backlog.record_bytes", "at most 1 GiB")?;
         let total = backlog.records as u128 * s.topic.partitions as u128;
         ensure(
             total <= 200_000_000,
@@ -234,7 +254,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
         ScalingMode::Provisioned => check_provisioned(sc, partitions, warnings)?,
     }
     let plan = sc.pollers(partitions).expect("a poller mode");
-    ensure(plan.evaluation_interval_ns > 0, "esm.scaling.evaluation_interval", "must be longer than 0s")?;
+    ensure(plan.evaluation_interval_ns >= NS_PER_SEC, "esm.scaling.evaluation_interval", "must be at least 1s")?;
     ensure(plan.scale_up_lag_per_poller > 0, "esm.scaling.scale_up_lag_per_poller", "must be at least 1")?;
     check_fraction(plan.scale_down_utilization, "esm.scaling.scale_down_utilization")?;
     ensure(plan.bytes_per_second > 0, "esm.scaling.poller_bytes_per_second", "must be at least 1")
@@ -423,6 +443,12 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
 /// Cold starts, the burst limit, CPU threads and the account's other functions.
 fn check_environments(s: &Scenario) -> Result<(), Problem> {
     let f = &s.function;
+    let longest = match &f.cold_start.init {
+        TimeDistribution::Fixed(d) => *d,
+        TimeDistribution::Distribution(TimeShape::Uniform { max, .. }) => *max,
+        TimeDistribution::Distribution(TimeShape::Lognormal { median, .. }) => *median,
+    };
+    ensure(longest <= Dur::parse("10m"), "function.cold_start.init", "at most 10m (AWS allows 10 s of init)")?;
     match &f.cold_start.init {
         TimeDistribution::Fixed(_) => {}
         TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
@@ -461,16 +487,40 @@ fn check_environments(s: &Scenario) -> Result<(), Problem> {
 
 /// A full batch that cannot finish within the timeout stalls its partition forever.
 fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
-    let d = &s.function.duration;
-    let full = d.base.ns() as f64 + d.per_record.ns() as f64 * s.esm.batch_size as f64;
-    if full > s.function.timeout.ns() as f64 {
+    let record = typical_payload_bytes(s);
+    let budget = s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes);
+    let records = (s.esm.batch_size as u64).min(budget / record.max(1)).max(1);
+    // The duration model itself, so memory, CPU share and architecture count as in the run.
+    let full = crate::model::function::DurationModel::new(s, 0).handler_ns(records, records * record, 1.0);
+    if full > s.function.timeout.ns() {
         warnings.push(Warning {
             path: "function.timeout".into(),
             message: format!(
-                "{} is shorter than a full batch of {} records takes ({:.3}s): large batches will time out and be retried",
+                "{} is shorter than a full batch of {records} records takes ({:.3}s): large batches will time out and be retried",
                 s.function.timeout,
-                s.esm.batch_size,
-                full / 1e9
+                full as f64 / 1e9
+            ),
+        });
+    }
+}
+
+/// Payload bytes of the largest typical record the producers (or the backlog) write.
+fn typical_payload_bytes(s: &Scenario) -> u64 {
+    let rule = crate::model::producer::PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
+    let producers = s.producers.iter().map(|p| rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical()));
+    let backlog = s.topic.backlog.iter().map(|b| rule.payload_bytes(0, b.record_bytes));
+    producers.chain(backlog).max().unwrap_or(0)
+}
+
+/// Records too large for the payload are never delivered (dropped or sent to the destination).
+fn warn_if_records_cannot_fit(s: &Scenario, warnings: &mut Vec<Warning>) {
+    let budget = s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes);
+    let record = typical_payload_bytes(s);
+    if record > budget {
+        warnings.push(Warning {
+            path: "esm.max_payload_bytes".into(),
+            message: format!(
+                "a typical record takes {record} payload bytes but only {budget} fit in a batch (after the envelope): such records are never delivered"
             ),
         });
     }

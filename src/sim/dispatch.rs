@@ -148,33 +148,63 @@ impl<O: Observer> Simulation<O> {
     /// Frees those of `partitions` the batch no longer holds, so that their fetcher can batch
     /// them again.
     pub(super) fn release_unheld(&mut self, slot: u32, partitions: &[u32]) {
-        let mut released = false;
+        let released: Vec<u32> =
+            partitions.iter().copied().filter(|&p| self.busy[p as usize] && !self.batch(slot).holds(p)).collect();
+        self.free_partitions(&released, None);
+    }
+
+    /// Marks `partitions` free and plans the fetchers that own them (after a rebalance that may
+    /// not be the fetcher that batched them), and `also`.
+    fn free_partitions(&mut self, partitions: &[u32], also: Option<u32>) {
+        let mut owners: Vec<u32> = also.into_iter().collect();
         for &p in partitions {
-            if self.busy[p as usize] && !self.batch(slot).holds(p) {
-                self.busy[p as usize] = false;
-                released = true;
-            }
+            self.busy[p as usize] = false;
+            owners.push(self.owner[p as usize]);
         }
-        if released {
-            self.plan_fetcher(self.batch(slot).fetcher);
+        owners.sort_unstable();
+        owners.dedup();
+        for fetcher in owners {
+            self.plan_fetcher(fetcher);
         }
     }
 
     /// The batch is done with: free its partitions, fetcher slot and gate slot, hand the gate
-    /// to whoever waits, and plan the fetcher's next batch.
+    /// to whoever waits, and plan the fetchers' next batches.
     pub(super) fn retire_batch(&mut self, slot: u32) {
         let batch = self.batches[slot as usize].take().expect("live batch slot");
         self.free_slots.push(slot);
-        for s in batch.current.segments.iter().chain(batch.queued.iter().flat_map(|p| &p.segments)) {
-            self.busy[s.partition as usize] = false;
-        }
         self.fetchers[batch.fetcher as usize].in_flight -= 1;
         self.gate.used -= 1;
+        self.grant_gate();
+        let held: Vec<u32> = batch
+            .current
+            .segments
+            .iter()
+            .chain(batch.queued.iter().flat_map(|p| &p.segments))
+            .map(|s| s.partition)
+            .collect();
+        self.free_partitions(&held, Some(batch.fetcher));
+    }
+
+    /// Hands free gate slots to the fetchers waiting for them, first come first served. Each
+    /// grant is an event at this instant (the slot reserved meanwhile), so that a chain of
+    /// batches given up at once does not nest calls.
+    fn grant_gate(&mut self) {
         while self.gate.is_open() && !self.paused {
-            let Some(waiting) = self.gate.queue.pop_front() else { break };
-            self.dispatch(waiting);
+            let Some(fetcher) = self.gate.queue.pop_front() else { break };
+            self.gate.used += 1;
+            self.queue.schedule(self.now, Event::GateGrant { fetcher });
         }
-        self.plan_fetcher(batch.fetcher);
+    }
+
+    pub(super) fn on_gate_grant(&mut self, fetcher: u32) {
+        self.gate.used -= 1; // the reservation; dispatch takes the slot for real
+        if self.paused {
+            self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+            return;
+        }
+        self.dispatch(fetcher);
+        self.grant_gate();
     }
 
     /// A record whose payload alone exceeds the limit can never be delivered: it goes to the

@@ -45,6 +45,8 @@ enum Event {
     Retry { slot: u32 },
     /// A throttled invoke is tried again.
     ThrottleRetry { slot: u32 },
+    /// A gate slot was handed to a waiting fetcher.
+    GateGrant { fetcher: u32 },
     /// The poller autoscaler looks at offset lag and throttles.
     Evaluate,
     /// A scaling decision takes effect: the consumer group rebalances to `pollers`.
@@ -124,6 +126,8 @@ pub struct Simulation<O: Observer> {
     arrivals: Vec<Arrival>,
 
     fetchers: Vec<Fetcher>,
+    /// The fetcher that owns each partition.
+    owner: Vec<u32>,
     /// Whether a partition has a batch outstanding (in flight, throttled or awaiting retry).
     busy: Vec<bool>,
     gate: Gate,
@@ -144,8 +148,9 @@ pub struct Simulation<O: Observer> {
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
-    /// A rebalance is under way: no new batches.
+    /// A rebalance is under way: no new batches until `paused_until`.
     paused: bool,
+    paused_until: SimTime,
     autoscaler: Option<pollers::Autoscaler>,
 
     durations: DurationModel,
@@ -180,6 +185,7 @@ impl<O: Observer> Simulation<O> {
             producers,
             horizon_ns: 0,
             arrivals: Vec::new(),
+            owner: owners(&fetchers, partitions),
             fetchers,
             busy: vec![false; partitions as usize],
             gate,
@@ -196,6 +202,7 @@ impl<O: Observer> Simulation<O> {
             candidates: Vec::new(),
             timer_seq: 0,
             paused: false,
+            paused_until: 0,
             autoscaler: settings.pollers.map(|plan| pollers::Autoscaler::new(plan, origin)),
             durations: DurationModel::new(s, seed),
             envs: Environments::new(s, seed, origin),
@@ -258,7 +265,9 @@ impl<O: Observer> Simulation<O> {
             Event::FlushTimer { fetcher, generation } => self.on_flush_timer(fetcher, generation),
             Event::InvocationEnd { slot } => self.on_invocation_end(slot),
             Event::Retry { slot } => self.on_retry(slot),
-            Event::ThrottleRetry { slot } => self.invoke(slot),
+            // Re-fetched: retention and record age apply while it waits, too.
+            Event::ThrottleRetry { slot } => self.deliver(slot),
+            Event::GateGrant { fetcher } => self.on_gate_grant(fetcher),
             Event::Evaluate => self.on_evaluate(),
             Event::ApplyScaling { pollers } => self.on_apply_scaling(pollers),
             Event::RebalanceStart { until } => self.start_rebalance(until),
@@ -393,6 +402,17 @@ fn build_fetchers(s: &Scenario, pollers: Option<&PollerPlan>) -> (Vec<Fetcher>, 
         }
         Some(plan) => (poller_fetchers(partitions, plan.initial, plan), Gate::new(u32::MAX)),
     }
+}
+
+/// The fetcher owning each partition.
+fn owners(fetchers: &[Fetcher], partitions: u32) -> Vec<u32> {
+    let mut owner = vec![0; partitions as usize];
+    for (i, f) in fetchers.iter().enumerate() {
+        for &p in &f.partitions {
+            owner[p as usize] = i as u32;
+        }
+    }
+    owner
 }
 
 /// One fetcher per poller, owning partitions as Kafka's range assignor gives them.

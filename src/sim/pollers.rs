@@ -148,8 +148,11 @@ impl<O: Observer> Simulation<O> {
         self.start_rebalance(now + pause);
     }
 
-    /// Stops forming batches until `until`; batches already out carry on.
+    /// Stops forming batches until `until` (or later, if a pause already runs longer); batches
+    /// already out carry on.
     pub(super) fn start_rebalance(&mut self, until: SimTime) {
+        self.queue.schedule(until, Event::RebalanceEnd);
+        self.paused_until = self.paused_until.max(until);
         if self.paused {
             return;
         }
@@ -158,15 +161,18 @@ impl<O: Observer> Simulation<O> {
             f.waiting = Waiting::Nothing;
         }
         self.gate.queue.clear();
-        self.queue.schedule(until, Event::RebalanceEnd);
     }
 
     /// Partitions are reassigned to the pollers there now are, and batching resumes.
     pub(super) fn on_rebalance_end(&mut self) {
+        if !self.paused || self.now < self.paused_until {
+            return; // a longer pause is still running
+        }
         self.paused = false;
         if let Some(scaler) = &self.autoscaler {
             let plan = scaler.plan;
             self.fetchers = super::poller_fetchers(self.scenario.topic.partitions, scaler.count, &plan);
+            self.owner = super::owners(&self.fetchers, self.scenario.topic.partitions);
             self.reattach_batches();
         }
         self.awaiting_records.clear();
@@ -178,16 +184,10 @@ impl<O: Observer> Simulation<O> {
 
     /// Batches still out belong to whichever poller now owns their first partition.
     fn reattach_batches(&mut self) {
-        let mut owner = vec![0u32; self.partitions.len()];
-        for (i, f) in self.fetchers.iter().enumerate() {
-            for &p in &f.partitions {
-                owner[p as usize] = i as u32;
-            }
-        }
         for batch in self.batches.iter_mut().flatten() {
             let first =
                 batch.current.segments.first().or_else(|| batch.queued.front().and_then(|p| p.segments.first()));
-            let fetcher = first.map_or(0, |s| owner[s.partition as usize]);
+            let fetcher = first.map_or(0, |s| self.owner[s.partition as usize]);
             batch.fetcher = fetcher;
             self.fetchers[fetcher as usize].in_flight += 1;
         }
