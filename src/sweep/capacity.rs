@@ -326,15 +326,15 @@ fn text(p: &Prepared, searches: &[Search], views: &[Vec<RatePoint>]) -> String {
         text.push_str(&format!("{name}: max sustainable rate {} records/s ({upper})\n", cell(Some(search.lo))));
         text.push_str("  rate/s        sustainable  steady lag   p99 ms      peak conc.  USD/month\n");
         for rp in view {
-            let v = |i: usize| rp.values[i].map_or("-".to_string(), super::constraint::short);
+            let v = |i: usize, decimals: usize| rp.values[i].map_or("-".to_string(), |v| format!("{v:.decimals$}"));
             text.push_str(&format!(
                 "  {:<13} {:<12} {:<12} {:<11} {:<11} {}\n",
                 super::constraint::short(rp.rate),
                 if rp.sustainable { "yes" } else { "no" },
-                v(0),
-                v(1),
-                v(2),
-                v(3)
+                v(0, 0),
+                v(1, 1),
+                v(2, 0),
+                v(3, 2)
             ));
         }
     }

@@ -67,6 +67,17 @@ fn rate_label(rate: f64) -> String {
     format!("{grouped} records/s")
 }
 
+/// A short name for a scenario path, for legends: `batch size`, `window`, else its last segment.
+fn path_short(path: &str) -> String {
+    match path {
+        "esm.batch_size" => "batch size".into(),
+        "esm.batching_window" => "window".into(),
+        "function.memory_mb" => "memory MB".into(),
+        "esm.scaling.min_pollers" => "min pollers".into(),
+        other => other.rsplit('.').next().unwrap_or(other).into(),
+    }
+}
+
 fn metric(name: &str) -> usize {
     metric_names().iter().position(|n| n == name).expect("a known metric")
 }
@@ -179,7 +190,7 @@ fn pareto(grid: &Grid, points: &[PointStats], dir: &Path) -> Result<Vec<PathBuf>
         Some(d) if d.values.len() <= COLOURS.len() && grid.dimensions.len() > 1 => (0..d.values.len())
             .map(|v| {
                 let mine = points.iter().filter(|ps| grid.coordinates(ps.point)[0] == v).filter_map(xy);
-                PointSet::new(format!("{} {}", path_label(&d.path), d.values[v]), COLOURS[v], mine)
+                PointSet::new(format!("{} {}", path_short(&d.path), d.values[v]), COLOURS[v], mine)
             })
             .collect(),
         _ => vec![PointSet::new("grid points", palette::BLUE, points.iter().filter_map(xy))],
@@ -248,11 +259,12 @@ pub fn capacity_charts(grid: &Grid, views: &[Vec<RatePoint>], limits: &[f64], di
             let name = if grid.dimensions.is_empty() {
                 "mean over seeds".to_string()
             } else {
-                grid.assignments(point).join(" ")
+                let values = grid.paths().into_iter().zip(grid.values(point));
+                values.map(|(p, v)| format!("{} {v}", path_short(p))).collect::<Vec<_>>().join(", ")
             };
             series.push(Series::with_gaps(name, colour, view.iter().map(|rp| (rp.rate, rp.values[i]))));
             if hi.is_finite() && limits[point] > 0.0 {
-                let limit = format!("max sustainable: {}", rate_label(limits[point]));
+                let limit = format!("limit {}", rate_label(limits[point]));
                 // One line: the limit in a contrasting colour; several: each in its line's colour.
                 let colour = if views.len() == 1 { palette::VERMILION } else { colour };
                 series.push(Series::new(limit, colour, [(limits[point], floor), (limits[point], hi)]).dashed());
