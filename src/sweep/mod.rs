@@ -70,7 +70,9 @@ pub fn finish_sweep(p: &Prepared, records: &[RunRecord], out: Output) -> Result<
     if out.charts {
         files.extend(charts::sweep_charts(grid, &points, out.dir)?);
     }
-    let text = format!("{} runs: {} grid points × {} seeds\n", records.len(), grid.len(), p.study.seeds);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let (runs, points, seeds) = (records.len(), grid.len(), p.study.seeds as usize);
+    let text = format!("{}: {} × {}\n", plural(runs, "run"), plural(points, "grid point"), plural(seeds, "seed"));
     Ok(Done { files, text })
 }
 
