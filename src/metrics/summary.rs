@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Summary {
     pub esmsim_version: String,
     pub scenario: String,
@@ -25,7 +25,7 @@ pub struct Summary {
 
 /// Where every produced record ended: `produced = succeeded + to_destination + discarded +
 /// lost_to_retention + pending_at_end`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct RecordSummary {
     pub produced: u64,
     pub succeeded: u64,
@@ -38,7 +38,7 @@ pub struct RecordSummary {
 }
 
 /// `total = succeeded + failed + timed_out`; throttled invokes are not invocations.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct InvocationSummary {
     pub total: u64,
     pub succeeded: u64,
@@ -51,7 +51,7 @@ pub struct InvocationSummary {
     pub partial_failures: u64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct BatchSummary {
     pub count: u64,
     pub mean_records: f64,
@@ -62,7 +62,7 @@ pub struct BatchSummary {
 }
 
 /// From a record's production to the commit of its offset; `null` when nothing was committed.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct LatencySummary {
     pub p50: Option<f64>,
     pub p90: Option<f64>,
@@ -70,28 +70,28 @@ pub struct LatencySummary {
     pub max: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct LagSummary {
     pub max_records: u64,
     pub final_records: u64,
     pub max_age_ms: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ConcurrencySummary {
     pub peak: u32,
     pub mean: f64,
 }
 
 /// Event pollers over the run (0 in the `parallelization_factor` model).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct PollerSummary {
     pub peak: u32,
     /// Time-weighted.
     pub mean: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct CostSummary {
     pub requests: f64,
     pub compute: f64,
@@ -104,14 +104,14 @@ pub struct CostSummary {
     pub per_month: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct StallSummary {
     pub count: u64,
     pub total_seconds: f64,
     pub longest_seconds: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ThroughputSummary {
     pub mean_records_per_second: f64,
 }

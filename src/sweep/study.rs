@@ -1,0 +1,98 @@
+//! A study: what `sweep`, `tune` and `capacity` run — the scenario with its `--set`s, the grid,
+//! the seeds and the command's own settings. It is written into each shard's manifest, so `merge`
+//! can finish the study from the shards alone, and it is checked (every grid point parsed and
+//! validated) before anything runs.
+
+use super::capacity::CapacitySpec;
+use super::grid::Grid;
+use super::tune::TuneSpec;
+use crate::error::{Error, Result};
+use crate::scenario::{Loaded, Warning, parse_scenario};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The scenario a study starts from: the file as read, and the `--set`s applied to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Base {
+    pub file: PathBuf,
+    pub text: String,
+    pub sets: Vec<String>,
+}
+
+impl Base {
+    /// Reads the file and checks the scenario with its `--set`s.
+    pub fn read(file: &Path, sets: &[String]) -> Result<Base> {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Read { file: file.to_path_buf(), source })?;
+        let base = Base { file: file.to_path_buf(), text, sets: sets.to_vec() };
+        base.load(&[])?;
+        Ok(base)
+    }
+
+    /// The scenario with the `--set`s and then `extra` applied.
+    pub fn load(&self, extra: &[String]) -> Result<Loaded> {
+        let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
+        parse_scenario(&self.file, &self.text, &sets)
+    }
+}
+
+/// Which command a study belongs to, with that command's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Kind {
+    Sweep,
+    Tune(TuneSpec),
+    Capacity(CapacitySpec),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Study {
+    pub kind: Kind,
+    pub base: Base,
+    pub grid: Grid,
+    /// Seeds per grid point: the scenario's seed + 0 .. seeds − 1.
+    pub seeds: u32,
+}
+
+/// A study whose grid points all parsed and validated.
+pub struct Prepared {
+    pub study: Study,
+    pub points: Vec<Loaded>,
+}
+
+impl Prepared {
+    /// Builds and validates every grid point's scenario; the first invalid one is an error
+    /// naming the field, the value and the grid point.
+    pub fn new(study: Study) -> Result<Prepared> {
+        if study.seeds == 0 {
+            return Err(Error::Argument { argument: "--seeds".into(), message: "must be at least 1".into() });
+        }
+        let points = (0..study.grid.len()).map(|i| load_point(&study, i)).collect::<Result<Vec<_>>>()?;
+        Ok(Prepared { study, points })
+    }
+
+    /// The seed of run `offset` (0-based) of grid point `point`.
+    pub fn seed(&self, point: usize, offset: u32) -> u64 {
+        self.points[point].scenario.seed.wrapping_add(u64::from(offset))
+    }
+
+    /// Each distinct warning of the grid points, once, in grid order.
+    pub fn warnings(&self) -> Vec<&Warning> {
+        let mut seen: Vec<&Warning> = Vec::new();
+        for w in self.points.iter().flat_map(|p| &p.warnings) {
+            if !seen.contains(&w) {
+                seen.push(w);
+            }
+        }
+        seen
+    }
+}
+
+fn load_point(study: &Study, index: usize) -> Result<Loaded> {
+    let assignments = study.grid.assignments(index);
+    study.base.load(&assignments).map_err(|e| match e {
+        Error::Field { file, path, message } if !assignments.is_empty() => {
+            Error::Field { file, path, message: format!("{message} (at grid point {})", assignments.join(" ")) }
+        }
+        other => other,
+    })
+}
