@@ -52,10 +52,6 @@ impl<E> EventQueue<E> {
         self.heap.pop().map(|entry| (entry.time, entry.event))
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|entry| entry.time)
-    }
-
     pub fn len(&self) -> usize {
         self.heap.len()
     }

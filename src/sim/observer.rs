@@ -31,12 +31,6 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    pub fn is_success(&self) -> bool {
-        matches!(self, Outcome::Success)
-    }
-}
-
 /// Why a batch is invoked again later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
