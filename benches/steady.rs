@@ -11,11 +11,11 @@ use std::time::Duration;
 
 fn bench_steady(c: &mut Criterion) {
     let loaded = load_scenario(Path::new("scenarios/bench-steady.json"), &[]).expect("bench scenario");
-    let scenario = loaded.scenario;
-    let produced = SimulationBuilder::new(&scenario).build().run().0.summary.records.produced;
+    let config = loaded.config;
+    let produced = SimulationBuilder::new(&config).build().run().0.summary.records.produced;
     let mut group = c.benchmark_group("bench-steady");
     group.sample_size(10).measurement_time(Duration::from_secs(12)).throughput(Throughput::Elements(produced));
-    group.bench_function("1h", |b| b.iter(|| SimulationBuilder::new(&scenario).build().run().0));
+    group.bench_function("1h", |b| b.iter(|| SimulationBuilder::new(&config).build().run().0));
     group.finish();
 }
 

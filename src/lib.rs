@@ -4,10 +4,11 @@
 //! ```no_run
 //! use esmsim::{load_scenario, SimulationBuilder};
 //! let loaded = load_scenario("scenarios/quickstart.json".as_ref(), &[]).unwrap();
-//! let (report, ()) = SimulationBuilder::new(&loaded.scenario).seed(7).build().run();
+//! let (report, ()) = SimulationBuilder::new(&loaded.config).seed(7).build().run();
 //! println!("{} records succeeded", report.summary.records.succeeded);
 //! ```
 
+pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
@@ -67,7 +68,7 @@ impl RunOptions {
 pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> Result<Report> {
     let s = &loaded.scenario;
     options.check(s)?;
-    let mut builder = SimulationBuilder::new(s);
+    let mut builder = SimulationBuilder::new(&loaded.config);
     if let Some(seed) = options.seed {
         builder = builder.seed(seed);
     }
@@ -78,10 +79,10 @@ pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> 
     let write_error = |source| Error::Write { path: path.clone(), source };
     let file = std::fs::File::create(&partial).map_err(write_error)?;
     let header = serde_json::json!({
-        "scenario": s.name, "seed": builder.seed_value(), "config_hash": config_hash(s),
+        "scenario": s.name, "seed": builder.seed_value(), "config_hash": loaded.config.config_hash,
         "esmsim_version": env!("CARGO_PKG_VERSION"),
     });
-    let origin_ns = model::backlog::reach_ns(s);
+    let origin_ns = loaded.config.clock.origin_ns;
     let writer = trace::TraceWriter::new(std::io::BufWriter::new(file), header, options.trace_partition, origin_ns);
     let (report, writer) = builder.build_with_observer(writer).run_with_progress(progress);
     writer.finish().map_err(write_error)?;

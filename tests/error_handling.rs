@@ -4,6 +4,7 @@ mod common;
 use common::*;
 use esmsim::Outcome;
 use esmsim::model::destination::Condition;
+use esmsim::model::record::RecordKey;
 use serde_json::{Value, json};
 
 /// One partition that receives exactly `records` records at t = 0 … 10 ms, flushed as one batch
@@ -190,7 +191,11 @@ fn a_hanging_record_fails_the_whole_batch_even_with_partial_responses() {
     let mut s = partial("lowest_failure");
     s["failures"]["poison_records"][0]["effect"] = json!("timeout");
     let (report, log) = run_logged(&scenario(s));
-    assert!(log.ended.iter().all(|(_, _, o)| matches!(o, Outcome::Timeout { at: Some((0, 47)) })));
+    assert!(
+        log.ended
+            .iter()
+            .all(|(_, _, o)| matches!(o, Outcome::Timeout { at: Some(RecordKey { lane: 0, position: 47 }) }))
+    );
     assert_eq!(report.summary.invocations.timed_out, 3);
     // 0..47 were processed before the hang, so they count as succeeded; 47..100 were not.
     let r = &report.summary.records;

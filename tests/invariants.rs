@@ -14,8 +14,9 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
 fn check_json(json: serde_json::Value, name: &str) -> Result<(), TestCaseError> {
     let s = scenario(json.clone());
     let in_order = s.esm.partial_batch_commit == PartialBatchCommit::LowestFailure;
+    let config = config(&s);
     let (report, checker) =
-        SimulationBuilder::new(&s).build_with_observer(OrderChecker::new(s.topic.partitions, in_order)).run();
+        SimulationBuilder::new(&config).build_with_observer(OrderChecker::new(s.topic.partitions, in_order)).run();
     let r = &report.summary.records;
     let context = || format!("{name}, scenario {json}");
     prop_assert_eq!(
@@ -34,7 +35,7 @@ fn check_json(json: serde_json::Value, name: &str) -> Result<(), TestCaseError> 
     let i = &report.summary.invocations;
     prop_assert_eq!(i.total, i.succeeded + i.failed + i.timed_out, "{}", context());
     prop_assert!(report.summary.concurrency.peak <= s.account.concurrency_limit, "{}", context());
-    if let Some(plan) = s.esm.scaling.pollers(s.topic.partitions) {
+    if let Some(plan) = config.esm.scaling.pollers() {
         let p = &report.summary.pollers;
         prop_assert!(p.peak <= plan.max && p.peak >= plan.min, "pollers {:?}; {}", p, context());
         prop_assert!(report.timeseries.iter().all(|row| (plan.min..=plan.max).contains(&row.pollers)), "{}", context());

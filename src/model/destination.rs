@@ -2,8 +2,8 @@
 //! AWS's shape (kafka-on-failure, kafka-on-failure-destination). Only written on failure paths.
 
 use super::esm::Segment;
+use crate::config::{Config, DestinationKind};
 use crate::engine::{NS_PER_MS, SimTime, mix64};
-use crate::scenario::{DestinationKind, Scenario};
 use serde_json::{Value, json};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -60,8 +60,9 @@ pub fn iso_time(ns: i64) -> String {
 }
 
 impl Destination {
-    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Option<Self> {
-        let kind = s.esm.on_failure_destination.as_ref()?.kind;
+    pub fn new(s: &Config, seed: u64) -> Option<Self> {
+        let kind = s.esm.destination?;
+        let origin_ns = s.clock.origin_ns;
         Some(Destination {
             kind,
             origin_ns,

@@ -3,8 +3,8 @@
 //! and the record or attempt, so it does not depend on event order.
 
 use super::esm::Segment;
+use crate::config::{Effect, FailureConfig, Fault};
 use crate::engine::{SimTime, mix64, unit_f64};
-use crate::scenario::{Effect, FaultKind, Scenario};
 
 const POISON_SALT: u64 = 0x706f_6973_6f6e; // "poison"
 const TRANSIENT_SALT: u64 = 0x7472_616e_7369; // "transi"
@@ -38,27 +38,21 @@ pub struct Failures {
     poison_rate_effect: Effect,
     transient_error_rate: f64,
     transient_record_error_rate: f64,
-    faults: Vec<(SimTime, SimTime, FaultKind, f64)>,
+    /// Faults that change how invocations fare, shifted onto the clock.
+    faults: Vec<(SimTime, SimTime, Fault)>,
 }
 
 impl Failures {
     /// Failures of a run whose t = 0 lies at `origin_ns` on the clock (faults are shifted).
-    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Self {
-        let f = &s.failures;
-        let mut listed: Vec<_> = f.poison_records.iter().map(|p| (p.partition, p.offset, p.effect)).collect();
-        listed.sort_by_key(|&(p, o, _)| (p, o));
-        listed.dedup_by_key(|&mut (p, o, _)| (p, o));
-        let faults = s
-            .faults
+    pub fn new(f: &FailureConfig, faults: &[Fault], seed: u64, origin_ns: SimTime) -> Self {
+        let faults = faults
             .iter()
-            .filter(|x| x.kind != FaultKind::Rebalance)
-            .map(|x| {
-                (origin_ns + x.from.ns(), origin_ns + x.until.ns(), x.kind, x.error_rate.or(x.factor).unwrap_or(0.0))
-            })
+            .filter(|x| !matches!(x, Fault::Rebalance(_)))
+            .map(|x| (origin_ns + x.window().from_ns, origin_ns + x.window().until_ns, *x))
             .collect();
         Failures {
             seed,
-            listed,
+            listed: f.poison_records.clone(),
             poison_rate: f.poison_rate,
             poison_rate_effect: f.poison_rate_effect,
             transient_error_rate: f.transient_error_rate,
@@ -131,13 +125,15 @@ impl Failures {
     /// Faults in force at `now`.
     pub fn conditions(&self, now: SimTime) -> Conditions {
         let mut c = Conditions { slowdown: 1.0, ..Default::default() };
-        for &(from, until, kind, value) in &self.faults {
+        for &(from, until, fault) in &self.faults {
             if (from..until).contains(&now) {
-                match kind {
-                    FaultKind::FunctionOutage => c.outage = true,
-                    FaultKind::ErrorBurst => c.extra_error_rate = 1.0 - (1.0 - c.extra_error_rate) * (1.0 - value),
-                    FaultKind::Slowdown => c.slowdown *= value,
-                    FaultKind::Rebalance => {}
+                match fault {
+                    Fault::FunctionOutage(_) => c.outage = true,
+                    Fault::ErrorBurst { error_rate, .. } => {
+                        c.extra_error_rate = 1.0 - (1.0 - c.extra_error_rate) * (1.0 - error_rate)
+                    }
+                    Fault::Slowdown { factor, .. } => c.slowdown *= factor,
+                    Fault::Rebalance(_) => {}
                 }
             }
         }
@@ -157,8 +153,8 @@ mod tests {
     use super::*;
 
     fn failures(json: serde_json::Value) -> Failures {
-        let s = crate::parse_scenario("t.json".as_ref(), &json.to_string(), &[]).unwrap().scenario;
-        Failures::new(&s, 1, 0)
+        let c = crate::parse_scenario("t.json".as_ref(), &json.to_string(), &[]).unwrap().config;
+        Failures::new(&c.failures, &c.faults, 1, 0)
     }
 
     #[test]

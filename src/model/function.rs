@@ -1,64 +1,32 @@
 //! The Lambda function: how long an invocation takes, execution environments (warm pool, cold
 //! starts, idle expiry) and the concurrency limit.
 
+pub use crate::config::vcpus;
+use crate::config::{Dist, DurationSpec, FunctionConfig};
 use crate::engine::{NS_PER_MS, RngStream, SimTime, StreamId, stream};
-use crate::scenario::{Architecture, OtherConcurrency, Scenario, TimeDistribution, TimeShape};
-use rand::RngExt;
-use rand_distr::{Distribution, LogNormal};
+use rand_distr::Distribution;
 use std::collections::VecDeque;
 
-/// vCPUs Lambda gives a memory size: in proportion to memory, 1 at 1,769 MB, 6 at 10,240 MB
-/// (configuration-memory); linear between the two documented points.
-pub fn vcpus(memory_mb: u32) -> f64 {
-    let m = memory_mb as f64;
-    if m <= 1769.0 { m / 1769.0 } else { 1.0 + (m - 1769.0) * 5.0 / (10_240.0 - 1769.0) }
-}
-
-/// Durations of invocations.
+/// Durations of invocations: the configured model plus one jitter draw per invocation.
 pub struct DurationModel {
-    base_ns: f64,
-    per_record_ns: f64,
-    per_kib_ns: f64,
-    /// Multiplier from the reference memory size to the configured one (1 without a reference).
-    memory_scale: f64,
-    jitter: Option<LogNormal<f64>>,
+    spec: DurationSpec,
     rng: RngStream,
 }
 
 impl DurationModel {
-    pub fn new(s: &Scenario, seed: u64) -> Self {
-        let d = &s.function.duration;
-        // A handler gains CPU up to as many vCPUs as it has threads.
-        let speed = |memory_mb: u32| vcpus(memory_mb).min(d.threads as f64);
-        let memory_scale = match d.reference_memory_mb {
-            Some(reference) => speed(reference) / speed(s.function.memory_mb),
-            None => 1.0,
-        };
-        let architecture_scale = match s.function.architecture {
-            Architecture::X86_64 => 1.0,
-            Architecture::Arm64 => d.arm64_factor,
-        };
-        let memory_scale = memory_scale * architecture_scale;
-        DurationModel {
-            base_ns: d.base.ns() as f64,
-            per_record_ns: d.per_record.ns() as f64,
-            per_kib_ns: d.per_kib.ns() as f64,
-            memory_scale,
-            jitter: (d.jitter_sigma > 0.0).then(|| LogNormal::new(0.0, d.jitter_sigma).expect("validated sigma")),
-            rng: stream(seed, StreamId::FunctionDuration),
-        }
+    pub fn new(spec: &DurationSpec, seed: u64) -> Self {
+        DurationModel { spec: spec.clone(), rng: stream(seed, StreamId::FunctionDuration) }
     }
 
     /// Draws the jitter of one invocation (1 without jitter). One draw per invocation, so the
     /// stream advances the same way whatever the invocation's outcome.
     pub fn draw_jitter(&mut self) -> f64 {
-        self.jitter.as_ref().map_or(1.0, |j| j.sample(&mut self.rng))
+        self.spec.jitter.as_ref().map_or(1.0, |j| j.sample(&mut self.rng))
     }
 
     /// Handler time for `records` records of `payload_bytes` with a drawn `jitter`.
     pub fn handler_ns(&self, records: u64, payload_bytes: u64, jitter: f64) -> SimTime {
-        let work = self.base_ns + self.per_record_ns * records as f64 + self.per_kib_ns * payload_bytes as f64 / 1024.0;
-        (work * self.memory_scale * jitter).round() as SimTime
+        self.spec.handler_ns(records, payload_bytes, jitter)
     }
 }
 
@@ -72,7 +40,8 @@ pub struct Environments {
     /// `reserved_concurrency`, if set: the function's own pool.
     reserved: Option<u32>,
     account_limit: u32,
-    other: OtherConcurrency,
+    /// Concurrency of the account's other functions, as (time after t = 0, value) steps.
+    other: Vec<(SimTime, u32)>,
     /// Where t = 0 of the `other` schedule lies on the clock.
     origin_ns: SimTime,
     busy: u32,
@@ -104,17 +73,17 @@ pub enum Throttle {
 }
 
 impl Environments {
-    pub fn new(s: &Scenario, seed: u64, origin_ns: SimTime) -> Self {
+    pub fn new(f: &FunctionConfig, seed: u64, origin_ns: SimTime) -> Self {
         Environments {
-            reserved: s.function.reserved_concurrency,
-            account_limit: s.account.concurrency_limit,
-            other: s.account.other_concurrency.clone(),
+            reserved: f.reserved_concurrency,
+            account_limit: f.account_limit,
+            other: f.other_concurrency.clone(),
             origin_ns,
             busy: 0,
             idle: VecDeque::new(),
-            idle_expiry_ns: s.function.cold_start.idle_expiry.ns(),
-            init: InitTimes::new(&s.function.cold_start.init, seed),
-            burst: Burst::new(s.function.burst_limit.environments, s.function.burst_limit.every.ns()),
+            idle_expiry_ns: f.idle_expiry_ns,
+            init: InitTimes { dist: f.init.clone(), rng: stream(seed, StreamId::ColdStartInit) },
+            burst: Burst::new(f.burst_environments, f.burst_every_ns),
             last_change_ns: origin_ns,
             busy_ns: 0,
             peak: 0,
@@ -128,7 +97,8 @@ impl Environments {
     /// Concurrency the function may use at `now`: its reservation, or what other functions
     /// leave of the account's pool.
     pub fn limit(&self, now: SimTime) -> u32 {
-        let other = self.other.at(now.saturating_sub(self.origin_ns));
+        let since_origin = now.saturating_sub(self.origin_ns);
+        let other = self.other.iter().take_while(|&&(at, _)| at <= since_origin).last().map_or(0, |&(_, v)| v);
         self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other))
     }
 
@@ -181,27 +151,14 @@ impl Environments {
 
 /// Cold-start init durations: fixed or drawn from their own stream.
 struct InitTimes {
-    spec: TimeDistribution,
+    dist: Dist,
     rng: RngStream,
 }
 
 impl InitTimes {
-    fn new(spec: &TimeDistribution, seed: u64) -> Self {
-        InitTimes { spec: spec.clone(), rng: stream(seed, StreamId::ColdStartInit) }
-    }
-
     fn draw(&mut self) -> SimTime {
-        match &self.spec {
-            TimeDistribution::Fixed(d) => d.ns(),
-            TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
-                self.rng.random_range(min.ns()..=max.ns())
-            }
-            TimeDistribution::Distribution(TimeShape::Lognormal { median, sigma }) => {
-                let factor: f64 = LogNormal::new(0.0, *sigma).expect("validated sigma").sample(&mut self.rng);
-                // An extreme draw is capped at an hour rather than overflowing the clock.
-                (median.ns() as f64 * factor).round().min(3.6e12) as SimTime
-            }
-        }
+        // An extreme draw is capped at an hour rather than overflowing the clock.
+        self.dist.sample(&mut self.rng, 3.6e12)
     }
 }
 

@@ -6,6 +6,8 @@ pub mod destination;
 pub mod esm;
 pub mod failures;
 pub mod function;
+pub mod handler;
 pub mod pricing;
 pub mod producer;
+pub mod record;
 pub mod topic;

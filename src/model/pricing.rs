@@ -5,8 +5,8 @@
 //! (`pricing.month_hours`): `cost_usd.per_month` is that projection, and each of the run's costs
 //! is its share of it (the projection divided by the same factor).
 
+use crate::config::{Architecture, Pricing, Tier};
 use crate::metrics::CostSummary;
-use crate::scenario::{Architecture, Pricing, Tier};
 
 /// What a run used.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,10 +1,11 @@
 //! Producers: arrival processes with a step rate schedule, a partitioner and a record-size
 //! distribution. They generate arrivals ahead of the clock in chunks; no event per record.
 
+pub use crate::config::PayloadRule;
+use crate::config::{Arrivals, Dist, Partitioner, ProducerConfig};
 use crate::engine::{RngStream, SimTime, StreamId, stream};
-use crate::scenario::{Arrivals, Partitioning, Producer, RecordBytes, SizeDistribution};
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1, LogNormal, Uniform, Zipf};
+use rand_distr::{Distribution, Exp1};
 
 /// One generated record before it is appended to its partition.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,33 +13,6 @@ pub struct Arrival {
     pub time_ns: SimTime,
     pub partition: u32,
     pub payload_bytes: u64,
-}
-
-/// How the ESM's payload counts a record: base64 of key and value plus a JSON overhead.
-#[derive(Clone, Copy, Debug)]
-pub struct PayloadRule {
-    pub record_overhead_bytes: u64,
-}
-
-impl PayloadRule {
-    /// `ceil(4/3 × (key + value)) + overhead` (DESIGN.md, batching rules).
-    pub fn payload_bytes(self, key_bytes: u64, value_bytes: u64) -> u64 {
-        // Saturating: a lognormal draw can be absurdly large; it is then simply oversize.
-        key_bytes.saturating_add(value_bytes).saturating_mul(4).div_ceil(3).saturating_add(self.record_overhead_bytes)
-    }
-}
-
-enum Partitioner {
-    Uniform(Uniform<u32>),
-    RoundRobin { next: u32 },
-    Hot { partition: u32, share: f64 },
-    Zipf(Zipf<f64>),
-}
-
-enum Sizes {
-    Fixed(u64),
-    Uniform { min: u64, max: u64 },
-    Lognormal(LogNormal<f64>),
 }
 
 /// The arrival process of one producer.
@@ -58,7 +32,9 @@ pub struct ProducerGen {
     step_end_ns: f64,
     partitions: u32,
     partitioner: Partitioner,
-    sizes: Sizes,
+    /// The next partition of round-robin partitioning.
+    round_robin_next: u32,
+    sizes: Dist,
     key_bytes: u64,
     payload: PayloadRule,
     arrival_rng: RngStream,
@@ -68,33 +44,16 @@ pub struct ProducerGen {
 
 impl ProducerGen {
     /// A producer whose t = 0 (the start of its schedule) lies at `origin_ns` on the clock.
-    pub fn new(index: u32, spec: &Producer, partitions: u32, payload: PayloadRule, seed: u64, origin_ns: u64) -> Self {
+    pub fn new(
+        index: u32,
+        spec: &ProducerConfig,
+        partitions: u32,
+        payload: PayloadRule,
+        seed: u64,
+        origin_ns: u64,
+    ) -> Self {
         let origin = origin_ns as f64;
-        let mut steps = vec![(origin, spec.rate)];
-        for s in &spec.schedule {
-            if s.at.ns() == 0 {
-                steps[0].1 = s.rate;
-            } else {
-                steps.push((origin + s.at.ns() as f64, s.rate));
-            }
-        }
-        let partitioner = match spec.partitioning {
-            Partitioning::Uniform => Partitioner::Uniform(Uniform::new(0, partitions).expect("partitions ≥ 1")),
-            Partitioning::RoundRobin => Partitioner::RoundRobin { next: 0 },
-            Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
-            Partitioning::Zipf { exponent } => {
-                Partitioner::Zipf(Zipf::new(partitions as f64, exponent).expect("validated zipf exponent"))
-            }
-        };
-        let sizes = match &spec.record_bytes {
-            RecordBytes::Fixed(n) => Sizes::Fixed(*n),
-            RecordBytes::Distribution(SizeDistribution::Uniform { min, max }) => {
-                Sizes::Uniform { min: *min, max: *max }
-            }
-            RecordBytes::Distribution(SizeDistribution::Lognormal { median, sigma }) => {
-                Sizes::Lognormal(LogNormal::new(median.ln(), *sigma).expect("validated lognormal"))
-            }
-        };
+        let steps = spec.steps.iter().map(|&(at_ns, rate)| (origin + at_ns as f64, rate)).collect();
         let mut generator = ProducerGen {
             arrivals: spec.arrivals,
             steps,
@@ -102,9 +61,10 @@ impl ProducerGen {
             cursor_ns: 0.0,
             constant_k: 0,
             partitions,
-            partitioner,
-            sizes,
-            key_bytes: spec.key_bytes as u64,
+            partitioner: spec.partitioner.clone(),
+            round_robin_next: 0,
+            sizes: spec.record_bytes.clone(),
+            key_bytes: spec.key_bytes,
             payload,
             arrival_rng: stream(seed, StreamId::ProducerArrivals(index)),
             partition_rng: stream(seed, StreamId::ProducerPartitioning(index)),
@@ -191,20 +151,20 @@ impl ProducerGen {
     fn pick_partition(&mut self) -> u32 {
         let n = self.partitions;
         let rng = &mut self.partition_rng;
-        match &mut self.partitioner {
+        match &self.partitioner {
             Partitioner::Uniform(uniform) => uniform.sample(rng),
-            Partitioner::RoundRobin { next } => {
-                let p = *next;
-                *next = (p + 1) % n;
+            Partitioner::RoundRobin => {
+                let p = self.round_robin_next;
+                self.round_robin_next = (p + 1) % n;
                 p
             }
-            Partitioner::Hot { partition, share } => {
-                if n == 1 || rng.random::<f64>() < *share {
-                    *partition
+            &Partitioner::Hot { partition, share } => {
+                if n == 1 || rng.random::<f64>() < share {
+                    partition
                 } else {
                     // Uniform over the other partitions.
                     let other = rng.random_range(0..n - 1);
-                    if other >= *partition { other + 1 } else { other }
+                    if other >= partition { other + 1 } else { other }
                 }
             }
             Partitioner::Zipf(zipf) => (zipf.sample(rng) as u32).clamp(1, n) - 1,
@@ -213,11 +173,7 @@ impl ProducerGen {
 
     #[inline(always)]
     fn pick_size(&mut self) -> u64 {
-        match &self.sizes {
-            Sizes::Fixed(n) => *n,
-            Sizes::Uniform { min, max } => self.size_rng.random_range(*min..=*max),
-            Sizes::Lognormal(dist) => dist.sample(&mut self.size_rng).round() as u64,
-        }
+        self.sizes.sample(&mut self.size_rng, f64::INFINITY)
     }
 }
 
@@ -227,8 +183,9 @@ mod tests {
     use serde_json::json;
 
     fn producer(spec: serde_json::Value, partitions: u32) -> ProducerGen {
-        let spec: Producer = serde_json::from_value(spec).unwrap();
-        ProducerGen::new(0, &spec, partitions, PayloadRule { record_overhead_bytes: 0 }, 42, 0)
+        let scenario = json!({ "name": "p", "topic": { "partitions": partitions }, "producers": [spec] });
+        let loaded = crate::parse_scenario("t.json".as_ref(), &scenario.to_string(), &[]).unwrap();
+        ProducerGen::new(0, &loaded.config.producers[0], partitions, PayloadRule { record_overhead_bytes: 0 }, 42, 0)
     }
 
     fn arrivals(p: &mut ProducerGen, end_ns: u64) -> Vec<Arrival> {

@@ -1,6 +1,6 @@
 //! `esm`: the event source mapping's batching, scaling and error handling settings.
 
-use super::{AgeLimit, Dur};
+use super::{AgeLimit, DestinationKind, Dur, PartialBatchCommit};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,28 +39,6 @@ impl Esm {
     pub fn reports_batch_item_failures(&self) -> bool {
         self.function_response_types.contains(&ResponseType::ReportBatchItemFailures)
     }
-
-    /// Retries allowed after the first attempt; `None` is infinite. AWS caps infinite retries
-    /// at 10 when an on-failure destination is set.
-    pub fn retry_limit(&self) -> Option<u32> {
-        match (self.maximum_retry_attempts, &self.on_failure_destination) {
-            (-1, Some(_)) => Some(10),
-            (-1, None) => None,
-            (n, _) => Some(n as u32),
-        }
-    }
-}
-
-/// What a partial batch response commits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartialBatchCommit {
-    /// Per partition, commit up to the lowest failed offset and redeliver from there (Kafka can
-    /// only commit a prefix; Kinesis documents the same checkpoint rule).
-    #[default]
-    LowestFailure,
-    /// The seed article's model: every success counts as done; only failed records are retried.
-    PerRecord,
 }
 
 impl Default for Esm {
@@ -94,14 +72,6 @@ impl Default for Esm {
 pub struct Backoff {
     pub initial: Dur,
     pub max: Dur,
-}
-
-impl Backoff {
-    /// Delay before attempt `n + 1` after `n` consecutive failures (n ≥ 1).
-    pub fn delay(&self, consecutive_failures: u32) -> u64 {
-        let shift = consecutive_failures.saturating_sub(1).min(40);
-        self.initial.ns().saturating_mul(1u64 << shift).min(self.max.ns().max(self.initial.ns()))
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,52 +127,6 @@ pub struct Scaling {
     pub poller_bytes_per_second: Option<u64>,
 }
 
-/// The scaling settings with every default filled in for the mode.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PollerPlan {
-    pub initial: u32,
-    pub min: u32,
-    pub max: u32,
-    pub invocations_per_poller: u32,
-    pub evaluation_interval_ns: u64,
-    pub scale_delay_ns: u64,
-    pub scale_up_lag_per_poller: u64,
-    pub scale_down_utilization: f64,
-    pub rebalance_pause_ns: u64,
-    pub bytes_per_second: u64,
-}
-
-impl Scaling {
-    /// The poller settings of `on_demand` and `provisioned` mode (`None` for the factor mode).
-    /// Poller counts are capped at the partition count: at most one poller per partition.
-    pub fn pollers(&self, partitions: u32) -> Option<PollerPlan> {
-        let (min, max, initial, per_poller) = match self.mode {
-            ScalingMode::ParallelizationFactor => return None,
-            ScalingMode::OnDemand => {
-                (1, partitions, self.initial_pollers.unwrap_or(1), self.invocations_per_poller.unwrap_or(1))
-            }
-            ScalingMode::Provisioned => {
-                let min = self.min_pollers.unwrap_or(1);
-                (min, self.max_pollers.unwrap_or(200), min, self.invocations_per_poller.unwrap_or(5))
-            }
-        };
-        let cap = |n: u32| n.clamp(1, partitions.max(1));
-        let (min, max) = (cap(min), cap(max));
-        Some(PollerPlan {
-            initial: initial.clamp(min, max),
-            min,
-            max,
-            invocations_per_poller: per_poller,
-            evaluation_interval_ns: self.evaluation_interval.unwrap_or(Dur::parse("1m")).ns(),
-            scale_delay_ns: self.scale_delay.unwrap_or(Dur::parse("3m")).ns(),
-            scale_up_lag_per_poller: self.scale_up_lag_per_poller.unwrap_or(1_000),
-            scale_down_utilization: self.scale_down_utilization.unwrap_or(0.5),
-            rebalance_pause_ns: self.rebalance_pause.unwrap_or(Dur::parse("5s")).ns(),
-            bytes_per_second: self.poller_bytes_per_second.unwrap_or(5_000_000),
-        })
-    }
-}
-
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StartingPosition {
@@ -221,13 +145,4 @@ pub enum ResponseType {
 #[serde(deny_unknown_fields)]
 pub struct Destination {
     pub kind: DestinationKind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DestinationKind {
-    Sqs,
-    Sns,
-    S3,
-    Kafka,
 }

@@ -1,6 +1,6 @@
 //! `failures` and `faults`: what goes wrong, and when.
 
-use super::Dur;
+use super::{Dur, Effect, Handler};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -17,30 +17,6 @@ pub struct Failures {
     pub transient_error_rate: f64,
     /// Probability that the handler fails one record, drawn anew for every attempt.
     pub transient_record_error_rate: f64,
-}
-
-/// The handler's reaction to a record it cannot process.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Handler {
-    /// Throw at the first bad record: the whole invocation fails.
-    #[default]
-    FailBatch,
-    /// Process every record and return `batchItemFailures` naming the bad ones.
-    ReportFailures,
-}
-
-/// What a poison record does to the invocation that meets it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    /// The handler throws at it (or reports it).
-    #[default]
-    Error,
-    /// The handler hangs until the function times out; no partial response is possible.
-    Timeout,
-    /// The runtime exits: the environment is destroyed and the next invocation is cold.
-    Crash,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

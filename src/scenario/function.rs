@@ -1,16 +1,8 @@
 //! `function` and `account`: the Lambda function's timing, environments and concurrency.
 
-use super::Dur;
+use super::{Architecture, Dur};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Architecture {
-    #[default]
-    X86_64,
-    Arm64,
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

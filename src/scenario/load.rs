@@ -1,7 +1,8 @@
 //! Reading a scenario: JSON text → `serde_json::Value` → `--set` overrides → typed `Scenario`
 //! with the exact field path of the first problem → validation.
 
-use super::{Scenario, Warning, validate};
+use super::{Scenario, Warning};
+use crate::config::{Config, compile};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct Loaded {
     pub scenario: Scenario,
+    /// What the scenario means, ready to simulate.
+    pub config: Config,
     pub warnings: Vec<Warning>,
     pub file: PathBuf,
 }
@@ -29,8 +32,8 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
     }
     let scenario: Scenario = serde_path_to_error::deserialize(&value)
         .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
-    let warnings = validate(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
-    Ok(Loaded { scenario, warnings, file: file.to_path_buf() })
+    let compiled = compile(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
+    Ok(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() })
 }
 
 /// A serde path in the dotted form `--set` uses: `producers.0.rate`.

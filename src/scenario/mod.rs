@@ -1,25 +1,27 @@
-//! The scenario file: serde types with AWS's defaults, loading with `--set` overrides, and
-//! validation against AWS's ranges. Field names are the public contract (DESIGN.md).
+//! The scenario file: serde types with AWS's defaults and loading with `--set` overrides. Field
+//! names are the public contract (README, "Scenario reference"); [`crate::config::compile`]
+//! checks them and turns them into the typed configuration the simulator runs.
 
 mod dur;
 mod esm;
 mod failures;
 mod function;
 mod load;
-mod pricing;
 mod producer;
 mod topic;
-mod validate;
 
 pub use dur::{AgeLimit, Dur};
 pub use esm::*;
 pub use failures::*;
 pub use function::*;
 pub use load::{Loaded, apply_set, load_scenario, parse_scenario};
-pub use pricing::*;
 pub use producer::*;
 pub use topic::*;
-pub use validate::{Warning, validate};
+// Plain choices mean the same in the file and in the configuration.
+pub use crate::config::{
+    Architecture, Arrivals, DestinationKind, Effect, HandlerBehaviour as Handler, PartialBatchCommit, Pricing, Tier,
+    Warning,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! `producers`: arrival processes, record sizes and partitioners.
 
-use super::Dur;
+use super::{Arrivals, Dur};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -24,14 +24,6 @@ pub struct Producer {
 
 fn default_record_bytes() -> RecordBytes {
     RecordBytes::Fixed(1024)
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arrivals {
-    #[default]
-    Poisson,
-    Constant,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

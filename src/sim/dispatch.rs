@@ -1,37 +1,38 @@
 //! The ESM's batchers: planning when each fetcher flushes, forming batches, the gate, and
 //! releasing a batch's partitions when it is done.
 
-use super::{Event, Observer, Simulation};
+use super::{BatchId, EsmEvent, Observer, Simulation};
 use crate::model::destination::Condition;
-use crate::model::esm::{Batch, FlushReason, Piece, Segment, Waiting, batcher};
+use crate::model::esm::{Batch, BatchState, FlushReason, Piece, Segment, Waiting, batcher};
+use crate::model::topic::Partition;
 
 impl<O: Observer> Simulation<O> {
     /// Decides when `fetcher` flushes next and schedules it.
     pub(super) fn plan_fetcher(&mut self, fetcher: u32) {
-        let f = &self.fetchers[fetcher as usize];
+        let f = &self.esm.fetchers[fetcher as usize];
         if f.waiting == Waiting::Gate {
             return;
         }
-        if !f.has_room() || self.paused {
-            self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+        if !f.has_room() || self.esm.pause.active {
+            self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             return;
         }
         let candidates = self.collect_candidates(fetcher);
-        let plan = batcher::plan(&self.settings.rules, &self.partitions, &candidates, self.horizon_ns);
-        self.candidates = candidates;
-        let f = &mut self.fetchers[fetcher as usize];
+        let plan = batcher::plan(&self.config.esm.rules, &self.source.logs, &candidates, self.source.horizon_ns);
+        self.esm.candidates = candidates;
+        let f = &mut self.esm.fetchers[fetcher as usize];
         match plan {
             batcher::Plan::At(t) => {
-                self.timer_seq += 1;
-                f.timer_gen = self.timer_seq;
+                self.esm.timer_seq += 1;
+                f.timer_gen = self.esm.timer_seq;
                 f.waiting = Waiting::Timer;
                 // A poller fetches at most its throughput limit.
                 let at = t.max(self.now).max(f.fetch_ready_ns);
-                self.queue.schedule(at, Event::FlushTimer { fetcher, generation: self.timer_seq });
+                self.schedule_esm(at, EsmEvent::FlushTimer { fetcher, generation: self.esm.timer_seq });
             }
             batcher::Plan::AwaitRecords => {
                 f.waiting = Waiting::Records;
-                self.awaiting_records.push(fetcher);
+                self.esm.awaiting_records.push(fetcher);
             }
         }
     }
@@ -39,11 +40,11 @@ impl<O: Observer> Simulation<O> {
     /// The fetcher's partitions that have no batch outstanding, after retention has deleted
     /// what it would have.
     fn collect_candidates(&mut self, fetcher: u32) -> Vec<u32> {
-        let mut candidates = std::mem::take(&mut self.candidates);
+        let mut candidates = std::mem::take(&mut self.esm.candidates);
         candidates.clear();
-        for i in 0..self.fetchers[fetcher as usize].partitions.len() {
-            let p = self.fetchers[fetcher as usize].partitions[i];
-            if !self.busy[p as usize] {
+        for i in 0..self.esm.fetchers[fetcher as usize].partitions.len() {
+            let p = self.esm.fetchers[fetcher as usize].partitions[i];
+            if !self.esm.lanes[p as usize].busy {
                 self.expire(p);
                 candidates.push(p);
             }
@@ -52,13 +53,13 @@ impl<O: Observer> Simulation<O> {
     }
 
     pub(super) fn on_flush_timer(&mut self, fetcher: u32, generation: u64) {
-        let Some(f) = self.fetchers.get(fetcher as usize) else { return };
-        if f.waiting != Waiting::Timer || f.timer_gen != generation || self.paused {
+        let Some(f) = self.esm.fetchers.get(fetcher as usize) else { return };
+        if f.waiting != Waiting::Timer || f.timer_gen != generation || self.esm.pause.active {
             return; // stale
         }
-        if !self.gate.is_open() {
-            self.fetchers[fetcher as usize].waiting = Waiting::Gate;
-            self.gate.queue.push_back(fetcher);
+        if !self.esm.gate.is_open() {
+            self.esm.fetchers[fetcher as usize].waiting = Waiting::Gate;
+            self.esm.gate.wait(fetcher);
             return;
         }
         self.dispatch(fetcher);
@@ -66,38 +67,37 @@ impl<O: Observer> Simulation<O> {
 
     /// Forms a batch now and delivers it, then plans the fetcher's next one.
     fn dispatch(&mut self, fetcher: u32) {
-        self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+        self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
         let candidates = self.collect_candidates(fetcher);
         for &p in &candidates {
             self.give_up_oversize_front(p);
         }
-        let f = &mut self.fetchers[fetcher as usize];
+        let f = &mut self.esm.fetchers[fetcher as usize];
         let (segments, reason) =
-            batcher::form(&self.settings.rules, &self.partitions, &candidates, f.rotation, self.now);
-        self.candidates = candidates;
+            batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, f.rotation, self.now);
+        self.esm.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
             return;
         }
         f.rotation = f.rotation.wrapping_add(1);
         f.in_flight += 1;
-        self.gate.used += 1;
-        let batch = self.new_batch(fetcher, segments, reason);
-        self.charge_fetch(fetcher, batch.payload_bytes);
-        self.metrics.batch_formed(batch.records as u64, reason);
-        self.observer.batch_formed(self.now, &batch, &self.partitions);
-        let slot = self.store_batch(batch);
-        self.deliver(slot);
+        self.esm.gate.take();
+        let formed = self.new_batch(fetcher, segments, reason);
+        self.charge_fetch(fetcher, formed.payload_bytes);
+        self.metrics.batch_formed(formed.records as u64, reason);
+        self.observer.batch_formed(self.now, &formed, &self.source.logs);
+        let batch = self.esm.batches.insert(formed);
+        self.deliver(batch);
         self.plan_fetcher(fetcher);
     }
 
     fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: FlushReason) -> Batch {
         for s in &segments {
-            self.busy[s.partition as usize] = true;
+            self.esm.lanes[s.partition as usize].busy = true;
         }
-        self.next_batch_id += 1;
         let mut batch = Batch {
-            id: self.next_batch_id,
+            id: self.esm.batches.next_number(),
             fetcher,
             reason,
             formed_ns: self.now,
@@ -107,49 +107,19 @@ impl<O: Observer> Simulation<O> {
             payload_bytes: 0,
             failures_in_row: 0,
             throttles_in_row: 0,
+            state: BatchState::Ready,
         };
-        self.measure_current(&mut batch);
+        measure(&mut batch, &self.source.logs);
         batch
-    }
-
-    /// Recomputes the record count and payload of the batch's current piece.
-    pub(super) fn measure_current(&self, batch: &mut Batch) {
-        batch.records = batch.current.segments.iter().map(|s| s.len() as u32).sum();
-        batch.payload_bytes = batch
-            .current
-            .segments
-            .iter()
-            .map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end))
-            .sum();
-    }
-
-    fn store_batch(&mut self, batch: Batch) -> u32 {
-        match self.free_slots.pop() {
-            Some(slot) => {
-                self.batches[slot as usize] = Some(batch);
-                slot
-            }
-            None => {
-                self.batches.push(Some(batch));
-                self.running.push(None);
-                (self.batches.len() - 1) as u32
-            }
-        }
-    }
-
-    pub(super) fn batch(&self, slot: u32) -> &Batch {
-        self.batches[slot as usize].as_ref().expect("live batch slot")
-    }
-
-    pub(super) fn batch_mut(&mut self, slot: u32) -> &mut Batch {
-        self.batches[slot as usize].as_mut().expect("live batch slot")
     }
 
     /// Frees those of `partitions` the batch no longer holds, so that their fetcher can batch
     /// them again.
-    pub(super) fn release_unheld(&mut self, slot: u32, partitions: &[u32]) {
+    pub(super) fn release_unheld(&mut self, batch: BatchId, partitions: &[u32]) {
+        let held = &self.esm.batches[batch];
+        let lanes = &self.esm.lanes;
         let released: Vec<u32> =
-            partitions.iter().copied().filter(|&p| self.busy[p as usize] && !self.batch(slot).holds(p)).collect();
+            partitions.iter().copied().filter(|&p| lanes[p as usize].busy && !held.holds(p)).collect();
         self.free_partitions(&released, None);
     }
 
@@ -158,8 +128,8 @@ impl<O: Observer> Simulation<O> {
     fn free_partitions(&mut self, partitions: &[u32], also: Option<u32>) {
         let mut owners: Vec<u32> = also.into_iter().collect();
         for &p in partitions {
-            self.busy[p as usize] = false;
-            owners.push(self.owner[p as usize]);
+            self.esm.lanes[p as usize].busy = false;
+            owners.push(self.esm.lanes[p as usize].owner);
         }
         owners.sort_unstable();
         owners.dedup();
@@ -170,11 +140,10 @@ impl<O: Observer> Simulation<O> {
 
     /// The batch is done with: free its partitions, fetcher slot and gate slot, hand the gate
     /// to whoever waits, and plan the fetchers' next batches.
-    pub(super) fn retire_batch(&mut self, slot: u32) {
-        let batch = self.batches[slot as usize].take().expect("live batch slot");
-        self.free_slots.push(slot);
-        self.fetchers[batch.fetcher as usize].in_flight -= 1;
-        self.gate.used -= 1;
+    pub(super) fn retire_batch(&mut self, batch: BatchId) {
+        let Some(batch) = self.esm.batches.remove(batch) else { return };
+        self.esm.fetchers[batch.fetcher as usize].in_flight -= 1;
+        self.esm.gate.give_back();
         self.grant_gate();
         let held: Vec<u32> = batch
             .current
@@ -190,17 +159,17 @@ impl<O: Observer> Simulation<O> {
     /// grant is an event at this instant (the slot reserved meanwhile), so that a chain of
     /// batches given up at once does not nest calls.
     fn grant_gate(&mut self) {
-        while self.gate.is_open() && !self.paused {
-            let Some(fetcher) = self.gate.queue.pop_front() else { break };
-            self.gate.used += 1;
-            self.queue.schedule(self.now, Event::GateGrant { fetcher });
+        while !self.esm.pause.active {
+            let Some(fetcher) = self.esm.gate.next_waiting() else { break };
+            self.esm.gate.take();
+            self.schedule_esm(self.now, EsmEvent::GateGrant { fetcher });
         }
     }
 
     pub(super) fn on_gate_grant(&mut self, fetcher: u32) {
-        self.gate.used -= 1; // the reservation; dispatch takes the slot for real
-        if self.paused {
-            self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+        self.esm.gate.give_back(); // the reservation; dispatch takes the slot for real
+        if self.esm.pause.active {
+            self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             return;
         }
         self.dispatch(fetcher);
@@ -212,9 +181,9 @@ impl<O: Observer> Simulation<O> {
     /// `discarded` (AWS_FACTS.md §2, ASSUMED), and the consumer moves past it.
     fn give_up_oversize_front(&mut self, p: u32) {
         loop {
-            let partition = &self.partitions[p as usize];
+            let partition = &self.source.logs[p as usize];
             let oversize = partition.front().is_some_and(|r| r.arrival_ns <= self.now)
-                && partition.payload_of_first(1) > self.settings.rules.record_budget_bytes;
+                && partition.payload_of_first(1) > self.config.esm.rules.record_budget_bytes;
             if !oversize {
                 return;
             }
@@ -223,4 +192,11 @@ impl<O: Observer> Simulation<O> {
             self.give_up(0, &segment, 0, Condition::MaximumPayloadSizeExceeded);
         }
     }
+}
+
+/// Recomputes the record count and payload of the batch's current piece.
+pub(super) fn measure(batch: &mut Batch, logs: &[Partition]) {
+    batch.records = batch.current.segments.iter().map(|s| s.len() as u32).sum();
+    batch.payload_bytes =
+        batch.current.segments.iter().map(|s| logs[s.partition as usize].payload_between(s.start, s.end)).sum();
 }

@@ -4,6 +4,7 @@
 //! producers ([`generate`](Simulation::on_generate)), the ESM's batchers
 //! ([`flush timers`](Simulation::on_flush_timer), retries) and the function (invocation ends).
 
+mod batches;
 mod dispatch;
 mod invoke;
 mod observer;
@@ -12,17 +13,19 @@ mod retry;
 mod sample;
 mod settle;
 
+pub use batches::BatchId;
 pub use observer::{Observer, Outcome, RetryCause};
 
-use crate::engine::{EventQueue, NS_PER_MS, NS_PER_SEC, SimTime};
+use crate::config::{Config, Fault};
+use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{Metrics, Row, Summary};
 use crate::model::destination::Destination;
-use crate::model::esm::{Batch, BatchRules, Fetcher, Gate, Waiting, fetcher::range_assignment};
-use crate::model::failures::Failures;
-use crate::model::function::{DurationModel, Environments};
-use crate::model::producer::{Arrival, PayloadRule, ProducerGen};
+use crate::model::esm::{Fetcher, Gate, Waiting, fetcher::range_assignment};
+use crate::model::function::Environments;
+use crate::model::handler::SyntheticHandler;
+use crate::model::producer::{Arrival, ProducerGen};
 use crate::model::topic::Partition;
-use crate::scenario::{Backoff, FaultKind, PollerPlan, ScalingMode, Scenario};
+use batches::BatchTable;
 
 /// What a run produces.
 #[derive(Clone, Debug)]
@@ -33,18 +36,28 @@ pub struct Report {
     pub destination: Vec<String>,
 }
 
+/// Everything that happens at an instant, grouped by the component that handles it.
 #[derive(Clone, Copy, Debug)]
 enum Event {
+    Source(SourceEvent),
+    Esm(EsmEvent),
+    Function(FunctionEvent),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum SourceEvent {
     /// Producers generate the next chunk of arrivals.
     Generate,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum EsmEvent {
     /// A fetcher's batch may be ready to flush.
     FlushTimer { fetcher: u32, generation: u64 },
-    /// An invocation of the batch in `slot` finished.
-    InvocationEnd { slot: u32 },
     /// A failed batch is fetched again and re-invoked.
-    Retry { slot: u32 },
+    Retry { batch: BatchId },
     /// A throttled invoke is tried again.
-    ThrottleRetry { slot: u32 },
+    ThrottleRetry { batch: BatchId },
     /// A gate slot was handed to a waiting fetcher.
     GateGrant { fetcher: u32 },
     /// The poller autoscaler looks at offset lag and throttles.
@@ -57,37 +70,77 @@ enum Event {
     RebalanceEnd,
 }
 
-/// Settings derived once from the scenario. Times are on the simulation clock, whose
-/// `origin_ns` is the scenario's t = 0 (later than 0 when a backlog precedes it).
-struct Settings {
-    origin_ns: SimTime,
-    end_ns: SimTime,
-    sample_ns: SimTime,
-    chunk_ns: SimTime,
-    retention_ns: SimTime,
-    timeout_ns: SimTime,
-    memory_mb: u32,
-    rules: BatchRules,
-    envelope_bytes: u64,
-    retry_backoff: Backoff,
-    throttle_backoff: Backoff,
-    retry_limit: Option<u32>,
-    max_record_age_ns: Option<SimTime>,
-    pollers: Option<PollerPlan>,
-    /// Provisioned mode bills Event Poller Units.
-    bills_pollers: bool,
+#[derive(Clone, Copy, Debug)]
+enum FunctionEvent {
+    /// The invocation of `batch` finished.
+    InvocationEnd { batch: BatchId },
 }
 
-/// Builds a [`Simulation`] from a validated scenario.
+/// The topic: partition logs and the producers that fill them.
+struct Source {
+    logs: Vec<Partition>,
+    producers: Vec<ProducerGen>,
+    /// Every arrival before this instant has been generated.
+    horizon_ns: SimTime,
+    /// Scratch space for merging several producers' arrivals.
+    arrivals: Vec<Arrival>,
+}
+
+/// What the ESM knows of one partition (a lane of the source).
+#[derive(Clone, Debug, Default)]
+struct Lane {
+    /// The fetcher that owns it.
+    owner: u32,
+    /// A batch holds it (in flight, throttled or awaiting retry).
+    busy: bool,
+    notes: settle::Notes,
+}
+
+/// A rebalance stops new batches until `until`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pause {
+    active: bool,
+    until: SimTime,
+}
+
+/// The event source mapping: fetchers (pollers), the gate, batches, and what the ESM knows
+/// of each partition.
+struct Esm {
+    fetchers: Vec<Fetcher>,
+    lanes: Vec<Lane>,
+    gate: Gate,
+    batches: BatchTable,
+    /// Fetchers waiting for the producers' next chunk.
+    awaiting_records: Vec<u32>,
+    /// Scratch space for a fetcher's partitions without a batch.
+    candidates: Vec<u32>,
+    /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
+    /// timer that is no longer wanted is recognised and ignored.
+    timer_seq: u64,
+    pause: Pause,
+    autoscaler: Option<pollers::Autoscaler>,
+    destination: Option<Destination>,
+    destination_lines: Vec<String>,
+    destination_deliveries: u64,
+}
+
+/// The Lambda function: its environments and its code.
+struct Function {
+    envs: Environments,
+    handler: SyntheticHandler,
+    /// Invocations started, numbering attempts for per-attempt random draws.
+    attempts: u64,
+}
+
+/// Builds a [`Simulation`] from a compiled configuration.
 pub struct SimulationBuilder<'a> {
-    scenario: &'a Scenario,
+    config: &'a Config,
     seed: u64,
-    config_hash: String,
 }
 
 impl<'a> SimulationBuilder<'a> {
-    pub fn new(scenario: &'a Scenario) -> Self {
-        SimulationBuilder { scenario, seed: scenario.seed, config_hash: crate::config_hash(scenario) }
+    pub fn new(config: &'a Config) -> Self {
+        SimulationBuilder { config, seed: config.seed }
     }
 
     /// Overrides the scenario's seed.
@@ -106,121 +159,80 @@ impl<'a> SimulationBuilder<'a> {
     }
 
     pub fn build_with_observer<O: Observer>(self, observer: O) -> Simulation<O> {
-        Simulation::new(self.scenario, self.seed, self.config_hash, observer)
+        Simulation::new(self.config, self.seed, observer)
     }
 }
 
-/// One run in progress.
+/// One run in progress: the clock, the queue, and the components the events go to.
 pub struct Simulation<O: Observer> {
-    scenario: Scenario,
+    config: Config,
     seed: u64,
-    config_hash: String,
-    settings: Settings,
     now: SimTime,
     queue: EventQueue<Event>,
-
-    partitions: Vec<Partition>,
-    producers: Vec<ProducerGen>,
-    /// Every arrival before this instant has been generated.
-    horizon_ns: SimTime,
-    arrivals: Vec<Arrival>,
-
-    fetchers: Vec<Fetcher>,
-    /// The fetcher that owns each partition.
-    owner: Vec<u32>,
-    /// Whether a partition has a batch outstanding (in flight, throttled or awaiting retry).
-    busy: Vec<bool>,
-    gate: Gate,
-    awaiting_records: Vec<u32>,
-    batches: Vec<Option<Batch>>,
-    /// The invocation in flight for each batch slot.
-    running: Vec<Option<invoke::Running>>,
-    free_slots: Vec<u32>,
-    /// Failure-path knowledge per partition.
-    notes: Vec<settle::Notes>,
-    /// Invocations started, numbering attempts for per-attempt random draws.
-    attempts: u64,
-    destination: Option<Destination>,
-    destination_lines: Vec<String>,
-    destination_deliveries: u64,
-    next_batch_id: u64,
-    candidates: Vec<u32>,
-    /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
-    /// timer that is no longer wanted is recognised and ignored.
-    timer_seq: u64,
-    /// A rebalance is under way: no new batches until `paused_until`.
-    paused: bool,
-    paused_until: SimTime,
-    autoscaler: Option<pollers::Autoscaler>,
-
-    durations: DurationModel,
-    envs: Environments,
-    failures: Failures,
+    source: Source,
+    esm: Esm,
+    function: Function,
     metrics: Metrics,
     next_sample_ns: SimTime,
     observer: O,
 }
 
 impl<O: Observer> Simulation<O> {
-    fn new(s: &Scenario, seed: u64, config_hash: String, observer: O) -> Self {
-        let settings = Settings::from(s);
-        let origin = settings.origin_ns;
-        let partitions = s.topic.partitions;
-        let payload = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
-        let producers = s
+    fn new(c: &Config, seed: u64, observer: O) -> Self {
+        let origin = c.clock.origin_ns;
+        let partitions = c.topic.partitions;
+        let producers = c
             .producers
             .iter()
             .enumerate()
-            .map(|(i, p)| ProducerGen::new(i as u32, p, partitions, payload, seed, origin))
+            .map(|(i, p)| ProducerGen::new(i as u32, p, partitions, c.esm.payload, seed, origin))
             .collect();
-        let (fetchers, gate) = build_fetchers(s, settings.pollers.as_ref());
-        let intervals = (settings.end_ns - origin).div_ceil(settings.sample_ns) as usize;
+        let (fetchers, gate) = build_fetchers(c);
+        let mut lanes = vec![Lane::default(); partitions as usize];
+        set_owners(&mut lanes, &fetchers);
         let mut simulation = Simulation {
-            scenario: s.clone(),
             seed,
-            config_hash,
             now: origin,
             queue: EventQueue::default(),
-            partitions: (0..partitions).map(|_| Partition::default()).collect(),
-            producers,
-            horizon_ns: 0,
-            arrivals: Vec::new(),
-            owner: owners(&fetchers, partitions),
-            fetchers,
-            busy: vec![false; partitions as usize],
-            gate,
-            awaiting_records: Vec::new(),
-            batches: Vec::new(),
-            running: Vec::new(),
-            free_slots: Vec::new(),
-            notes: vec![Default::default(); partitions as usize],
-            attempts: 0,
-            destination: Destination::new(s, seed, origin),
-            destination_lines: Vec::new(),
-            destination_deliveries: 0,
-            next_batch_id: 0,
-            candidates: Vec::new(),
-            timer_seq: 0,
-            paused: false,
-            paused_until: 0,
-            autoscaler: settings.pollers.map(|plan| pollers::Autoscaler::new(plan, origin)),
-            durations: DurationModel::new(s, seed),
-            envs: Environments::new(s, seed, origin),
-            failures: Failures::new(s, seed, origin),
-            metrics: Metrics::new(partitions as usize, intervals),
-            next_sample_ns: (origin + settings.sample_ns).min(settings.end_ns),
-            settings,
+            source: Source {
+                logs: (0..partitions).map(|_| Partition::default()).collect(),
+                producers,
+                horizon_ns: 0,
+                arrivals: Vec::new(),
+            },
+            esm: Esm {
+                fetchers,
+                lanes,
+                gate,
+                batches: BatchTable::default(),
+                awaiting_records: Vec::new(),
+                candidates: Vec::new(),
+                timer_seq: 0,
+                pause: Pause::default(),
+                autoscaler: c.esm.scaling.pollers().map(|&plan| pollers::Autoscaler::new(plan, origin)),
+                destination: Destination::new(c, seed),
+                destination_lines: Vec::new(),
+                destination_deliveries: 0,
+            },
+            function: Function {
+                envs: Environments::new(&c.function, seed, origin),
+                handler: SyntheticHandler::new(c, seed),
+                attempts: 0,
+            },
+            metrics: Metrics::new(partitions as usize, c.clock.intervals()),
+            next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
+            config: c.clone(),
             observer,
         };
-        simulation.append_backlog(s, payload);
+        simulation.append_backlog();
         simulation
     }
 
     /// Puts the backlog the consumer will read into the logs, before t = 0.
-    fn append_backlog(&mut self, s: &Scenario, payload: PayloadRule) {
-        let reach = crate::model::backlog::reach_ns(s);
-        for a in crate::model::backlog::arrivals(s, self.settings.origin_ns, reach, payload) {
-            self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
+    fn append_backlog(&mut self) {
+        let c = &self.config;
+        for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
+            self.source.logs[a.partition as usize].append(a.time_ns, a.payload_bytes);
             self.metrics.produced += 1;
         }
     }
@@ -232,17 +244,17 @@ impl<O: Observer> Simulation<O> {
 
     /// As [`run`](Self::run), calling `progress` with the simulated fraction done now and then.
     pub fn run_with_progress(mut self, mut progress: impl FnMut(f64)) -> (Report, O) {
-        let origin = self.settings.origin_ns;
+        let origin = self.config.clock.origin_ns;
         // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
-        self.generate_to(origin + self.settings.chunk_ns);
-        self.queue.schedule(origin, Event::Generate);
+        self.generate_to(origin + self.config.clock.chunk_ns);
+        self.queue.schedule(origin, Event::Source(SourceEvent::Generate));
         self.schedule_timeline_events();
-        for fetcher in 0..self.fetchers.len() as u32 {
+        for fetcher in 0..self.esm.fetchers.len() as u32 {
             self.plan_fetcher(fetcher);
         }
         let mut handled: u64 = 0;
         while let Some((time, event)) = self.queue.pop() {
-            if time >= self.settings.end_ns {
+            if time >= self.config.clock.end_ns {
                 break;
             }
             self.sample_until(time);
@@ -250,57 +262,69 @@ impl<O: Observer> Simulation<O> {
             self.handle(event);
             handled += 1;
             if handled % 65_536 == 0 {
-                progress((time - origin) as f64 / (self.settings.end_ns - origin) as f64);
+                progress((time - origin) as f64 / (self.config.clock.end_ns - origin) as f64);
             }
         }
-        self.sample_until(self.settings.end_ns);
+        self.sample_until(self.config.clock.end_ns);
         progress(1.0);
         let report = self.finish();
         (report, self.observer)
     }
 
+    /// Hands the event to the component it concerns.
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Generate => self.on_generate(),
-            Event::FlushTimer { fetcher, generation } => self.on_flush_timer(fetcher, generation),
-            Event::InvocationEnd { slot } => self.on_invocation_end(slot),
-            Event::Retry { slot } => self.on_retry(slot),
-            // Re-fetched: retention and record age apply while it waits, too.
-            Event::ThrottleRetry { slot } => self.deliver(slot),
-            Event::GateGrant { fetcher } => self.on_gate_grant(fetcher),
-            Event::Evaluate => self.on_evaluate(),
-            Event::ApplyScaling { pollers } => self.on_apply_scaling(pollers),
-            Event::RebalanceStart { until } => self.start_rebalance(until),
-            Event::RebalanceEnd => self.on_rebalance_end(),
+            Event::Source(SourceEvent::Generate) => self.on_generate(),
+            Event::Esm(e) => self.on_esm_event(e),
+            Event::Function(FunctionEvent::InvocationEnd { batch }) => self.on_invocation_end(batch),
         }
+    }
+
+    fn on_esm_event(&mut self, event: EsmEvent) {
+        match event {
+            EsmEvent::FlushTimer { fetcher, generation } => self.on_flush_timer(fetcher, generation),
+            EsmEvent::Retry { batch } => self.on_retry(batch),
+            // Re-fetched: retention and record age apply while it waits, too.
+            EsmEvent::ThrottleRetry { batch } => self.on_throttle_retry(batch),
+            EsmEvent::GateGrant { fetcher } => self.on_gate_grant(fetcher),
+            EsmEvent::Evaluate => self.on_evaluate(),
+            EsmEvent::ApplyScaling { pollers } => self.on_apply_scaling(pollers),
+            EsmEvent::RebalanceStart { until } => self.start_rebalance(until),
+            EsmEvent::RebalanceEnd => self.on_rebalance_end(),
+        }
+    }
+
+    fn schedule_esm(&mut self, at: SimTime, event: EsmEvent) {
+        self.queue.schedule(at, Event::Esm(event));
     }
 
     /// Autoscaler evaluations and `rebalance` faults.
     fn schedule_timeline_events(&mut self) {
-        let origin = self.settings.origin_ns;
-        if let Some(plan) = &self.settings.pollers {
-            self.queue.schedule(origin + plan.evaluation_interval_ns, Event::Evaluate);
+        let origin = self.config.clock.origin_ns;
+        if let Some(plan) = self.config.esm.scaling.pollers() {
+            let at = origin + plan.evaluation_interval_ns;
+            self.schedule_esm(at, EsmEvent::Evaluate);
         }
-        for fault in &self.scenario.faults {
-            if fault.kind == FaultKind::Rebalance {
-                let until = origin + fault.until.ns();
-                self.queue.schedule(origin + fault.from.ns(), Event::RebalanceStart { until });
+        for i in 0..self.config.faults.len() {
+            if let Fault::Rebalance(w) = self.config.faults[i] {
+                let until = origin + w.until_ns;
+                self.schedule_esm(origin + w.from_ns, EsmEvent::RebalanceStart { until });
             }
         }
     }
 
     /// Extends generated arrivals by one chunk and re-plans fetchers that were waiting for them.
     fn on_generate(&mut self) {
-        let target = self.horizon_ns.saturating_add(self.settings.chunk_ns);
+        let target = self.source.horizon_ns.saturating_add(self.config.clock.chunk_ns);
         self.generate_to(target);
-        if self.horizon_ns < SimTime::MAX {
-            self.queue.schedule(self.now + self.settings.chunk_ns, Event::Generate);
+        if self.source.horizon_ns < SimTime::MAX {
+            self.queue.schedule(self.now + self.config.clock.chunk_ns, Event::Source(SourceEvent::Generate));
         }
-        let mut waiting = std::mem::take(&mut self.awaiting_records);
+        let mut waiting = std::mem::take(&mut self.esm.awaiting_records);
         waiting.sort_unstable();
         waiting.dedup();
         for fetcher in waiting {
-            if self.fetchers[fetcher as usize].waiting == Waiting::Records {
+            if self.esm.fetchers[fetcher as usize].waiting == Waiting::Records {
                 self.plan_fetcher(fetcher);
             }
         }
@@ -308,31 +332,33 @@ impl<O: Observer> Simulation<O> {
 
     /// Generates every arrival before `target` (capped at the end of the run) into the logs.
     fn generate_to(&mut self, target: SimTime) {
-        let end = target.min(self.settings.end_ns);
+        let clock = self.config.clock;
+        let end = target.min(clock.end_ns);
+        let source = &mut self.source;
         let mut sink = ArrivalSink {
-            partitions: &mut self.partitions,
+            partitions: &mut source.logs,
             produced_per_interval: &mut self.metrics.produced_per_interval,
-            origin_ns: self.settings.origin_ns,
-            sample_ns: self.settings.sample_ns,
+            origin_ns: clock.origin_ns,
+            sample_ns: clock.sample_ns,
             bucket: 0,
             bucket_end: 0,
             count: 0,
         };
-        if let [producer] = self.producers.as_mut_slice() {
+        if let [producer] = source.producers.as_mut_slice() {
             producer.generate_until(end, |a| sink.append(a));
         } else {
-            let mut arrivals = std::mem::take(&mut self.arrivals);
+            let mut arrivals = std::mem::take(&mut source.arrivals);
             arrivals.clear();
-            for producer in &mut self.producers {
+            for producer in &mut source.producers {
                 producer.generate_until(end, |a| arrivals.push(a));
             }
             // Stable: equal times keep producer order.
             arrivals.sort_by_key(|a| a.time_ns);
             arrivals.iter().for_each(|&a| sink.append(a));
-            self.arrivals = arrivals;
+            source.arrivals = arrivals;
         }
         self.metrics.produced += sink.count;
-        self.horizon_ns = if end >= self.settings.end_ns { SimTime::MAX } else { end };
+        source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
     }
 }
 
@@ -360,70 +386,30 @@ impl ArrivalSink<'_> {
     }
 }
 
-impl Settings {
-    fn from(s: &Scenario) -> Self {
-        let origin_ns = crate::model::backlog::reach_ns(s);
-        let end_ns = origin_ns + s.duration.ns();
-        let peak_rate: f64 =
-            s.producers.iter().map(|p| p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)).sum();
-        // About 32k arrivals per chunk: enough to amortise, small enough to stay in cache.
-        let chunk_ns = if peak_rate > 0.0 { (32_768.0 / peak_rate * 1e9) as u64 } else { end_ns };
-        Settings {
-            origin_ns,
-            end_ns,
-            sample_ns: s.sample_interval.ns(),
-            chunk_ns: chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC),
-            retention_ns: s.topic.retention.ns(),
-            timeout_ns: s.function.timeout.ns(),
-            memory_mb: s.function.memory_mb,
-            rules: BatchRules {
-                batch_size: s.esm.batch_size as usize,
-                window_ns: s.esm.batching_window.ns(),
-                record_budget_bytes: s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes),
-            },
-            envelope_bytes: s.esm.payload_envelope_bytes,
-            retry_backoff: s.esm.retry_backoff,
-            throttle_backoff: s.esm.throttle_backoff,
-            retry_limit: s.esm.retry_limit(),
-            max_record_age_ns: s.esm.maximum_record_age.0,
-            pollers: s.esm.scaling.pollers(s.topic.partitions),
-            bills_pollers: s.esm.scaling.mode == ScalingMode::Provisioned,
-        }
-    }
-}
-
 /// Fetchers and the gate for the scaling mode.
-fn build_fetchers(s: &Scenario, pollers: Option<&PollerPlan>) -> (Vec<Fetcher>, Gate) {
-    let partitions = s.topic.partitions;
-    match pollers {
-        None => {
+fn build_fetchers(c: &Config) -> (Vec<Fetcher>, Gate) {
+    let partitions = c.topic.partitions;
+    match c.esm.scaling {
+        crate::config::Scaling::Factor { factor } => {
             let fetchers = (0..partitions).map(|p| Fetcher::new(vec![p], 1)).collect();
-            (fetchers, Gate::new(s.esm.scaling.factor.unwrap_or(1)))
+            (fetchers, Gate::new(factor))
         }
-        Some(plan) => (poller_fetchers(partitions, plan.initial, plan), Gate::new(u32::MAX)),
+        crate::config::Scaling::OnDemand(plan) | crate::config::Scaling::Provisioned(plan) => {
+            (poller_fetchers(partitions, plan.initial, plan.invocations_per_poller), Gate::new(u32::MAX))
+        }
     }
 }
 
-/// The fetcher owning each partition.
-fn owners(fetchers: &[Fetcher], partitions: u32) -> Vec<u32> {
-    let mut owner = vec![0; partitions as usize];
+/// Records which fetcher owns each lane.
+fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
     for (i, f) in fetchers.iter().enumerate() {
         for &p in &f.partitions {
-            owner[p as usize] = i as u32;
+            lanes[p as usize].owner = i as u32;
         }
     }
-    owner
 }
 
 /// One fetcher per poller, owning partitions as Kafka's range assignor gives them.
-fn poller_fetchers(partitions: u32, pollers: u32, plan: &PollerPlan) -> Vec<Fetcher> {
-    range_assignment(partitions, pollers)
-        .into_iter()
-        .map(|owned| Fetcher::new(owned, plan.invocations_per_poller))
-        .collect()
-}
-
-/// The batch in a slot that is known to be live.
-fn live(batches: &[Option<Batch>], slot: u32) -> &Batch {
-    batches[slot as usize].as_ref().expect("live batch slot")
+fn poller_fetchers(partitions: u32, pollers: u32, invocations_per_poller: u32) -> Vec<Fetcher> {
+    range_assignment(partitions, pollers).into_iter().map(|owned| Fetcher::new(owned, invocations_per_poller)).collect()
 }

@@ -8,28 +8,7 @@ use crate::model::esm::{Batch, Piece, Segment};
 use crate::model::topic::Partition;
 use serde::Serialize;
 
-/// How an invocation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    /// The handler threw, at a record if `at` is set, or the invocation failed as a whole.
-    Error {
-        at: Option<(u32, u64)>,
-    },
-    /// The function ran into its timeout (while hanging on `at`, if set).
-    Timeout {
-        at: Option<(u32, u64)>,
-    },
-    /// The runtime exited at a record; its environment is gone.
-    Crash {
-        at: (u32, u64),
-    },
-    /// The handler returned `batchItemFailures` naming `failed` records.
-    Partial {
-        failed: u32,
-    },
-}
+pub use crate::model::handler::Outcome;
 
 /// Why a batch is invoked again later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

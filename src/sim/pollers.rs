@@ -17,10 +17,10 @@
 //! `rebalance_pause` (batches in flight finish and commit), then partitions are reassigned by
 //! Kafka's range assignor.
 
-use super::{Event, Observer, Simulation};
+use super::{EsmEvent, Event, Observer, Simulation};
+use crate::config::PollerPlan;
 use crate::engine::SimTime;
 use crate::model::esm::Waiting;
-use crate::scenario::PollerPlan;
 
 /// The autoscaler's state and the pollers' time-weighted accounting.
 pub(super) struct Autoscaler {
@@ -121,11 +121,11 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn on_evaluate(&mut self) {
         let now = self.now;
         let throttled = self.metrics.throttled;
-        let lag: u64 = self.partitions.iter().map(|p| p.arrived(now) as u64).sum();
+        let lag: u64 = self.source.logs.iter().map(|p| p.arrived(now) as u64).sum();
         let (per_epu, bytes_per_epu) =
-            (self.scenario.pricing.pollers_per_epu, self.scenario.pricing.bytes_per_second_per_epu);
-        let busy_ns = self.envs.busy_ns_until(now);
-        let Some(scaler) = self.autoscaler.as_mut() else { return };
+            (self.config.pricing.pollers_per_epu, self.config.pricing.bytes_per_second_per_epu);
+        let busy_ns = self.function.envs.busy_ns_until(now);
+        let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         let window_ns = (now - scaler.window_start_ns).max(1);
         let mean_in_flight = (busy_ns - scaler.busy_ns_seen) as f64 / window_ns as f64;
         scaler.close_epu_window(now, per_epu, bytes_per_epu);
@@ -134,15 +134,16 @@ impl<O: Observer> Simulation<O> {
         scaler.busy_ns_seen = busy_ns;
         if target != scaler.decided {
             scaler.decided = target;
-            self.queue.schedule(now + scaler.plan.scale_delay_ns, Event::ApplyScaling { pollers: target });
+            self.queue
+                .schedule(now + scaler.plan.scale_delay_ns, Event::Esm(EsmEvent::ApplyScaling { pollers: target }));
         }
-        self.queue.schedule(now + scaler.plan.evaluation_interval_ns, Event::Evaluate);
+        self.queue.schedule(now + scaler.plan.evaluation_interval_ns, Event::Esm(EsmEvent::Evaluate));
     }
 
     /// A scaling decision takes effect: the new pollers join and the group rebalances.
     pub(super) fn on_apply_scaling(&mut self, pollers: u32) {
         let now = self.now;
-        let Some(scaler) = self.autoscaler.as_mut() else { return };
+        let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         scaler.set_count(now, pollers);
         let pause = scaler.plan.rebalance_pause_ns;
         self.start_rebalance(now + pause);
@@ -151,61 +152,62 @@ impl<O: Observer> Simulation<O> {
     /// Stops forming batches until `until` (or later, if a pause already runs longer); batches
     /// already out carry on.
     pub(super) fn start_rebalance(&mut self, until: SimTime) {
-        self.queue.schedule(until, Event::RebalanceEnd);
-        self.paused_until = self.paused_until.max(until);
-        if self.paused {
+        self.schedule_esm(until, EsmEvent::RebalanceEnd);
+        self.esm.pause.until = self.esm.pause.until.max(until);
+        if self.esm.pause.active {
             return;
         }
-        self.paused = true;
-        for f in &mut self.fetchers {
+        self.esm.pause.active = true;
+        for f in &mut self.esm.fetchers {
             f.waiting = Waiting::Nothing;
         }
-        self.gate.queue.clear();
+        self.esm.gate.clear_waiting();
     }
 
     /// Partitions are reassigned to the pollers there now are, and batching resumes.
     pub(super) fn on_rebalance_end(&mut self) {
-        if !self.paused || self.now < self.paused_until {
+        if !self.esm.pause.active || self.now < self.esm.pause.until {
             return; // a longer pause is still running
         }
-        self.paused = false;
-        if let Some(scaler) = &self.autoscaler {
+        self.esm.pause.active = false;
+        if let Some(scaler) = &self.esm.autoscaler {
             let plan = scaler.plan;
-            self.fetchers = super::poller_fetchers(self.scenario.topic.partitions, scaler.count, &plan);
-            self.owner = super::owners(&self.fetchers, self.scenario.topic.partitions);
+            self.esm.fetchers =
+                super::poller_fetchers(self.config.topic.partitions, scaler.count, plan.invocations_per_poller);
+            super::set_owners(&mut self.esm.lanes, &self.esm.fetchers);
             self.reattach_batches();
         }
-        self.awaiting_records.clear();
-        for fetcher in 0..self.fetchers.len() as u32 {
-            self.fetchers[fetcher as usize].waiting = Waiting::Nothing;
+        self.esm.awaiting_records.clear();
+        for fetcher in 0..self.esm.fetchers.len() as u32 {
+            self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             self.plan_fetcher(fetcher);
         }
     }
 
     /// Batches still out belong to whichever poller now owns their first partition.
     fn reattach_batches(&mut self) {
-        for batch in self.batches.iter_mut().flatten() {
+        for batch in self.esm.batches.iter_mut() {
             let first =
                 batch.current.segments.first().or_else(|| batch.queued.front().and_then(|p| p.segments.first()));
-            let fetcher = first.map_or(0, |s| self.owner[s.partition as usize]);
+            let fetcher = first.map_or(0, |s| self.esm.lanes[s.partition as usize].owner);
             batch.fetcher = fetcher;
-            self.fetchers[fetcher as usize].in_flight += 1;
+            self.esm.fetchers[fetcher as usize].in_flight += 1;
         }
     }
 
     /// A poller fetched `bytes`: it may fetch again once its throughput limit allows, and the
     /// bytes count towards Event Poller Units.
     pub(super) fn charge_fetch(&mut self, fetcher: u32, bytes: u64) {
-        let Some(scaler) = self.autoscaler.as_mut() else { return };
+        let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         scaler.window_bytes += bytes;
-        let f = &mut self.fetchers[fetcher as usize];
+        let f = &mut self.esm.fetchers[fetcher as usize];
         let busy_ns = bytes as f64 * 1e9 / scaler.plan.bytes_per_second as f64;
         f.fetch_ready_ns = f.fetch_ready_ns.max(self.now) + busy_ns as SimTime;
     }
 
     /// Pollers running now (0 in the `parallelization_factor` model, which has none).
     pub(super) fn poller_count(&self) -> u32 {
-        self.autoscaler.as_ref().map_or(0, |a| a.count)
+        self.esm.autoscaler.as_ref().map_or(0, |a| a.count)
     }
 }
 

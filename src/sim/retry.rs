@@ -1,65 +1,65 @@
 //! What the ESM does after a failure: retry with backoff, bisect, apply a partial batch
 //! response, give up to the destination, and move on to the batch's next piece.
 
-use super::invoke::Running;
-use super::settle::Verdict;
-use super::{Event, Observer, RetryCause, Simulation, live};
+use super::dispatch::measure;
+use super::settle::Settlement;
+use super::{BatchId, EsmEvent, Observer, RetryCause, Simulation};
+use crate::config::PartialBatchCommit;
 use crate::model::destination::Condition;
-use crate::model::esm::Segment;
-use crate::scenario::PartialBatchCommit;
+use crate::model::esm::{BatchState, Segment};
+use crate::model::handler::HandlerResult;
+use crate::model::record::RecordKey;
 
 impl<O: Observer> Simulation<O> {
     /// The invocation failed as a whole (error, timeout or crash).
-    pub(super) fn on_failure(&mut self, slot: u32, running: Running) {
+    pub(super) fn on_failure(&mut self, batch: BatchId, running: HandlerResult) {
         self.metrics.interval.errors += 1;
-        let segments = self.batch(slot).current.segments.clone();
+        let segments = self.esm.batches[batch].current.segments.clone();
         self.note_processed_prefix(&segments, running.ok_before);
         self.blame(&running.culprits);
         for s in &segments {
             self.metrics.stalls.failed(s.partition, s.start, self.now);
         }
-        let bisect = self.scenario.esm.bisect_batch_on_function_error && self.batch(slot).records > 1;
-        let batch = self.batch_mut(slot);
-        batch.failures_in_row += 1;
-        batch.current.failed_attempts += 1;
+        let bisect = self.config.esm.bisect_on_error && self.esm.batches[batch].records > 1;
+        let b = &mut self.esm.batches[batch];
+        b.failures_in_row += 1;
+        b.current.failed_attempts += 1;
         if bisect {
-            let reset = self.scenario.esm.bisect_resets_retries;
-            let batch = self.batch_mut(slot);
-            let second = batch.split_current(reset);
-            batch.queued.push_front(second);
-            let mut batch = self.batches[slot as usize].take().expect("live batch slot");
-            self.measure_current(&mut batch);
-            self.batches[slot as usize] = Some(batch);
-            let batch = live(&self.batches, slot);
-            self.observer.bisected(self.now, batch, &batch.queued[0]);
-            self.schedule_retry(slot, RetryCause::Bisect);
+            let second = b.split_current(self.config.esm.bisect_resets_retries);
+            b.queued.push_front(second);
+            measure(b, &self.source.logs);
+            self.observer.bisected(self.now, b, &b.queued[0]);
+            self.schedule_retry(batch, RetryCause::Bisect);
         } else {
-            self.retry_or_give_up(slot);
+            self.retry_or_give_up(batch);
         }
     }
 
     /// The handler returned `batchItemFailures`.
-    pub(super) fn on_partial_failure(&mut self, slot: u32, running: Running) {
-        let segments = self.batch(slot).current.segments.clone();
-        if !self.scenario.esm.reports_batch_item_failures() {
+    pub(super) fn on_partial_failure(&mut self, batch: BatchId, running: HandlerResult) {
+        let segments = self.esm.batches[batch].current.segments.clone();
+        if !self.config.esm.reports_batch_item_failures {
             // The pitfall: Lambda ignores the response and the batch counts as a success.
             for s in &segments {
-                self.settle(s.partition, s.end, Verdict::ReportIgnored(&running.reported));
+                self.settle(s.partition, s.end, Settlement::ReportIgnored(&running.reported));
             }
-            self.batch_mut(slot).failures_in_row = 0;
-            self.advance(slot);
+            self.esm.batches[batch].failures_in_row = 0;
+            self.advance(batch);
             return;
         }
         // The function returned normally: not an error (CloudWatch `Errors`) and, by the
         // contract's definition, not the start of a stall.
         self.blame(&running.culprits);
         let failed = &running.reported;
-        let per_record = self.scenario.esm.partial_batch_commit == PartialBatchCommit::PerRecord;
+        let per_record = self.config.esm.partial_batch_commit == PartialBatchCommit::PerRecord;
         let mut remaining = Vec::new();
         for s in &segments {
-            let from = failed.partition_point(|&k| k < (s.partition, s.start));
-            let in_segment: Vec<u64> =
-                failed[from..].iter().take_while(|&&(p, o)| p == s.partition && o < s.end).map(|&(_, o)| o).collect();
+            let from = failed.partition_point(|&k| k < RecordKey::new(s.partition, s.start));
+            let in_segment: Vec<u64> = failed[from..]
+                .iter()
+                .take_while(|k| k.lane == s.partition && k.position < s.end)
+                .map(|k| k.position)
+                .collect();
             if !in_segment.is_empty() {
                 self.note_processed_except(s, &in_segment);
             }
@@ -79,7 +79,7 @@ impl<O: Observer> Simulation<O> {
             } else {
                 // Commit up to the lowest failure and redeliver from there.
                 let lowest = in_segment.first().copied().unwrap_or(s.end);
-                self.settle(s.partition, lowest, Verdict::Succeeded);
+                self.settle(s.partition, lowest, Settlement::Succeeded);
                 if lowest < s.end {
                     remaining.push(Segment { start: lowest, ..*s });
                 }
@@ -88,85 +88,90 @@ impl<O: Observer> Simulation<O> {
         if per_record {
             for s in &segments {
                 // Successes at the front of the log commit at once.
-                let front = self.partitions[s.partition as usize].log_start_offset();
-                self.settle(s.partition, front, Verdict::Succeeded);
+                let front = self.source.logs[s.partition as usize].log_start_offset();
+                self.settle(s.partition, front, Settlement::Succeeded);
             }
         }
-        self.replace_current(slot, remaining);
-        let batch = self.batch_mut(slot);
-        batch.failures_in_row += 1;
-        batch.current.failed_attempts += 1;
-        self.retry_or_give_up(slot);
+        self.replace_current(batch, remaining);
+        let b = &mut self.esm.batches[batch];
+        b.failures_in_row += 1;
+        b.current.failed_attempts += 1;
+        self.retry_or_give_up(batch);
     }
 
     /// After a failed attempt without bisect: retry after the backoff, or give up once
     /// `maximum_retry_attempts` is used up.
-    fn retry_or_give_up(&mut self, slot: u32) {
-        let exhausted = self.settings.retry_limit.is_some_and(|limit| self.batch(slot).current.failed_attempts > limit);
+    fn retry_or_give_up(&mut self, batch: BatchId) {
+        let exhausted = self.config.esm.retry_limit.exhausted_by(self.esm.batches[batch].current.failed_attempts);
         if exhausted {
-            self.give_up_current(slot, Condition::RetryAttemptsExhausted);
+            self.give_up_current(batch, Condition::RetryAttemptsExhausted);
         } else {
-            self.schedule_retry(slot, RetryCause::Failure);
+            self.schedule_retry(batch, RetryCause::Failure);
         }
     }
 
-    fn schedule_retry(&mut self, slot: u32, cause: RetryCause) {
-        let at = self.now + self.settings.retry_backoff.delay(self.batch(slot).failures_in_row);
-        self.observer.retry_scheduled(self.now, live(&self.batches, slot), at, cause);
-        self.queue.schedule(at, Event::Retry { slot });
+    fn schedule_retry(&mut self, batch: BatchId, cause: RetryCause) {
+        let b = &mut self.esm.batches[batch];
+        let at = self.now + self.config.esm.retry_backoff.delay(b.failures_in_row);
+        b.state = BatchState::AwaitingRetry;
+        self.observer.retry_scheduled(self.now, &self.esm.batches[batch], at, cause);
+        self.schedule_esm(at, EsmEvent::Retry { batch });
     }
 
     /// Gives up on the current piece and moves on.
-    pub(super) fn give_up_current(&mut self, slot: u32, condition: Condition) {
-        let batch = self.batch(slot);
-        let (id, segments, invocations) = (batch.id, batch.current.segments.clone(), batch.current.invocations);
+    pub(super) fn give_up_current(&mut self, batch: BatchId, condition: Condition) {
+        let b = &self.esm.batches[batch];
+        let (id, segments, invocations) = (b.id, b.current.segments.clone(), b.current.invocations);
         self.give_up(id, &segments, invocations, condition);
-        self.advance(slot);
+        self.advance(batch);
     }
 
     /// The current piece is resolved: deliver the next queued piece, or retire the batch.
-    pub(super) fn advance(&mut self, slot: u32) {
-        let batch = self.batch_mut(slot);
-        let Some(next) = batch.queued.pop_front() else {
-            self.retire_batch(slot);
+    pub(super) fn advance(&mut self, batch: BatchId) {
+        let b = &mut self.esm.batches[batch];
+        let Some(next) = b.queued.pop_front() else {
+            self.retire_batch(batch);
             return;
         };
-        let done: Vec<u32> = batch.current.segments.iter().map(|s| s.partition).collect();
-        batch.current = next;
+        let done: Vec<u32> = b.current.segments.iter().map(|s| s.partition).collect();
+        b.current = next;
         // Retention may have deleted the front of the next piece while it waited.
-        let segments = self.clamp_to_logs(&self.batch(slot).current.segments);
-        self.replace_current(slot, segments);
-        self.release_unheld(slot, &done);
-        self.deliver(slot);
+        let segments = self.clamp_to_logs(&self.esm.batches[batch].current.segments);
+        self.replace_current(batch, segments);
+        self.release_unheld(batch, &done);
+        self.deliver(batch);
     }
 
     /// A retry is due: fetch the piece again and invoke it.
-    pub(super) fn on_retry(&mut self, slot: u32) {
-        self.deliver(slot);
+    pub(super) fn on_retry(&mut self, batch: BatchId) {
+        if self.esm.batches.get(batch).is_some_and(|b| b.state == BatchState::AwaitingRetry) {
+            self.esm.batches[batch].state = BatchState::Ready;
+            self.deliver(batch);
+        }
     }
 
     /// Delivers the current piece after re-fetching it: retention may have deleted records,
     /// and records past `maximum_record_age` are not sent again.
-    pub(super) fn deliver(&mut self, slot: u32) {
-        self.trim_expired(slot);
-        self.give_up_aged(slot);
-        if self.batch(slot).records == 0 {
-            self.advance(slot);
+    pub(super) fn deliver(&mut self, batch: BatchId) {
+        self.trim_expired(batch);
+        self.give_up_aged(batch);
+        if self.esm.batches[batch].records == 0 {
+            self.advance(batch);
         } else {
-            self.invoke(slot);
+            self.invoke(batch);
         }
     }
 
     /// Drops from the current piece what retention has deleted.
-    fn trim_expired(&mut self, slot: u32) {
-        let segments = self.batch(slot).current.segments.clone();
+    fn trim_expired(&mut self, batch: BatchId) {
+        let segments = self.esm.batches[batch].current.segments.clone();
         let mut changed = false;
         for s in &segments {
             changed |= self.expire(s.partition) > 0;
         }
         if changed {
             let trimmed = self.clamp_to_logs(&segments);
-            self.replace_current(slot, trimmed);
+            self.replace_current(batch, trimmed);
         }
     }
 
@@ -175,20 +180,20 @@ impl<O: Observer> Simulation<O> {
         segments
             .iter()
             .map(|s| {
-                let start = s.start.max(self.partitions[s.partition as usize].log_start_offset());
+                let start = s.start.max(self.source.logs[s.partition as usize].log_start_offset());
                 Segment { start, end: s.end.max(start), ..*s }
             })
             .collect()
     }
 
     /// Gives up on the records of the current piece older than `maximum_record_age`.
-    fn give_up_aged(&mut self, slot: u32) {
-        let Some(cutoff) = self.settings.max_record_age_ns.and_then(|age| self.now.checked_sub(age)) else { return };
-        let segments = self.batch(slot).current.segments.clone();
+    fn give_up_aged(&mut self, batch: BatchId) {
+        let Some(cutoff) = self.config.esm.max_record_age_ns.and_then(|age| self.now.checked_sub(age)) else { return };
+        let segments = self.esm.batches[batch].current.segments.clone();
         let aged: Vec<Segment> = segments
             .iter()
             .filter_map(|s| {
-                let log = &self.partitions[s.partition as usize];
+                let log = &self.source.logs[s.partition as usize];
                 let old = (s.start..s.end).take_while(|&o| log.record(o).arrival_ns < cutoff).count() as u64;
                 (old > 0).then_some(Segment { end: s.start + old, ..*s })
             })
@@ -196,8 +201,8 @@ impl<O: Observer> Simulation<O> {
         if aged.is_empty() {
             return;
         }
-        let batch = self.batch(slot);
-        self.give_up(batch.id, &aged, batch.current.invocations, Condition::RetryAttemptsExhausted);
+        let b = &self.esm.batches[batch];
+        self.give_up(b.id, &aged, b.current.invocations, Condition::RetryAttemptsExhausted);
         let rest = segments
             .iter()
             .map(|s| {
@@ -206,19 +211,18 @@ impl<O: Observer> Simulation<O> {
                 Segment { start, ..*s }
             })
             .collect();
-        self.replace_current(slot, rest);
+        self.replace_current(batch, rest);
     }
 
     /// Sets the current piece's segments (dropping empty ones) and releases partitions it no
     /// longer holds.
-    fn replace_current(&mut self, slot: u32, mut segments: Vec<Segment>) {
+    fn replace_current(&mut self, batch: BatchId, mut segments: Vec<Segment>) {
         segments.retain(|s| !s.is_empty());
-        let mut batch = self.batches[slot as usize].take().expect("live batch slot");
-        let before: Vec<u32> = batch.current.segments.iter().map(|s| s.partition).collect();
-        batch.current.segments = segments;
-        self.measure_current(&mut batch);
-        self.batches[slot as usize] = Some(batch);
-        self.release_unheld(slot, &before);
+        let b = &mut self.esm.batches[batch];
+        let before: Vec<u32> = b.current.segments.iter().map(|s| s.partition).collect();
+        b.current.segments = segments;
+        measure(b, &self.source.logs);
+        self.release_unheld(batch, &before);
     }
 
     /// Records of the piece before index `ok_before` were processed without error.
@@ -229,14 +233,14 @@ impl<O: Observer> Simulation<O> {
             if n == 0 {
                 break;
             }
-            self.notes[s.partition as usize].processed_ok.insert(s.start, s.start + n);
+            self.esm.lanes[s.partition as usize].notes.processed_ok.insert(s.start, s.start + n);
             left -= n;
         }
     }
 
     /// Every record of `segment` but `failed` (sorted offsets) was processed without error.
     fn note_processed_except(&mut self, segment: &Segment, failed: &[u64]) {
-        let notes = &mut self.notes[segment.partition as usize].processed_ok;
+        let notes = &mut self.esm.lanes[segment.partition as usize].notes.processed_ok;
         let mut next = segment.start;
         for &offset in failed {
             notes.insert(next, offset);
@@ -246,10 +250,10 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Records the failure against the poison records that caused it.
-    fn blame(&mut self, culprits: &[(u32, u64)]) {
+    fn blame(&mut self, culprits: &[RecordKey]) {
         let now = self.now;
-        for &(partition, offset) in culprits {
-            let log = &self.partitions[partition as usize];
+        for &RecordKey { lane: partition, position: offset } in culprits {
+            let log = &self.source.logs[partition as usize];
             let arrived_after = (log.arrived(now) as u64).saturating_sub(offset + 1 - log.log_start_offset());
             self.metrics.poison_pills.failed(partition, offset, now, arrived_after);
         }

@@ -1,6 +1,7 @@
 //! Sampling the time series and assembling the summary at the end of the run.
 
 use super::{Observer, Report, Simulation};
+use crate::config::Scaling;
 use crate::engine::SimTime;
 use crate::metrics::*;
 use crate::model::pricing::{Usage, cost};
@@ -12,18 +13,18 @@ impl<O: Observer> Simulation<O> {
             let at = self.next_sample_ns;
             self.now = at;
             self.take_sample(at);
-            self.next_sample_ns = (at + self.settings.sample_ns).min(self.settings.end_ns);
+            self.next_sample_ns = (at + self.config.clock.sample_ns).min(self.config.clock.end_ns);
         }
     }
 
     fn take_sample(&mut self, at: SimTime) {
-        for p in 0..self.partitions.len() as u32 {
-            if !self.busy[p as usize] {
+        for p in 0..self.source.logs.len() as u32 {
+            if !self.esm.lanes[p as usize].busy {
                 self.expire(p);
             }
         }
         let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
-        for p in &self.partitions {
+        for p in &self.source.logs {
             let arrived = p.arrived_before(at) as u64;
             lag += arrived;
             max_lag = max_lag.max(arrived);
@@ -37,13 +38,13 @@ impl<O: Observer> Simulation<O> {
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
         self.metrics.rows.push(Row {
-            time_s: (at - self.settings.origin_ns) as f64 / 1e9,
+            time_s: (at - self.config.clock.origin_ns) as f64 / 1e9,
             produced_records: self.metrics.produced_per_interval[index],
             succeeded_records: interval.succeeded,
             lag_records: lag,
             max_partition_lag_records: max_lag,
             oldest_record_age_s: oldest_ns as f64 / 1e9,
-            concurrency: self.envs.busy(),
+            concurrency: self.function.envs.busy(),
             invocations: interval.invocations,
             errors: interval.errors,
             throttles: interval.throttles,
@@ -56,22 +57,22 @@ impl<O: Observer> Simulation<O> {
 
     /// The summary and time series, once the clock has reached the end.
     pub(super) fn finish(&mut self) -> Report {
-        let (origin, end) = (self.settings.origin_ns, self.settings.end_ns);
+        let (origin, end) = (self.config.clock.origin_ns, self.config.clock.end_ns);
         self.metrics.stalls.close_all(end);
-        let pricing = &self.scenario.pricing;
-        let pollers = match self.autoscaler.as_mut() {
+        let pricing = &self.config.pricing;
+        let pollers = match self.esm.autoscaler.as_mut() {
             Some(scaler) => {
                 scaler.close_epu_window(end, pricing.pollers_per_epu, pricing.bytes_per_second_per_epu);
                 PollerSummary { peak: scaler.peak, mean: scaler.mean(origin, end) }
             }
             None => PollerSummary { peak: 0, mean: 0.0 },
         };
-        let epu_hours = match &self.autoscaler {
-            Some(scaler) if self.settings.bills_pollers => scaler.epu_ns / 3.6e12,
+        let epu_hours = match &self.esm.autoscaler {
+            Some(scaler) if matches!(self.config.esm.scaling, Scaling::Provisioned(_)) => scaler.epu_ns / 3.6e12,
             _ => 0.0,
         };
         let m = &self.metrics;
-        let pending: u64 = (0..self.partitions.len() as u32).map(|p| self.pending_in(p)).sum();
+        let pending: u64 = (0..self.source.logs.len() as u32).map(|p| self.pending_in(p)).sum();
         let seconds = (end - origin) as f64 / 1e9;
         let usage = Usage {
             run_seconds: seconds,
@@ -82,18 +83,21 @@ impl<O: Observer> Simulation<O> {
         };
         let summary = Summary {
             esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario: self.scenario.name.clone(),
+            scenario: self.config.name.clone(),
             seed: self.seed,
-            config_hash: self.config_hash.clone(),
+            config_hash: self.config.config_hash.clone(),
             simulated_seconds: seconds,
             records: m.record_summary(pending),
             invocations: m.invocation_summary(),
             batches: m.batch_summary(),
             latency_ms: m.latency_summary(),
             lag: m.lag_summary(),
-            concurrency: ConcurrencySummary { peak: self.envs.peak, mean: self.envs.mean_concurrency(end) },
+            concurrency: ConcurrencySummary {
+                peak: self.function.envs.peak,
+                mean: self.function.envs.mean_concurrency(end),
+            },
             pollers,
-            cost_usd: cost(&self.scenario.pricing, self.scenario.function.architecture, &usage),
+            cost_usd: cost(&self.config.pricing, self.config.function.architecture, &usage),
             stalls: m.stall_summary(),
             throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
             poison_pills: m.poison_pills.summary(origin),
@@ -101,7 +105,7 @@ impl<O: Observer> Simulation<O> {
         Report {
             summary,
             timeseries: std::mem::take(&mut self.metrics.rows),
-            destination: std::mem::take(&mut self.destination_lines),
+            destination: std::mem::take(&mut self.esm.destination_lines),
         }
     }
 }

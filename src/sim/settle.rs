@@ -6,10 +6,11 @@ use super::{Observer, Simulation};
 use crate::metrics::Resolution;
 use crate::model::destination::{Condition, Delivery};
 use crate::model::esm::{RangeSet, Segment};
+use crate::model::record::RecordKey;
 
 /// Why records at the front of a partition are being resolved.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Verdict<'a> {
+pub(super) enum Settlement<'a> {
     /// Processed without error in this delivery.
     Succeeded,
     /// Given up after retries or by age: succeeded if the handler processed the record
@@ -17,7 +18,7 @@ pub(super) enum Verdict<'a> {
     GivenUp,
     /// The handler reported these records as failed but the ESM ignored the report
     /// (`ReportBatchItemFailures` not enabled): they are lost; the rest succeeded. Sorted.
-    ReportIgnored(&'a [(u32, u64)]),
+    ReportIgnored(&'a [RecordKey]),
     /// Too large to deliver: never processed.
     Oversize,
     /// Deleted by retention.
@@ -43,29 +44,29 @@ impl<O: Observer> Simulation<O> {
     /// Resolves every record of `partition` before offset `end` under `verdict`, removes them
     /// from the log and (unless they were lost) commits. Records resolved ahead right after
     /// `end` go with them, so the log never starts with an already resolved record.
-    pub(super) fn settle(&mut self, partition: u32, end: u64, verdict: Verdict) {
+    pub(super) fn settle(&mut self, partition: u32, end: u64, verdict: Settlement) {
         let p = partition as usize;
-        let start = self.partitions[p].log_start_offset();
+        let start = self.source.logs[p].log_start_offset();
         let end = end.max(start);
-        let end = self.notes[p].resolved_ahead.run_end_from(end).unwrap_or(end);
+        let end = self.esm.lanes[p].notes.resolved_ahead.run_end_from(end).unwrap_or(end);
         if end == start {
             return;
         }
-        if matches!(verdict, Verdict::Succeeded) && self.notes[p].is_empty() {
+        if matches!(verdict, Settlement::Succeeded) && self.esm.lanes[p].notes.is_empty() {
             self.succeed_front(partition, end);
         } else {
-            for (from, to, ahead) in self.notes[p].resolved_ahead.runs(start, end) {
+            for (from, to, ahead) in self.esm.lanes[p].notes.resolved_ahead.runs(start, end) {
                 if ahead {
-                    self.partitions[p].pop_front((to - from) as usize);
+                    self.source.logs[p].pop_front((to - from) as usize);
                 } else {
                     self.settle_run(partition, from, to, verdict);
                 }
             }
-            self.notes[p].processed_ok.remove_below(end);
-            self.notes[p].resolved_ahead.remove_below(end);
+            self.esm.lanes[p].notes.processed_ok.remove_below(end);
+            self.esm.lanes[p].notes.resolved_ahead.remove_below(end);
         }
-        if !matches!(verdict, Verdict::Lost) {
-            self.partitions[p].commit(end);
+        if !matches!(verdict, Settlement::Lost) {
+            self.source.logs[p].commit(end);
             self.metrics.stalls.committed(partition, end, self.now);
             self.observer.committed(self.now, partition, end);
         }
@@ -74,7 +75,7 @@ impl<O: Observer> Simulation<O> {
     /// The hot path: a successful batch with nothing unusual about its records.
     fn succeed_front(&mut self, partition: u32, end: u64) {
         let now = self.now;
-        let log = &mut self.partitions[partition as usize];
+        let log = &mut self.source.logs[partition as usize];
         let start = log.log_start_offset();
         for record in log.pop_front((end - start) as usize) {
             self.metrics.record_latency(now - record.arrival_ns);
@@ -84,7 +85,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Offsets `from..to` at the front of the log, none resolved before, under `verdict`.
-    fn settle_run(&mut self, partition: u32, from: u64, to: u64, verdict: Verdict) {
+    fn settle_run(&mut self, partition: u32, from: u64, to: u64, verdict: Settlement) {
         let p = partition as usize;
         let mut offset = from;
         while offset < to {
@@ -97,7 +98,7 @@ impl<O: Observer> Simulation<O> {
             let n = end - offset;
             match how {
                 Resolution::Succeeded => {
-                    for record in self.partitions[p].pop_front(n as usize) {
+                    for record in self.source.logs[p].pop_front(n as usize) {
                         self.metrics.record_latency(now - record.arrival_ns);
                     }
                     self.count_succeeded(n);
@@ -107,26 +108,28 @@ impl<O: Observer> Simulation<O> {
                 Resolution::LostToRetention => self.metrics.lost_to_retention += n,
             }
             if how != Resolution::Succeeded {
-                self.partitions[p].pop_front(n as usize);
+                self.source.logs[p].pop_front(n as usize);
             }
             self.resolved(partition, offset, end, how);
             offset = end;
         }
     }
 
-    fn classify(&self, partition: u32, offset: u64, verdict: Verdict) -> Resolution {
+    fn classify(&self, partition: u32, offset: u64, verdict: Settlement) -> Resolution {
         let failed_for_good =
-            if self.destination.is_some() { Resolution::ToDestination } else { Resolution::Discarded };
+            if self.esm.destination.is_some() { Resolution::ToDestination } else { Resolution::Discarded };
         match verdict {
-            Verdict::Succeeded => Resolution::Succeeded,
-            Verdict::Lost => Resolution::LostToRetention,
-            Verdict::Oversize => failed_for_good,
-            Verdict::GivenUp if self.notes[partition as usize].processed_ok.contains(offset) => Resolution::Succeeded,
-            Verdict::GivenUp => failed_for_good,
-            Verdict::ReportIgnored(failed) if failed.binary_search(&(partition, offset)).is_ok() => {
+            Settlement::Succeeded => Resolution::Succeeded,
+            Settlement::Lost => Resolution::LostToRetention,
+            Settlement::Oversize => failed_for_good,
+            Settlement::GivenUp if self.esm.lanes[partition as usize].notes.processed_ok.contains(offset) => {
+                Resolution::Succeeded
+            }
+            Settlement::GivenUp => failed_for_good,
+            Settlement::ReportIgnored(failed) if failed.binary_search(&RecordKey::new(partition, offset)).is_ok() => {
                 Resolution::Discarded
             }
-            Verdict::ReportIgnored(_) => Resolution::Succeeded,
+            Settlement::ReportIgnored(_) => Resolution::Succeeded,
         }
     }
 
@@ -134,11 +137,11 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn succeed_ahead(&mut self, partition: u32, start: u64, end: u64) {
         let now = self.now;
         for offset in start..end {
-            let arrival = self.partitions[partition as usize].record(offset).arrival_ns;
+            let arrival = self.source.logs[partition as usize].record(offset).arrival_ns;
             self.metrics.record_latency(now - arrival);
         }
         self.count_succeeded(end - start);
-        self.notes[partition as usize].resolved_ahead.insert(start, end);
+        self.esm.lanes[partition as usize].notes.resolved_ahead.insert(start, end);
         self.resolved(partition, start, end, Resolution::Succeeded);
     }
 
@@ -156,24 +159,26 @@ impl<O: Observer> Simulation<O> {
 
     /// Records still pending in a partition (in the log and not resolved ahead).
     pub(super) fn pending_in(&self, partition: u32) -> u64 {
-        let log = &self.partitions[partition as usize];
-        let ahead =
-            self.notes[partition as usize].resolved_ahead.count_within(log.log_start_offset(), log.end_offset());
+        let log = &self.source.logs[partition as usize];
+        let ahead = self.esm.lanes[partition as usize]
+            .notes
+            .resolved_ahead
+            .count_within(log.log_start_offset(), log.end_offset());
         log.len() as u64 - ahead
     }
 
     /// Writes a destination delivery for `segments` (if a destination is configured) and
     /// resolves their records with `verdict`. The segments must start at their log fronts.
     pub(super) fn give_up(&mut self, batch_id: u64, segments: &[Segment], invoke_count: u32, condition: Condition) {
-        if let Some(destination) = &self.destination {
+        if let Some(destination) = &self.esm.destination {
             let payload_bytes = segments
                 .iter()
-                .map(|s| self.partitions[s.partition as usize].payload_between(s.start, s.end))
+                .map(|s| self.source.logs[s.partition as usize].payload_between(s.start, s.end))
                 .sum::<u64>()
-                + self.settings.envelope_bytes;
-            let partitions = &self.partitions;
+                + self.config.esm.envelope_bytes;
+            let partitions = &self.source.logs;
             let arrival = |p: u32, o: u64| partitions[p as usize].record(o).arrival_ns;
-            self.destination_deliveries += 1;
+            self.esm.destination_deliveries += 1;
             let delivery = Delivery {
                 now: self.now,
                 condition,
@@ -181,14 +186,14 @@ impl<O: Observer> Simulation<O> {
                 segments,
                 payload_bytes,
                 arrival: &arrival,
-                sequence: self.destination_deliveries,
+                sequence: self.esm.destination_deliveries,
             };
-            self.destination_lines.extend(destination.lines(&delivery));
+            self.esm.destination_lines.extend(destination.lines(&delivery));
             self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
         }
         let verdict = match condition {
-            Condition::MaximumPayloadSizeExceeded => Verdict::Oversize,
-            Condition::RetryAttemptsExhausted => Verdict::GivenUp,
+            Condition::MaximumPayloadSizeExceeded => Settlement::Oversize,
+            Condition::RetryAttemptsExhausted => Settlement::GivenUp,
         };
         for s in segments {
             self.settle(s.partition, s.end, verdict);
@@ -197,11 +202,11 @@ impl<O: Observer> Simulation<O> {
 
     /// Deletes what retention has deleted from the front of a partition's log.
     pub(super) fn expire(&mut self, p: u32) -> u64 {
-        let partition = &self.partitions[p as usize];
-        let n = partition.expired(self.now, self.settings.retention_ns) as u64;
+        let partition = &self.source.logs[p as usize];
+        let n = partition.expired(self.now, self.config.topic.retention_ns) as u64;
         if n > 0 {
             let end = partition.log_start_offset() + n;
-            self.settle(p, end, Verdict::Lost);
+            self.settle(p, end, Settlement::Lost);
         }
         n
     }

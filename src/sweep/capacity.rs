@@ -16,7 +16,7 @@ use super::tune::grid_value;
 use super::{Done, Execution, Output, Prepared, Shard, charts, execute, plan, record, run, write_shard};
 use crate::error::{Error, Result};
 use crate::output::write_files;
-use crate::scenario::Scenario;
+use crate::scenario::{Loaded, Scenario};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -86,9 +86,11 @@ pub fn scaled(s: &Scenario, rate: f64) -> Scenario {
 }
 
 /// Runs `planned` at its rate and measures the lag trend.
-pub fn run_at(scenario: &Scenario, planned: &RunRecord, rate: RateRun) -> RunRecord {
-    let s = scaled(scenario, rate.rate);
-    let report = run::simulate(&s, planned.seed);
+pub fn run_at(loaded: &Loaded, planned: &RunRecord, rate: RateRun) -> RunRecord {
+    let s = scaled(&loaded.scenario, rate.rate);
+    let mut config = loaded.config.with_rates_scaled(rate.rate / base_rate(&loaded.scenario));
+    config.config_hash = crate::config_hash(&s);
+    let report = run::simulate(&config, planned.seed);
     let trend = sustain::trend(&report.timeseries, s.duration.secs_f64(), rate.rate);
     RunRecord { metrics: table::metrics(&report.summary), rate: Some(RateRun { trend, ..rate }), ..planned.clone() }
 }

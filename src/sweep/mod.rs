@@ -98,13 +98,13 @@ pub fn plan(p: &Prepared) -> Vec<RunRecord> {
 /// Runs every planned record in parallel; results come back in plan order.
 pub fn execute(p: &Prepared, exec: &Execution, plan: &[RunRecord]) -> Vec<RunRecord> {
     exec.map(plan, |planned| {
-        let scenario = &p.points[planned.point].scenario;
+        let loaded = &p.points[planned.point];
         match planned.rate {
             None => {
-                let report = run::simulate(scenario, planned.seed);
+                let report = run::simulate(&loaded.config, planned.seed);
                 RunRecord { metrics: table::metrics(&report.summary), ..planned.clone() }
             }
-            Some(rate) => capacity::run_at(scenario, planned, rate),
+            Some(rate) => capacity::run_at(loaded, planned, rate),
         }
     })
 }

@@ -2,8 +2,8 @@
 //! single-threaded simulation, and results are collected in run order, never completion order,
 //! so the output does not depend on the number of threads.
 
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::scenario::Scenario;
 use crate::sim::{Report, SimulationBuilder};
 use rayon::prelude::*;
 
@@ -58,6 +58,6 @@ impl<'a> Execution<'a> {
 }
 
 /// One run of a scenario with a seed.
-pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
-    SimulationBuilder::new(scenario).seed(seed).build().run().0
+pub fn simulate(config: &Config, seed: u64) -> Report {
+    SimulationBuilder::new(config).seed(seed).build().run().0
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use esmsim::config::{Config, compile};
 use esmsim::engine::SimTime;
 use esmsim::metrics::Resolution;
 use esmsim::model::destination::Condition;
@@ -17,8 +18,13 @@ pub fn scenario(json: Value) -> Scenario {
         .scenario
 }
 
+/// The compiled configuration of a validated scenario.
+pub fn config(s: &Scenario) -> Config {
+    compile(s).unwrap_or_else(|(path, message)| panic!("invalid test scenario: {path}: {message}")).config
+}
+
 pub fn run(s: &Scenario) -> Report {
-    SimulationBuilder::new(s).build().run().0
+    SimulationBuilder::new(&config(s)).build().run().0
 }
 
 pub fn run_json(json: Value) -> Report {
@@ -58,7 +64,7 @@ impl Observer for Log {
 }
 
 pub fn run_logged(s: &Scenario) -> (Report, Log) {
-    SimulationBuilder::new(s).build_with_observer(Log::default()).run()
+    SimulationBuilder::new(&config(s)).build_with_observer(Log::default()).run()
 }
 
 /// Checks, as the run goes, that every record is resolved exactly once; that, unless

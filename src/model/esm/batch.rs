@@ -59,6 +59,29 @@ pub struct Batch {
     pub failures_in_row: u32,
     /// Consecutive throttles, for the throttle backoff.
     pub throttles_in_row: u32,
+    pub state: BatchState,
+}
+
+/// Where a batch is in its life. Each state but `Ready` waits for one event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum BatchState {
+    /// Formed, or between attempts: the ESM is delivering it now.
+    #[default]
+    Ready,
+    /// An invocation is running and will end as the handler decided.
+    InFlight(Box<Running>),
+    /// The invoke was throttled; it is tried again after the throttle backoff.
+    Throttled,
+    /// The invocation failed; it is fetched again after the retry backoff.
+    AwaitingRetry,
+}
+
+/// An invocation in flight and how it will end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub cold: bool,
+    pub billed_ms: u64,
+    pub result: crate::model::handler::HandlerResult,
 }
 
 impl Batch {
@@ -113,6 +136,7 @@ mod tests {
             payload_bytes: 0,
             failures_in_row: 0,
             throttles_in_row: 0,
+            state: BatchState::Ready,
         }
     }
 

@@ -6,14 +6,7 @@ use super::batch::{FlushReason, Segment};
 use crate::engine::SimTime;
 use crate::model::topic::Partition;
 
-/// The batching settings of an event source mapping.
-#[derive(Clone, Copy, Debug)]
-pub struct BatchRules {
-    pub batch_size: usize,
-    pub window_ns: SimTime,
-    /// Payload bytes available to records: `max_payload_bytes` minus the envelope.
-    pub record_budget_bytes: u64,
-}
+pub use crate::config::BatchRules;
 
 /// When the next batch of a set of partitions flushes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

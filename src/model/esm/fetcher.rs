@@ -70,18 +70,43 @@ pub fn range_assignment(partitions: u32, consumers: u32) -> Vec<Vec<u32>> {
 /// A cap on batches in flight across fetchers, with a first-come queue of fetchers waiting.
 #[derive(Clone, Debug)]
 pub struct Gate {
-    pub capacity: u32,
-    pub used: u32,
-    pub queue: VecDeque<u32>,
+    capacity: u32,
+    used: u32,
+    waiting: VecDeque<u32>,
 }
 
 impl Gate {
     pub fn new(capacity: u32) -> Self {
-        Gate { capacity, used: 0, queue: VecDeque::new() }
+        Gate { capacity, used: 0, waiting: VecDeque::new() }
     }
 
     pub fn is_open(&self) -> bool {
         self.used < self.capacity
+    }
+
+    /// Takes a slot (for a batch, or reserved for a fetcher it was granted to).
+    pub fn take(&mut self) {
+        self.used += 1;
+    }
+
+    /// Gives a slot back.
+    pub fn give_back(&mut self) {
+        self.used = self.used.saturating_sub(1);
+    }
+
+    /// `fetcher` waits for a slot.
+    pub fn wait(&mut self, fetcher: u32) {
+        self.waiting.push_back(fetcher);
+    }
+
+    /// The fetcher that has waited longest, if a slot is free for it.
+    pub fn next_waiting(&mut self) -> Option<u32> {
+        if self.is_open() { self.waiting.pop_front() } else { None }
+    }
+
+    /// Nobody waits any more (a rebalance re-plans every fetcher).
+    pub fn clear_waiting(&mut self) {
+        self.waiting.clear();
     }
 }
 

@@ -5,7 +5,7 @@ pub mod batcher;
 pub mod fetcher;
 pub mod ranges;
 
-pub use batch::{Batch, FlushReason, Piece, Segment};
+pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};
 pub use batcher::{BatchRules, Plan};
 pub use fetcher::{Fetcher, Gate, Waiting};
 pub use ranges::RangeSet;

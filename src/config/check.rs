@@ -1,8 +1,11 @@
-//! Validation against AWS's ranges (AWS_FACTS.md). Errors stop the run; warnings flag settings
-//! that are legal but probably not what the user meant.
+//! Validation of a scenario against AWS's ranges (README's reference gives each range and its
+//! source). Errors stop the run; warnings flag settings that are legal but probably not what the
+//! user meant.
 
-use super::*;
+use super::{DurationSpec, PayloadRule};
 use crate::engine::{NS_PER_MS, NS_PER_SEC};
+use crate::scenario::*;
+use serde::Serialize;
 use std::fmt;
 
 /// A legal but suspicious setting, printed on stderr; the run continues.
@@ -19,7 +22,7 @@ impl fmt::Display for Warning {
 }
 
 /// The first problem as (field path, message).
-type Problem = (String, String);
+pub type Problem = (String, String);
 
 fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
     (path.into(), message.into())
@@ -253,7 +256,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
         }
         ScalingMode::Provisioned => check_provisioned(sc, partitions, warnings)?,
     }
-    let plan = sc.pollers(partitions).expect("a poller mode");
+    let Some(plan) = super::compile::poller_plan(sc, partitions) else { return Ok(()) };
     ensure(plan.evaluation_interval_ns >= NS_PER_SEC, "esm.scaling.evaluation_interval", "must be at least 1s")?;
     ensure(plan.scale_up_lag_per_poller > 0, "esm.scaling.scale_up_lag_per_poller", "must be at least 1")?;
     check_fraction(plan.scale_down_utilization, "esm.scaling.scale_down_utilization")?;
@@ -491,7 +494,7 @@ fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
     let budget = s.esm.max_payload_bytes.saturating_sub(s.esm.payload_envelope_bytes);
     let records = (s.esm.batch_size as u64).min(budget / record.max(1)).max(1);
     // The duration model itself, so memory, CPU share and architecture count as in the run.
-    let full = crate::model::function::DurationModel::new(s, 0).handler_ns(records, records * record, 1.0);
+    let full = DurationSpec::new(&s.function).handler_ns(records, records * record, 1.0);
     if full > s.function.timeout.ns() {
         warnings.push(Warning {
             path: "function.timeout".into(),
@@ -506,7 +509,7 @@ fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
 
 /// Payload bytes of the largest typical record the producers (or the backlog) write.
 fn typical_payload_bytes(s: &Scenario) -> u64 {
-    let rule = crate::model::producer::PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
+    let rule = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
     let producers = s.producers.iter().map(|p| rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical()));
     let backlog = s.topic.backlog.iter().map(|b| rule.payload_bytes(0, b.record_bytes));
     producers.chain(backlog).max().unwrap_or(0)

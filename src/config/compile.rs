@@ -1,0 +1,268 @@
+//! From the scenario file's types to the typed configuration: validation first, then every
+//! default and derived value, once.
+
+use super::*;
+use crate::engine::{NS_PER_MS, NS_PER_SEC};
+use crate::scenario::{self as raw, ScalingMode, Scenario, StartingPosition};
+
+/// A validated configuration and the warnings its scenario raised.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub config: Config,
+    pub warnings: Vec<Warning>,
+}
+
+/// Checks `s` against AWS's ranges and builds its [`Config`]; the error is the first problem as
+/// (field path, message).
+pub fn compile(s: &Scenario) -> Result<Compiled, Problem> {
+    let warnings = check::validate(s)?;
+    let config = build(s)?;
+    Ok(Compiled { config, warnings })
+}
+
+fn build(s: &Scenario) -> Result<Config, Problem> {
+    let partitions = s.topic.partitions;
+    let topic = TopicConfig {
+        name: s.topic.name.clone(),
+        partitions,
+        retention_ns: s.topic.retention.ns(),
+        backlog: s.topic.backlog.as_ref().map(|b| BacklogConfig {
+            records: b.records,
+            span_ns: b.span.ns(),
+            record_bytes: b.record_bytes,
+            reach_ns: backlog_reach_ns(s),
+        }),
+    };
+    let producers =
+        s.producers.iter().enumerate().map(|(i, p)| producer(p, partitions, i)).collect::<Result<Vec<_>, Problem>>()?;
+    Ok(Config {
+        name: s.name.clone(),
+        seed: s.seed,
+        config_hash: crate::config_hash(s),
+        clock: clock(s),
+        topic,
+        producers,
+        esm: esm(&s.esm, partitions),
+        function: function(s)?,
+        failures: failures(&s.failures),
+        faults: s.faults.iter().map(fault).collect(),
+        pricing: s.pricing.clone(),
+    })
+}
+
+/// How far before t = 0 the consumer starts reading: the backlog it will consume (capped by
+/// retention: older records no longer exist). `LATEST` reads none of it.
+fn backlog_reach_ns(s: &Scenario) -> SimTime {
+    let Some(backlog) = &s.topic.backlog else { return 0 };
+    let reach = match s.esm.starting_position {
+        StartingPosition::Latest => 0,
+        StartingPosition::TrimHorizon => backlog.span.ns(),
+        StartingPosition::AtTimestamp => s.esm.starting_position_age.map_or(0, |age| age.ns()).min(backlog.span.ns()),
+    };
+    reach.min(s.topic.retention.ns())
+}
+
+fn clock(s: &Scenario) -> Clock {
+    let origin_ns = backlog_reach_ns(s);
+    let end_ns = origin_ns + s.duration.ns();
+    let peak_rate: f64 = s.producers.iter().map(peak_rate).sum();
+    Clock { origin_ns, end_ns, sample_ns: s.sample_interval.ns(), chunk_ns: chunk_ns(peak_rate, end_ns) }
+}
+
+/// The highest rate a producer's schedule reaches, counting its base rate.
+fn peak_rate(p: &raw::Producer) -> f64 {
+    p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)
+}
+
+/// How far ahead producers generate: about 32k arrivals per chunk at the peak rate, enough to
+/// amortise and small enough to stay in cache.
+pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime) -> SimTime {
+    let chunk_ns = if peak_rate > 0.0 { (32_768.0 / peak_rate * 1e9) as u64 } else { end_ns };
+    chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC)
+}
+
+fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<ProducerConfig, Problem> {
+    let at = |field: &str| format!("producers.{index}.{field}");
+    let mut steps = vec![(0, p.rate)];
+    for step in &p.schedule {
+        if step.at.ns() == 0 {
+            steps[0].1 = step.rate;
+        } else {
+            steps.push((step.at.ns(), step.rate));
+        }
+    }
+    let partitioner = match p.partitioning {
+        raw::Partitioning::Uniform => {
+            Partitioner::Uniform(Uniform::new(0, partitions).map_err(|e| (at("partitioning"), e.to_string()))?)
+        }
+        raw::Partitioning::RoundRobin => Partitioner::RoundRobin,
+        raw::Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
+        raw::Partitioning::Zipf { exponent } => Partitioner::Zipf(
+            Zipf::new(partitions as f64, exponent).map_err(|e| (at("partitioning.zipf.exponent"), e.to_string()))?,
+        ),
+    };
+    let record_bytes = match &p.record_bytes {
+        raw::RecordBytes::Fixed(n) => Dist::Fixed(*n),
+        raw::RecordBytes::Distribution(raw::SizeDistribution::Uniform { min, max }) => {
+            Dist::Uniform { min: *min, max: *max }
+        }
+        raw::RecordBytes::Distribution(raw::SizeDistribution::Lognormal { median, sigma }) => Dist::LogNormal {
+            scale: 1.0,
+            shape: LogNormal::new(median.ln(), *sigma).map_err(|e| (at("record_bytes"), e.to_string()))?,
+        },
+    };
+    Ok(ProducerConfig {
+        arrivals: p.arrivals,
+        steps,
+        peak_rate: peak_rate(p),
+        record_bytes,
+        key_bytes: p.key_bytes as u64,
+        partitioner,
+    })
+}
+
+fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
+    let scaling = match (e.scaling.mode, poller_plan(&e.scaling, partitions)) {
+        (ScalingMode::OnDemand, Some(plan)) => Scaling::OnDemand(plan),
+        (ScalingMode::Provisioned, Some(plan)) => Scaling::Provisioned(plan),
+        _ => Scaling::Factor { factor: e.scaling.factor.unwrap_or(1) },
+    };
+    let backoff = |b: &raw::Backoff| Backoff { initial_ns: b.initial.ns(), max_ns: b.max.ns() };
+    EsmConfig {
+        rules: BatchRules {
+            batch_size: e.batch_size as usize,
+            window_ns: e.batching_window.ns(),
+            record_budget_bytes: e.max_payload_bytes.saturating_sub(e.payload_envelope_bytes),
+        },
+        payload: PayloadRule { record_overhead_bytes: e.payload_record_overhead_bytes },
+        envelope_bytes: e.payload_envelope_bytes,
+        scaling,
+        retry_limit: retry_limit(e),
+        max_record_age_ns: e.maximum_record_age.0,
+        bisect_on_error: e.bisect_batch_on_function_error,
+        bisect_resets_retries: e.bisect_resets_retries,
+        reports_batch_item_failures: e.reports_batch_item_failures(),
+        partial_batch_commit: e.partial_batch_commit,
+        destination: e.on_failure_destination.as_ref().map(|d| d.kind),
+        throttles_count_as_retries: e.throttles_count_as_retries,
+        retry_backoff: backoff(&e.retry_backoff),
+        throttle_backoff: backoff(&e.throttle_backoff),
+    }
+}
+
+/// `maximum_retry_attempts`, whose `-1` means infinite; AWS caps infinite retries at 10 when an
+/// on-failure destination is set.
+fn retry_limit(e: &raw::Esm) -> RetryLimit {
+    match (u32::try_from(e.maximum_retry_attempts), &e.on_failure_destination) {
+        (Ok(n), _) => RetryLimit::Attempts(n),
+        (Err(_), Some(_)) => RetryLimit::Attempts(10),
+        (Err(_), None) => RetryLimit::Infinite,
+    }
+}
+
+/// The poller settings of `on_demand` and `provisioned` mode (`None` for the factor mode).
+/// Poller counts are capped at the partition count: at most one poller per partition.
+pub(super) fn poller_plan(sc: &raw::Scaling, partitions: u32) -> Option<PollerPlan> {
+    let (min, max, initial, per_poller) = match sc.mode {
+        ScalingMode::ParallelizationFactor => return None,
+        ScalingMode::OnDemand => {
+            (1, partitions, sc.initial_pollers.unwrap_or(1), sc.invocations_per_poller.unwrap_or(1))
+        }
+        ScalingMode::Provisioned => {
+            let min = sc.min_pollers.unwrap_or(1);
+            (min, sc.max_pollers.unwrap_or(200), min, sc.invocations_per_poller.unwrap_or(5))
+        }
+    };
+    let cap = |n: u32| n.clamp(1, partitions.max(1));
+    let (min, max) = (cap(min), cap(max));
+    let or = |d: Option<raw::Dur>, default_ns: SimTime| d.map_or(default_ns, raw::Dur::ns);
+    Some(PollerPlan {
+        initial: initial.clamp(min, max),
+        min,
+        max,
+        invocations_per_poller: per_poller,
+        evaluation_interval_ns: or(sc.evaluation_interval, 60 * NS_PER_SEC),
+        scale_delay_ns: or(sc.scale_delay, 180 * NS_PER_SEC),
+        scale_up_lag_per_poller: sc.scale_up_lag_per_poller.unwrap_or(1_000),
+        scale_down_utilization: sc.scale_down_utilization.unwrap_or(0.5),
+        rebalance_pause_ns: or(sc.rebalance_pause, 5 * NS_PER_SEC),
+        bytes_per_second: sc.poller_bytes_per_second.unwrap_or(5_000_000),
+    })
+}
+
+fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
+    let f = &s.function;
+    let init = match &f.cold_start.init {
+        raw::TimeDistribution::Fixed(d) => Dist::Fixed(d.ns()),
+        raw::TimeDistribution::Distribution(raw::TimeShape::Uniform { min, max }) => {
+            Dist::Uniform { min: min.ns(), max: max.ns() }
+        }
+        raw::TimeDistribution::Distribution(raw::TimeShape::Lognormal { median, sigma }) => Dist::LogNormal {
+            scale: median.ns() as f64,
+            shape: LogNormal::new(0.0, *sigma).map_err(|e| ("function.cold_start.init".into(), e.to_string()))?,
+        },
+    };
+    Ok(FunctionConfig {
+        memory_mb: f.memory_mb,
+        architecture: f.architecture,
+        timeout_ns: f.timeout.ns(),
+        duration: DurationSpec::new(f),
+        init,
+        idle_expiry_ns: f.cold_start.idle_expiry.ns(),
+        reserved_concurrency: f.reserved_concurrency,
+        burst_environments: f.burst_limit.environments,
+        burst_every_ns: f.burst_limit.every.ns(),
+        account_limit: s.account.concurrency_limit,
+        other_concurrency: s.account.other_concurrency.0.iter().map(|step| (step.at.ns(), step.value)).collect(),
+    })
+}
+
+impl DurationSpec {
+    /// The duration model of a function as the file gives it. A jitter whose sigma the
+    /// validation would reject is left out rather than failing here.
+    pub(super) fn new(f: &raw::Function) -> Self {
+        let d = &f.duration;
+        // A handler gains CPU up to as many vCPUs as it has threads.
+        let speed = |memory_mb: u32| vcpus(memory_mb).min(d.threads as f64);
+        let memory_scale = match d.reference_memory_mb {
+            Some(reference) => speed(reference) / speed(f.memory_mb),
+            None => 1.0,
+        };
+        let architecture_scale = match f.architecture {
+            Architecture::X86_64 => 1.0,
+            Architecture::Arm64 => d.arm64_factor,
+        };
+        DurationSpec {
+            base_ns: d.base.ns() as f64,
+            per_record_ns: d.per_record.ns() as f64,
+            per_kib_ns: d.per_kib.ns() as f64,
+            scale: memory_scale * architecture_scale,
+            jitter: (d.jitter_sigma > 0.0).then(|| LogNormal::new(0.0, d.jitter_sigma).ok()).flatten(),
+        }
+    }
+}
+
+fn failures(f: &raw::Failures) -> FailureConfig {
+    let mut listed: Vec<_> = f.poison_records.iter().map(|p| (p.partition, p.offset, p.effect)).collect();
+    listed.sort_by_key(|&(p, o, _)| (p, o));
+    listed.dedup_by_key(|&mut (p, o, _)| (p, o));
+    FailureConfig {
+        handler: f.handler,
+        poison_records: listed,
+        poison_rate: f.poison_rate,
+        poison_rate_effect: f.poison_rate_effect,
+        transient_error_rate: f.transient_error_rate,
+        transient_record_error_rate: f.transient_record_error_rate,
+    }
+}
+
+/// A validated fault: the kind decides which value it carries.
+fn fault(x: &raw::Fault) -> Fault {
+    let window = Window { from_ns: x.from.ns(), until_ns: x.until.ns() };
+    match x.kind {
+        raw::FaultKind::FunctionOutage => Fault::FunctionOutage(window),
+        raw::FaultKind::ErrorBurst => Fault::ErrorBurst { window, error_rate: x.error_rate.unwrap_or(0.0) },
+        raw::FaultKind::Slowdown => Fault::Slowdown { window, factor: x.factor.unwrap_or(1.0) },
+        raw::FaultKind::Rebalance => Fault::Rebalance(window),
+    }
+}
