@@ -2,6 +2,7 @@
 //! output files of the contract.
 
 mod latency;
+mod observe;
 mod poison;
 mod summary;
 mod timeseries;
@@ -14,7 +15,6 @@ pub use summary::{
 pub use timeseries::{Row, write_timeseries_csv};
 
 use crate::engine::{NS_PER_MS, NS_PER_US, SimTime};
-use crate::model::esm::FlushReason;
 use hdrhistogram::Histogram;
 use latency::IntervalLatency;
 
@@ -175,17 +175,6 @@ impl Metrics {
             self.interval.cold_starts += 1;
         }
         self.billed_mb_ms += billed_mb_ms;
-    }
-
-    pub fn batch_formed(&mut self, records: u64, reason: FlushReason) {
-        self.batches += 1;
-        self.batch_records += records;
-        self.batch_max_records = self.batch_max_records.max(records);
-        match reason {
-            FlushReason::Size => self.flushed_by_size += 1,
-            FlushReason::Window => self.flushed_by_window += 1,
-            FlushReason::Payload => self.flushed_by_payload += 1,
-        }
     }
 
     /// One record committed `latency_ns` after it was produced.

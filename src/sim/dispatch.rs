@@ -1,7 +1,7 @@
 //! The ESM's batchers: planning when each fetcher flushes, forming batches, the gate, and
 //! releasing a batch's partitions when it is done.
 
-use super::{BatchId, EsmEvent, Observer, Simulation};
+use super::{BatchId, EsmEvent, Observer, Simulation, notify};
 use crate::model::destination::Condition;
 use crate::model::esm::{Batch, BatchState, FlushReason, Piece, Segment, Waiting, batcher};
 use crate::model::topic::Partition;
@@ -85,8 +85,7 @@ impl<O: Observer> Simulation<O> {
         self.esm.gate.take();
         let formed = self.new_batch(fetcher, segments, reason);
         self.charge_fetch(fetcher, formed.payload_bytes);
-        self.metrics.batch_formed(formed.records as u64, reason);
-        self.observer.batch_formed(self.now, &formed, &self.source.logs);
+        notify!(self.batch_formed(self.now, &formed, &self.source.logs));
         let batch = self.esm.batches.insert(formed);
         self.deliver(batch);
         self.plan_fetcher(fetcher);

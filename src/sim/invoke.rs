@@ -2,7 +2,7 @@
 //! with its records, and handing the result to the ESM's retry logic.
 
 use super::settle::Settlement;
-use super::{BatchId, EsmEvent, Event, FunctionEvent, Observer, Outcome, RetryCause, Simulation};
+use super::{BatchId, EsmEvent, Event, FunctionEvent, Observer, Outcome, RetryCause, Simulation, notify};
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Running};
 use crate::model::function::{Start, billed_ms};
@@ -57,9 +57,7 @@ impl<O: Observer> Simulation<O> {
 
     fn throttle(&mut self, batch: BatchId) {
         let now = self.now;
-        self.metrics.throttled += 1;
-        self.metrics.interval.throttles += 1;
-        self.observer.throttled(now, &self.esm.batches[batch]);
+        notify!(self.throttled(now, &self.esm.batches[batch]));
         let esm = &self.config.esm;
         let b = &mut self.esm.batches[batch];
         b.throttles_in_row += 1;
@@ -93,28 +91,18 @@ impl<O: Observer> Simulation<O> {
         let outcome = running.result.outcome;
         self.function.envs.release(now, matches!(outcome, Outcome::Crash { .. }));
         self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.config.function.memory_mb as u128);
-        self.observer.invocation_ended(now, &self.esm.batches[batch], outcome);
+        notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));
         match outcome {
             Outcome::Success => {
-                self.metrics.invocations_succeeded += 1;
                 self.esm.batches[batch].failures_in_row = 0;
                 for s in self.esm.batches[batch].current.segments.clone() {
                     self.settle(s.partition, s.end, Settlement::Succeeded);
                 }
                 self.advance(batch);
             }
-            Outcome::Partial { .. } => {
-                self.metrics.invocations_succeeded += 1;
-                self.metrics.partial_failures += 1;
-                self.on_partial_failure(batch, running.result);
-            }
-            Outcome::Timeout { .. } => {
-                self.metrics.invocations_timed_out += 1;
-                self.on_failure(batch, running.result);
-            }
-            Outcome::Error { .. } | Outcome::Crash { .. } => {
-                self.metrics.invocations_failed += 1;
-                self.on_failure(batch, running.result);
+            Outcome::Partial { .. } => self.on_partial_failure(batch, running.result),
+            Outcome::Timeout { .. } | Outcome::Error { .. } | Outcome::Crash { .. } => {
+                self.on_failure(batch, running.result)
             }
         }
     }

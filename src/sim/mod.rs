@@ -14,15 +14,25 @@ mod sample;
 mod settle;
 
 pub use batches::BatchId;
+
+/// Tells the metrics and the run's observer of the same event, in that order.
+macro_rules! notify {
+    ($sim:ident . $event:ident ( $($arg:expr),* $(,)? )) => {{
+        Observer::$event(&mut $sim.metrics, $($arg),*);
+        $sim.observer.$event($($arg),*);
+    }};
+}
+use notify;
 pub use observer::{Observer, Outcome, RetryCause};
 
 use crate::config::{Config, Fault};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{Metrics, Row, Summary};
 use crate::model::destination::Destination;
-use crate::model::esm::{Fetcher, Gate, Waiting, fetcher::range_assignment};
+use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::SyntheticHandler;
+use crate::model::kafka::range_assignment;
 use crate::model::producer::{Arrival, ProducerGen};
 use crate::model::topic::Partition;
 use batches::BatchTable;

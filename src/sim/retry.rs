@@ -4,16 +4,15 @@
 use super::dispatch::measure;
 use super::settle::Settlement;
 use super::{BatchId, EsmEvent, Observer, RetryCause, Simulation};
-use crate::config::PartialBatchCommit;
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Segment};
 use crate::model::handler::HandlerResult;
+use crate::model::kafka::checkpoint;
 use crate::model::record::RecordKey;
 
 impl<O: Observer> Simulation<O> {
     /// The invocation failed as a whole (error, timeout or crash).
     pub(super) fn on_failure(&mut self, batch: BatchId, running: HandlerResult) {
-        self.metrics.interval.errors += 1;
         let segments = self.esm.batches[batch].current.segments.clone();
         self.note_processed_prefix(&segments, running.ok_before);
         self.blame(&running.culprits);
@@ -51,7 +50,7 @@ impl<O: Observer> Simulation<O> {
         // contract's definition, not the start of a stall.
         self.blame(&running.culprits);
         let failed = &running.reported;
-        let per_record = self.config.esm.partial_batch_commit == PartialBatchCommit::PerRecord;
+        let policy = checkpoint::policy(self.config.esm.partial_batch_commit);
         let mut remaining = Vec::new();
         for s in &segments {
             let from = failed.partition_point(|&k| k < RecordKey::new(s.partition, s.start));
@@ -63,29 +62,16 @@ impl<O: Observer> Simulation<O> {
             if !in_segment.is_empty() {
                 self.note_processed_except(s, &in_segment);
             }
-            if per_record {
-                // Every success is done now; only the failed records are retried.
-                let mut next = s.start;
-                for &offset in &in_segment {
-                    if offset > next {
-                        self.succeed_ahead(s.partition, next, offset);
-                    }
-                    remaining.push(Segment { partition: s.partition, start: offset, end: offset + 1 });
-                    next = offset + 1;
-                }
-                if next < s.end {
-                    self.succeed_ahead(s.partition, next, s.end);
-                }
-            } else {
-                // Commit up to the lowest failure and redeliver from there.
-                let lowest = in_segment.first().copied().unwrap_or(s.end);
-                self.settle(s.partition, lowest, Settlement::Succeeded);
-                if lowest < s.end {
-                    remaining.push(Segment { start: lowest, ..*s });
-                }
+            let checkpoint = policy.after_partial(*s, &in_segment);
+            for &(start, end) in &checkpoint.succeeded_ahead {
+                self.succeed_ahead(s.partition, start, end);
             }
+            if let Some(offset) = checkpoint.commit_to {
+                self.settle(s.partition, offset, Settlement::Succeeded);
+            }
+            remaining.extend(checkpoint.retry);
         }
-        if per_record {
+        if policy.resolves_ahead() {
             for s in &segments {
                 // Successes at the front of the log commit at once.
                 let front = self.source.logs[s.partition as usize].log_start_offset();

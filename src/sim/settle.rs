@@ -2,7 +2,7 @@
 //! discarded, or lost to retention. Resolution happens at the front of a partition's log
 //! (which then commits), or ahead of it for the article's per-record commit model.
 
-use super::{Observer, Simulation};
+use super::{Observer, Simulation, notify};
 use crate::metrics::Resolution;
 use crate::model::destination::{Condition, Delivery};
 use crate::model::esm::{RangeSet, Segment};
@@ -67,8 +67,7 @@ impl<O: Observer> Simulation<O> {
         }
         if !matches!(verdict, Settlement::Lost) {
             self.source.logs[p].commit(end);
-            self.metrics.stalls.committed(partition, end, self.now);
-            self.observer.committed(self.now, partition, end);
+            notify!(self.committed(self.now, partition, end));
         }
     }
 
@@ -151,10 +150,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn resolved(&mut self, partition: u32, start: u64, end: u64, how: Resolution) {
-        if !self.metrics.poison_pills.is_empty() {
-            self.metrics.poison_pills.resolved(partition, start, end, how, self.now);
-        }
-        self.observer.resolved(self.now, partition, start, end, how);
+        notify!(self.resolved(self.now, partition, start, end, how));
     }
 
     /// Records still pending in a partition (in the log and not resolved ahead).

@@ -1,9 +1,9 @@
 //! On-failure destinations: the failure records Lambda writes when it gives up on records, in
 //! AWS's shape (kafka-on-failure, kafka-on-failure-destination). Only written on failure paths.
 
-use super::esm::Segment;
 use crate::config::{Config, DestinationKind};
 use crate::engine::{NS_PER_MS, SimTime, mix64};
+use crate::model::esm::Segment;
 use serde_json::{Value, json};
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -1,8 +1,8 @@
 //! The records already in the topic at t = 0, as far as the consumer will read them.
 
-use super::producer::{Arrival, PayloadRule};
 use crate::config::TopicConfig;
 use crate::engine::SimTime;
+use crate::model::producer::{Arrival, PayloadRule};
 
 /// The backlog records the consumer will read, in time order, on a clock whose t = 0 lies at
 /// `origin_ns`: `records` per partition evenly spaced over `span` before it, keeping those
