@@ -21,11 +21,15 @@ impl fmt::Display for Warning {
     }
 }
 
-/// The first problem as (field path, message).
-pub type Problem = (String, String);
+/// What is wrong with a field: its dotted path, and the problem with what is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
 
-fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    (path.into(), message.into())
+pub fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem { path: path.into(), message: message.into() }
 }
 
 fn ensure(ok: bool, path: impl Into<String>, message: impl Into<String>) -> Result<(), Problem> {
@@ -47,7 +51,7 @@ const MAX_SAMPLES: u64 = 1_000_000;
 const MAX_RECORD_BYTES: u64 = 1 << 30;
 const MAX_KAFKA_TIMEOUT_NS: u64 = 14 * 60 * NS_PER_SEC;
 
-/// Checks every range; returns the warnings, or the first error as (path, message).
+/// Checks every range; returns the warnings, or the first problem.
 pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
     let mut warnings = Vec::new();
     ensure(!s.name.trim().is_empty(), "name", "must not be empty")?;

@@ -12,8 +12,7 @@ pub struct Compiled {
     pub warnings: Vec<Warning>,
 }
 
-/// Checks `s` against AWS's ranges and builds its [`Config`]; the error is the first problem as
-/// (field path, message).
+/// Checks `s` against AWS's ranges and builds its [`Config`]; the error is the first problem.
 pub fn compile(s: &Scenario) -> Result<Compiled, Problem> {
     let warnings = check::validate(s)?;
     let config = build(s)?;
@@ -93,12 +92,13 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
     }
     let partitioner = match p.partitioning {
         raw::Partitioning::Uniform => {
-            Partitioner::Uniform(Uniform::new(0, partitions).map_err(|e| (at("partitioning"), e.to_string()))?)
+            Partitioner::Uniform(Uniform::new(0, partitions).map_err(|e| problem(at("partitioning"), e.to_string()))?)
         }
         raw::Partitioning::RoundRobin => Partitioner::RoundRobin,
         raw::Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
         raw::Partitioning::Zipf { exponent } => Partitioner::Zipf(
-            Zipf::new(partitions as f64, exponent).map_err(|e| (at("partitioning.zipf.exponent"), e.to_string()))?,
+            Zipf::new(partitions as f64, exponent)
+                .map_err(|e| problem(at("partitioning.zipf.exponent"), e.to_string()))?,
         ),
     };
     let record_bytes = match &p.record_bytes {
@@ -108,7 +108,7 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
         }
         raw::RecordBytes::Distribution(raw::SizeDistribution::Lognormal { median, sigma }) => Dist::LogNormal {
             scale: 1.0,
-            shape: LogNormal::new(median.ln(), *sigma).map_err(|e| (at("record_bytes"), e.to_string()))?,
+            shape: LogNormal::new(median.ln(), *sigma).map_err(|e| problem(at("record_bytes"), e.to_string()))?,
         },
     };
     Ok(ProducerConfig {
@@ -199,7 +199,7 @@ fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
         }
         raw::TimeDistribution::Distribution(raw::TimeShape::Lognormal { median, sigma }) => Dist::LogNormal {
             scale: median.ns() as f64,
-            shape: LogNormal::new(0.0, *sigma).map_err(|e| ("function.cold_start.init".into(), e.to_string()))?,
+            shape: LogNormal::new(0.0, *sigma).map_err(|e| problem("function.cold_start.init", e.to_string()))?,
         },
     };
     Ok(FunctionConfig {

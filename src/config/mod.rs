@@ -12,7 +12,7 @@ mod compile;
 mod pricing;
 mod vocabulary;
 
-pub use check::{Problem, Warning};
+pub use check::{Problem, Warning, problem};
 pub use compile::{Compiled, compile};
 pub use pricing::{Pricing, Tier};
 pub use vocabulary::*;

@@ -2,7 +2,7 @@
 //! with the exact field path of the first problem → validation.
 
 use super::{Scenario, Warning};
-use crate::config::{Config, compile};
+use crate::config::{Config, Problem, compile, problem};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -28,11 +28,11 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
     let mut value: Value =
         serde_json::from_str(text).map_err(|e| Error::field(file, "(file)", format!("not valid JSON: {e}")))?;
     for set in sets {
-        apply_set(&mut value, set).map_err(|(path, message)| Error::field(file, path, message))?;
+        apply_set(&mut value, set).map_err(|p| Error::field(file, p.path, p.message))?;
     }
     let scenario: Scenario = serde_path_to_error::deserialize(&value)
         .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
-    let compiled = compile(&scenario).map_err(|(path, message)| Error::field(file, path, message))?;
+    let compiled = compile(&scenario).map_err(|p| Error::field(file, p.path, p.message))?;
     Ok(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() })
 }
 
@@ -55,13 +55,13 @@ fn dotted(path: &serde_path_to_error::Path) -> String {
 /// JSON (numbers, `true`, `null`, objects, quoted strings) and as a plain string otherwise, so
 /// `esm.batching_window=2s` needs no quotes. Missing objects along the path are created; unknown
 /// names are caught afterwards by the typed parse, with the path.
-pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), (String, String)> {
+pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), Problem> {
     let Some((path, raw)) = assignment.split_once('=') else {
-        return Err((assignment.to_string(), "--set needs PATH=VALUE, e.g. esm.batch_size=500".into()));
+        return Err(problem(assignment, "--set needs PATH=VALUE, e.g. esm.batch_size=500"));
     };
     let path = path.trim();
     if path.is_empty() || path.split('.').any(str::is_empty) {
-        return Err((path.to_string(), "--set path must be dot-separated names, e.g. esm.batch_size".into()));
+        return Err(problem(path, "--set path must be dot-separated names, e.g. esm.batch_size"));
     }
     let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
     let mut node = root;
@@ -80,7 +80,7 @@ pub fn apply_set(root: &mut Value, assignment: &str) -> Result<(), (String, Stri
 }
 
 /// One step of a `--set` path: into an object member (created as needed) or an array element.
-fn step<'a>(node: &'a mut Value, segment: &str, last: bool, walked: &str) -> Result<&'a mut Value, (String, String)> {
+fn step<'a>(node: &'a mut Value, segment: &str, last: bool, walked: &str) -> Result<&'a mut Value, Problem> {
     if node.is_null() {
         *node = Value::Object(Default::default());
     }
@@ -96,12 +96,12 @@ fn step<'a>(node: &'a mut Value, segment: &str, last: bool, walked: &str) -> Res
             let len = items.len();
             let index: usize = segment
                 .parse()
-                .map_err(|_| (walked.to_string(), format!("expected an array index 0..{len}, found {segment:?}")))?;
-            items.get_mut(index).ok_or_else(|| {
-                (walked.to_string(), format!("index {index} is out of range: the list has {len} entries"))
-            })
+                .map_err(|_| problem(walked, format!("expected an array index 0..{len}, found {segment:?}")))?;
+            items
+                .get_mut(index)
+                .ok_or_else(|| problem(walked, format!("index {index} is out of range: the list has {len} entries")))
         }
-        _ => Err((walked.to_string(), "cannot set a field inside a number, string or boolean".into())),
+        _ => Err(problem(walked, "cannot set a field inside a number, string or boolean")),
     }
 }
 
@@ -126,8 +126,8 @@ mod tests {
     #[test]
     fn set_reports_bad_paths() {
         let mut v = json!({"producers": [{"rate": 1}], "seed": 3});
-        assert_eq!(apply_set(&mut v, "producers.3.rate=1").unwrap_err().0, "producers.3");
-        assert_eq!(apply_set(&mut v, "seed.x=1").unwrap_err().0, "seed.x");
+        assert_eq!(apply_set(&mut v, "producers.3.rate=1").unwrap_err().path, "producers.3");
+        assert_eq!(apply_set(&mut v, "seed.x=1").unwrap_err().path, "seed.x");
         assert!(apply_set(&mut v, "novalue").is_err());
         assert!(apply_set(&mut v, "a..b=1").is_err());
     }

@@ -28,8 +28,8 @@ impl<O: Observer> Simulation<O> {
             let arrived = p.arrived_before(at) as u64;
             lag += arrived;
             max_lag = max_lag.max(arrived);
-            if arrived > 0 {
-                oldest_ns = oldest_ns.max(at - p.front().expect("arrived record").arrival_ns);
+            if let Some(front) = p.front().filter(|_| arrived > 0) {
+                oldest_ns = oldest_ns.max(at - front.arrival_ns);
             }
         }
         self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);

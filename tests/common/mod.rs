@@ -20,7 +20,7 @@ pub fn scenario(json: Value) -> Scenario {
 
 /// The compiled configuration of a validated scenario.
 pub fn config(s: &Scenario) -> Config {
-    compile(s).unwrap_or_else(|(path, message)| panic!("invalid test scenario: {path}: {message}")).config
+    compile(s).unwrap_or_else(|p| panic!("invalid test scenario: {}: {}", p.path, p.message)).config
 }
 
 pub fn run(s: &Scenario) -> Report {
