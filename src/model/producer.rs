@@ -21,7 +21,7 @@ pub struct PayloadRule {
 }
 
 impl PayloadRule {
-    /// `ceil(4/3 × (key + value)) + overhead` (DESIGN.md, batching rules).
+    /// `ceil(4/3 × (key + value)) + overhead` (the README's "Batching rules").
     pub fn payload_bytes(self, key_bytes: u64, value_bytes: u64) -> u64 {
         // Saturating: a lognormal draw can be absurdly large; it is then simply oversize.
         key_bytes.saturating_add(value_bytes).saturating_mul(4).div_ceil(3).saturating_add(self.record_overhead_bytes)

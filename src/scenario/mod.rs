@@ -1,5 +1,6 @@
 //! The scenario file: serde types with AWS's defaults, loading with `--set` overrides, and
-//! validation against AWS's ranges. Field names are the public contract (DESIGN.md).
+//! validation against AWS's ranges. Field names are the public contract (the README's "Scenario
+//! reference").
 
 mod dur;
 mod esm;
