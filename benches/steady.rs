@@ -1,5 +1,6 @@
-//! DESIGN.md's performance goal: `scenarios/bench-steady.json` (36 M records in one simulated
-//! hour) at ≥ 50 M simulated records per second on one core, in release mode.
+//! The performance goal of the README's "Performance" section: `scenarios/bench-steady.json`
+//! (36 M records in one simulated hour) at ≥ 50 M simulated records per second on one core, in
+//! release mode.
 //!
 //! `cargo bench --bench steady` reports the median time per run and the throughput in
 //! simulated records ("elements") per second.

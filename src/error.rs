@@ -1,5 +1,6 @@
-//! The one error type of the library. Each variant renders as the single line the CLI prints
-//! after `error: `, naming the file, the field path and what is allowed.
+//! The errors of the library: [`Error`], whose variants render as the single line the CLI prints
+//! after `error: `, naming the file, the field path and what is allowed; and
+//! [`DurationError`], the message a scenario field or grid value that is not a duration gets.
 
 use std::path::PathBuf;
 
@@ -26,6 +27,21 @@ impl Error {
     pub fn field(file: impl Into<PathBuf>, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Field { file: file.into(), path: path.into(), message: message.into() }
     }
+}
+
+/// Why a text is not a duration (see [`parse_duration`](crate::engine::parse_duration)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration; expected e.g. \"500ms\", \"1m30s\" or \"1.5s\"")]
+    Empty,
+    /// Not a sequence of non-negative decimal numbers, each with a unit.
+    #[error(
+        "invalid duration {text:?}; expected a number with a unit (ns, us, ms, s, m, h, d), e.g. \"500ms\", \"1m30s\", \"1.5s\""
+    )]
+    Invalid { text: String },
+    /// More nanoseconds than a `u64` holds (about 584 years).
+    #[error("duration {text:?} is too long")]
+    TooLong { text: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

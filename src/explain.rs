@@ -1,21 +1,37 @@
 //! `esmsim explain TRACE --partition P --offset O`: one record's life, read back from a trace.
 
-use serde_json::Value;
+use crate::model::record::RecordKey;
+use crate::trace::event::{FlushReason, FormedSegment, Outcome, Resolution, RunHeader, TraceEvent, TracedSegment};
+use serde_json::error::Category;
 use std::collections::BTreeMap;
 
-type Segments = Vec<(u32, u64, u64)>;
-
-fn segments_of(v: &Value) -> Segments {
-    v.as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| Some((s["partition"].as_u64()? as u32, s["start"].as_u64()?, s["end"].as_u64()?)))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Why a record's life could not be told; each renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// A line (counted from 1) is not JSON.
+    #[error("line {line}: not JSON: {source}")]
+    NotJson { line: usize, source: serde_json::Error },
+    /// A line (counted from 1) is JSON but not a trace event.
+    #[error("line {line}: not a trace event: {source}")]
+    NotAnEvent { line: usize, source: serde_json::Error },
+    /// No traced batch holds the record.
+    #[error(
+        "record {partition}:{offset} does not appear in the trace (was it traced with --trace-partition {partition}?)"
+    )]
+    NotInTrace { partition: u32, offset: u64 },
 }
 
-fn records(n: u64) -> String {
+impl ExplainError {
+    fn at_line(line: usize, source: serde_json::Error) -> Self {
+        match source.classify() {
+            Category::Data => ExplainError::NotAnEvent { line, source },
+            Category::Io | Category::Syntax | Category::Eof => ExplainError::NotJson { line, source },
+        }
+    }
+}
+
+fn records(n: impl Into<u64>) -> String {
+    let n = n.into();
     if n == 1 { "1 record".into() } else { format!("{n} records") }
 }
 
@@ -23,31 +39,30 @@ fn seconds(ns: i64) -> String {
     format!("{:>10.3} s", ns as f64 / 1e9)
 }
 
-/// What the outcome object of an `invoke_end` event means for the record (p, o).
-fn describe_outcome(outcome: &Value, p: u32, o: u64) -> String {
-    let at = outcome["at"].as_array().and_then(|a| Some((a.first()?.as_u64()? as u32, a.get(1)?.as_u64()?)));
-    let here = at == Some((p, o));
-    let place = |at: Option<(u32, u64)>| at.map_or(String::new(), |(ap, ao)| format!(" at {ap}:{ao}"));
-    match outcome["result"].as_str().unwrap_or("") {
-        "success" => "succeeded".into(),
-        "error" if here => "failed: the handler threw at this record".into(),
-        "error" if at.is_some() => format!("failed: the handler threw{}", place(at)),
-        "error" => "failed as a whole (transient error or outage)".into(),
-        "timeout" if here => "timed out: the handler hung on this record".into(),
-        "timeout" => format!("timed out{}", place(at)),
-        "crash" if here => "failed: the runtime crashed on this record; its environment is gone".into(),
-        "crash" => format!("failed: the runtime crashed{}", place(at)),
-        "partial" => format!("returned batchItemFailures naming {} record(s)", outcome["failed"]),
-        other => other.to_string(),
+/// What an invocation's outcome means for the record `here` (partition, offset).
+fn describe_outcome(outcome: Outcome, here: RecordKey) -> String {
+    let place = |at: RecordKey| format!(" at {}:{}", at.lane, at.position);
+    match outcome {
+        Outcome::Success => "succeeded".into(),
+        Outcome::Error { at: Some(at) } if at == here => "failed: the handler threw at this record".into(),
+        Outcome::Error { at: Some(at) } => format!("failed: the handler threw{}", place(at)),
+        Outcome::Error { at: None } => "failed as a whole (transient error or outage)".into(),
+        Outcome::Timeout { at: Some(at) } if at == here => "timed out: the handler hung on this record".into(),
+        Outcome::Timeout { at } => format!("timed out{}", at.map_or(String::new(), place)),
+        Outcome::Crash { at } if at == here => {
+            "failed: the runtime crashed on this record; its environment is gone".into()
+        }
+        Outcome::Crash { at } => format!("failed: the runtime crashed{}", place(at)),
+        Outcome::Partial { failed } => format!("returned batchItemFailures naming {failed} record(s)"),
     }
 }
 
 /// The timeline of record `offset` of `partition`, one line per event, from a trace's text.
-pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, String> {
+pub fn explain(trace: &str, partition: u32, offset: u64) -> Result<Vec<String>, ExplainError> {
     let mut story = Story { partition, offset, ..Default::default() };
-    for (number, text) in trace.lines().enumerate() {
-        let event: Value = serde_json::from_str(text).map_err(|err| format!("line {}: not JSON: {err}", number + 1))?;
-        story.event(&event);
+    for (index, text) in trace.lines().enumerate() {
+        let event = serde_json::from_str(text).map_err(|source| ExplainError::at_line(index + 1, source))?;
+        story.event(event);
     }
     story.finish()
 }
@@ -59,133 +74,114 @@ struct Story {
     offset: u64,
     lines: Vec<String>,
     /// The segments each batch is delivering now (a bisect or partial commit changes them).
-    current: BTreeMap<u64, Segments>,
+    current: BTreeMap<u64, Vec<TracedSegment>>,
     arrival: Option<String>,
     resolved: bool,
     committed: bool,
 }
 
 impl Story {
-    fn contains(&self, segments: &Segments) -> bool {
-        segments.iter().any(|&(p, s, e)| p == self.partition && s <= self.offset && self.offset < e)
+    fn contains(&self, segments: &[TracedSegment]) -> bool {
+        segments.iter().any(|s| s.contains(self.partition, self.offset))
+    }
+
+    /// Whether the batch is delivering the record now.
+    fn in_current(&self, batch: u64) -> bool {
+        self.current.get(&batch).is_some_and(|s| self.contains(s))
     }
 
     fn say(&mut self, t_ns: i64, what: String) {
         self.lines.push(format!("{}  {what}", seconds(t_ns)));
     }
 
-    fn event(&mut self, e: &Value) {
-        let t = e["t_ns"].as_i64().unwrap_or(0);
-        let batch = e["batch"].as_u64().unwrap_or(0);
-        let in_current = self.current.get(&batch).is_some_and(|s| self.contains(s));
-        match e["event"].as_str().unwrap_or("") {
-            "header" => self.header(&e["run"]),
-            "batch_formed" => self.batch_formed(t, batch, e),
-            "invoke_start" => self.invoke_start(t, batch, e),
-            "invoke_end" if in_current => {
-                let what = describe_outcome(&e["outcome"], self.partition, self.offset);
-                self.say(t, format!("  … {what}"));
+    fn event(&mut self, event: TraceEvent) {
+        match event {
+            TraceEvent::Header { run } => self.header(&run),
+            TraceEvent::BatchFormed { t_ns, batch, reason, records: n, segments } => {
+                self.batch_formed(t_ns, batch, reason, n, &segments)
             }
-            "throttle" if in_current => self.say(t, format!("batch #{batch} throttled")),
-            "retry_scheduled" if in_current => {
-                let at = e["at_ns"].as_i64().unwrap_or(0) as f64 / 1e9;
-                let cause = e["cause"].as_str().unwrap_or("");
-                self.say(t, format!("batch #{batch} will be retried at {at:.3} s ({cause})"));
+            TraceEvent::InvokeStart { t_ns, batch, attempt, cold, records: n, segments, .. } => {
+                if self.contains(&segments) {
+                    let how = if cold { "cold" } else { "warm" };
+                    self.say(t_ns, format!("attempt {attempt} of batch #{batch} starts ({how}, {})", records(n)));
+                }
+                self.current.insert(batch, segments);
             }
-            "bisect" => self.bisect(t, batch, e),
-            "destination" if self.contains(&segments_of(&e["segments"])) => {
-                let condition = e["condition"].as_str().unwrap_or("?");
-                let count = &e["approximate_invoke_count"];
-                self.say(
-                    t,
-                    format!("sent to the on-failure destination ({condition}, approximateInvokeCount {count})"),
-                );
+            TraceEvent::InvokeEnd { t_ns, batch, outcome } if self.in_current(batch) => {
+                let what = describe_outcome(outcome, RecordKey::new(self.partition, self.offset));
+                self.say(t_ns, format!("  … {what}"));
             }
-            "resolved" => self.resolved(t, e),
-            "commit" => self.commit(t, e),
-            _ => {}
+            TraceEvent::Throttle { t_ns, batch } if self.in_current(batch) => {
+                self.say(t_ns, format!("batch #{batch} throttled"))
+            }
+            TraceEvent::RetryScheduled { t_ns, batch, at_ns, cause } if self.in_current(batch) => {
+                let at = at_ns as f64 / 1e9;
+                self.say(t_ns, format!("batch #{batch} will be retried at {at:.3} s ({cause})"));
+            }
+            TraceEvent::Bisect { t_ns, batch, first, second } => self.bisect(t_ns, batch, first, &second),
+            TraceEvent::Destination { t_ns, condition, approximate_invoke_count: count, segments, .. }
+                if self.contains(&segments) =>
+            {
+                let what = format!("sent to the on-failure destination ({condition}, approximateInvokeCount {count})");
+                self.say(t_ns, what);
+            }
+            TraceEvent::Resolved { t_ns, partition, start, end, outcome } => {
+                self.resolved(t_ns, TracedSegment { partition, start, end }, outcome)
+            }
+            TraceEvent::Commit { t_ns, partition, offset } => self.commit(t_ns, partition, offset),
+            TraceEvent::InvokeEnd { .. }
+            | TraceEvent::Throttle { .. }
+            | TraceEvent::RetryScheduled { .. }
+            | TraceEvent::Destination { .. } => {}
         }
     }
 
-    fn header(&mut self, run: &Value) {
+    fn header(&mut self, run: &RunHeader) {
         self.lines.push(format!(
             "record {}:{} in scenario {} (seed {}, config {})",
-            self.partition,
-            self.offset,
-            run["scenario"].as_str().unwrap_or("?"),
-            run["seed"],
-            run["config_hash"].as_str().unwrap_or("?")
+            self.partition, self.offset, run.scenario, run.seed, run.config_hash
         ));
     }
 
-    fn batch_formed(&mut self, t: i64, batch: u64, e: &Value) {
-        let segments = segments_of(&e["segments"]);
-        if !self.contains(&segments) {
+    fn batch_formed(&mut self, t: i64, batch: u64, reason: FlushReason, n: u32, segments: &[FormedSegment]) {
+        let Some(segment) = segments.iter().find(|s| s.offsets().contains(self.partition, self.offset)) else {
             return;
-        }
-        let (p, o) = (self.partition as u64, self.offset);
-        let segment = e["segments"].as_array().into_iter().flatten().find(|s| {
-            s["partition"].as_u64() == Some(p)
-                && s["start"].as_u64().is_some_and(|start| start <= o)
-                && s["end"].as_u64().is_some_and(|end| o < end)
-        });
+        };
         if self.arrival.is_none() {
-            self.arrival = segment.map(|s| arrival_text(s, o));
+            self.arrival = Some(arrival_text(segment, self.offset));
         }
-        let (reason, n) = (e["reason"].as_str().unwrap_or("?"), e["records"].as_u64().unwrap_or(0));
         self.say(t, format!("batch #{batch} formed (flushed by {reason}) with {}", records(n)));
-        self.current.insert(batch, segments);
+        self.current.insert(batch, segments.iter().map(FormedSegment::offsets).collect());
     }
 
-    fn invoke_start(&mut self, t: i64, batch: u64, e: &Value) {
-        let segments = segments_of(&e["segments"]);
-        if self.contains(&segments) {
-            let how = if e["cold"].as_bool() == Some(true) { "cold" } else { "warm" };
-            let n = e["records"].as_u64().unwrap_or(0);
-            self.say(t, format!("attempt {} of batch #{batch} starts ({how}, {})", e["attempt"], records(n)));
-        }
-        self.current.insert(batch, segments);
-    }
-
-    fn bisect(&mut self, t: i64, batch: u64, e: &Value) {
-        let (first, second) = (segments_of(&e["first"]), segments_of(&e["second"]));
-        let half = match (self.contains(&first), self.contains(&second)) {
-            (true, _) => ("first", &first),
-            (_, true) => ("second", &second),
+    fn bisect(&mut self, t: i64, batch: u64, first: Vec<TracedSegment>, second: &[TracedSegment]) {
+        let (which, half) = match (self.contains(&first), self.contains(second)) {
+            (true, _) => ("first", first.as_slice()),
+            (_, true) => ("second", second),
             _ => return,
         };
-        let n: u64 = half.1.iter().map(|s| s.2 - s.1).sum();
-        self.say(t, format!("batch #{batch} bisected: this record is in the {} half ({})", half.0, records(n)));
+        let n: u64 = half.iter().map(|s| s.end - s.start).sum();
+        self.say(t, format!("batch #{batch} bisected: this record is in the {which} half ({})", records(n)));
         self.current.insert(batch, first);
     }
 
-    fn resolved(&mut self, t: i64, e: &Value) {
-        let run = (
-            e["partition"].as_u64().unwrap_or(u64::MAX) as u32,
-            e["start"].as_u64().unwrap_or(0),
-            e["end"].as_u64().unwrap_or(0),
-        );
-        if !self.resolved && self.contains(&vec![run]) {
+    fn resolved(&mut self, t: i64, run: TracedSegment, how: Resolution) {
+        if !self.resolved && self.contains(&[run]) {
             self.resolved = true;
-            self.say(t, format!("resolved: {}", e["outcome"].as_str().unwrap_or("?").replace('_', " ")));
+            self.say(t, format!("resolved: {}", how.to_string().replace('_', " ")));
         }
     }
 
-    fn commit(&mut self, t: i64, e: &Value) {
-        let past = e["partition"].as_u64() == Some(self.partition as u64)
-            && e["offset"].as_u64().is_some_and(|c| c > self.offset);
-        if self.resolved && !self.committed && past {
+    fn commit(&mut self, t: i64, partition: u32, offset: u64) {
+        if self.resolved && !self.committed && partition == self.partition && offset > self.offset {
             self.committed = true;
-            self.say(t, format!("committed (partition {} now at offset {})", self.partition, e["offset"]));
+            self.say(t, format!("committed (partition {} now at offset {offset})", self.partition));
         }
     }
 
-    fn finish(mut self) -> Result<Vec<String>, String> {
-        let (p, o) = (self.partition, self.offset);
+    fn finish(mut self) -> Result<Vec<String>, ExplainError> {
         if self.lines.len() <= 1 {
-            return Err(format!(
-                "record {p}:{o} does not appear in the trace (was it traced with --trace-partition {p}?)"
-            ));
+            return Err(ExplainError::NotInTrace { partition: self.partition, offset: self.offset });
         }
         let arrival = self.arrival.unwrap_or_else(|| "unknown (never in a traced batch)".into());
         self.lines.insert(1, format!("  arrived: {arrival}"));
@@ -196,19 +192,41 @@ impl Story {
     }
 }
 
-fn arrival_text(segment: &Value, o: u64) -> String {
-    let start = segment["start"].as_u64().unwrap_or(0);
-    let end = segment["end"].as_u64().unwrap_or(0);
-    let exact = segment["arrivals_ns"].as_array().and_then(|a| a.get((o - start) as usize)).and_then(Value::as_i64);
-    let at = |ns: Option<i64>| ns.map(|ns| format!("{:.3} s", ns as f64 / 1e9));
+/// When record `o` of a formed segment arrived: exactly if the trace has it.
+fn arrival_text(segment: &FormedSegment, o: u64) -> String {
+    let exact = segment.arrivals_ns.as_ref().and_then(|a| a.get((o - segment.start) as usize));
+    let at = |ns: i64| format!("{:.3} s", ns as f64 / 1e9);
     match exact {
-        Some(ns) => at(Some(ns)).unwrap(),
-        None if o == start => at(segment["first_arrival_ns"].as_i64()).unwrap_or_default(),
-        None if o + 1 == end => at(segment["last_arrival_ns"].as_i64()).unwrap_or_default(),
+        Some(&ns) => at(ns),
+        None if o == segment.start => at(segment.first_arrival_ns),
+        None if o + 1 == segment.end => at(segment.last_arrival_ns),
         None => format!(
             "between {} and {} (trace with --trace-partition for the exact time)",
-            at(segment["first_arrival_ns"].as_i64()).unwrap_or_default(),
-            at(segment["last_arrival_ns"].as_i64()).unwrap_or_default()
+            at(segment.first_arrival_ns),
+            at(segment.last_arrival_ns)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        r#"{"event":"header","run":{"config_hash":"ab","esmsim_version":"0.1.0","scenario":"s","seed":7}}"#;
+
+    #[test]
+    fn a_bad_line_is_one_error_naming_its_number() {
+        let not_json = explain(&format!("{HEADER}\nnot json\n"), 0, 0).unwrap_err();
+        assert_eq!(not_json.to_string(), "line 2: not JSON: expected ident at line 1 column 2");
+        let not_event = explain(&format!("{HEADER}\n{{\"event\":\"nope\"}}\n"), 0, 0).unwrap_err().to_string();
+        assert!(not_event.starts_with("line 2: not a trace event: unknown variant `nope`"), "{not_event}");
+        assert!(!not_event.contains('\n'));
+    }
+
+    #[test]
+    fn a_record_in_no_traced_batch_is_an_error() {
+        let missing = explain(HEADER, 3, 9).unwrap_err().to_string();
+        assert_eq!(missing, "record 3:9 does not appear in the trace (was it traced with --trace-partition 3?)");
     }
 }

@@ -207,7 +207,7 @@ fn run(
 fn explain(trace: PathBuf, partition: u32, offset: u64) -> Result<(), Error> {
     let text = std::fs::read_to_string(&trace).map_err(|source| Error::Read { file: trace.clone(), source })?;
     let lines = esmsim::explain::explain(&text, partition, offset)
-        .map_err(|message| Error::Argument { argument: trace.display().to_string(), message })?;
+        .map_err(|e| Error::Argument { argument: trace.display().to_string(), message: e.to_string() })?;
     print_out(&(lines.join("\n") + "\n"));
     Ok(())
 }

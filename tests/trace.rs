@@ -2,6 +2,7 @@
 //! record's life back from them.
 
 use assert_cmd::Command;
+use esmsim::trace::event::TraceEvent;
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -54,6 +55,17 @@ fn a_trace_is_byte_identical_across_repeats_of_one_seed() {
         assert!(events.iter().any(|e| e["event"] == kind), "no {kind} event");
     }
     assert!(events.iter().any(|e| e["event"] == "invoke_start" && e["redelivery"] == true));
+}
+
+#[test]
+fn every_trace_line_reads_back_as_a_typed_event_that_prints_the_same_line() {
+    let dir = TempDir::new().unwrap();
+    for (name, extra) in [("all.jsonl", &[][..]), ("one.jsonl", &["--trace-partition", "1"][..])] {
+        for line in trace(dir.path(), name, extra).lines() {
+            let event: TraceEvent = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_eq!(event.to_string(), line);
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Simulated time: `u64` nanoseconds since the start of the run.
 
+use crate::error::DurationError;
+
 /// Simulated time or duration in nanoseconds.
 pub type SimTime = u64;
 
@@ -21,16 +23,12 @@ const UNITS: [(&str, u64); 7] = [
 ///
 /// Each term is a non-negative decimal number followed by one of `ns us ms s m h d`. Decimals are
 /// converted exactly (no float rounding) and truncated below one nanosecond.
-pub fn parse_duration(text: &str) -> Result<SimTime, String> {
+pub fn parse_duration(text: &str) -> Result<SimTime, DurationError> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("empty duration; expected e.g. \"500ms\", \"1m30s\" or \"1.5s\"".into());
+        return Err(DurationError::Empty);
     }
-    let bad = || {
-        format!(
-            "invalid duration {text:?}; expected a number with a unit (ns, us, ms, s, m, h, d), e.g. \"500ms\", \"1m30s\", \"1.5s\""
-        )
-    };
+    let bad = || DurationError::Invalid { text: text.to_string() };
     let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
@@ -45,7 +43,7 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
         total += decimal_times(number, scale).ok_or_else(bad)?;
         rest = tail;
     }
-    u64::try_from(total).map_err(|_| format!("duration {text:?} is too long"))
+    u64::try_from(total).map_err(|_| DurationError::TooLong { text: text.to_string() })
 }
 
 /// `number × scale` for a decimal string, exactly, truncated to an integer.
@@ -95,6 +93,19 @@ mod tests {
         for bad in ["", "0", "5", "ms", "1.2.3s", "5 parsecs", "-1s", "1x", "1s5"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn errors_say_what_a_duration_looks_like() {
+        assert_eq!(
+            parse_duration(" ").unwrap_err().to_string(),
+            r#"empty duration; expected e.g. "500ms", "1m30s" or "1.5s""#
+        );
+        assert_eq!(
+            parse_duration("5 parsecs").unwrap_err().to_string(),
+            r#"invalid duration "5 parsecs"; expected a number with a unit (ns, us, ms, s, m, h, d), e.g. "500ms", "1m30s", "1.5s""#
+        );
+        assert_eq!(parse_duration("600000d").unwrap_err().to_string(), r#"duration "600000d" is too long"#);
     }
 
     #[test]

@@ -8,10 +8,11 @@
 //! was sustainable, from 0 if none was) and bisects until the bracket is within 1 % of its top.
 //! The answer is the highest rate found sustainable.
 
+use super::metrics::{self, metric_index};
 use super::record::{Phase, RateRun, RunRecord};
 use super::stats::Stats;
 use super::sustain::{self, FINAL_LAG_LIMIT_S, MIN_SAMPLES, SLOPE_LIMIT_FRACTION, Trend};
-use super::table::{self, Ordered, cell, metric_index};
+use super::table::{self, Ordered, cell};
 use super::tune::grid_value;
 use super::{Done, Execution, Output, Prepared, Shard, charts, execute, plan, record, run, write_shard};
 use crate::error::{Error, Result};
@@ -92,7 +93,7 @@ pub fn run_at(loaded: &Loaded, planned: &RunRecord, rate: RateRun) -> RunRecord 
     config.config_hash = crate::config_hash(&s);
     let report = run::simulate(&config, planned.seed);
     let trend = sustain::trend(&report.timeseries, s.duration.secs_f64(), rate.rate);
-    RunRecord { metrics: table::metrics(&report.summary), rate: Some(RateRun { trend, ..rate }), ..planned.clone() }
+    RunRecord { metrics: metrics::values(&report.summary), rate: Some(RateRun { trend, ..rate }), ..planned.clone() }
 }
 
 /// Checks what capacity needs of every grid point: producers to scale and enough samples.

@@ -4,8 +4,8 @@
 
 use super::capacity::{RATE_METRICS, RatePoint};
 use super::grid::Grid;
+use super::metrics::metric_names;
 use super::summary::PointStats;
-use super::table::metric_names;
 use super::tune::{Elimination, Goal};
 use crate::engine::{NS_PER_SEC, parse_duration};
 use crate::error::Result;

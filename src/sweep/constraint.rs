@@ -1,6 +1,6 @@
 //! `--constraint 'latency_ms.p99<=2000'`: a bound on a metric's mean over seeds.
 
-use super::table::metric_index;
+use super::metrics::metric_index;
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ pub mod charts;
 pub mod constraint;
 pub mod grid;
 pub mod merge;
+pub mod metrics;
 pub mod record;
 pub mod run;
 pub mod shard;
@@ -102,7 +103,7 @@ pub fn execute(p: &Prepared, exec: &Execution, plan: &[RunRecord]) -> Vec<RunRec
         match planned.rate {
             None => {
                 let report = run::simulate(&loaded.config, planned.seed);
-                RunRecord { metrics: table::metrics(&report.summary), ..planned.clone() }
+                RunRecord { metrics: metrics::values(&report.summary), ..planned.clone() }
             }
             Some(rate) => capacity::run_at(loaded, planned, rate),
         }

@@ -2,8 +2,9 @@
 //! trend. Rows convert to CSV cells and back, so shards' tables can be merged.
 
 use super::grid::Grid;
+use super::metrics::metric_names;
 use super::sustain::Trend;
-use super::table::{cell, metric_names, parse_cell};
+use super::table::{cell, parse_cell};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq)]

@@ -2,10 +2,11 @@
 //! the 95 % confidence interval of the mean over the seeds (see [`super::stats`]).
 
 use super::grid::Grid;
+use super::metrics::metric_names;
 use super::record::RunRecord;
 use super::stats::Stats;
 use super::study::Prepared;
-use super::table::{cell, csv_bytes, grid_header, metric_names};
+use super::table::{cell, csv_bytes, grid_header};
 
 /// The statistics of one grid point's runs, metric by metric.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,100 +1,11 @@
 //! The run table behind `sweep.csv`, `tune_runs.csv` and `capacity.csv`: one row per run with the
-//! grid values as given on the command line, the seed, and every numeric field of `summary.json`
-//! by its dotted path. Numbers are written with Rust's shortest round-trip `Display`, so a table
-//! read back (by `merge`) holds exactly the numbers that were written.
+//! grid values as given on the command line, the seed, and the [metrics](super::metrics). Numbers
+//! are written with Rust's shortest round-trip `Display`, so a table read back (by `merge`) holds
+//! exactly the numbers that were written.
 
 use super::grid::Grid;
 use crate::error::{Error, Result};
-use crate::metrics::Summary;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::fmt;
 use std::path::Path;
-
-/// Top-level summary fields left out of the metric columns: the seed has its own column.
-const SKIPPED: [&str; 1] = ["seed"];
-
-/// The numeric fields of a summary by dotted path, in `summary.json`'s order; `null` is `None`.
-/// Strings (`scenario`, `config_hash`) and lists (`poison_pills`) are left out.
-pub fn flatten(summary: &Summary) -> Vec<(String, Option<f64>)> {
-    let text = serde_json::to_string(summary).expect("summary serialises");
-    let mut out = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(&text);
-    Flatten { prefix: String::new(), out: &mut out }.deserialize(&mut de).expect("summary JSON is valid");
-    out.retain(|(name, _)| !SKIPPED.contains(&name.as_str()));
-    out
-}
-
-/// The metric values of a summary, in [`metric_names`] order.
-pub fn metrics(summary: &Summary) -> Vec<Option<f64>> {
-    flatten(summary).into_iter().map(|(_, v)| v).collect()
-}
-
-/// Every metric column, e.g. `latency_ms.p99`, `cost_usd.total`.
-pub fn metric_names() -> Vec<String> {
-    flatten(&Summary::default()).into_iter().map(|(name, _)| name).collect()
-}
-
-/// The position of a metric, or an argument error listing the metrics allowed.
-pub fn metric_index(argument: &str, name: &str) -> Result<usize> {
-    let names = metric_names();
-    names.iter().position(|n| n == name).ok_or_else(|| Error::Argument {
-        argument: argument.to_string(),
-        message: format!("unknown metric {name:?}; allowed: {}", names.join(", ")),
-    })
-}
-
-/// Walks JSON in document order (serde_json's `Value` would sort the keys).
-struct Flatten<'a> {
-    prefix: String,
-    out: &'a mut Vec<(String, Option<f64>)>,
-}
-
-impl<'de> DeserializeSeed<'de> for Flatten<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Flatten<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a summary")
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.out.push((self.prefix, Some(v as f64)));
-        Ok(())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.out.push((self.prefix, Some(v as f64)));
-        Ok(())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.out.push((self.prefix, Some(v)));
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.out.push((self.prefix, None));
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            let prefix = if self.prefix.is_empty() { key } else { format!("{}.{key}", self.prefix) };
-            map.next_value_seed(Flatten { prefix, out: &mut *self.out })?;
-        }
-        Ok(())
-    }
-}
 
 /// A number as a CSV cell: shortest round-trip text; empty for `None`.
 pub fn cell(value: Option<f64>) -> String {
@@ -153,22 +64,6 @@ impl serde::Serialize for Ordered {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flattens_numeric_fields_in_summary_order() {
-        let names = metric_names();
-        assert_eq!(names[0], "simulated_seconds");
-        assert_eq!(names[1], "records.produced");
-        for expected in ["latency_ms.p99", "cost_usd.total", "cost_usd.per_month", "throughput.mean_records_per_second"]
-        {
-            assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
-        }
-        for absent in ["seed", "scenario", "config_hash", "esmsim_version", "poison_pills"] {
-            assert!(!names.iter().any(|n| n == absent), "{absent}");
-        }
-        let p99 = names.iter().position(|n| n == "latency_ms.p99").unwrap();
-        assert_eq!(metrics(&Summary::default())[p99], None);
-    }
 
     #[test]
     fn cells_round_trip() {

@@ -11,9 +11,10 @@
 //!   brute force when one seed ranks the true best below two thirds of the points.
 
 use super::constraint::{Constraint, short};
+use super::metrics::{metric_index, metric_names};
 use super::record::{self, RunRecord};
 use super::summary::{PointStats, point_stats};
-use super::table::{self, Ordered, cell, metric_index, metric_names};
+use super::table::{self, Ordered, cell};
 use super::{Done, Execution, Kind, Output, Prepared, Shard, aws, charts, execute, plan, write_shard};
 use crate::error::{Error, Result};
 use crate::output::write_files;

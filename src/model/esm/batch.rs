@@ -3,7 +3,7 @@
 use crate::engine::SimTime;
 use serde::Serialize;
 
-/// What flushed a batch (DESIGN.md, batching rules).
+/// What flushed a batch (the README's "Batching rules", under the `esm` scenario reference).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlushReason {

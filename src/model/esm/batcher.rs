@@ -1,5 +1,5 @@
-//! The batching rules, exactly as DESIGN.md states them: when a batch will flush, and what it
-//! holds when it does. Pure functions over the partitions' logs; the simulation decides when to
+//! The batching rules, exactly as the README's "Batching rules" section (under the `esm` scenario
+//! reference) states them: when a batch will flush, and what it holds when it does. Pure functions over the partitions' logs; the simulation decides when to
 //! call them.
 
 use super::batch::{FlushReason, Segment};
