@@ -53,7 +53,10 @@ fn describe_outcome(outcome: Outcome, here: RecordKey) -> String {
             "failed: the runtime crashed on this record; its environment is gone".into()
         }
         Outcome::Crash { at } => format!("failed: the runtime crashed{}", place(at)),
-        Outcome::Partial { failed } => format!("returned batchItemFailures naming {failed} record(s)"),
+        Outcome::Partial { failed, invalid: false } => format!("returned batchItemFailures naming {failed} record(s)"),
+        Outcome::Partial { failed, invalid: true } => {
+            format!("returned batchItemFailures for {failed} record(s) with identifiers Lambda cannot match")
+        }
     }
 }
 

@@ -102,7 +102,7 @@ fn infinite_retries_with_a_destination_stop_at_10() {
     assert_eq!(report.summary.invocations.total, 11);
     let line: Value = serde_json::from_str(&report.destination[0]).unwrap();
     assert_eq!(line["requestContext"]["approximateInvokeCount"], 11);
-    assert!(line.get("payload").is_some(), "a small payload fits SNS's 256 KB");
+    assert!(line.get("payload").is_none(), "SNS records carry metadata only (kafka-on-failure)");
 }
 
 #[test]
@@ -167,7 +167,9 @@ fn an_oversize_record_goes_out_with_maximum_payload_size_exceeded() {
     assert_eq!(line["requestContext"]["condition"], "MaximumPayloadSizeExceeded");
     assert_eq!(line["requestContext"]["approximateInvokeCount"], 0);
     assert!(line["responseContext"].is_null());
-    assert!(line["payload"]["records"]["events-0"].is_array(), "S3 carries the payload");
+    // S3 carries the payload, as an escaped JSON string.
+    let payload: Value = serde_json::from_str(line["payload"].as_str().expect("a string")).unwrap();
+    assert!(payload["records"]["events-0"].is_array(), "{payload}");
 }
 
 #[test]
@@ -251,23 +253,24 @@ fn a_kafka_destination_gets_one_message_per_record() {
 }
 
 #[test]
-fn sns_drops_the_payload_of_a_failure_record_past_256_kb() {
-    // 100 records of 4,000 bytes: 100 × (5,334 + 128) + 512 = 546,712 payload bytes.
+fn sns_records_carry_metadata_and_the_payload_size_only() {
+    // 100 records of 4,000 bytes: 4⌈4,000 / 3⌉ = 5,336 base64 bytes each, so
+    // 100 × (5,336 + 128) + 512 = 546,912 payload bytes.
     let mut big = one_batch(100, 4);
     big["producers"][0]["record_bytes"] = json!(4_000);
     big["esm"]["maximum_retry_attempts"] = json!(0);
     big["esm"]["on_failure_destination"] = json!({ "kind": "sns" });
     let line: Value = serde_json::from_str(&run_json(big).destination[0]).unwrap();
-    assert_eq!(line["KafkaBatchInfo"]["payloadSize"], 546_712);
+    assert_eq!(line["KafkaBatchInfo"]["payloadSize"], 546_912);
     assert!(line.get("payload").is_none(), "{line}");
 }
 
 #[test]
-fn a_partial_batch_response_is_neither_an_error_nor_a_stall() {
-    // The function returns normally: CloudWatch counts no error, and the contract starts a stall
-    // only on an error or a timeout. The poison record's story is in poison_pills.
+fn a_partial_batch_response_is_not_an_error_but_stalls_its_partition() {
+    // The function returns normally: CloudWatch counts no error. But the partition cannot commit
+    // past the reported record until it is given up: one stall, however many partial responses.
     let report = run_json(partial("lowest_failure"));
     assert_eq!(report.timeseries.iter().map(|r| r.errors).sum::<u64>(), 0);
-    assert_eq!(report.summary.stalls.count, 0);
+    assert_eq!(report.summary.stalls.count, 1);
     assert_eq!(report.summary.poison_pills[0].attempts, 3);
 }

@@ -375,7 +375,7 @@ fn check_error_handling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(),
 
 /// The silent-loss pitfall, and a commit rule that cannot apply.
 fn warn_about_partial_responses(s: &Scenario, warnings: &mut Vec<Warning>) {
-    let reports = s.failures.handler == Handler::ReportFailures;
+    let reports = matches!(s.failures.handler, Handler::ReportFailures | Handler::ReportInvalidIds);
     if reports && !s.esm.reports_batch_item_failures() {
         warnings.push(Warning {
             path: "esm.function_response_types".into(),
@@ -420,6 +420,15 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
     }
     ensure(s.account.concurrency_limit >= 1, "account.concurrency_limit", "must be at least 1")?;
     check_environments(s)?;
+    if longest_init(&f.cold_start.init) > f.cold_start.init_limit {
+        warnings.push(Warning {
+            path: "function.cold_start.init".into(),
+            message: format!(
+                "init can take longer than init_limit {}: Lambda then cuts it off and runs init again inside the first invocation, under the timeout and billed",
+                f.cold_start.init_limit
+            ),
+        });
+    }
     if let Some(reserved) = f.reserved_concurrency {
         let most = s.account.concurrency_limit.saturating_sub(100);
         ensure(
@@ -447,15 +456,19 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
     Ok(())
 }
 
-/// Cold starts, the burst limit, CPU threads and the account's other functions.
-fn check_environments(s: &Scenario) -> Result<(), Problem> {
-    let f = &s.function;
-    let longest = match &f.cold_start.init {
+/// The longest init time a setting gives (a log-normal's median stands for it).
+fn longest_init(init: &TimeDistribution) -> Dur {
+    match init {
         TimeDistribution::Fixed(d) => *d,
         TimeDistribution::Distribution(TimeShape::Uniform { max, .. }) => *max,
         TimeDistribution::Distribution(TimeShape::Lognormal { median, .. }) => *median,
-    };
-    ensure(longest <= Dur::parse("10m"), "function.cold_start.init", "at most 10m (AWS allows 10 s of init)")?;
+    }
+}
+
+/// Cold starts, the burst limit, CPU threads and the account's other functions.
+fn check_environments(s: &Scenario) -> Result<(), Problem> {
+    let f = &s.function;
+    ensure(longest_init(&f.cold_start.init) <= Dur::parse("10m"), "function.cold_start.init", "at most 10m")?;
     match &f.cold_start.init {
         TimeDistribution::Fixed(_) => {}
         TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
@@ -467,6 +480,7 @@ fn check_environments(s: &Scenario) -> Result<(), Problem> {
             "allowed: 0 to 5",
         )?,
     }
+    ensure(f.cold_start.init_limit.ns() >= NS_PER_MS, "function.cold_start.init_limit", "must be at least 1ms")?;
     ensure(f.burst_limit.environments >= 1, "function.burst_limit.environments", "must be at least 1")?;
     ensure(f.burst_limit.every.ns() > 0, "function.burst_limit.every", "must be longer than 0s")?;
     ensure((1..=64).contains(&f.duration.threads), "function.duration.threads", "allowed: 1 to 64")?;

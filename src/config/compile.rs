@@ -163,14 +163,17 @@ fn retry_limit(e: &raw::Esm) -> RetryLimit {
 /// The poller settings of `on_demand` and `provisioned` mode (`None` for the factor mode).
 /// Poller counts are capped at the partition count: at most one poller per partition.
 pub(super) fn poller_plan(sc: &raw::Scaling, partitions: u32) -> Option<PollerPlan> {
-    let (min, max, initial, per_poller) = match sc.mode {
+    // ASSUMED timing: on demand, AWS evaluates every minute and acts "within three minutes";
+    // provisioned autoscaling is described as responsive: every 30 s, acting 30 s later.
+    let (min, max, initial, per_poller, every, delay) = match sc.mode {
         ScalingMode::ParallelizationFactor => return None,
         ScalingMode::OnDemand => {
-            (1, partitions, sc.initial_pollers.unwrap_or(1), sc.invocations_per_poller.unwrap_or(1))
+            let initial = sc.initial_pollers.unwrap_or(1);
+            (1, partitions, initial, sc.invocations_per_poller.unwrap_or(1), 60, 180)
         }
         ScalingMode::Provisioned => {
             let min = sc.min_pollers.unwrap_or(1);
-            (min, sc.max_pollers.unwrap_or(200), min, sc.invocations_per_poller.unwrap_or(5))
+            (min, sc.max_pollers.unwrap_or(200), min, sc.invocations_per_poller.unwrap_or(5), 30, 30)
         }
     };
     let cap = |n: u32| n.clamp(1, partitions.max(1));
@@ -181,8 +184,8 @@ pub(super) fn poller_plan(sc: &raw::Scaling, partitions: u32) -> Option<PollerPl
         min,
         max,
         invocations_per_poller: per_poller,
-        evaluation_interval_ns: or(sc.evaluation_interval, 60 * NS_PER_SEC),
-        scale_delay_ns: or(sc.scale_delay, 180 * NS_PER_SEC),
+        evaluation_interval_ns: or(sc.evaluation_interval, every * NS_PER_SEC),
+        scale_delay_ns: or(sc.scale_delay, delay * NS_PER_SEC),
         scale_up_lag_per_poller: sc.scale_up_lag_per_poller.unwrap_or(1_000),
         scale_down_utilization: sc.scale_down_utilization.unwrap_or(0.5),
         rebalance_pause_ns: or(sc.rebalance_pause, 5 * NS_PER_SEC),
@@ -209,6 +212,7 @@ fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
         duration: DurationSpec::new(f),
         init,
         idle_expiry_ns: f.cold_start.idle_expiry.ns(),
+        init_limit_ns: f.cold_start.init_limit.ns(),
         reserved_concurrency: f.reserved_concurrency,
         burst_environments: f.burst_limit.environments,
         burst_every_ns: f.burst_limit.every.ns(),

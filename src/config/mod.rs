@@ -14,7 +14,7 @@ mod vocabulary;
 
 pub use check::{Problem, Warning, problem};
 pub use compile::{Compiled, compile};
-pub use pricing::{Pricing, Tier};
+pub use pricing::{EpuBilling, Pricing, Tier};
 pub use vocabulary::*;
 
 use crate::engine::SimTime;
@@ -133,19 +133,24 @@ impl Dist {
     }
 }
 
-/// How the ESM's invocation payload counts a record: base64 of key and value plus a JSON
-/// overhead (README, "Batching rules").
+/// How the ESM's invocation payload counts a record: key and value each base64-encoded (with
+/// padding), plus a JSON overhead (README, "Batching rules").
 #[derive(Clone, Copy, Debug)]
 pub struct PayloadRule {
     pub record_overhead_bytes: u64,
 }
 
 impl PayloadRule {
-    /// `ceil(4/3 × (key + value)) + overhead`.
+    /// `4⌈key/3⌉ + 4⌈value/3⌉ + overhead`.
     pub fn payload_bytes(self, key_bytes: u64, value_bytes: u64) -> u64 {
         // Saturating: a lognormal draw can be absurdly large; it is then simply oversize.
-        key_bytes.saturating_add(value_bytes).saturating_mul(4).div_ceil(3).saturating_add(self.record_overhead_bytes)
+        base64_bytes(key_bytes).saturating_add(base64_bytes(value_bytes)).saturating_add(self.record_overhead_bytes)
     }
+}
+
+/// Bytes of `n` bytes in base64, padded to whole 4-character groups.
+pub fn base64_bytes(n: u64) -> u64 {
+    n.div_ceil(3).saturating_mul(4)
 }
 
 /// The limits a batch is formed under (README, "Batching rules").
@@ -249,6 +254,8 @@ pub struct FunctionConfig {
     /// Init time of a new execution environment, in nanoseconds.
     pub init: Dist,
     pub idle_expiry_ns: SimTime,
+    /// Init longer than this is cut off and run again inside the first invocation.
+    pub init_limit_ns: SimTime,
     pub reserved_concurrency: Option<u32>,
     pub burst_environments: u32,
     pub burst_every_ns: SimTime,

@@ -14,8 +14,11 @@ pub struct Pricing {
     pub epu_hour_usd: f64,
     /// Pollers one EPU covers.
     pub pollers_per_epu: f64,
-    /// Throughput one EPU covers, in bytes per second (20 MB/s).
+    /// Throughput one EPU covers, in bytes polled per second (20 MB/s).
     pub bytes_per_second_per_epu: f64,
+    /// How EPUs are counted: `whole` (AWS: a mapping outside a poller group pays whole EPUs, at
+    /// least one) or `fractional` (its share of a poller group's EPUs).
+    pub epu_billing: EpuBilling,
     /// Subtract the monthly free tier (1 M requests, 400,000 GB-s).
     pub free_tier: bool,
     pub free_tier_requests: f64,
@@ -55,10 +58,22 @@ impl Default for Pricing {
             epu_hour_usd: 0.185,
             pollers_per_epu: 10.0,
             bytes_per_second_per_epu: 20e6,
+            epu_billing: EpuBilling::Whole,
             free_tier: false,
             free_tier_requests: 1e6,
             free_tier_gb_seconds: 400_000.0,
             month_hours: 730.0,
         }
     }
+}
+
+/// How a provisioned mapping's Event Poller Units are billed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpuBilling {
+    /// Whole EPUs per billing window, at least one (a mapping outside a poller group).
+    #[default]
+    Whole,
+    /// The EPUs' fractional share (a mapping in a poller group that shares EPUs).
+    Fractional,
 }

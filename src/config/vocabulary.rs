@@ -29,6 +29,9 @@ pub enum HandlerBehaviour {
     FailBatch,
     /// Process every record and return `batchItemFailures` naming the bad ones.
     ReportFailures,
+    /// Return `batchItemFailures` for the bad records, but with identifiers Lambda cannot match
+    /// (a classic bug): with `ReportBatchItemFailures` the whole batch counts as failed.
+    ReportInvalidIds,
 }
 
 /// What a poison record does to the invocation that meets it.

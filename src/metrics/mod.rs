@@ -33,12 +33,12 @@ pub struct IntervalCounts {
     pub cold_starts: u64,
 }
 
-/// Per-partition stall state: when the current stall began and the first offset of the batch
-/// that failed.
+/// Per-partition stall state: when the current stall began and the record the partition cannot
+/// commit past.
 #[derive(Clone, Copy, Debug)]
 struct OpenStall {
     since_ns: SimTime,
-    first_offset: u64,
+    failing_offset: u64,
 }
 
 #[derive(Debug, Default)]
@@ -54,20 +54,23 @@ impl Stalls {
         Stalls { open: vec![None; partitions], ..Default::default() }
     }
 
-    /// A batch of `partition` starting at `first_offset` failed.
-    pub fn failed(&mut self, partition: u32, first_offset: u64, now: SimTime) {
+    /// Record `failing_offset` of `partition` failed. A stall is one partition unable to move
+    /// its committed offset past a failing record: it starts at the first failure and lasts,
+    /// however many invocations, bisected halves and partial responses come between, until the
+    /// committed offset passes that record.
+    pub fn failed(&mut self, partition: u32, failing_offset: u64, now: SimTime) {
         let slot = &mut self.open[partition as usize];
         if slot.is_none() {
-            *slot = Some(OpenStall { since_ns: now, first_offset });
+            *slot = Some(OpenStall { since_ns: now, failing_offset });
             self.count += 1;
         }
     }
 
-    /// `partition` committed up to `committed`; a stall ends once that passes its batch.
+    /// `partition` committed up to `committed`; a stall ends once that passes its record.
     pub fn committed(&mut self, partition: u32, committed: u64, now: SimTime) {
         let slot = &mut self.open[partition as usize];
         if let Some(stall) = *slot
-            && committed > stall.first_offset
+            && committed > stall.failing_offset
         {
             self.close(stall, now);
             self.open[partition as usize] = None;

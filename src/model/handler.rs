@@ -28,9 +28,12 @@ pub enum Outcome {
     Crash {
         at: RecordKey,
     },
-    /// The handler returned `batchItemFailures` naming `failed` records.
+    /// The handler returned `batchItemFailures` naming `failed` records; `invalid` when Lambda
+    /// cannot match the identifiers.
     Partial {
         failed: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        invalid: bool,
     },
 }
 
@@ -64,6 +67,11 @@ pub struct HandlerResult {
 impl HandlerResult {
     fn whole(outcome: Outcome, run_ns: SimTime) -> Self {
         HandlerResult { outcome, run_ns, reported: vec![], ok_before: 0, culprits: vec![] }
+    }
+
+    /// The invocation ran into its timeout before the handler ran.
+    pub fn timed_out(timeout_ns: SimTime) -> Self {
+        HandlerResult::whole(Outcome::Timeout { at: None }, timeout_ns)
     }
 }
 
@@ -154,7 +162,8 @@ impl Handler for SyntheticHandler {
         let mut reported: Vec<RecordKey> = bad.iter().map(|b| RecordKey::new(b.partition, b.offset)).collect();
         reported.sort_unstable();
         let culprits = bad.iter().filter(|b| b.poison).map(|b| RecordKey::new(b.partition, b.offset)).collect();
-        let outcome = Outcome::Partial { failed: reported.len() as u32 };
+        let invalid = self.behaviour == HandlerBehaviour::ReportInvalidIds;
+        let outcome = Outcome::Partial { failed: reported.len() as u32, invalid };
         HandlerResult { outcome, run_ns: full, reported, ok_before: 0, culprits }
     }
 }

@@ -13,6 +13,8 @@ pub struct Arrival {
     pub time_ns: SimTime,
     pub partition: u32,
     pub payload_bytes: u64,
+    /// Key and value as stored in Kafka.
+    pub stored_bytes: u64,
 }
 
 /// The arrival process of one producer.
@@ -95,6 +97,7 @@ impl ProducerGen {
                 time_ns: t as SimTime,
                 partition,
                 payload_bytes: self.payload.payload_bytes(self.key_bytes, value_bytes),
+                stored_bytes: self.key_bytes.saturating_add(value_bytes),
             });
         }
     }
@@ -252,7 +255,13 @@ mod tests {
     #[test]
     fn payload_counts_base64_and_overhead() {
         let rule = PayloadRule { record_overhead_bytes: 128 };
-        assert_eq!(rule.payload_bytes(0, 102_400), 136_534 + 128);
-        assert_eq!(rule.payload_bytes(1, 1), 3 + 128);
+        // 102,400 bytes = 34,134 groups of 3 (the last one padded): 136,536 base64 bytes.
+        assert_eq!(rule.payload_bytes(0, 102_400), 136_536 + 128);
+        // Key and value are encoded separately, each padded to 4: not ⌈4 × 2 / 3⌉ = 3.
+        assert_eq!(rule.payload_bytes(1, 1), 4 + 4 + 128);
+        // The fidelity case: key 8 → 12, value 10 → 16, 28 bytes, so 100 fit in 2,800.
+        let bare = PayloadRule { record_overhead_bytes: 0 };
+        assert_eq!(bare.payload_bytes(8, 10), 28);
+        assert_eq!(2_800 / bare.payload_bytes(8, 10), 100);
     }
 }

@@ -84,11 +84,18 @@ pub struct ColdStart {
     pub init: TimeDistribution,
     /// ASSUMED: how long an idle environment is kept warm.
     pub idle_expiry: Dur,
+    /// How long an on-demand environment's init phase may take (AWS: 10 s). Past it, Lambda
+    /// runs init again inside the first invocation, under the function timeout, billed.
+    pub init_limit: Dur,
 }
 
 impl Default for ColdStart {
     fn default() -> Self {
-        ColdStart { init: TimeDistribution::Fixed(Dur::parse("300ms")), idle_expiry: Dur::parse("10m") }
+        ColdStart {
+            init: TimeDistribution::Fixed(Dur::parse("300ms")),
+            idle_expiry: Dur::parse("10m"),
+            init_limit: Dur::parse("10s"),
+        }
     }
 }
 

@@ -19,8 +19,8 @@ pub use producer::*;
 pub use topic::*;
 // Plain choices mean the same in the file and in the configuration.
 pub use crate::config::{
-    Architecture, Arrivals, DestinationKind, Effect, HandlerBehaviour as Handler, PartialBatchCommit, Pricing, Tier,
-    Warning,
+    Architecture, Arrivals, DestinationKind, Effect, EpuBilling, HandlerBehaviour as Handler, PartialBatchCommit,
+    Pricing, Tier, Warning,
 };
 
 use serde::{Deserialize, Serialize};

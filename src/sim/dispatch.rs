@@ -84,7 +84,7 @@ impl<O: Observer> Simulation<O> {
         f.in_flight += 1;
         self.esm.gate.take();
         let formed = self.new_batch(fetcher, segments, reason);
-        self.charge_fetch(fetcher, formed.payload_bytes);
+        self.charge_fetch(fetcher, formed.segments());
         notify!(self.batch_formed(self.now, &formed, &self.source.logs));
         let batch = self.esm.batches.insert(formed);
         self.deliver(batch);

@@ -3,6 +3,7 @@
 
 use super::settle::Settlement;
 use super::{BatchId, EsmEvent, Event, FunctionEvent, Observer, Outcome, RetryCause, Simulation, notify};
+use crate::engine::SimTime;
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Running};
 use crate::model::function::{Start, billed_ms};
@@ -16,9 +17,13 @@ impl<O: Observer> Simulation<O> {
             self.throttle(batch);
             return;
         };
-        let (cold, init_ns) = match start {
-            Start::Warm => (false, 0),
-            Start::Cold { init_ns } => (true, init_ns),
+        let limit = self.config.function.init_limit_ns;
+        // An init phase that overruns its limit is cut off there; Lambda runs init again inside
+        // the invocation, where the function timeout applies and it is billed.
+        let (cold, init_ns, reinit_ns) = match start {
+            Start::Warm => (false, 0, 0),
+            Start::Cold { init_ns } if init_ns > limit => (true, limit, init_ns),
+            Start::Cold { init_ns } => (true, init_ns, 0),
         };
         self.function.attempts += 1;
         let b = &mut self.esm.batches[batch];
@@ -27,7 +32,7 @@ impl<O: Observer> Simulation<O> {
         if b.current.invocations > 1 {
             self.metrics.redelivered += b.records as u64;
         }
-        let result = self.run_handler(batch);
+        let result = self.run_handler(batch, reinit_ns);
         let b = &self.esm.batches[batch];
         if b.records == 1 && !self.metrics.poison_pills.is_empty() {
             let s = b.current.segments[0];
@@ -40,8 +45,9 @@ impl<O: Observer> Simulation<O> {
         self.queue.schedule(end, Event::Function(FunctionEvent::InvocationEnd { batch }));
     }
 
-    /// What the handler makes of the batch's current piece.
-    fn run_handler(&mut self, batch: BatchId) -> HandlerResult {
+    /// What the handler makes of the batch's current piece, after `reinit_ns` of init inside
+    /// the invocation.
+    fn run_handler(&mut self, batch: BatchId, reinit_ns: SimTime) -> HandlerResult {
         let b = &self.esm.batches[batch];
         let invocation = Invocation {
             now: self.now,
@@ -50,9 +56,18 @@ impl<O: Observer> Simulation<O> {
             records: b.records,
             payload_bytes: b.payload_bytes,
             logs: &self.source.logs,
-            timeout_ns: self.config.function.timeout_ns,
+            timeout_ns: self.config.function.timeout_ns.saturating_sub(reinit_ns),
         };
-        self.function.handler.invoke(&invocation)
+        let mut result = self.function.handler.invoke(&invocation);
+        if reinit_ns > 0 {
+            if reinit_ns >= self.config.function.timeout_ns {
+                // Init alone uses up the timeout: the handler never runs.
+                result = HandlerResult::timed_out(self.config.function.timeout_ns);
+            } else {
+                result.run_ns += reinit_ns;
+            }
+        }
+        result
     }
 
     fn throttle(&mut self, batch: BatchId) {

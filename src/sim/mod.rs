@@ -242,7 +242,7 @@ impl<O: Observer> Simulation<O> {
     fn append_backlog(&mut self) {
         let c = &self.config;
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
-            self.source.logs[a.partition as usize].append(a.time_ns, a.payload_bytes);
+            self.source.logs[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
             self.metrics.produced += 1;
         }
     }
@@ -391,7 +391,7 @@ impl ArrivalSink<'_> {
             self.bucket_end = self.origin_ns + (self.bucket as u64 + 1) * self.sample_ns;
         }
         self.produced_per_interval[self.bucket] += 1;
-        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes);
+        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
         self.count += 1;
     }
 }

@@ -18,9 +18,9 @@
 //! Kafka's range assignor.
 
 use super::{EsmEvent, Event, Observer, Simulation};
-use crate::config::PollerPlan;
+use crate::config::{EpuBilling, PollerPlan, Pricing};
 use crate::engine::SimTime;
-use crate::model::esm::Waiting;
+use crate::model::esm::{Segment, Waiting};
 
 /// The autoscaler's state and the pollers' time-weighted accounting.
 pub(super) struct Autoscaler {
@@ -38,6 +38,8 @@ pub(super) struct Autoscaler {
     /// EPU accounting since the last evaluation.
     window_start_ns: SimTime,
     window_poller_ns: u128,
+    /// The most pollers running at once in the window.
+    window_peak: u32,
     window_bytes: u64,
     pub epu_ns: f64,
 }
@@ -55,16 +57,19 @@ impl Autoscaler {
             peak: plan.initial,
             window_start_ns: origin_ns,
             window_poller_ns: 0,
+            window_peak: plan.initial,
             window_bytes: 0,
             epu_ns: 0.0,
         }
     }
 
     /// The poller count the rule asks for, given the offset lag, whether the function was
-    /// throttled, and the mean invocations in flight since the last evaluation.
-    pub fn target(&self, lag: u64, throttled: bool, mean_in_flight: f64) -> u32 {
+    /// throttled, the mean invocations in flight since the last evaluation, and how many
+    /// invocations the pollers could have in flight at most (`slots`: each poller runs at most
+    /// `invocations_per_poller`, and at most one batch per partition it owns).
+    pub fn target(&self, lag: u64, throttled: bool, mean_in_flight: f64, slots: u32) -> u32 {
         let (n, p) = (self.decided, &self.plan);
-        let utilization = mean_in_flight / (self.count.max(1) * p.invocations_per_poller) as f64;
+        let utilization = mean_in_flight / slots.max(1) as f64;
         let target = if throttled {
             n.saturating_sub(1)
         } else if lag > p.scale_up_lag_per_poller.saturating_mul(n as u64) {
@@ -91,20 +96,35 @@ impl Autoscaler {
         self.account(now);
         self.count = count;
         self.peak = self.peak.max(count);
+        self.window_peak = self.window_peak.max(count);
     }
 
-    /// Closes the EPU window ending at `now`: EPUs are the larger of pollers / `pollers_per_epu`
-    /// and throughput / `bytes_per_second_per_epu`, averaged over the window.
-    pub fn close_epu_window(&mut self, now: SimTime, pollers_per_epu: f64, bytes_per_second_per_epu: f64) {
+    /// Closes the EPU window ending at `now` (ASSUMED: the billing window is the evaluation
+    /// interval). EPUs are the larger of pollers / `pollers_per_epu` and polled bytes per second /
+    /// `bytes_per_second_per_epu`: whole units, at least one, from the most pollers running in the
+    /// window (AWS bills a mapping whole EPUs); or, with `EpuBilling::Fractional`, the window's
+    /// mean pollers as a fraction (a share of a poller group's EPUs).
+    pub fn close_epu_window(&mut self, now: SimTime, pricing: &Pricing) {
         self.account(now);
         let span_ns = (now - self.window_start_ns) as f64;
         if span_ns > 0.0 {
-            let pollers = self.window_poller_ns as f64 / span_ns;
             let bytes_per_second = self.window_bytes as f64 / (span_ns / 1e9);
-            self.epu_ns += (pollers / pollers_per_epu).max(bytes_per_second / bytes_per_second_per_epu) * span_ns;
+            let by_throughput = bytes_per_second / pricing.bytes_per_second_per_epu;
+            let epus = match pricing.epu_billing {
+                EpuBilling::Whole => {
+                    let by_pollers = self.window_peak as f64 / pricing.pollers_per_epu;
+                    by_pollers.max(by_throughput).ceil().max(1.0)
+                }
+                EpuBilling::Fractional => {
+                    let pollers = self.window_poller_ns as f64 / span_ns;
+                    (pollers / pricing.pollers_per_epu).max(by_throughput)
+                }
+            };
+            self.epu_ns += epus * span_ns;
         }
         self.window_start_ns = now;
         self.window_poller_ns = 0;
+        self.window_peak = self.count;
         self.window_bytes = 0;
     }
 
@@ -122,14 +142,13 @@ impl<O: Observer> Simulation<O> {
         let now = self.now;
         let throttled = self.metrics.throttled;
         let lag: u64 = self.source.logs.iter().map(|p| p.arrived(now) as u64).sum();
-        let (per_epu, bytes_per_epu) =
-            (self.config.pricing.pollers_per_epu, self.config.pricing.bytes_per_second_per_epu);
         let busy_ns = self.function.envs.busy_ns_until(now);
+        let slots: u32 = self.esm.fetchers.iter().map(|f| f.max_in_flight.min(f.partitions.len() as u32)).sum();
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         let window_ns = (now - scaler.window_start_ns).max(1);
         let mean_in_flight = (busy_ns - scaler.busy_ns_seen) as f64 / window_ns as f64;
-        scaler.close_epu_window(now, per_epu, bytes_per_epu);
-        let target = scaler.target(lag, throttled > scaler.throttles_seen, mean_in_flight);
+        scaler.close_epu_window(now, &self.config.pricing);
+        let target = scaler.target(lag, throttled > scaler.throttles_seen, mean_in_flight, slots);
         scaler.throttles_seen = throttled;
         scaler.busy_ns_seen = busy_ns;
         if target != scaler.decided {
@@ -195,10 +214,13 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
-    /// A poller fetched `bytes`: it may fetch again once its throughput limit allows, and the
-    /// bytes count towards Event Poller Units.
-    pub(super) fn charge_fetch(&mut self, fetcher: u32, bytes: u64) {
+    /// A poller fetched `segments`: it may fetch again once its throughput limit allows, and the
+    /// bytes count towards Event Poller Units. Both count the bytes polled from Kafka (key and
+    /// value as stored), not the invocation payload (AWS's `EventPollerThroughputInBytes`).
+    pub(super) fn charge_fetch(&mut self, fetcher: u32, segments: &[Segment]) {
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
+        let logs = &self.source.logs;
+        let bytes: u64 = segments.iter().map(|s| logs[s.partition as usize].stored_between(s.start, s.end)).sum();
         scaler.window_bytes += bytes;
         let f = &mut self.esm.fetchers[fetcher as usize];
         let busy_ns = bytes as f64 * 1e9 / scaler.plan.bytes_per_second as f64;
@@ -233,27 +255,46 @@ mod tests {
 
     #[test]
     fn the_rule_scales_on_lag_and_utilization_and_backs_off_on_throttles() {
-        assert_eq!(scaler(2).target(5_000, false, 2.0), 4, "at most doubling");
-        assert_eq!(scaler(4).target(5_000, false, 4.0), 5, "⌈5000 / 1000⌉");
-        assert_eq!(scaler(4).target(4_100, false, 4.0), 5, "at least one more");
-        assert_eq!(scaler(4).target(1_000, false, 2.0), 4, "busy half the time: keep");
-        assert_eq!(scaler(4).target(1_000, false, 1.9), 3, "busy less than half the time: one fewer");
-        assert_eq!(scaler(4).target(50_000, true, 4.0), 3, "throttles win");
-        assert_eq!(scaler(1).target(0, true, 0.0), 1, "never below the minimum");
-        assert_eq!(scaler(10).target(1_000_000, false, 10.0), 12, "never above the maximum");
+        // One invocation per poller: 4 pollers can have 4 invocations in flight.
+        assert_eq!(scaler(2).target(5_000, false, 2.0, 2), 4, "at most doubling");
+        assert_eq!(scaler(4).target(5_000, false, 4.0, 4), 5, "⌈5000 / 1000⌉");
+        assert_eq!(scaler(4).target(4_100, false, 4.0, 4), 5, "at least one more");
+        assert_eq!(scaler(4).target(1_000, false, 2.0, 4), 4, "busy half the time: keep");
+        assert_eq!(scaler(4).target(1_000, false, 1.9, 4), 3, "busy less than half the time: one fewer");
+        assert_eq!(scaler(4).target(50_000, true, 4.0, 4), 3, "throttles win");
+        assert_eq!(scaler(1).target(0, true, 0.0, 1), 1, "never below the minimum");
+        assert_eq!(scaler(10).target(1_000_000, false, 10.0, 10), 12, "never above the maximum");
     }
 
     #[test]
-    fn epus_are_the_larger_of_pollers_and_throughput() {
-        let mut s = scaler(10);
-        // 10 pollers for an hour at 1 MB/s: one EPU-hour (pollers decide).
-        s.window_bytes = 3_600_000_000;
-        s.close_epu_window(3_600_000_000_000, 10.0, 20e6);
-        assert!((s.epu_ns / 3.6e12 - 1.0).abs() < 1e-9);
+    fn utilization_counts_only_the_slots_the_partitions_allow() {
+        // 12 pollers of 5 invocations each, but one partition each: 12 slots, not 60. With 9.6
+        // invocations in flight they are 80 % busy and stay (the old rule saw 16 % and removed one).
+        assert_eq!(scaler(12).target(0, false, 9.6, 12), 12);
+        assert_eq!(scaler(12).target(0, false, 5.0, 12), 11, "41.7 % busy: one fewer");
+    }
+
+    fn hour(scaler: &mut Autoscaler, pricing: &Pricing) -> f64 {
+        scaler.close_epu_window(3_600_000_000_000, pricing);
+        scaler.epu_ns / 3.6e12
+    }
+
+    #[test]
+    fn epus_are_whole_units_of_pollers_or_throughput() {
+        let whole = Pricing::default();
+        // 1, 3 and 12 pollers for an hour at 1 MB/s: 1, 1 and 2 EPU-hours (⌈12 / 10⌉).
+        for (pollers, epus) in [(1, 1.0), (3, 1.0), (12, 2.0)] {
+            let mut s = scaler(pollers);
+            s.window_bytes = 3_600_000_000;
+            assert_eq!(hour(&mut s, &whole), epus, "{pollers} pollers");
+        }
         // 10 pollers for an hour at 60 MB/s: three EPU-hours (throughput decides).
         let mut s = scaler(10);
         s.window_bytes = 216_000_000_000;
-        s.close_epu_window(3_600_000_000_000, 10.0, 20e6);
-        assert!((s.epu_ns / 3.6e12 - 3.0).abs() < 1e-9);
+        assert_eq!(hour(&mut s, &whole), 3.0);
+        // Fractional sharing: 3 pollers are 0.3 EPU.
+        let fractional = Pricing { epu_billing: EpuBilling::Fractional, ..Pricing::default() };
+        let mut s = scaler(3);
+        assert!((hour(&mut s, &fractional) - 0.3).abs() < 1e-12);
     }
 }

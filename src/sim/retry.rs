@@ -6,7 +6,7 @@ use super::settle::Settlement;
 use super::{BatchId, EsmEvent, Observer, RetryCause, Simulation};
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Segment};
-use crate::model::handler::HandlerResult;
+use crate::model::handler::{HandlerResult, Outcome};
 use crate::model::kafka::checkpoint;
 use crate::model::record::RecordKey;
 
@@ -16,8 +16,13 @@ impl<O: Observer> Simulation<O> {
         let segments = self.esm.batches[batch].current.segments.clone();
         self.note_processed_prefix(&segments, running.ok_before);
         self.blame(&running.culprits);
-        for s in &segments {
-            self.metrics.stalls.failed(s.partition, s.start, self.now);
+        // The failing record stalls its partition; a failure at no known record stalls every
+        // partition of the piece at its first record.
+        match running.outcome {
+            Outcome::Error { at: Some(key) } | Outcome::Timeout { at: Some(key) } | Outcome::Crash { at: key } => {
+                self.metrics.stalls.failed(key.lane, key.position, self.now)
+            }
+            _ => segments.iter().for_each(|s| self.metrics.stalls.failed(s.partition, s.start, self.now)),
         }
         let bisect = self.config.esm.bisect_on_error && self.esm.batches[batch].records > 1;
         let b = &mut self.esm.batches[batch];
@@ -37,6 +42,16 @@ impl<O: Observer> Simulation<O> {
     /// The handler returned `batchItemFailures`.
     pub(super) fn on_partial_failure(&mut self, batch: BatchId, running: HandlerResult) {
         let segments = self.esm.batches[batch].current.segments.clone();
+        let invalid = matches!(running.outcome, Outcome::Partial { invalid: true, .. });
+        if invalid && self.config.esm.reports_batch_item_failures {
+            // Lambda cannot match the identifiers: the whole batch failed, though the handler did
+            // process the records it did not name.
+            for s in &segments {
+                self.note_processed_except(s, &failed_in(&running.reported, s));
+            }
+            self.on_failure(batch, running);
+            return;
+        }
         if !self.config.esm.reports_batch_item_failures {
             // The pitfall: Lambda ignores the response and the batch counts as a success.
             for s in &segments {
@@ -46,19 +61,17 @@ impl<O: Observer> Simulation<O> {
             self.advance(batch);
             return;
         }
-        // The function returned normally: not an error (CloudWatch `Errors`) and, by the
-        // contract's definition, not the start of a stall.
+        // The function returned normally: not an error (CloudWatch `Errors`), but each
+        // partition with a reported record cannot commit past it.
         self.blame(&running.culprits);
         let failed = &running.reported;
+        for key in failed {
+            self.metrics.stalls.failed(key.lane, key.position, self.now);
+        }
         let policy = checkpoint::policy(self.config.esm.partial_batch_commit);
         let mut remaining = Vec::new();
         for s in &segments {
-            let from = failed.partition_point(|&k| k < RecordKey::new(s.partition, s.start));
-            let in_segment: Vec<u64> = failed[from..]
-                .iter()
-                .take_while(|k| k.lane == s.partition && k.position < s.end)
-                .map(|k| k.position)
-                .collect();
+            let in_segment = failed_in(failed, s);
             if !in_segment.is_empty() {
                 self.note_processed_except(s, &in_segment);
             }
@@ -244,4 +257,14 @@ impl<O: Observer> Simulation<O> {
             self.metrics.poison_pills.failed(partition, offset, now, arrived_after);
         }
     }
+}
+
+/// The offsets of `failed` (sorted records) that lie in `segment`.
+fn failed_in(failed: &[RecordKey], segment: &Segment) -> Vec<u64> {
+    let from = failed.partition_point(|&k| k < RecordKey::new(segment.partition, segment.start));
+    failed[from..]
+        .iter()
+        .take_while(|k| k.lane == segment.partition && k.position < segment.end)
+        .map(|k| k.position)
+        .collect()
 }

@@ -62,7 +62,7 @@ impl<O: Observer> Simulation<O> {
         let pricing = &self.config.pricing;
         let pollers = match self.esm.autoscaler.as_mut() {
             Some(scaler) => {
-                scaler.close_epu_window(end, pricing.pollers_per_epu, pricing.bytes_per_second_per_epu);
+                scaler.close_epu_window(end, pricing);
                 PollerSummary { peak: scaler.peak, mean: scaler.mean(origin, end) }
             }
             None => PollerSummary { peak: 0, mean: 0.0 },

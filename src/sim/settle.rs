@@ -174,6 +174,8 @@ impl<O: Observer> Simulation<O> {
                 + self.config.esm.envelope_bytes;
             let partitions = &self.source.logs;
             let arrival = |p: u32, o: u64| partitions[p as usize].record(o).arrival_ns;
+            let envelope = self.config.esm.envelope_bytes;
+            let record_payload = |p: u32, o: u64| partitions[p as usize].payload_between(o, o + 1) + envelope;
             self.esm.destination_deliveries += 1;
             let delivery = Delivery {
                 now: self.now,
@@ -182,6 +184,7 @@ impl<O: Observer> Simulation<O> {
                 segments,
                 payload_bytes,
                 arrival: &arrival,
+                record_payload: &record_payload,
                 sequence: self.esm.destination_deliveries,
             };
             self.esm.destination_lines.extend(destination.lines(&delivery));

@@ -132,7 +132,7 @@ mod tests {
     fn log(arrivals: impl IntoIterator<Item = u64>, bytes: u64) -> Partition {
         let mut p = Partition::default();
         for a in arrivals {
-            p.append(a, bytes);
+            p.append(a, bytes, bytes);
         }
         p
     }

@@ -22,7 +22,7 @@ pub fn arrivals(topic: &TopicConfig, origin_ns: SimTime, payload: PayloadRule) -
         }
         let time_ns = origin_ns - before_origin.round() as SimTime;
         for partition in 0..topic.partitions {
-            out.push(Arrival { time_ns, partition, payload_bytes: bytes });
+            out.push(Arrival { time_ns, partition, payload_bytes: bytes, stored_bytes: backlog.record_bytes });
         }
     }
     out

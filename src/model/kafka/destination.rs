@@ -11,9 +11,6 @@ use std::time::{Duration, UNIX_EPOCH};
 /// timestamps.
 pub const EPOCH_MS: u64 = 1_735_689_600_000;
 
-/// SNS drops the payload of a failure record larger than 256 KB.
-const SNS_LIMIT_BYTES: u64 = 256 * 1024;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Condition {
     RetryAttemptsExhausted,
@@ -38,6 +35,8 @@ pub struct Delivery<'a> {
     pub payload_bytes: u64,
     /// Arrival time of (partition, offset).
     pub arrival: &'a dyn Fn(u32, u64) -> SimTime,
+    /// Payload bytes of an invocation holding only (partition, offset), envelope included.
+    pub record_payload: &'a dyn Fn(u32, u64) -> u64,
     /// Distinguishes deliveries in `requestId`.
     pub sequence: u64,
 }
@@ -75,36 +74,43 @@ impl Destination {
     }
 
     /// The JSON lines this delivery writes: one per batch for SQS, SNS and S3; one per record
-    /// for a Kafka topic (the dead-letter-topic pattern).
+    /// for a Kafka topic (the dead-letter-topic pattern). Only S3 records carry the payload, as
+    /// an escaped JSON string; SQS and SNS records carry metadata only (kafka-on-failure).
     pub fn lines(&self, d: &Delivery) -> Vec<String> {
         if self.kind == DestinationKind::Kafka {
             return self.per_record_lines(d);
         }
         let mut record = self.envelope(d);
-        let records_info: serde_json::Map<String, Value> = d
-            .segments
-            .iter()
-            .map(|s| {
-                let info = json!({
-                    "firstRecordOffset": s.start.to_string(),
-                    "lastRecordOffset": (s.end - 1).to_string(),
-                    "firstRecordTimestamp": self.iso((d.arrival)(s.partition, s.start)),
-                    "lastRecordTimestamp": self.iso((d.arrival)(s.partition, s.end - 1)),
-                });
-                (format!("{}-{}", self.topic, s.partition), info)
-            })
-            .collect();
         record["KafkaBatchInfo"] = self.batch_info(d.segments.iter().map(|s| s.len()).sum(), d.payload_bytes);
-        record["KafkaBatchInfo"]["recordsInfo"] = Value::Object(records_info);
-        let with_payload = match self.kind {
-            DestinationKind::S3 => true,
-            DestinationKind::Sns => d.payload_bytes <= SNS_LIMIT_BYTES,
-            DestinationKind::Sqs | DestinationKind::Kafka => false,
-        };
-        if with_payload {
-            record["payload"] = self.payload(d, d.segments);
+        record["KafkaBatchInfo"]["recordsInfo"] = Value::Object(self.records_info(d));
+        if self.kind == DestinationKind::S3 {
+            record["payload"] = Value::String(self.payload(d, d.segments).to_string());
         }
         vec![record.to_string()]
+    }
+
+    /// Per topic-partition, the first and last failed offset and their timestamps. A partition
+    /// may appear in several segments (records retried one by one): they share one entry.
+    fn records_info(&self, d: &Delivery) -> serde_json::Map<String, Value> {
+        let mut spans: Vec<(u32, u64, u64)> = Vec::new();
+        for s in d.segments.iter().filter(|s| !s.is_empty()) {
+            match spans.iter_mut().find(|(p, _, _)| *p == s.partition) {
+                Some(span) => *span = (span.0, span.1.min(s.start), span.2.max(s.end - 1)),
+                None => spans.push((s.partition, s.start, s.end - 1)),
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(partition, first, last)| {
+                let info = json!({
+                    "firstRecordOffset": first.to_string(),
+                    "lastRecordOffset": last.to_string(),
+                    "firstRecordTimestamp": self.iso((d.arrival)(partition, first)),
+                    "lastRecordTimestamp": self.iso((d.arrival)(partition, last)),
+                });
+                (format!("{}-{}", self.topic, partition), info)
+            })
+            .collect()
     }
 
     fn per_record_lines(&self, d: &Delivery) -> Vec<String> {
@@ -113,7 +119,7 @@ impl Destination {
             for offset in s.start..s.end {
                 let one = [Segment { partition: s.partition, start: offset, end: offset + 1 }];
                 let mut record = self.envelope(d);
-                record["KafkaBatchInfo"] = self.batch_info(1, d.payload_bytes);
+                record["KafkaBatchInfo"] = self.batch_info(1, (d.record_payload)(s.partition, offset));
                 record["KafkaBatchInfo"]["recordInfo"] = json!({
                     "offset": offset.to_string(),
                     "timestamp": self.iso((d.arrival)(s.partition, offset)),
@@ -189,7 +195,11 @@ impl Destination {
                     })
                 })
                 .collect();
-            records.insert(format!("{}-{}", self.topic, s.partition), Value::Array(list));
+            // Several segments of one partition (records retried one by one) share its list.
+            let entry = records.entry(format!("{}-{}", self.topic, s.partition)).or_insert_with(|| json!([]));
+            if let Value::Array(existing) = entry {
+                existing.extend(list);
+            }
         }
         json!({
             "eventSource": "aws:kafka",

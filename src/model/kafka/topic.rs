@@ -4,13 +4,15 @@
 use crate::engine::SimTime;
 use std::collections::VecDeque;
 
-/// One record as the simulator needs it: 16 bytes, no heap.
+/// One record as the simulator needs it: 24 bytes, no heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
     pub arrival_ns: SimTime,
     /// Payload bytes of every record of the partition up to and including this one. Differences
     /// give the payload of any run of records in O(1).
     pub cum_payload_bytes: u64,
+    /// The same for the bytes stored in Kafka (key + value): what a poller reads.
+    pub cum_stored_bytes: u64,
 }
 
 /// A partition's log from the consumer's position on.
@@ -23,21 +25,28 @@ pub struct Record {
 pub struct Partition {
     log: VecDeque<Record>,
     log_start_offset: u64,
-    /// `cum_payload_bytes` of the record just before `log[0]`.
+    /// `cum_payload_bytes` and `cum_stored_bytes` of the record just before `log[0]`.
     payload_before_log: u64,
+    stored_before_log: u64,
     /// Kafka's committed offset: the next offset the consumer group will read.
     pub committed: u64,
     /// Offsets ever appended (the high watermark once they have all arrived).
     appended: u64,
-    /// Payload bytes ever appended.
+    /// Payload and stored bytes ever appended.
     payload_appended: u64,
+    stored_appended: u64,
 }
 
 impl Partition {
     #[inline(always)]
-    pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64) {
+    pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64) {
         self.payload_appended += payload_bytes;
-        self.log.push_back(Record { arrival_ns, cum_payload_bytes: self.payload_appended });
+        self.stored_appended += stored_bytes;
+        self.log.push_back(Record {
+            arrival_ns,
+            cum_payload_bytes: self.payload_appended,
+            cum_stored_bytes: self.stored_appended,
+        });
         self.appended += 1;
     }
 
@@ -96,6 +105,14 @@ impl Partition {
         self.payload_of_first((end - base) as usize) - self.payload_of_first((start - base) as usize)
     }
 
+    /// Bytes stored in Kafka (key + value) of the records at offsets `start..end`.
+    pub fn stored_between(&self, start: u64, end: u64) -> u64 {
+        let base = self.log_start_offset;
+        let of_first =
+            |n: u64| if n == 0 { 0 } else { self.log[n as usize - 1].cum_stored_bytes - self.stored_before_log };
+        of_first(end - base) - of_first(start - base)
+    }
+
     /// How many of the first records of the log fit in `budget` payload bytes.
     pub fn fitting(&self, budget: u64) -> usize {
         let limit = self.payload_before_log.saturating_add(budget);
@@ -110,6 +127,7 @@ impl Partition {
     pub fn pop_front(&mut self, n: usize) -> std::collections::vec_deque::Drain<'_, Record> {
         if n > 0 {
             self.payload_before_log = self.log[n - 1].cum_payload_bytes;
+            self.stored_before_log = self.log[n - 1].cum_stored_bytes;
             self.log_start_offset += n as u64;
         }
         self.log.drain(..n)
@@ -138,7 +156,7 @@ mod tests {
     fn partition(arrivals: &[u64], bytes: u64) -> Partition {
         let mut p = Partition::default();
         for &a in arrivals {
-            p.append(a, bytes);
+            p.append(a, bytes, bytes);
         }
         p
     }
