@@ -2,11 +2,11 @@
 //! run leaves no partial output.
 
 use crate::error::{Error, Result};
-use crate::metrics::write_timeseries_csv;
+use crate::metrics::{write_cloudwatch_csv, write_timeseries_csv};
 use crate::sim::Report;
 use std::path::{Path, PathBuf};
 
-/// Writes `summary.json`, `timeseries.csv` and, when a destination got records,
+/// Writes `summary.json`, `timeseries.csv`, `cloudwatch.csv` and, when a destination got records,
 /// `destination.jsonl` into `dir` (created if needed). A stale `destination.jsonl` from an
 /// earlier run is removed.
 pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
@@ -14,7 +14,9 @@ pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     summary.push(b'\n');
     let mut csv = Vec::new();
     write_timeseries_csv(&report.timeseries, &mut csv).expect("writing to memory");
-    let mut files = vec![("summary.json", summary), ("timeseries.csv", csv)];
+    let mut cloudwatch = Vec::new();
+    write_cloudwatch_csv(&report.cloudwatch, &mut cloudwatch).expect("writing to memory");
+    let mut files = vec![("summary.json", summary), ("timeseries.csv", csv), ("cloudwatch.csv", cloudwatch)];
     let destination = dir.join("destination.jsonl");
     if report.destination.is_empty() {
         if destination.exists() {
@@ -90,6 +92,16 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
                 ms(s.latency_ms.p90),
                 ms(s.latency_ms.p99),
                 ms(s.latency_ms.max)
+            ),
+        ),
+        (
+            "duration",
+            format!(
+                "mean {}, p50 {}, p99 {}, max {} per invocation",
+                ms(s.duration_ms.mean),
+                ms(s.duration_ms.p50),
+                ms(s.duration_ms.p99),
+                ms(s.duration_ms.max)
             ),
         ),
         (

@@ -67,6 +67,14 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
         "sample_interval",
         format!("{} gives more than {MAX_SAMPLES} rows over {}; use a longer interval", s.sample_interval, s.duration),
     )?;
+    if let Some(period) = s.cloudwatch_period {
+        ensure(period.ns() >= NS_PER_SEC, "cloudwatch_period", "must be at least 1s")?;
+        ensure(
+            s.duration.ns() / period.ns() <= MAX_SAMPLES,
+            "cloudwatch_period",
+            format!("{period} gives more than {MAX_SAMPLES} rows over {}; use a longer period", s.duration),
+        )?;
+    }
     ensure(s.topic.partitions >= 1, "topic.partitions", "must be at least 1")?;
     ensure(s.topic.partitions <= 100_000, "topic.partitions", "at most 100000 partitions are supported")?;
     ensure(s.topic.retention.ns() > 0, "topic.retention", "must be longer than 0s")?;

@@ -65,7 +65,13 @@ fn clock(s: &Scenario) -> Clock {
     let origin_ns = backlog_reach_ns(s);
     let end_ns = origin_ns + s.duration.ns();
     let peak_rate: f64 = s.producers.iter().map(peak_rate).sum();
-    Clock { origin_ns, end_ns, sample_ns: s.sample_interval.ns(), chunk_ns: chunk_ns(peak_rate, end_ns) }
+    Clock {
+        origin_ns,
+        end_ns,
+        sample_ns: s.sample_interval.ns(),
+        chunk_ns: chunk_ns(peak_rate, end_ns),
+        cloudwatch_period_ns: s.cloudwatch_period.map_or(60 * NS_PER_SEC, |p| p.ns()),
+    }
 }
 
 /// The highest rate a producer's schedule reaches, counting its base rate.

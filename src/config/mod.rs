@@ -63,6 +63,8 @@ pub struct Clock {
     pub sample_ns: SimTime,
     /// Producers generate arrivals this far ahead at a time.
     pub chunk_ns: SimTime,
+    /// One `cloudwatch.csv` row per this period.
+    pub cloudwatch_period_ns: SimTime,
 }
 
 impl Clock {

@@ -1,12 +1,16 @@
 //! What a run measures: counters, latency histograms, stalls and the time series, and the two
 //! output files of the contract.
 
+mod cloudwatch;
 mod latency;
 mod observe;
 mod poison;
 mod summary;
 mod timeseries;
 
+pub use cloudwatch::{
+    CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, Period, write_cloudwatch_csv,
+};
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
@@ -126,6 +130,10 @@ pub struct Metrics {
     pub age_max_ns: SimTime,
     pub stalls: Stalls,
     pub poison_pills: PoisonPills,
+    /// AWS's metrics, per CloudWatch period.
+    pub cloudwatch: CloudWatch,
+    /// The committed offset of each partition, for `CommittedEventCount`.
+    committed: Vec<u64>,
 
     pub interval: IntervalCounts,
     /// Records produced per sample interval, filled as producers generate.
@@ -134,8 +142,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(partitions: usize, intervals: usize) -> Self {
+    pub fn new(partitions: usize, intervals: usize, cloudwatch: CloudWatch) -> Self {
         Metrics {
+            cloudwatch,
+            committed: vec![0; partitions],
             produced: 0,
             succeeded: 0,
             to_destination: 0,

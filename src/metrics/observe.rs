@@ -3,14 +3,15 @@
 
 use super::{Metrics, Resolution};
 use crate::engine::SimTime;
-use crate::model::esm::{Batch, FlushReason};
+use crate::model::esm::{Batch, FlushReason, Running};
 use crate::model::handler::Outcome;
 use crate::model::topic::Partition;
 use crate::sim::Observer;
 
 impl Observer for Metrics {
-    fn batch_formed(&mut self, _now: SimTime, batch: &Batch, _partitions: &[Partition]) {
+    fn batch_formed(&mut self, now: SimTime, batch: &Batch, _partitions: &[Partition]) {
         let records = batch.records as u64;
+        self.cloudwatch.at(now).polled_events += records;
         self.batches += 1;
         self.batch_records += records;
         self.batch_max_records = self.batch_max_records.max(records);
@@ -39,9 +40,30 @@ impl Observer for Metrics {
         }
     }
 
-    fn throttled(&mut self, _now: SimTime, _batch: &Batch) {
+    fn throttled(&mut self, now: SimTime, _batch: &Batch) {
         self.throttled += 1;
         self.interval.throttles += 1;
+        self.cloudwatch.at(now).throttles += 1;
+    }
+
+    fn invocation_finished(&mut self, _now: SimTime, batch: &Batch, running: &Running) {
+        let records = batch.records as u64;
+        let (error, failed_records) = match running.result.outcome {
+            Outcome::Success => (false, 0),
+            Outcome::Partial { invalid: true, .. } => (false, records),
+            Outcome::Partial { failed, .. } => (false, failed as u64),
+            Outcome::Error { .. } | Outcome::Timeout { .. } | Outcome::Crash { .. } => (true, records),
+        };
+        self.cloudwatch.invocation(running.started_ns, running.result.run_ns, records, error, failed_records);
+    }
+
+    fn given_up(&mut self, now: SimTime, records: u64, to_destination: bool) {
+        let period = self.cloudwatch.at(now);
+        if to_destination {
+            period.destination_events += records;
+        } else {
+            period.dropped_events += records;
+        }
     }
 
     fn resolved(&mut self, now: SimTime, partition: u32, start: u64, end: u64, how: Resolution) {
@@ -52,5 +74,8 @@ impl Observer for Metrics {
 
     fn committed(&mut self, now: SimTime, partition: u32, offset: u64) {
         self.stalls.committed(partition, offset, now);
+        let last = &mut self.committed[partition as usize];
+        self.cloudwatch.at(now).committed_events += offset.saturating_sub(*last);
+        *last = (*last).max(offset);
     }
 }

@@ -21,6 +21,10 @@ pub struct Summary {
     pub throughput: ThroughputSummary,
     /// One entry per poison record that caused a failure, by (partition, offset).
     pub poison_pills: Vec<super::PoisonPill>,
+    /// The function's own duration per invocation (init excluded), in milliseconds.
+    pub duration_ms: super::DurationSummary,
+    /// AWS's CloudWatch metrics for the run, by their AWS names and meanings.
+    pub cloudwatch: super::CloudWatchSummary,
 }
 
 /// Where every produced record ended: `produced = succeeded + to_destination + discarded +

@@ -55,6 +55,9 @@ pub struct Scenario {
     /// Things that go wrong on a timeline.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The period of `cloudwatch.csv` rows (default 60s, CloudWatch's standard resolution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_period: Option<Dur>,
 }
 
 fn default_seed() -> u64 {

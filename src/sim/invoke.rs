@@ -41,7 +41,11 @@ impl<O: Observer> Simulation<O> {
         self.observer.invocation_started(now, b, cold);
         let end = now + init_ns + result.run_ns;
         let billed_ms = billed_ms(init_ns, result.run_ns);
-        self.esm.batches[batch].state = BatchState::InFlight(Box::new(Running { cold, billed_ms, result }));
+        let busy = self.function.envs.busy();
+        let period = self.metrics.cloudwatch.at(now);
+        period.concurrency_max = period.concurrency_max.max(busy);
+        let running = Running { started_ns: now, cold, billed_ms, result };
+        self.esm.batches[batch].state = BatchState::InFlight(Box::new(running));
         self.queue.schedule(end, Event::Function(FunctionEvent::InvocationEnd { batch }));
     }
 
@@ -107,6 +111,7 @@ impl<O: Observer> Simulation<O> {
         self.function.envs.release(now, matches!(outcome, Outcome::Crash { .. }));
         self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.config.function.memory_mb as u128);
         notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));
+        notify!(self.invocation_finished(now, &self.esm.batches[batch], &running));
         match outcome {
             Outcome::Success => {
                 self.esm.batches[batch].failures_in_row = 0;

@@ -27,7 +27,7 @@ pub use observer::{Observer, Outcome, RetryCause};
 
 use crate::config::{Config, Fault};
 use crate::engine::{EventQueue, SimTime};
-use crate::metrics::{Metrics, Row, Summary};
+use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::destination::Destination;
 use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
@@ -44,6 +44,8 @@ pub struct Report {
     pub timeseries: Vec<Row>,
     /// Lines of `destination.jsonl`: failure records sent to the on-failure destination.
     pub destination: Vec<String>,
+    /// AWS's metrics per CloudWatch period (`cloudwatch.csv`).
+    pub cloudwatch: CloudWatch,
 }
 
 /// Everything that happens at an instant, grouped by the component that handles it.
@@ -229,7 +231,11 @@ impl<O: Observer> Simulation<O> {
                 handler: SyntheticHandler::new(c, seed),
                 attempts: 0,
             },
-            metrics: Metrics::new(partitions as usize, c.clock.intervals()),
+            metrics: Metrics::new(
+                partitions as usize,
+                c.clock.intervals(),
+                CloudWatch::new(origin, c.clock.end_ns, c.clock.cloudwatch_period_ns),
+            ),
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
             config: c.clone(),
             observer,

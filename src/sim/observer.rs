@@ -4,7 +4,7 @@
 use crate::engine::SimTime;
 use crate::metrics::Resolution;
 use crate::model::destination::Condition;
-use crate::model::esm::{Batch, Piece, Segment};
+use crate::model::esm::{Batch, Piece, Running, Segment};
 use crate::model::topic::Partition;
 use serde::Serialize;
 
@@ -25,6 +25,10 @@ pub trait Observer {
     fn batch_formed(&mut self, _now: SimTime, _batch: &Batch, _partitions: &[Partition]) {}
     fn invocation_started(&mut self, _now: SimTime, _batch: &Batch, _cold: bool) {}
     fn invocation_ended(&mut self, _now: SimTime, _batch: &Batch, _outcome: Outcome) {}
+    /// The invocation that just ended, with when it started and the handler's result.
+    fn invocation_finished(&mut self, _now: SimTime, _batch: &Batch, _running: &Running) {}
+    /// The ESM gave up on `records` records: to the on-failure destination, or dropped.
+    fn given_up(&mut self, _now: SimTime, _records: u64, _to_destination: bool) {}
     fn throttled(&mut self, _now: SimTime, _batch: &Batch) {}
     fn retry_scheduled(&mut self, _now: SimTime, _batch: &Batch, _at: SimTime, _cause: RetryCause) {}
     /// The batch's current piece failed and was split; `second` runs after the current one.

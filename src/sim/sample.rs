@@ -34,6 +34,8 @@ impl<O: Observer> Simulation<O> {
         }
         self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);
         self.metrics.age_max_ns = self.metrics.age_max_ns.max(oldest_ns);
+        // The sample closes the interval ending at `at`: it belongs to the period before it.
+        self.metrics.cloudwatch.sample(at.saturating_sub(1), lag, self.function.envs.busy());
         let interval = std::mem::take(&mut self.metrics.interval);
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
@@ -101,11 +103,18 @@ impl<O: Observer> Simulation<O> {
             stalls: m.stall_summary(),
             throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
             poison_pills: m.poison_pills.summary(origin),
+            duration_ms: m.cloudwatch.duration_summary(),
+            cloudwatch: m.cloudwatch.summary(
+                self.function.envs.peak,
+                m.lag_max_records,
+                m.rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
+            ),
         };
         Report {
             summary,
             timeseries: std::mem::take(&mut self.metrics.rows),
             destination: std::mem::take(&mut self.esm.destination_lines),
+            cloudwatch: self.metrics.cloudwatch.clone(),
         }
     }
 }

@@ -190,6 +190,8 @@ impl<O: Observer> Simulation<O> {
             self.esm.destination_lines.extend(destination.lines(&delivery));
             self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
         }
+        let records = segments.iter().map(|s| s.len()).sum();
+        notify!(self.given_up(self.now, records, self.esm.destination.is_some()));
         let verdict = match condition {
             Condition::MaximumPayloadSizeExceeded => Settlement::Oversize,
             Condition::RetryAttemptsExhausted => Settlement::GivenUp,

@@ -78,6 +78,30 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "stalls.total_seconds", value: |s| real(s.stalls.total_seconds) },
     Metric { name: "stalls.longest_seconds", value: |s| real(s.stalls.longest_seconds) },
     Metric { name: "throughput.mean_records_per_second", value: |s| real(s.throughput.mean_records_per_second) },
+    Metric { name: "duration_ms.mean", value: |s| maybe(s.duration_ms.mean) },
+    Metric { name: "duration_ms.p50", value: |s| maybe(s.duration_ms.p50) },
+    Metric { name: "duration_ms.p99", value: |s| maybe(s.duration_ms.p99) },
+    Metric { name: "duration_ms.max", value: |s| maybe(s.duration_ms.max) },
+    Metric { name: "cloudwatch.Invocations", value: |s| count(s.cloudwatch.invocations) },
+    Metric { name: "cloudwatch.Errors", value: |s| count(s.cloudwatch.errors) },
+    Metric { name: "cloudwatch.Throttles", value: |s| count(s.cloudwatch.throttles) },
+    Metric { name: "cloudwatch.DroppedEventCount", value: |s| count(s.cloudwatch.dropped_event_count) },
+    Metric {
+        name: "cloudwatch.OnFailureDestinationDeliveredEventCount",
+        value: |s| count(s.cloudwatch.on_failure_destination_delivered_event_count),
+    },
+    Metric { name: "cloudwatch.PolledEventCount", value: |s| count(s.cloudwatch.polled_event_count) },
+    Metric { name: "cloudwatch.InvokedEventCount", value: |s| count(s.cloudwatch.invoked_event_count) },
+    Metric { name: "cloudwatch.FailedInvokeEventCount", value: |s| count(s.cloudwatch.failed_invoke_event_count) },
+    Metric { name: "cloudwatch.FilteredOutEventCount", value: |s| count(s.cloudwatch.filtered_out_event_count) },
+    Metric { name: "cloudwatch.CommittedEventCount", value: |s| count(s.cloudwatch.committed_event_count) },
+    Metric { name: "cloudwatch.ConcurrentExecutions.max", value: |s| count(s.cloudwatch.concurrent_executions.max) },
+    Metric { name: "cloudwatch.OffsetLag.max", value: |s| count(s.cloudwatch.offset_lag.max) },
+    Metric { name: "cloudwatch.MaxOffsetLag.max", value: |s| count(s.cloudwatch.max_offset_lag.max) },
+    Metric { name: "cloudwatch.Duration.avg_ms", value: |s| maybe(s.cloudwatch.duration.avg_ms) },
+    Metric { name: "cloudwatch.Duration.p50_ms", value: |s| maybe(s.cloudwatch.duration.p50_ms) },
+    Metric { name: "cloudwatch.Duration.p99_ms", value: |s| maybe(s.cloudwatch.duration.p99_ms) },
+    Metric { name: "cloudwatch.Duration.max_ms", value: |s| maybe(s.cloudwatch.duration.max_ms) },
 ];
 
 /// The metric values of a summary, in [`METRICS`] order.
@@ -102,8 +126,9 @@ pub fn metric_index(argument: &str, name: &str) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::metrics::{
-        BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
-        RecordSummary, StallSummary, ThroughputSummary,
+        BatchSummary, CloudWatchDuration, CloudWatchSummary, ConcurrencySummary, CostSummary, DurationSummary,
+        InvocationSummary, LagSummary, LatencySummary, Maximum, PollerSummary, RecordSummary, StallSummary,
+        ThroughputSummary,
     };
     use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -227,6 +252,33 @@ mod tests {
             stalls: StallSummary { count: next(), total_seconds: next_real(), longest_seconds: next_real() },
             throughput: ThroughputSummary { mean_records_per_second: next_real() },
             poison_pills: Vec::new(),
+            duration_ms: DurationSummary {
+                mean: Some(next_real()),
+                p50: Some(next_real()),
+                p99: Some(next_real()),
+                max: Some(next_real()),
+            },
+            cloudwatch: CloudWatchSummary {
+                invocations: next(),
+                errors: next(),
+                throttles: next(),
+                dropped_event_count: next(),
+                on_failure_destination_delivered_event_count: next(),
+                polled_event_count: next(),
+                invoked_event_count: next(),
+                failed_invoke_event_count: next(),
+                filtered_out_event_count: next(),
+                committed_event_count: next(),
+                concurrent_executions: Maximum { max: next() },
+                offset_lag: Maximum { max: next() },
+                max_offset_lag: Maximum { max: next() },
+                duration: CloudWatchDuration {
+                    avg_ms: Some(next_real()),
+                    p50_ms: Some(next_real()),
+                    p99_ms: None,
+                    max_ms: Some(next_real()),
+                },
+            },
         }
     }
 

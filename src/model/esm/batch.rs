@@ -79,6 +79,7 @@ pub enum BatchState {
 /// An invocation in flight and how it will end.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Running {
+    pub started_ns: SimTime,
     pub cold: bool,
     pub billed_ms: u64,
     pub result: crate::model::handler::HandlerResult,

@@ -1,0 +1,241 @@
+//! The metrics a user's CloudWatch dashboard shows, with AWS's names and meanings, per
+//! CloudWatch period and for the whole run: `cloudwatch.csv` and `summary.json`'s `cloudwatch`.
+//!
+//! Meanings (monitoring-metrics-types; README, "CloudWatch metrics"):
+//! - invocation metrics (`Invocations`, `Errors`, `Duration`, `InvokedEventCount`,
+//!   `FailedInvokeEventCount`) are timestamped when the invocation starts, as CloudWatch does;
+//! - a batch given up counts every record in `DroppedEventCount` (no destination) or
+//!   `OnFailureDestinationDeliveredEventCount`, including records the handler processed before it
+//!   threw;
+//! - `OffsetLag` (ASSUMED: summed over partitions, like `SumOffsetLag`) and `ConcurrentExecutions`
+//!   are sampled; a period's maximum is the largest sample in it.
+
+use crate::engine::SimTime;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// One CloudWatch period's statistics.
+#[derive(Clone, Debug, Default)]
+pub struct Period {
+    pub invocations: u64,
+    pub errors: u64,
+    pub throttles: u64,
+    pub dropped_events: u64,
+    pub destination_events: u64,
+    pub polled_events: u64,
+    pub invoked_events: u64,
+    pub failed_invoke_events: u64,
+    pub committed_events: u64,
+    pub concurrency_max: u32,
+    pub offset_lag_max: Option<u64>,
+    duration_sum_ns: u128,
+    durations: Option<Histogram<u64>>,
+}
+
+/// Durations are kept in microseconds with 2 significant digits: small enough for one histogram
+/// per period.
+fn duration_histogram() -> Option<Histogram<u64>> {
+    Histogram::new_with_bounds(1, 1 << 40, 2).ok()
+}
+
+impl Period {
+    fn add_duration(&mut self, run_ns: SimTime) {
+        self.duration_sum_ns += run_ns as u128;
+        let h = self.durations.get_or_insert_with(|| duration_histogram().unwrap_or_else(empty_histogram));
+        let _ = h.record((run_ns / 1_000).max(1));
+    }
+
+    pub fn duration_average_ms(&self) -> Option<f64> {
+        (self.invocations > 0).then(|| self.duration_sum_ns as f64 / self.invocations as f64 / 1e6)
+    }
+
+    pub fn duration_quantile_ms(&self, q: f64) -> Option<f64> {
+        self.durations.as_ref().filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(q) as f64 / 1e3)
+    }
+}
+
+/// A histogram that records nothing, should the bounds ever be refused.
+fn empty_histogram() -> Histogram<u64> {
+    Histogram::new(1).unwrap_or_else(|_| unreachable!("one significant digit is always allowed"))
+}
+
+/// Everything CloudWatch would show for a run, by period.
+#[derive(Clone, Debug)]
+pub struct CloudWatch {
+    origin_ns: SimTime,
+    period_ns: SimTime,
+    pub periods: Vec<Period>,
+    /// Whole-run handler durations, for `Duration` and `duration_ms`.
+    durations: Option<Histogram<u64>>,
+    duration_sum_ns: u128,
+    duration_max_ns: SimTime,
+}
+
+impl CloudWatch {
+    pub fn new(origin_ns: SimTime, end_ns: SimTime, period_ns: SimTime) -> Self {
+        let count = (end_ns - origin_ns).div_ceil(period_ns.max(1)).max(1) as usize;
+        CloudWatch {
+            origin_ns,
+            period_ns: period_ns.max(1),
+            periods: vec![Period::default(); count],
+            durations: Histogram::new_with_bounds(1, 1 << 42, 3).ok(),
+            duration_sum_ns: 0,
+            duration_max_ns: 0,
+        }
+    }
+
+    pub fn period_ns(&self) -> SimTime {
+        self.period_ns
+    }
+
+    /// The period of an instant (before t = 0: the first; at or after the end: the last).
+    pub fn at(&mut self, t: SimTime) -> &mut Period {
+        let index = (t.saturating_sub(self.origin_ns) / self.period_ns) as usize;
+        let last = self.periods.len() - 1;
+        &mut self.periods[index.min(last)]
+    }
+
+    /// An invocation of `records` records that started at `started_ns` ended after `run_ns` of
+    /// handler time; `error` if the function failed, with `failed_records` of its records failed.
+    pub fn invocation(&mut self, started_ns: SimTime, run_ns: SimTime, records: u64, error: bool, failed_records: u64) {
+        let period = self.at(started_ns);
+        period.invocations += 1;
+        period.errors += u64::from(error);
+        period.invoked_events += records;
+        period.failed_invoke_events += failed_records;
+        period.add_duration(run_ns);
+        if let Some(h) = self.durations.as_mut() {
+            let _ = h.record((run_ns / 1_000).max(1));
+        }
+        self.duration_sum_ns += run_ns as u128;
+        self.duration_max_ns = self.duration_max_ns.max(run_ns);
+    }
+
+    /// A sample of the offset lag and the concurrency at `t`.
+    pub fn sample(&mut self, t: SimTime, offset_lag: u64, concurrency: u32) {
+        let period = self.at(t);
+        period.offset_lag_max = Some(period.offset_lag_max.unwrap_or(0).max(offset_lag));
+        period.concurrency_max = period.concurrency_max.max(concurrency);
+    }
+
+    /// The handler's duration per invocation over the run.
+    pub fn duration_summary(&self) -> DurationSummary {
+        let count: u64 = self.periods.iter().map(|p| p.invocations).sum();
+        let quantile =
+            |q: f64| self.durations.as_ref().filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(q) as f64 / 1e3);
+        DurationSummary {
+            mean: (count > 0).then(|| self.duration_sum_ns as f64 / count as f64 / 1e6),
+            p50: quantile(0.5),
+            p99: quantile(0.99),
+            max: (count > 0).then(|| self.duration_max_ns as f64 / 1e6),
+        }
+    }
+
+    /// The whole run's totals and extremes.
+    pub fn summary(&self, peak_concurrency: u32, lag_max_records: u64, max_partition_lag: u64) -> CloudWatchSummary {
+        let sum = |f: fn(&Period) -> u64| self.periods.iter().map(f).sum::<u64>();
+        let d = self.duration_summary();
+        CloudWatchSummary {
+            invocations: sum(|p| p.invocations),
+            errors: sum(|p| p.errors),
+            throttles: sum(|p| p.throttles),
+            dropped_event_count: sum(|p| p.dropped_events),
+            on_failure_destination_delivered_event_count: sum(|p| p.destination_events),
+            polled_event_count: sum(|p| p.polled_events),
+            invoked_event_count: sum(|p| p.invoked_events),
+            failed_invoke_event_count: sum(|p| p.failed_invoke_events),
+            filtered_out_event_count: 0,
+            committed_event_count: sum(|p| p.committed_events),
+            concurrent_executions: Maximum { max: peak_concurrency as u64 },
+            offset_lag: Maximum { max: lag_max_records },
+            max_offset_lag: Maximum { max: max_partition_lag },
+            duration: CloudWatchDuration { avg_ms: d.mean, p50_ms: d.p50, p99_ms: d.p99, max_ms: d.max },
+        }
+    }
+}
+
+/// `duration_ms` in summary.json: the function's own time per invocation (init excluded, as
+/// CloudWatch's `Duration`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DurationSummary {
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Maximum {
+    pub max: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct CloudWatchDuration {
+    pub avg_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// `cloudwatch` in summary.json, keyed by AWS's metric names.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CloudWatchSummary {
+    pub invocations: u64,
+    pub errors: u64,
+    pub throttles: u64,
+    pub dropped_event_count: u64,
+    pub on_failure_destination_delivered_event_count: u64,
+    pub polled_event_count: u64,
+    pub invoked_event_count: u64,
+    pub failed_invoke_event_count: u64,
+    pub filtered_out_event_count: u64,
+    pub committed_event_count: u64,
+    pub concurrent_executions: Maximum,
+    pub offset_lag: Maximum,
+    pub max_offset_lag: Maximum,
+    pub duration: CloudWatchDuration,
+}
+
+/// `cloudwatch.csv`: one row per period, `timestamp` then `<Metric>_<Statistic>` columns.
+pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "timestamp",
+        "OffsetLag_Maximum",
+        "Duration_Average",
+        "Duration_p99",
+        "Invocations_Sum",
+        "Errors_Sum",
+        "Throttles_Sum",
+        "ConcurrentExecutions_Maximum",
+        "DroppedEventCount_Sum",
+        "OnFailureDestinationDeliveredEventCount_Sum",
+        "PolledEventCount_Sum",
+        "InvokedEventCount_Sum",
+        "FailedInvokeEventCount_Sum",
+        "CommittedEventCount_Sum",
+    ])?;
+    let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+    for (i, p) in cw.periods.iter().enumerate() {
+        let start_ns = i as u64 * cw.period_ns;
+        w.write_record([
+            crate::model::destination::iso_time(start_ns as i64),
+            p.offset_lag_max.map_or(String::new(), |v| v.to_string()),
+            cell(p.duration_average_ms()),
+            cell(p.duration_quantile_ms(0.99)),
+            p.invocations.to_string(),
+            p.errors.to_string(),
+            p.throttles.to_string(),
+            p.concurrency_max.to_string(),
+            p.dropped_events.to_string(),
+            p.destination_events.to_string(),
+            p.polled_events.to_string(),
+            p.invoked_events.to_string(),
+            p.failed_invoke_events.to_string(),
+            p.committed_events.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
