@@ -38,6 +38,9 @@ enum Command {
         /// Skip the charts (PNG and SVG) and report.html.
         #[arg(long)]
         no_charts: bool,
+        /// The period of cloudwatch.csv's rows (default 60s); the same as --set cloudwatch_period=P.
+        #[arg(long, value_name = "DURATION")]
+        cloudwatch_period: Option<String>,
     },
     /// Parse and check a scenario; warnings go to stderr.
     Validate {
@@ -128,7 +131,8 @@ struct StudyArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, sets, out, trace, trace_partition, no_charts } => {
+        Command::Run { scenario, seed, mut sets, out, trace, trace_partition, no_charts, cloudwatch_period } => {
+            sets.extend(cloudwatch_period.map(|p| format!("cloudwatch_period={p}")));
             run(scenario, sets, out, RunOptions { seed, trace, trace_partition }, !no_charts)
         }
         Command::Validate { scenario, sets } => validate(scenario, sets),
