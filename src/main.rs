@@ -41,6 +41,10 @@ enum Command {
         /// The period of cloudwatch.csv's rows (default 60s); the same as --set cloudwatch_period=P.
         #[arg(long, value_name = "DURATION")]
         cloudwatch_period: Option<String>,
+        /// Leave this start-up transient out of latency, lag, throughput, concurrency and
+        /// CloudWatch statistics; the same as --set warmup=DURATION.
+        #[arg(long, value_name = "DURATION")]
+        warmup: Option<String>,
     },
     /// Parse and check a scenario; warnings go to stderr.
     Validate {
@@ -126,13 +130,28 @@ struct StudyArgs {
     /// Skip the charts.
     #[arg(long)]
     no_charts: bool,
+    /// Leave this start-up transient out of the statistics (tune and capacity default to a fifth
+    /// of the run); the same as --set warmup=DURATION.
+    #[arg(long, value_name = "DURATION")]
+    warmup: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, mut sets, out, trace, trace_partition, no_charts, cloudwatch_period } => {
+        Command::Run {
+            scenario,
+            seed,
+            mut sets,
+            out,
+            trace,
+            trace_partition,
+            no_charts,
+            cloudwatch_period,
+            warmup,
+        } => {
             sets.extend(cloudwatch_period.map(|p| format!("cloudwatch_period={p}")));
+            sets.extend(warmup.map(|w| format!("warmup={w}")));
             run(scenario, sets, out, RunOptions { seed, trace, trace_partition }, !no_charts)
         }
         Command::Validate { scenario, sets } => validate(scenario, sets),
@@ -244,8 +263,13 @@ fn run_study(
     kind: impl FnOnce(Option<Shard>) -> Result<Kind, Error>,
 ) -> Result<(), Error> {
     let shard = Shard::resolve(args.shard.as_deref(), args.shards, |k| std::env::var(k).ok())?;
-    let base = Base::read(&scenario, &args.sets)?;
+    let mut sets = args.sets.clone();
+    sets.extend(args.warmup.as_ref().map(|w| format!("warmup={w}")));
+    let mut base = Base::read(&scenario, &sets)?;
     let kind = kind(shard)?;
+    if let Some(note) = base.default_warmup(&kind)? {
+        eprintln!("note: {note}");
+    }
     let mut grid = Grid::parse(&args.grids)?;
     if matches!(kind, Kind::Tune(_)) && grid.dimensions.is_empty() {
         let (space, notes) = sweep::space::default_space(&base.load(&[])?.scenario);

@@ -311,3 +311,55 @@ fn cloudwatch_csv_has_a_row_per_period_and_the_documented_columns() {
     assert_eq!(lines.len(), 1 + 5, "five one-minute periods");
     assert!(lines[1].starts_with("2025-01-01T00:00:00.000Z,"), "{}", lines[1]);
 }
+
+fn backlog_then_steady(warmup: Option<&str>) -> Value {
+    // 6,000 records of history on one partition (TRIM_HORIZON), then 10 records/s. Batches of up
+    // to 1,000 take 100 ms + 0.1 ms per record: the history is gone after 6 × 0.2 s = 1.2 s, so
+    // the sample at 1 s still sees about 1,000 of it.
+    let mut s = json!({
+        "name": "warmup", "duration": "5m", "sample_interval": "1s",
+        "topic": { "partitions": 1, "backlog": { "records": 6000, "span": "1h" } },
+        "producers": [{ "rate": 10, "arrivals": "constant" }],
+        "esm": { "batch_size": 1000, "starting_position": "TRIM_HORIZON",
+                 "scaling": { "mode": "parallelization_factor" } },
+        "function": { "duration": { "base": "100ms", "per_record": "100us" } }
+    });
+    if let Some(w) = warmup {
+        s["warmup"] = json!(w);
+    }
+    s
+}
+
+/// Decisions: a warm-up leaves the start-up transient out of the statistics, not the counts.
+#[test]
+fn a_warmup_leaves_the_backlog_out_of_latency_lag_and_throughput() {
+    let whole = run_json(backlog_then_steady(None)).summary;
+    let steady = run_json(backlog_then_steady(Some("1m"))).summary;
+    // Counts cover the whole run either way: 6,000 + 10 × 300 = 9,000 records.
+    assert_eq!(whole.records.produced, steady.records.produced);
+    assert_eq!(steady.records.produced, 9_000);
+    assert_eq!(steady.warmup_seconds, 60.0);
+    // Whole run: the history's records are up to an hour old when committed; (6,000 + 3,000) /
+    // 300 s = 30 records/s. After a minute: 10 records/s, waiting at most a 500 ms window plus a
+    // batch of ~5 records (100.5 ms).
+    assert!(whole.latency_ms.p99.unwrap() > 3_000_000.0, "{:?}", whole.latency_ms);
+    assert!(steady.latency_ms.max.unwrap() < 650.0, "{:?}", steady.latency_ms);
+    assert!((whole.throughput.mean_records_per_second - 30.0).abs() < 0.1);
+    assert!((steady.throughput.mean_records_per_second - 10.0).abs() < 0.1, "{:?}", steady.throughput);
+    assert!(whole.lag.max_records > 1_000 && steady.lag.max_records < 20, "{:?} {:?}", whole.lag, steady.lag);
+    assert_eq!(steady.concurrency.peak, 1);
+    // CloudWatch statistics leave out the first minute's period too: 240 s of ~2 invocations/s.
+    let invoked = steady.cloudwatch.invoked_event_count;
+    assert!((2_390..=2_410).contains(&invoked), "{invoked}");
+}
+
+#[test]
+fn a_warmup_must_be_whole_sample_intervals_and_shorter_than_the_run() {
+    let path = std::path::Path::new("w.json");
+    let mut s = backlog_then_steady(Some("1500ms"));
+    let err = esmsim::parse_scenario(path, &s.to_string(), &[]).unwrap_err().to_string();
+    assert!(err.contains("warmup") && err.contains("whole number of sample intervals"), "{err}");
+    s["warmup"] = json!("5m");
+    let err = esmsim::parse_scenario(path, &s.to_string(), &[]).unwrap_err().to_string();
+    assert!(err.contains("warmup") && err.contains("not shorter"), "{err}");
+}

@@ -84,7 +84,10 @@ fn a_sweep_is_the_same_bytes_with_one_or_two_jobs() {
     same_files(Path::new(&one), Path::new(&two));
     let csv = String::from_utf8(read(Path::new(&one), "sweep.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("esm.batch_size,esm.batching_window,seed,simulated_seconds,records.produced,"));
+    assert!(
+        lines[0]
+            .starts_with("esm.batch_size,esm.batching_window,seed,simulated_seconds,warmup_seconds,records.produced,")
+    );
     assert!(lines[0].contains(",latency_ms.p99,") && lines[0].contains(",cost_usd.total,"));
     assert_eq!(lines.len(), 1 + 9 * 2, "one row per run");
     // Grid order, last dimension fastest, then seed (the scenario's seed 1, then 2).

@@ -67,6 +67,18 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
         "sample_interval",
         format!("{} gives more than {MAX_SAMPLES} rows over {}; use a longer interval", s.sample_interval, s.duration),
     )?;
+    if let Some(warmup) = s.warmup {
+        ensure(
+            warmup < s.duration,
+            "warmup",
+            format!("{warmup} is not shorter than the run's duration {}", s.duration),
+        )?;
+        ensure(
+            warmup.ns() % s.sample_interval.ns() == 0,
+            "warmup",
+            format!("{warmup} must be a whole number of sample intervals ({})", s.sample_interval),
+        )?;
+    }
     if let Some(period) = s.cloudwatch_period {
         ensure(period.ns() >= NS_PER_SEC, "cloudwatch_period", "must be at least 1s")?;
         ensure(

@@ -71,6 +71,7 @@ fn clock(s: &Scenario) -> Clock {
         sample_ns: s.sample_interval.ns(),
         chunk_ns: chunk_ns(peak_rate, end_ns),
         cloudwatch_period_ns: s.cloudwatch_period.map_or(60 * NS_PER_SEC, |p| p.ns()),
+        warmup_end_ns: origin_ns + s.warmup.map_or(0, |w| w.ns()),
     }
 }
 

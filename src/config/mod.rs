@@ -65,6 +65,8 @@ pub struct Clock {
     pub chunk_ns: SimTime,
     /// One `cloudwatch.csv` row per this period.
     pub cloudwatch_period_ns: SimTime,
+    /// Statistics of the steady state start here (`origin_ns` without a warm-up).
+    pub warmup_end_ns: SimTime,
 }
 
 impl Clock {

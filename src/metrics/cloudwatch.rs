@@ -69,6 +69,10 @@ pub struct CloudWatch {
     durations: Option<Histogram<u64>>,
     duration_sum_ns: u128,
     duration_max_ns: SimTime,
+    /// The first period of the steady state: the run's statistics leave out those before it.
+    steady_from: usize,
+    /// Invocations started before this instant (the warm-up) are left out of `duration_ms`.
+    steady_start_ns: SimTime,
 }
 
 impl CloudWatch {
@@ -81,7 +85,24 @@ impl CloudWatch {
             durations: Histogram::new_with_bounds(1, 1 << 42, 3).ok(),
             duration_sum_ns: 0,
             duration_max_ns: 0,
+            steady_from: 0,
+            steady_start_ns: origin_ns,
         }
+    }
+
+    /// The warm-up ends at `now`: the run's statistics count whole periods from here on and
+    /// durations of invocations started from here on.
+    pub fn start_steady_state(&mut self, now: SimTime) {
+        let since = now.saturating_sub(self.origin_ns);
+        self.steady_from = (since.div_ceil(self.period_ns) as usize).min(self.periods.len());
+        self.steady_start_ns = now;
+        self.durations = Histogram::new_with_bounds(1, 1 << 42, 3).ok();
+        self.duration_sum_ns = 0;
+        self.duration_max_ns = 0;
+    }
+
+    fn steady(&self) -> &[Period] {
+        &self.periods[self.steady_from..]
     }
 
     pub fn period_ns(&self) -> SimTime {
@@ -104,6 +125,9 @@ impl CloudWatch {
         period.invoked_events += records;
         period.failed_invoke_events += failed_records;
         period.add_duration(run_ns);
+        if started_ns < self.steady_start_ns {
+            return;
+        }
         if let Some(h) = self.durations.as_mut() {
             let _ = h.record((run_ns / 1_000).max(1));
         }
@@ -120,7 +144,7 @@ impl CloudWatch {
 
     /// The handler's duration per invocation over the run.
     pub fn duration_summary(&self) -> DurationSummary {
-        let count: u64 = self.periods.iter().map(|p| p.invocations).sum();
+        let count = self.durations.as_ref().map_or(0, |h| h.len());
         let quantile =
             |q: f64| self.durations.as_ref().filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(q) as f64 / 1e3);
         DurationSummary {
@@ -133,7 +157,7 @@ impl CloudWatch {
 
     /// The whole run's totals and extremes.
     pub fn summary(&self, peak_concurrency: u32, lag_max_records: u64, max_partition_lag: u64) -> CloudWatchSummary {
-        let sum = |f: fn(&Period) -> u64| self.periods.iter().map(f).sum::<u64>();
+        let sum = |f: fn(&Period) -> u64| self.steady().iter().map(f).sum::<u64>();
         let d = self.duration_summary();
         CloudWatchSummary {
             invocations: sum(|p| p.invocations),

@@ -134,6 +134,8 @@ pub struct Metrics {
     pub cloudwatch: CloudWatch,
     /// The committed offset of each partition, for `CommittedEventCount`.
     committed: Vec<u64>,
+    /// Records committed during the warm-up.
+    succeeded_in_warmup: u64,
 
     pub interval: IntervalCounts,
     /// Records produced per sample interval, filled as producers generate.
@@ -146,6 +148,7 @@ impl Metrics {
         Metrics {
             cloudwatch,
             committed: vec![0; partitions],
+            succeeded_in_warmup: 0,
             produced: 0,
             succeeded: 0,
             to_destination: 0,
@@ -204,6 +207,22 @@ impl Metrics {
         Some((us_to_ms(q[0]), us_to_ms(q[1])))
     }
 
+    /// The warm-up is over at `now`: latency, lag and CloudWatch statistics start again (record
+    /// counts go on). Called right after the sample at `now`, so no record is half counted.
+    pub fn start_steady_state(&mut self, now: SimTime) {
+        self.latency_total = latency_histogram();
+        self.latency_max_ns = 0;
+        self.lag_max_records = 0;
+        self.age_max_ns = 0;
+        self.succeeded_in_warmup = self.succeeded;
+        self.cloudwatch.start_steady_state(now);
+    }
+
+    /// Records committed after the warm-up.
+    pub fn succeeded_steady(&self) -> u64 {
+        self.succeeded - self.succeeded_in_warmup
+    }
+
     pub fn latency_quantile_ms(&self, q: f64) -> f64 {
         if self.latency_total.is_empty() { 0.0 } else { us_to_ms(self.latency_total.value_at_quantile(q)) }
     }
@@ -246,9 +265,9 @@ impl Metrics {
         }
     }
 
-    /// `null` percentiles when nothing was committed.
+    /// `null` percentiles when nothing was committed (after the warm-up).
     pub fn latency_summary(&self) -> LatencySummary {
-        let any = self.succeeded > 0;
+        let any = self.succeeded_steady() > 0;
         let quantile = |q: f64| any.then(|| self.latency_quantile_ms(q));
         LatencySummary {
             p50: quantile(0.5),

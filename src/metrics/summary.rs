@@ -9,6 +9,9 @@ pub struct Summary {
     pub seed: u64,
     pub config_hash: String,
     pub simulated_seconds: f64,
+    /// The start-up transient left out of latency, lag, throughput, concurrency and CloudWatch
+    /// statistics (record counts cover the whole run).
+    pub warmup_seconds: f64,
     pub records: RecordSummary,
     pub invocations: InvocationSummary,
     pub batches: BatchSummary,

@@ -50,7 +50,10 @@ pub struct Environments {
     idle_expiry_ns: SimTime,
     init: InitTimes,
     burst: Burst,
-    // Time-weighted concurrency.
+    // Time-weighted concurrency; its statistics count from `window_start_ns` (t = 0 or the end
+    // of the warm-up), when `busy_ns` was `busy_ns_at_window`.
+    window_start_ns: SimTime,
+    busy_ns_at_window: u128,
     last_change_ns: SimTime,
     busy_ns: u128,
     pub peak: u32,
@@ -84,6 +87,8 @@ impl Environments {
             idle_expiry_ns: f.idle_expiry_ns,
             init: InitTimes { dist: f.init.clone(), rng: stream(seed, StreamId::ColdStartInit) },
             burst: Burst::new(f.burst_environments, f.burst_every_ns),
+            window_start_ns: origin_ns,
+            busy_ns_at_window: 0,
             last_change_ns: origin_ns,
             busy_ns: 0,
             peak: 0,
@@ -141,10 +146,18 @@ impl Environments {
         self.busy_ns + self.busy as u128 * now.saturating_sub(self.last_change_ns) as u128
     }
 
-    /// Mean concurrency from t = 0 to `end`.
+    /// Starts the statistics again at `now` (the end of the warm-up): peak and mean concurrency
+    /// from here on.
+    pub fn start_window(&mut self, now: SimTime) {
+        self.window_start_ns = now;
+        self.busy_ns_at_window = self.busy_ns_until(now);
+        self.peak = self.busy;
+    }
+
+    /// Mean concurrency from the window's start to `end`.
     pub fn mean_concurrency(&self, end: SimTime) -> f64 {
-        let total = self.busy_ns + self.busy as u128 * (end.saturating_sub(self.last_change_ns)) as u128;
-        let span = end.saturating_sub(self.origin_ns);
+        let total = self.busy_ns_until(end) - self.busy_ns_at_window;
+        let span = end.saturating_sub(self.window_start_ns);
         if span == 0 { 0.0 } else { total as f64 / span as f64 }
     }
 }

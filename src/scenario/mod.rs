@@ -55,6 +55,10 @@ pub struct Scenario {
     /// Things that go wrong on a timeline.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The start-up transient left out of latency, lag, throughput, concurrency and CloudWatch
+    /// statistics (record counts still cover the whole run). A whole number of sample intervals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<Dur>,
     /// The period of `cloudwatch.csv` rows (default 60s, CloudWatch's standard resolution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch_period: Option<Dur>,

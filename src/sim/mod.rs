@@ -54,6 +54,8 @@ enum Event {
     Source(SourceEvent),
     Esm(EsmEvent),
     Function(FunctionEvent),
+    /// The warm-up is over: steady-state statistics start.
+    SteadyState,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -293,6 +295,10 @@ impl<O: Observer> Simulation<O> {
             Event::Source(SourceEvent::Generate) => self.on_generate(),
             Event::Esm(e) => self.on_esm_event(e),
             Event::Function(FunctionEvent::InvocationEnd { batch }) => self.on_invocation_end(batch),
+            Event::SteadyState => {
+                self.metrics.start_steady_state(self.now);
+                self.function.envs.start_window(self.now);
+            }
         }
     }
 
@@ -314,9 +320,12 @@ impl<O: Observer> Simulation<O> {
         self.queue.schedule(at, Event::Esm(event));
     }
 
-    /// Autoscaler evaluations and `rebalance` faults.
+    /// The end of the warm-up, autoscaler evaluations and `rebalance` faults.
     fn schedule_timeline_events(&mut self) {
         let origin = self.config.clock.origin_ns;
+        if self.config.clock.warmup_end_ns > origin {
+            self.queue.schedule(self.config.clock.warmup_end_ns, Event::SteadyState);
+        }
         if let Some(plan) = self.config.esm.scaling.pollers() {
             let at = origin + plan.evaluation_interval_ns;
             self.schedule_esm(at, EsmEvent::Evaluate);

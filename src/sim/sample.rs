@@ -76,6 +76,9 @@ impl<O: Observer> Simulation<O> {
         let m = &self.metrics;
         let pending: u64 = (0..self.source.logs.len() as u32).map(|p| self.pending_in(p)).sum();
         let seconds = (end - origin) as f64 / 1e9;
+        let warmup_ns = self.config.clock.warmup_end_ns - origin;
+        let steady_seconds = (end - self.config.clock.warmup_end_ns) as f64 / 1e9;
+        let steady_rows = m.rows.get((warmup_ns / self.config.clock.sample_ns) as usize..).unwrap_or(&[]);
         let usage = Usage {
             run_seconds: seconds,
             invocations: m.invocations,
@@ -89,6 +92,7 @@ impl<O: Observer> Simulation<O> {
             seed: self.seed,
             config_hash: self.config.config_hash.clone(),
             simulated_seconds: seconds,
+            warmup_seconds: warmup_ns as f64 / 1e9,
             records: m.record_summary(pending),
             invocations: m.invocation_summary(),
             batches: m.batch_summary(),
@@ -101,13 +105,13 @@ impl<O: Observer> Simulation<O> {
             pollers,
             cost_usd: cost(&self.config.pricing, self.config.function.architecture, &usage),
             stalls: m.stall_summary(),
-            throughput: ThroughputSummary { mean_records_per_second: m.succeeded as f64 / seconds },
+            throughput: ThroughputSummary { mean_records_per_second: m.succeeded_steady() as f64 / steady_seconds },
             poison_pills: m.poison_pills.summary(origin),
             duration_ms: m.cloudwatch.duration_summary(),
             cloudwatch: m.cloudwatch.summary(
                 self.function.envs.peak,
                 m.lag_max_records,
-                m.rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
+                steady_rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
             ),
         };
         Report {

@@ -37,6 +37,7 @@ fn maybe(x: Option<f64>) -> Option<f64> {
 /// Every metric, in column order.
 pub const METRICS: &[Metric] = &[
     Metric { name: "simulated_seconds", value: |s| real(s.simulated_seconds) },
+    Metric { name: "warmup_seconds", value: |s| real(s.warmup_seconds) },
     Metric { name: "records.produced", value: |s| count(s.records.produced) },
     Metric { name: "records.succeeded", value: |s| count(s.records.succeeded) },
     Metric { name: "records.to_destination", value: |s| count(s.records.to_destination) },
@@ -211,6 +212,7 @@ mod tests {
             seed: next(),
             config_hash: "ab".into(),
             simulated_seconds: next_real(),
+            warmup_seconds: next_real(),
             records: RecordSummary {
                 produced: next(),
                 succeeded: next(),
@@ -310,7 +312,7 @@ mod tests {
     #[test]
     fn names_start_in_summary_order_and_leave_out_text_lists_and_seed() {
         let names = metric_names();
-        assert_eq!(names[..2], ["simulated_seconds", "records.produced"]);
+        assert_eq!(names[..3], ["simulated_seconds", "warmup_seconds", "records.produced"]);
         for absent in ["seed", "scenario", "config_hash", "esmsim_version", "poison_pills"] {
             assert!(!names.iter().any(|n| n == absent), "{absent}");
         }

@@ -28,6 +28,26 @@ impl Base {
         Ok(base)
     }
 
+    /// `tune` and `capacity` judge the steady state: a scenario without a warm-up of its own
+    /// leaves out the first fifth of each run (in whole sample intervals). Returns the note that
+    /// says so, if it applied.
+    pub fn default_warmup(&mut self, kind: &Kind) -> Result<Option<String>> {
+        if matches!(kind, Kind::Sweep) {
+            return Ok(None);
+        }
+        let s = self.load(&[])?.scenario;
+        let sample = s.sample_interval.ns();
+        let warmup = s.duration.ns() / 5 / sample * sample;
+        if s.warmup.is_some() || warmup == 0 {
+            return Ok(None);
+        }
+        let warmup = crate::scenario::Dur(warmup);
+        self.sets.push(format!("warmup={warmup}"));
+        Ok(Some(format!(
+            "warm-up {warmup} (a fifth of the run) left out of latency, lag and cost statistics; change it with --warmup"
+        )))
+    }
+
     /// The scenario with the `--set`s and then `extra` applied.
     pub fn load(&self, extra: &[String]) -> Result<Loaded> {
         let sets: Vec<String> = self.sets.iter().chain(extra).cloned().collect();
