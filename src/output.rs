@@ -55,6 +55,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
     let r = &s.records;
     let i = &s.invocations;
     let rows: Vec<(&str, String)> = vec![
+        ("verdict", s.verdict()),
         ("scenario", format!("{}  (seed {}, config {})", s.scenario, s.seed, s.config_hash)),
         ("simulated", format!("{:.0} s", s.simulated_seconds)),
         ("records produced", r.produced.to_string()),

@@ -363,3 +363,121 @@ fn a_warmup_must_be_whole_sample_intervals_and_shorter_than_the_run() {
     let err = esmsim::parse_scenario(path, &s.to_string(), &[]).unwrap_err().to_string();
     assert!(err.contains("warmup") && err.contains("not shorter"), "{err}");
 }
+
+/// Review: an init that overruns and then times out leaves no warm environment behind.
+#[test]
+fn an_init_that_never_finishes_makes_every_invocation_cold() {
+    let s = json!({ "name": "init-timeout", "duration": "5m",
+        "topic": { "partitions": 1 },
+        "producers": [{ "rate": 1, "arrivals": "constant" }],
+        "esm": { "scaling": { "mode": "parallelization_factor" } },
+        "function": { "timeout": "15s", "duration": { "base": "10ms" }, "cold_start": { "init": "30s" } } });
+    // Init 30 s: 10 s, then 30 s again under a 15 s timeout: every attempt times out after 25 s
+    // and the next one must initialise again (one per 25 s + 1 s backoff: 11 in 300 s).
+    let i = run_json(s).summary.invocations;
+    assert_eq!((i.total, i.timed_out, i.cold_starts), (11, 11, 11));
+}
+
+/// Review: pollers added at the instant a billing window closes are billed from the next one.
+#[test]
+fn a_scale_up_is_billed_from_the_window_after_it() {
+    // 10 pollers until 60 s, then 20: windows [0,30) and [30,60) are 1 EPU, [60,90) is 2:
+    // 120 EPU-seconds × $0.185 / 3,600 s = $0.0061667.
+    let s = json!({ "name": "epu", "duration": "90s",
+        "topic": { "partitions": 20, "backlog": { "records": 5000, "span": "1h", "record_bytes": 100 } },
+        "producers": [{ "rate": 100, "record_bytes": 100 }],
+        "esm": { "starting_position": "TRIM_HORIZON",
+                 "scaling": { "mode": "provisioned", "min_pollers": 10, "max_pollers": 20 } },
+        "function": { "duration": { "base": "2s" } } });
+    let report = run_json(s);
+    assert_eq!(report.timeseries[5].pollers, 10);
+    assert_eq!(report.timeseries[6].pollers, 20);
+    assert!((report.summary.cost_usd.pollers - 120.0 * 0.185 / 3600.0).abs() < 1e-12);
+}
+
+/// Review: a partial response's own commit must not leave its record's stall unopened.
+#[test]
+fn a_stall_moves_from_the_batch_start_to_the_named_record_without_a_gap() {
+    // An outage for 20 s stalls the partition at offset 0; at the first partial response the
+    // ESM commits 0..5 and offset 5 stalls it from that instant: 598.69 s in all, no gap.
+    let s = json!({ "name": "stall-gap", "duration": "10m",
+        "topic": { "partitions": 1 },
+        "producers": [{ "rate": 10, "arrivals": "constant" }],
+        "esm": { "batch_size": 100, "batching_window": "1s",
+                 "scaling": { "mode": "provisioned", "min_pollers": 1, "max_pollers": 1 },
+                 "function_response_types": ["ReportBatchItemFailures"],
+                 "retry_backoff": { "initial": "1s", "max": "60s" } },
+        "function": { "duration": { "base": "10ms" } },
+        "faults": [ { "kind": "function_outage", "from": "0s", "until": "20s" } ],
+        "failures": { "handler": "report_failures", "poison_records": [{ "partition": 0, "offset": 5 }] } });
+    let stalls = run_json(s).summary.stalls;
+    assert_eq!(stalls.count, 2);
+    assert!((stalls.total_seconds - 598.69).abs() < 0.01, "{stalls:?}");
+}
+
+/// Review: records deleted by retention are not committed events.
+#[test]
+fn committed_event_count_leaves_out_records_lost_to_retention() {
+    let s = json!({ "name": "commit-lost", "duration": "30m",
+        "topic": { "partitions": 1, "retention": "10m" },
+        "producers": [{ "rate": 10, "arrivals": "constant" }],
+        "esm": { "scaling": { "mode": "parallelization_factor" } },
+        "function": { "duration": { "base": "10ms" } },
+        "failures": { "poison_records": [{ "partition": 0, "offset": 10 }] } });
+    let summary = run_json(s).summary;
+    let r = &summary.records;
+    assert!(r.lost_to_retention > 0);
+    assert_eq!(summary.cloudwatch.committed_event_count, r.succeeded + r.to_destination + r.discarded);
+}
+
+fn dominant(report: &esmsim::Report) -> String {
+    let b = &report.summary.bottlenecks;
+    let (limit, _) = b.binding().expect("some limit binds");
+    limit.name().to_string()
+}
+
+fn overloaded(partitions: u32, esm: Value, function: Value) -> Value {
+    // 4,000 records/s against batches of 100 taking 100 ms + 1 ms per record: 500 records/s
+    // per partition at most, so 2 partitions can drain 1,000/s and fall behind.
+    json!({ "name": "limits", "duration": "5m",
+        "topic": { "partitions": partitions },
+        "producers": [{ "rate": 4000 }],
+        "esm": esm, "function": function })
+}
+
+/// Decisions: the binding limit, by hand.
+#[test]
+fn the_binding_limit_is_named_for_each_kind_of_shortfall() {
+    let slow = json!({ "timeout": "10s", "duration": { "base": "100ms", "per_record": "1ms" } });
+    // Two partitions, each with a batch always out: the partitions bind.
+    let factor = json!({ "batch_size": 100, "scaling": { "mode": "parallelization_factor", "factor": 10 } });
+    let report = run_json(overloaded(2, factor.clone(), slow.clone()));
+    assert_eq!(dominant(&report), "partitions");
+    assert!(report.timeseries[20..].iter().all(|r| r.bottleneck.name() == "partitions"));
+    assert_eq!(report.summary.drain_seconds, None, "lag grows: not draining");
+    // Twenty partitions but a reserved concurrency of 2: throttles, so concurrency binds.
+    let mut reserved = slow.clone();
+    reserved["reserved_concurrency"] = json!(2);
+    assert_eq!(dominant(&run_json(overloaded(20, factor.clone(), reserved))), "concurrency");
+    // The factor of 2 caps batches in flight among 20 partitions: the model's pollers bind.
+    let two = json!({ "batch_size": 100, "scaling": { "mode": "parallelization_factor", "factor": 2 } });
+    assert_eq!(dominant(&run_json(overloaded(20, two, slow.clone()))), "pollers");
+    // A poison record retried forever: its partition stalls.
+    let mut s = one_batch(10);
+    poison(&mut s, &[4]);
+    let report = run_json(s);
+    assert_eq!(dominant(&report), "stall");
+    assert!(report.summary.bottlenecks.stall > 590.0, "{:?}", report.summary.bottlenecks);
+}
+
+#[test]
+fn a_run_that_keeps_up_binds_nothing_and_has_no_lag_to_drain() {
+    let fast = json!({ "duration": { "base": "10ms" } });
+    let esm = json!({ "batch_size": 100, "scaling": { "mode": "parallelization_factor", "factor": 10 } });
+    let mut s = overloaded(12, esm, fast);
+    s["producers"][0]["rate"] = json!(400);
+    let report = run_json(s);
+    assert!(report.summary.bottlenecks.binding().is_none(), "{:?}", report.summary.bottlenecks);
+    assert_eq!(report.summary.bottlenecks.none, 300.0);
+    assert_eq!(report.summary.drain_seconds, Some(0.0));
+}

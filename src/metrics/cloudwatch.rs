@@ -95,7 +95,8 @@ impl CloudWatch {
     pub fn start_steady_state(&mut self, now: SimTime) {
         let since = now.saturating_sub(self.origin_ns);
         self.steady_from = (since.div_ceil(self.period_ns) as usize).min(self.periods.len());
-        self.steady_start_ns = now;
+        // Durations count from the same period boundary as the totals.
+        self.steady_start_ns = self.origin_ns + self.steady_from as u64 * self.period_ns;
         self.durations = Histogram::new_with_bounds(1, 1 << 42, 3).ok();
         self.duration_sum_ns = 0;
         self.duration_max_ns = 0;

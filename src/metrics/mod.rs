@@ -1,6 +1,7 @@
 //! What a run measures: counters, latency histograms, stalls and the time series, and the two
 //! output files of the contract.
 
+mod bottleneck;
 mod cloudwatch;
 mod latency;
 mod observe;
@@ -8,6 +9,7 @@ mod poison;
 mod summary;
 mod timeseries;
 
+pub use bottleneck::{Bottleneck, Bottlenecks, Evidence, drain_seconds, verdict};
 pub use cloudwatch::{
     CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, Period, write_cloudwatch_csv,
 };
@@ -34,7 +36,12 @@ pub struct IntervalCounts {
     pub invocations: u64,
     pub errors: u64,
     pub throttles: u64,
+    /// Throttles by the burst limit (the rest are by concurrency).
+    pub burst_throttles: u64,
     pub cold_starts: u64,
+    pub flushed_by_payload: u64,
+    /// A rebalance paused batching at some point of the interval.
+    pub rebalanced: bool,
 }
 
 /// Per-partition stall state: when the current stall began and the record the partition cannot
@@ -87,6 +94,11 @@ impl Stalls {
         self.longest_ns = self.longest_ns.max(length);
     }
 
+    /// Whether some partition is stalled now.
+    pub fn any_open(&self) -> bool {
+        self.open.iter().any(Option::is_some)
+    }
+
     /// Ends every open stall at the end of the run.
     pub fn close_all(&mut self, end: SimTime) {
         for stall in std::mem::take(&mut self.open).into_iter().flatten() {
@@ -136,6 +148,8 @@ pub struct Metrics {
     committed: Vec<u64>,
     /// Records committed during the warm-up.
     succeeded_in_warmup: u64,
+    /// The mapping acts on partial batch responses (for `FailedInvokeEventCount`).
+    pub reports_batch_item_failures: bool,
 
     pub interval: IntervalCounts,
     /// Records produced per sample interval, filled as producers generate.
@@ -149,6 +163,7 @@ impl Metrics {
             cloudwatch,
             committed: vec![0; partitions],
             succeeded_in_warmup: 0,
+            reports_batch_item_failures: false,
             produced: 0,
             succeeded: 0,
             to_destination: 0,

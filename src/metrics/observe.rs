@@ -18,7 +18,10 @@ impl Observer for Metrics {
         match batch.reason {
             FlushReason::Size => self.flushed_by_size += 1,
             FlushReason::Window => self.flushed_by_window += 1,
-            FlushReason::Payload => self.flushed_by_payload += 1,
+            FlushReason::Payload => {
+                self.flushed_by_payload += 1;
+                self.interval.flushed_by_payload += 1;
+            }
         }
     }
 
@@ -50,7 +53,7 @@ impl Observer for Metrics {
         let records = batch.records as u64;
         let (error, failed_records) = match running.result.outcome {
             Outcome::Success => (false, 0),
-            Outcome::Partial { invalid: true, .. } => (false, records),
+            Outcome::Partial { invalid: true, .. } if self.reports_batch_item_failures => (false, records),
             Outcome::Partial { failed, .. } => (false, failed as u64),
             Outcome::Error { .. } | Outcome::Timeout { .. } | Outcome::Crash { .. } => (true, records),
         };
@@ -67,6 +70,11 @@ impl Observer for Metrics {
     }
 
     fn resolved(&mut self, now: SimTime, partition: u32, start: u64, end: u64, how: Resolution) {
+        if how == Resolution::LostToRetention {
+            // Deleted, not committed: the next commit must not count them.
+            let last = &mut self.committed[partition as usize];
+            *last = (*last).max(end);
+        }
         if !self.poison_pills.is_empty() {
             self.poison_pills.resolved(partition, start, end, how, now);
         }

@@ -28,6 +28,18 @@ pub struct Summary {
     pub duration_ms: super::DurationSummary,
     /// AWS's CloudWatch metrics for the run, by their AWS names and meanings.
     pub cloudwatch: super::CloudWatchSummary,
+    /// Seconds (after the warm-up) each limit bound.
+    pub bottlenecks: super::Bottlenecks,
+    /// The final lag divided by the rate it fell over the last minute; 0 without lag, `null`
+    /// when it is not falling.
+    pub drain_seconds: Option<f64>,
+}
+
+impl Summary {
+    /// The one-line answer first: kept up or not, the binding limit, the drain time.
+    pub fn verdict(&self) -> String {
+        super::verdict(&self.bottlenecks, self.drain_seconds, self.simulated_seconds - self.warmup_seconds)
+    }
 }
 
 /// Where every produced record ended: `produced = succeeded + to_destination + discarded +

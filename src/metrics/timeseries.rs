@@ -27,6 +27,8 @@ pub struct Row {
     /// Latency of the records committed in the interval; empty when none was.
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    /// The limit that bound in the interval (`none` while keeping up).
+    pub bottleneck: super::Bottleneck,
 }
 
 pub fn write_timeseries_csv(rows: &[Row], out: impl Write) -> csv::Result<()> {

@@ -53,6 +53,7 @@ pub fn run_page(page: &RunPage) -> String {
         s.simulated_seconds,
         escape(&s.esmsim_version)
     );
+    let _ = writeln!(html, "<p class=\"verdict\"><strong>Verdict:</strong> {}</p>", escape(&s.verdict()));
     if !page.description.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape(page.description));
     }

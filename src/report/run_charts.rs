@@ -199,6 +199,7 @@ mod tests {
             pollers: 0,
             latency_p50_ms: p50,
             latency_p99_ms: p99,
+            bottleneck: Default::default(),
         }
     }
 

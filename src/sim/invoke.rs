@@ -6,16 +6,22 @@ use super::{BatchId, EsmEvent, Event, FunctionEvent, Observer, Outcome, RetryCau
 use crate::engine::SimTime;
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Running};
-use crate::model::function::{Start, billed_ms};
+use crate::model::function::{Start, Throttle, billed_ms};
 use crate::model::handler::{Handler, HandlerResult, Invocation};
 
 impl<O: Observer> Simulation<O> {
     /// Invokes the function with `batch`, or throttles it.
     pub(super) fn invoke(&mut self, batch: BatchId) {
         let now = self.now;
-        let Ok(start) = self.function.envs.acquire(now) else {
-            self.throttle(batch);
-            return;
+        let start = match self.function.envs.acquire(now) {
+            Ok(start) => start,
+            Err(reason) => {
+                if reason == Throttle::Burst {
+                    self.metrics.interval.burst_throttles += 1;
+                }
+                self.throttle(batch);
+                return;
+            }
         };
         let limit = self.config.function.init_limit_ns;
         // An init phase that overruns its limit is cut off there; Lambda runs init again inside
@@ -44,7 +50,7 @@ impl<O: Observer> Simulation<O> {
         let busy = self.function.envs.busy();
         let period = self.metrics.cloudwatch.at(now);
         period.concurrency_max = period.concurrency_max.max(busy);
-        let running = Running { started_ns: now, cold, billed_ms, result };
+        let running = Running { started_ns: now, cold, reinit: reinit_ns > 0, billed_ms, result };
         self.esm.batches[batch].state = BatchState::InFlight(Box::new(running));
         self.queue.schedule(end, Event::Function(FunctionEvent::InvocationEnd { batch }));
     }
@@ -108,7 +114,11 @@ impl<O: Observer> Simulation<O> {
         let Some(b) = self.esm.batches.get_mut(batch) else { return };
         let BatchState::InFlight(running) = std::mem::take(&mut b.state) else { return };
         let outcome = running.result.outcome;
-        self.function.envs.release(now, matches!(outcome, Outcome::Crash { .. }));
+        // A crash destroys the environment; so does a timeout before a re-run init finished
+        // (the next invocation must initialise again).
+        let destroyed =
+            matches!(outcome, Outcome::Crash { .. }) || (running.reinit && matches!(outcome, Outcome::Timeout { .. }));
+        self.function.envs.release(now, destroyed);
         self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.config.function.memory_mb as u128);
         notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));
         notify!(self.invocation_finished(now, &self.esm.batches[batch], &running));

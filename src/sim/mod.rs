@@ -242,6 +242,7 @@ impl<O: Observer> Simulation<O> {
             config: c.clone(),
             observer,
         };
+        simulation.metrics.reports_batch_item_failures = c.esm.reports_batch_item_failures;
         simulation.append_backlog();
         simulation
     }

@@ -57,7 +57,7 @@ impl Autoscaler {
             peak: plan.initial,
             window_start_ns: origin_ns,
             window_poller_ns: 0,
-            window_peak: plan.initial,
+            window_peak: 0,
             window_bytes: 0,
             epu_ns: 0.0,
         }
@@ -86,6 +86,11 @@ impl Autoscaler {
     }
 
     fn account(&mut self, now: SimTime) {
+        if now > self.last_change_ns {
+            // Only a count that ran for some time counts towards the window's peak: pollers
+            // added at the instant a window closes are billed from the next one.
+            self.window_peak = self.window_peak.max(self.count);
+        }
         let elapsed = (now - self.last_change_ns) as u128 * self.count as u128;
         self.poller_ns += elapsed;
         self.window_poller_ns += elapsed;
@@ -96,7 +101,6 @@ impl Autoscaler {
         self.account(now);
         self.count = count;
         self.peak = self.peak.max(count);
-        self.window_peak = self.window_peak.max(count);
     }
 
     /// Closes the EPU window ending at `now` (ASSUMED: the billing window is the evaluation
@@ -124,7 +128,7 @@ impl Autoscaler {
         }
         self.window_start_ns = now;
         self.window_poller_ns = 0;
-        self.window_peak = self.count;
+        self.window_peak = 0;
         self.window_bytes = 0;
     }
 
@@ -173,6 +177,7 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn start_rebalance(&mut self, until: SimTime) {
         self.schedule_esm(until, EsmEvent::RebalanceEnd);
         self.esm.pause.until = self.esm.pause.until.max(until);
+        self.metrics.interval.rebalanced = true;
         if self.esm.pause.active {
             return;
         }

@@ -65,9 +65,6 @@ impl<O: Observer> Simulation<O> {
         // partition with a reported record cannot commit past it.
         self.blame(&running.culprits);
         let failed = &running.reported;
-        for key in failed {
-            self.metrics.stalls.failed(key.lane, key.position, self.now);
-        }
         let policy = checkpoint::policy(self.config.esm.partial_batch_commit);
         let mut remaining = Vec::new();
         for s in &segments {
@@ -90,6 +87,10 @@ impl<O: Observer> Simulation<O> {
                 let front = self.source.logs[s.partition as usize].log_start_offset();
                 self.settle(s.partition, front, Settlement::Succeeded);
             }
+        }
+        // After the commits, which may close an earlier stall below the named records.
+        for key in failed {
+            self.metrics.stalls.failed(key.lane, key.position, self.now);
         }
         self.replace_current(batch, remaining);
         let b = &mut self.esm.batches[batch];

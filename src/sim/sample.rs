@@ -2,8 +2,9 @@
 
 use super::{Observer, Report, Simulation};
 use crate::config::Scaling;
-use crate::engine::SimTime;
+use crate::engine::{NS_PER_SEC, SimTime};
 use crate::metrics::*;
+use crate::model::esm::Waiting;
 use crate::model::pricing::{Usage, cost};
 
 impl<O: Observer> Simulation<O> {
@@ -39,6 +40,8 @@ impl<O: Observer> Simulation<O> {
         let interval = std::mem::take(&mut self.metrics.interval);
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
+        let produced = self.metrics.produced_per_interval[index];
+        let bottleneck = self.evidence(at, &interval, lag, produced).bottleneck();
         self.metrics.rows.push(Row {
             time_s: (at - self.config.clock.origin_ns) as f64 / 1e9,
             produced_records: self.metrics.produced_per_interval[index],
@@ -54,7 +57,50 @@ impl<O: Observer> Simulation<O> {
             pollers: self.poller_count(),
             latency_p50_ms: latency.map(|l| l.0),
             latency_p99_ms: latency.map(|l| l.1),
+            bottleneck,
         });
+    }
+
+    /// What held the ESM back in the interval ending at `at`, for its bottleneck.
+    fn evidence(&self, at: SimTime, interval: &IntervalCounts, lag: u64, produced: u64) -> Evidence {
+        let previous_lag = self.metrics.rows.last().map_or(0, |r| r.lag_records);
+        // Batching alone holds about a window's worth of records (plus a second of slack).
+        let window_share = (self.config.esm.rules.window_ns + NS_PER_SEC) as f64 / self.config.clock.sample_ns as f64;
+        let behind = lag > previous_lag + produced / 100 && lag as f64 > produced as f64 * window_share;
+        let mut e = Evidence {
+            stalled: self.metrics.stalls.any_open(),
+            rebalancing: interval.rebalanced || self.esm.pause.active,
+            concurrency_throttles: interval.throttles - interval.burst_throttles,
+            burst_throttles: interval.burst_throttles,
+            behind,
+            flushed_by_payload: interval.flushed_by_payload,
+            ..Evidence::default()
+        };
+        if !behind {
+            return e;
+        }
+        let (mut lagging, mut idle) = (0u32, 0u32);
+        for (p, log) in self.source.logs.iter().enumerate() {
+            if log.arrived_before(at) == 0 {
+                continue;
+            }
+            lagging += 1;
+            let lane = &self.esm.lanes[p];
+            if lane.busy {
+                continue;
+            }
+            idle += 1;
+            let f = &self.esm.fetchers[lane.owner as usize];
+            if f.fetch_ready_ns > at {
+                e.waiting_for_throughput = true;
+            } else if !f.has_room() {
+                e.waiting_for_slots = Some(f.max_in_flight);
+            } else if f.waiting == Waiting::Gate {
+                e.waiting_for_gate = true;
+            }
+        }
+        e.all_lagging_busy = lagging > 0 && idle == 0;
+        e
     }
 
     /// The summary and time series, once the clock has reached the end.
@@ -113,6 +159,8 @@ impl<O: Observer> Simulation<O> {
                 m.lag_max_records,
                 steady_rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
             ),
+            bottlenecks: Bottlenecks::from_rows(steady_rows, self.config.clock.sample_ns as f64 / 1e9),
+            drain_seconds: drain_seconds(&m.rows),
         };
         Report {
             summary,

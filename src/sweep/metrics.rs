@@ -103,6 +103,17 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "cloudwatch.Duration.p50_ms", value: |s| maybe(s.cloudwatch.duration.p50_ms) },
     Metric { name: "cloudwatch.Duration.p99_ms", value: |s| maybe(s.cloudwatch.duration.p99_ms) },
     Metric { name: "cloudwatch.Duration.max_ms", value: |s| maybe(s.cloudwatch.duration.max_ms) },
+    Metric { name: "bottlenecks.none", value: |s| real(s.bottlenecks.none) },
+    Metric { name: "bottlenecks.partitions", value: |s| real(s.bottlenecks.partitions) },
+    Metric { name: "bottlenecks.pollers", value: |s| real(s.bottlenecks.pollers) },
+    Metric { name: "bottlenecks.poller_throughput", value: |s| real(s.bottlenecks.poller_throughput) },
+    Metric { name: "bottlenecks.poller_invocations", value: |s| real(s.bottlenecks.poller_invocations) },
+    Metric { name: "bottlenecks.concurrency", value: |s| real(s.bottlenecks.concurrency) },
+    Metric { name: "bottlenecks.burst", value: |s| real(s.bottlenecks.burst) },
+    Metric { name: "bottlenecks.payload", value: |s| real(s.bottlenecks.payload) },
+    Metric { name: "bottlenecks.stall", value: |s| real(s.bottlenecks.stall) },
+    Metric { name: "bottlenecks.rebalance", value: |s| real(s.bottlenecks.rebalance) },
+    Metric { name: "drain_seconds", value: |s| maybe(s.drain_seconds) },
 ];
 
 /// The metric values of a summary, in [`METRICS`] order.
@@ -127,9 +138,9 @@ pub fn metric_index(argument: &str, name: &str) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::metrics::{
-        BatchSummary, CloudWatchDuration, CloudWatchSummary, ConcurrencySummary, CostSummary, DurationSummary,
-        InvocationSummary, LagSummary, LatencySummary, Maximum, PollerSummary, RecordSummary, StallSummary,
-        ThroughputSummary,
+        BatchSummary, Bottlenecks, CloudWatchDuration, CloudWatchSummary, ConcurrencySummary, CostSummary,
+        DurationSummary, InvocationSummary, LagSummary, LatencySummary, Maximum, PollerSummary, RecordSummary,
+        StallSummary, ThroughputSummary,
     };
     use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -281,6 +292,19 @@ mod tests {
                     max_ms: Some(next_real()),
                 },
             },
+            bottlenecks: Bottlenecks {
+                none: next_real(),
+                partitions: next_real(),
+                pollers: next_real(),
+                poller_throughput: next_real(),
+                poller_invocations: next_real(),
+                concurrency: next_real(),
+                burst: next_real(),
+                payload: next_real(),
+                stall: next_real(),
+                rebalance: next_real(),
+            },
+            drain_seconds: Some(next_real()),
         }
     }
 

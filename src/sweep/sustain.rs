@@ -64,6 +64,7 @@ mod tests {
             pollers: 0,
             latency_p50_ms: None,
             latency_p99_ms: None,
+            bottleneck: Default::default(),
         };
         lags.iter().enumerate().map(row).collect()
     }

@@ -81,6 +81,8 @@ pub enum BatchState {
 pub struct Running {
     pub started_ns: SimTime,
     pub cold: bool,
+    /// Init overran its limit and was run again inside this invocation.
+    pub reinit: bool,
     pub billed_ms: u64,
     pub result: crate::model::handler::HandlerResult,
 }
