@@ -145,7 +145,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", esmsim::text::one_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -153,7 +153,7 @@ fn main() -> ExitCode {
 
 fn print_warnings(loaded: &esmsim::Loaded) {
     for w in &loaded.warnings {
-        eprintln!("warning: {}: {w}", loaded.file.display());
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", loaded.file.display())));
     }
 }
 
@@ -254,7 +254,7 @@ fn run_study(
     let bar = Bar::new();
     let exec = Execution::new(args.jobs, &bar)?;
     for w in prepared.warnings() {
-        eprintln!("warning: {}: {w}", scenario.display());
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", scenario.display())));
     }
     let out = Output { dir: &args.out, charts: !args.no_charts };
     let done = match &prepared.study.kind {
