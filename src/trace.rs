@@ -68,6 +68,10 @@ fn segments(list: &[Segment]) -> Vec<TracedSegment> {
 }
 
 impl<W: Write> Observer for TraceWriter<W> {
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     fn batch_formed(&mut self, now: SimTime, batch: &Batch, partitions: &[Partition]) {
         if !self.wants(batch.segments()) {
             return;

@@ -62,6 +62,181 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+// 1. Inputs that aborted the process.
+
+#[test]
+fn a_run_that_outgrows_the_memory_budget_stops_with_one_line_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let huge = r#"{"name":"h","duration":"10s","topic":{"partitions":2},"producers":[{"rate":1e9}]}"#;
+    let file = write(dir.path(), "huge.json", huge);
+    let file = file.to_str().unwrap();
+    let line = fails_in(dir.path(), &["run", file, "--max-memory", "64M"], &["(run): lag reached", "64 MiB"]);
+    assert!(line.contains("--max-memory"), "says what to change: {line}");
+    assert_eq!(listing(dir.path()), ["huge.json"]);
+    // validate warns about what the scenario's own numbers imply.
+    let (_, stderr) = succeeds_in(dir.path(), &["validate", file, "--max-memory", "64M"]);
+    assert!(stderr.contains("above the memory budget of 64 MiB"), "{stderr}");
+}
+
+#[test]
+fn a_backlog_larger_than_the_budget_is_refused_before_it_is_built() {
+    let dir = TempDir::new().unwrap();
+    let mut s = small();
+    s["topic"]["backlog"] = json!({ "records": 2_000_000, "span": "1h" });
+    s["esm"]["starting_position"] = json!("TRIM_HORIZON");
+    let file = write(dir.path(), "backlog.json", &s.to_string());
+    let args = ["run", file.to_str().unwrap(), "--max-memory", "32M", "--out", "out"];
+    fails_in(dir.path(), &args, &["topic.backlog.records: the backlog of 4000000 records"]);
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn the_library_stops_a_run_at_its_limit() {
+    let mut s = small();
+    s["producers"][0]["rate"] = json!(1e7);
+    let loaded = esmsim::parse_scenario(Path::new("t.json"), &s.to_string(), &[]).unwrap();
+    let sim = esmsim::SimulationBuilder::new(&loaded.config).build();
+    let (result, ()) = sim.try_run(&esmsim::Limits { memory_bytes: 8 << 20 }, |_| {});
+    assert!(matches!(result, Err(esmsim::Stopped::Lag { .. })), "{result:?}");
+}
+
+#[test]
+fn study_sizes_are_checked_before_anything_is_allocated() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    let file = file.to_str().unwrap();
+    let started = Instant::now();
+    fails_in(dir.path(), &["sweep", file, "--seeds", "4000000000", "--out", "o"], &["--seeds", "at most 1000000 runs"]);
+    fails_in(dir.path(), &["capacity", file, "--rates", "1e308", "--out", "o"], &["--rates", "at most 1e9"]);
+    fails_in(dir.path(), &["sweep", file, "--jobs", "100000", "--out", "o"], &["--jobs", "allowed: 1 to 1024"]);
+    let values: Vec<String> = (1..=1000).map(|v| v.to_string()).collect();
+    let windows: Vec<String> = (0..1000).map(|v| format!("{v}ms")).collect();
+    let (a, b) = (format!("esm.batch_size={}", values.join(",")), format!("esm.batching_window={}", windows.join(",")));
+    fails_in(dir.path(), &["sweep", file, "--grid", &a, "--grid", &b, "--out", "o"], &["at most 100000"]);
+    let rate = format!("producers.0.rate={}", "1e308");
+    fails_in(dir.path(), &["validate", file, "--set", &rate], &["producers.0.rate", "allowed: 0 to 1e9"]);
+    assert!(started.elapsed() < Duration::from_secs(30), "checks must not allocate or run first");
+    assert_eq!(listing(dir.path()), ["s.json"]);
+}
+
+#[test]
+fn a_merge_manifest_claiming_billions_of_seeds_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    succeeds_in(dir.path(), &["sweep", file.to_str().unwrap(), "--shard", "1/1", "--out", "shard"]);
+    let manifest = dir.path().join("shard/shard.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["study"]["seeds"] = json!(4_000_000_000u64);
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    fails_in(dir.path(), &["merge", "shard", "--out", "merged"], &["4000000000 runs"]);
+    assert!(!dir.path().join("merged").exists());
+}
+
+#[test]
+fn a_long_study_warns_with_runs_and_time() {
+    let loaded = esmsim::parse_scenario(Path::new("t.json"), &small().to_string(), &[]).unwrap();
+    let base = esmsim::sweep::Base { file: "t.json".into(), text: small().to_string(), sets: vec![] };
+    let study = |seeds| esmsim::sweep::Study {
+        kind: esmsim::sweep::Kind::Sweep,
+        base: base.clone(),
+        grid: Default::default(),
+        seeds,
+    };
+    let p = esmsim::sweep::Prepared { study: study(1_000_000), points: vec![loaded.clone()] };
+    let warning = esmsim::sweep::size::estimate_warning(&p, 1).expect("a warning");
+    assert!(warning.contains("1000000 runs") && warning.contains("on 1 thread "), "{warning}");
+    let p = esmsim::sweep::Prepared { study: study(3), points: vec![loaded] };
+    assert_eq!(esmsim::sweep::size::estimate_warning(&p, 2), None);
+}
+
+// 2. Outputs are all or nothing.
+
+fn run_args<'a>(file: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run", file, "--out", out];
+    args.extend(extra);
+    args
+}
+
+#[test]
+fn a_failed_rerun_leaves_the_previous_outputs_whole_and_nothing_beside_them() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    let file = file.to_str().unwrap();
+    succeeds_in(dir.path(), &run_args(file, "out", &[]));
+    let before = listing(&dir.path().join("out"));
+    let summary = std::fs::read(dir.path().join("out/summary.json")).unwrap();
+    let args = run_args(file, "out", &["--no-charts", "--set", "producers.0.rate=1e8", "--max-memory", "16M"]);
+    fails_in(dir.path(), &args, &["lag reached"]);
+    assert_eq!(listing(&dir.path().join("out")), before, "charts of the old run must stay");
+    assert_eq!(std::fs::read(dir.path().join("out/summary.json")).unwrap(), summary);
+    assert_eq!(listing(dir.path()), ["out", "s.json"], "no staging left beside");
+    // A successful --no-charts rerun replaces the whole set: no charts of another run remain.
+    succeeds_in(dir.path(), &run_args(file, "out", &["--no-charts"]));
+    assert_eq!(listing(&dir.path().join("out")), ["summary.json", "timeseries.csv"]);
+}
+
+#[test]
+fn output_paths_are_checked_before_the_simulation() {
+    let dir = TempDir::new().unwrap();
+    let mut s = small();
+    s["duration"] = json!("24h"); // would take a while: the checks must come first
+    s["producers"][0]["rate"] = json!(5000);
+    let file = write(dir.path(), "s.json", &s.to_string());
+    let file = file.to_str().unwrap();
+    write(dir.path(), "taken", "");
+    std::fs::create_dir(dir.path().join("adir")).unwrap();
+    let started = Instant::now();
+    fails_in(dir.path(), &run_args(file, "taken", &[]), &["taken", "is a file, not a directory"]);
+    fails_in(dir.path(), &run_args(file, "out", &["--trace", "adir"]), &["adir", "is a directory"]);
+    fails_in(dir.path(), &run_args(file, "out", &["--trace", "missing/x.jsonl"]), &["missing/x.jsonl"]);
+    assert!(started.elapsed() < Duration::from_secs(5), "failed only after simulating");
+    assert_eq!(listing(dir.path()), ["adir", "s.json", "taken"]);
+    assert!(listing(&dir.path().join("adir")).is_empty());
+}
+
+#[test]
+fn two_runs_into_one_directory_do_not_collide() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("esmsim"))
+            .current_dir(dir.path())
+            .args(["run", file.to_str().unwrap(), "--out", "out", "--trace", "t.jsonl"])
+            .output()
+            .unwrap()
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(spawn);
+        let b = scope.spawn(spawn);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    assert_eq!(listing(dir.path()), ["out", "s.json", "t.jsonl"]);
+    assert!(listing(&dir.path().join("out")).iter().all(|n| !n.starts_with('.')));
+}
+
+#[test]
+fn a_trace_that_cannot_be_written_stops_the_run() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("no space left"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut s = small();
+    s["duration"] = json!("1h");
+    s["producers"][0]["rate"] = json!(5000);
+    let loaded = esmsim::parse_scenario(Path::new("t.json"), &s.to_string(), &[]).unwrap();
+    let writer = esmsim::trace::TraceWriter::new(Full, json!({}), None, loaded.config.clock.origin_ns);
+    let sim = esmsim::SimulationBuilder::new(&loaded.config).build_with_observer(writer);
+    let (result, writer) = sim.try_run(&esmsim::Limits::NONE, |_| {});
+    assert!(matches!(result, Err(esmsim::Stopped::Observer)));
+    assert!(writer.finish().is_err());
+}
+
 // 3. Names are identifiers.
 
 #[test]
@@ -125,4 +300,3 @@ fn an_endless_file_is_read_only_up_to_the_cap() {
     fails_in(dir.path(), &["sweep", "/dev/zero", "--out", "o"], &["larger than 16 MiB"]);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
-

@@ -66,6 +66,7 @@ impl Prepared {
         if study.seeds == 0 {
             return Err(Error::Argument { argument: "--seeds".into(), message: "must be at least 1".into() });
         }
+        super::size::check(&study)?;
         let points = (0..study.grid.len()).map(|i| load_point(&study, i)).collect::<Result<Vec<_>>>()?;
         Ok(Prepared { study, points })
     }
