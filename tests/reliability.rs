@@ -300,3 +300,29 @@ fn an_endless_file_is_read_only_up_to_the_cap() {
     fails_in(dir.path(), &["sweep", "/dev/zero", "--out", "o"], &["larger than 16 MiB"]);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+// 9. Merge checks what the shards wrote.
+
+#[test]
+fn merge_refuses_edited_rows() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    let file = file.to_str().unwrap();
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let out = format!("shard{k}");
+        succeeds_in(dir.path(), &["sweep", file, "--seeds", "2", "--shard", &shard, "--out", &out]);
+    }
+    succeeds_in(dir.path(), &["merge", "shard1", "shard2", "--out", "merged", "--no-charts"]);
+    let csv = dir.path().join("shard2/sweep.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    let edited: Vec<String> =
+        cells.iter().enumerate().map(|(i, c)| if i == cells.len() - 1 { "0".into() } else { c.to_string() }).collect();
+    lines[1] = edited.join(",");
+    assert_ne!(lines.join("\n") + "\n", text);
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    fails_in(dir.path(), &["merge", "shard1", "shard2", "--out", "m2"], &["sweep.csv", "digest"]);
+    assert!(!dir.path().join("m2").exists());
+}

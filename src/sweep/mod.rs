@@ -131,6 +131,7 @@ fn write_shard(
         shard,
         runs: plan.len(),
         table: table_name.to_string(),
+        rows_sha256: shard::digest(&table),
         study: p.study.clone(),
     };
     let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
