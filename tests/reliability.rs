@@ -326,3 +326,45 @@ fn merge_refuses_edited_rows() {
     fails_in(dir.path(), &["merge", "shard1", "shard2", "--out", "m2"], &["sweep.csv", "digest"]);
     assert!(!dir.path().join("m2").exists());
 }
+
+// Interrupted runs leave the old complete outputs or nothing new.
+
+/// Starts `esmsim ARGS` in `cwd`, waits until it has staged its output (so it is simulating),
+/// sends SIGTERM and returns its exit code.
+#[cfg(unix)]
+fn terminated(cwd: &Path, args: &[&str]) -> Option<i32> {
+    let mut child =
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("esmsim")).current_dir(cwd).args(args).spawn().unwrap();
+    let started = Instant::now();
+    while !listing(cwd).iter().any(|n| n.starts_with(".out.esmsim-")) {
+        assert!(started.elapsed() < Duration::from_secs(20), "never staged");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    child.wait().unwrap().code()
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_leaves_the_old_outputs_or_nothing_new() {
+    let dir = TempDir::new().unwrap();
+    let file = write(dir.path(), "s.json", &small().to_string());
+    succeeds_in(dir.path(), &["run", file.to_str().unwrap(), "--out", "out"]);
+    let before = listing(&dir.path().join("out"));
+    let summary = std::fs::read(dir.path().join("out/summary.json")).unwrap();
+    let mut long = small();
+    long["duration"] = json!("24h");
+    long["producers"][0]["rate"] = json!(20_000);
+    let long = write(dir.path(), "long.json", &long.to_string());
+    let args = ["run", long.to_str().unwrap(), "--out", "out", "--trace", "t.jsonl"];
+    assert_eq!(terminated(dir.path(), &args), Some(128 + 15));
+    assert_eq!(listing(dir.path()), ["long.json", "out", "s.json"], "no trace, nothing staged");
+    assert_eq!(listing(&dir.path().join("out")), before);
+    assert_eq!(std::fs::read(dir.path().join("out/summary.json")).unwrap(), summary);
+    // Without earlier outputs, nothing at all.
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    assert_eq!(terminated(dir.path(), &args), Some(128 + 15));
+    assert_eq!(listing(dir.path()), ["long.json", "s.json"]);
+}
