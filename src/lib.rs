@@ -8,6 +8,7 @@
 //! println!("{} records succeeded", report.summary.records.succeeded);
 //! ```
 
+pub mod budget;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -18,12 +19,14 @@ pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod staging;
 pub mod sweep;
+pub mod text;
 pub mod trace;
 
 pub use error::{Error, Result};
 pub use scenario::{Loaded, Scenario, Warning, load_scenario, parse_scenario};
-pub use sim::{Observer, Outcome, Report, Simulation, SimulationBuilder};
+pub use sim::{Limits, Observer, Outcome, Report, Simulation, SimulationBuilder, Stopped};
 
 use sha2::{Digest, Sha256};
 
@@ -49,6 +52,8 @@ pub struct RunOptions {
     pub trace: Option<std::path::PathBuf>,
     /// ...with only the events of this partition.
     pub trace_partition: Option<u32>,
+    /// The memory budget in bytes (default: [`budget::default_bytes`]).
+    pub max_memory: Option<u64>,
 }
 
 impl RunOptions {
@@ -62,30 +67,50 @@ impl RunOptions {
             _ => Ok(()),
         }
     }
+
+    /// The bounds of the run.
+    pub fn limits(&self) -> Limits {
+        Limits { memory_bytes: self.max_memory.unwrap_or_else(budget::default_bytes) }
+    }
 }
 
 /// Runs a scenario, writing the trace if asked (atomically: a failed run leaves no trace file).
 pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> Result<Report> {
+    let trace = options.trace.as_deref().map(staging::Staged::file).transpose()?;
+    let report = run_staged(loaded, options, trace.as_ref().map(staging::Staged::path), progress)?;
+    staging::commit(trace.into_iter().collect())?;
+    Ok(report)
+}
+
+/// As [`run`], writing the trace (if `options` asks for one) into `trace_file`, a staged file
+/// the caller moves into place together with its other outputs.
+pub fn run_staged(
+    loaded: &Loaded,
+    options: &RunOptions,
+    trace_file: Option<&std::path::Path>,
+    progress: impl FnMut(f64),
+) -> Result<Report> {
     let s = &loaded.scenario;
     options.check(s)?;
+    let limits = options.limits();
     let mut builder = SimulationBuilder::new(&loaded.config);
     if let Some(seed) = options.seed {
         builder = builder.seed(seed);
     }
-    let Some(path) = &options.trace else {
-        return Ok(builder.build().run_with_progress(progress).0);
+    let stopped = |stopped: Stopped| budget::stopped_error(&loaded.file, &stopped, "");
+    let (Some(file), Some(path)) = (trace_file, &options.trace) else {
+        return builder.build().try_run(&limits, progress).0.map_err(stopped);
     };
-    let partial = path.with_extension("jsonl.partial");
     let write_error = |source| Error::Write { path: path.clone(), source };
-    let file = std::fs::File::create(&partial).map_err(write_error)?;
+    let file = std::fs::File::create(file).map_err(write_error)?;
     let header = serde_json::json!({
         "scenario": s.name, "seed": builder.seed_value(), "config_hash": loaded.config.config_hash,
         "esmsim_version": env!("CARGO_PKG_VERSION"),
     });
     let origin_ns = loaded.config.clock.origin_ns;
     let writer = trace::TraceWriter::new(std::io::BufWriter::new(file), header, options.trace_partition, origin_ns);
-    let (report, writer) = builder.build_with_observer(writer).run_with_progress(progress);
+    let (report, writer) = builder.build_with_observer(writer).try_run(&limits, progress);
+    // The trace's own error first: a full disk is why the run stopped.
     writer.finish().map_err(write_error)?;
-    std::fs::rename(&partial, path).map_err(write_error)?;
-    Ok(report)
+    report.map_err(stopped)
 }

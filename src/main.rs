@@ -1,6 +1,7 @@
 //! The `esmsim` command line: argument parsing and printing only.
 
 use clap::{Parser, Subcommand};
+use esmsim::staging::{self, Staged};
 use esmsim::sweep::{self, Base, Done, Execution, Kind, Output, Prepared, Shard, Study, grid::Grid};
 use esmsim::{Error, RunOptions, load_scenario, output};
 use std::io::IsTerminal;
@@ -45,12 +46,16 @@ enum Command {
         /// CloudWatch statistics; the same as --set warmup=DURATION.
         #[arg(long, value_name = "DURATION")]
         warmup: Option<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
     },
     /// Parse and check a scenario; warnings go to stderr.
     Validate {
         scenario: PathBuf,
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
     },
     /// Run a grid of scenarios over seeds; write sweep.csv, sweep_summary.csv and charts.
     Sweep {
@@ -93,6 +98,8 @@ enum Command {
         jobs: Option<usize>,
         #[arg(long)]
         no_charts: bool,
+        #[command(flatten)]
+        memory: MemoryArg,
     },
     /// Print the life of one record from a trace written by `run --trace`.
     Explain {
@@ -134,10 +141,28 @@ struct StudyArgs {
     /// of the run); the same as --set warmup=DURATION.
     #[arg(long, value_name = "DURATION")]
     warmup: Option<String>,
+    #[command(flatten)]
+    memory: MemoryArg,
+}
+
+/// The memory budget, shared by every command that simulates.
+#[derive(clap::Args)]
+struct MemoryArg {
+    /// Memory a run may hold, e.g. 2G (default: half the machine's); a run that would exceed it
+    /// stops with an error. Runs at once share it.
+    #[arg(long = "max-memory", value_name = "SIZE")]
+    max_memory: Option<String>,
+}
+
+impl MemoryArg {
+    fn bytes(&self) -> Result<u64, Error> {
+        self.max_memory.as_deref().map_or_else(|| Ok(esmsim::budget::default_bytes()), esmsim::budget::parse)
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    remove_staged_output_on_signals();
     let result = match cli.command {
         Command::Run {
             scenario,
@@ -149,12 +174,16 @@ fn main() -> ExitCode {
             no_charts,
             cloudwatch_period,
             warmup,
+            memory,
         } => {
             sets.extend(cloudwatch_period.map(|p| format!("cloudwatch_period={p}")));
             sets.extend(warmup.map(|w| format!("warmup={w}")));
-            run(scenario, sets, out, RunOptions { seed, trace, trace_partition }, !no_charts)
+            memory.bytes().and_then(|bytes| {
+                let options = RunOptions { seed, trace, trace_partition, max_memory: Some(bytes) };
+                run(scenario, sets, out, options, !no_charts)
+            })
         }
-        Command::Validate { scenario, sets } => validate(scenario, sets),
+        Command::Validate { scenario, sets, memory } => memory.bytes().and_then(|b| validate(scenario, sets, b)),
         Command::Explain { trace, partition, offset } => explain(trace, partition, offset),
         Command::Sweep { scenario, study } => run_study(scenario, study, |_| Ok(Kind::Sweep)),
         Command::Tune { scenario, minimize, constraints, strategy, study } => {
@@ -163,27 +192,48 @@ fn main() -> ExitCode {
         Command::Capacity { scenario, rates, study } => {
             run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::parse(&rates)?)))
         }
-        Command::Merge { dirs, out, jobs, no_charts } => merge(dirs, out, jobs, !no_charts),
+        Command::Merge { dirs, out, jobs, no_charts, memory } => {
+            memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", esmsim::text::one_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }
 }
 
+/// On SIGINT or SIGTERM, removes what the command staged and exits (130 or 143, as a shell
+/// reports a process killed by the signal): an interrupted command leaves nothing new behind.
+fn remove_staged_output_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    // Without the handler the default applies: the process dies and staged paths stay hidden.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _no_more_commits = esmsim::staging::abandon_all();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn print_warnings(loaded: &esmsim::Loaded) {
     for w in &loaded.warnings {
-        eprintln!("warning: {}: {w}", loaded.file.display());
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", loaded.file.display())));
     }
 }
 
-fn validate(scenario: PathBuf, sets: Vec<String>) -> Result<(), Error> {
+fn validate(scenario: PathBuf, sets: Vec<String>, memory: u64) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
     print_warnings(&loaded);
-    let n = loaded.warnings.len();
+    // Not one of the scenario's warnings: it depends on the machine, and report.html keeps those.
+    let budget = esmsim::budget::warning(&loaded.scenario, memory);
+    if let Some(w) = &budget {
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", loaded.file.display())));
+    }
+    let n = loaded.warnings.len() + usize::from(budget.is_some());
     print_out(&format!("{}: valid ({n} warning{})\n", scenario.display(), if n == 1 { "" } else { "s" }));
     Ok(())
 }
@@ -198,11 +248,16 @@ fn run(
     let loaded = load_scenario(&scenario, &sets)?;
     options.check(&loaded.scenario)?;
     print_warnings(&loaded);
+    // The name was checked to be an identifier, so this stays under reports/.
     let out = out.unwrap_or_else(|| PathBuf::from("reports").join(&loaded.scenario.name));
+    // Every output path is checked, and staged, before the simulation starts.
+    let stale = std::iter::once("destination.jsonl".to_string()).chain(esmsim::report::run_report_files());
+    let staged_out = Staged::directory(&out)?.replacing(stale);
+    let staged_trace = options.trace.as_deref().map(Staged::file).transpose()?;
     let started = Instant::now();
     let show_progress = std::io::stderr().is_terminal();
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = esmsim::run(&loaded, &options, |fraction| {
+    let report = esmsim::run_staged(&loaded, &options, staged_trace.as_ref().map(Staged::path), |fraction| {
         if show_progress && bar.is_none() && started.elapsed() > Duration::from_secs(2) {
             bar = Some(indicatif::ProgressBar::new(1000));
         }
@@ -213,12 +268,13 @@ fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mut written = output::write_report(&report, &out)?;
+    let dir = staged_out.path();
+    let mut written = output::write_report(&report, dir)?;
     if charts {
-        written.extend(esmsim::report::write_run_report(&report, &loaded, &out)?);
-    } else {
-        esmsim::report::remove_run_report(&out)?;
+        written.extend(esmsim::report::write_run_report(&report, &loaded, dir)?);
     }
+    let written: Vec<PathBuf> = written.iter().map(|p| staged_out.final_path(p)).collect();
+    staging::commit(std::iter::once(staged_out).chain(staged_trace).collect())?;
     let mut text = output::summary_table(&report.summary);
     for path in written.iter().chain(&options.trace) {
         text += &format!("wrote {}\n", path.display());
@@ -235,12 +291,21 @@ fn explain(trace: PathBuf, partition: u32, offset: u64) -> Result<(), Error> {
     Ok(())
 }
 
-/// A progress bar on stderr when it is a terminal; runs are counted as they are queued.
+/// A progress bar on stderr when it is a terminal, with an estimate of the time left; runs are
+/// counted as they are queued.
 struct Bar(Option<indicatif::ProgressBar>);
 
 impl Bar {
     fn new() -> Self {
-        Bar(std::io::stderr().is_terminal().then(|| indicatif::ProgressBar::new(0)))
+        let template = "{wide_bar} {pos}/{len} runs, {elapsed} so far, about {eta} left";
+        let style = indicatif::ProgressStyle::with_template(template).ok();
+        Bar(std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Some(style) = style {
+                bar.set_style(style);
+            }
+            bar
+        }))
     }
 }
 
@@ -278,34 +343,43 @@ fn run_study(
         }
         grid = space;
     }
+    let memory = args.memory.bytes()?;
     let prepared = Prepared::new(Study { kind, base, grid, seeds: args.seeds })?;
     let bar = Bar::new();
-    let exec = Execution::new(args.jobs, &bar)?;
+    let exec = Execution::new(args.jobs, &bar)?.with_memory(memory);
     for w in prepared.warnings() {
-        eprintln!("warning: {}: {w}", scenario.display());
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", scenario.display())));
     }
-    let out = Output { dir: &args.out, charts: !args.no_charts };
+    if let Some(w) = sweep::size::estimate_warning(&prepared, exec.threads()) {
+        eprintln!("warning: {}", esmsim::text::one_line(&w));
+    }
+    let staged = Staged::directory(&args.out)?;
+    let out = Output { dir: staged.path(), charts: !args.no_charts };
     let done = match &prepared.study.kind {
         Kind::Sweep => sweep::sweep(&prepared, &exec, shard, out),
         Kind::Tune(_) => sweep::tune::tune(&prepared, &exec, shard, out),
         Kind::Capacity(_) => sweep::capacity::capacity(&prepared, &exec, shard, out),
     };
-    finish(bar, done?)
+    finish(bar, staged, done?)
 }
 
-fn merge(dirs: Vec<PathBuf>, out: PathBuf, jobs: Option<usize>, charts: bool) -> Result<(), Error> {
+fn merge(dirs: Vec<PathBuf>, out: PathBuf, jobs: Option<usize>, charts: bool, memory: u64) -> Result<(), Error> {
     let bar = Bar::new();
-    let exec = Execution::new(jobs, &bar)?;
-    let done = sweep::merge::merge(&dirs, &exec, Output { dir: &out, charts })?;
-    finish(bar, done)
+    let exec = Execution::new(jobs, &bar)?.with_memory(memory);
+    let staged = Staged::directory(&out)?;
+    let done = sweep::merge::merge(&dirs, &exec, Output { dir: staged.path(), charts })?;
+    finish(bar, staged, done)
 }
 
-fn finish(bar: Bar, done: Done) -> Result<(), Error> {
+/// Moves a study's staged files into place and says what was written.
+fn finish(bar: Bar, staged: Staged, done: Done) -> Result<(), Error> {
     if let Some(bar) = bar.0 {
         bar.finish_and_clear();
     }
+    let files: Vec<PathBuf> = done.files.iter().map(|p| staged.final_path(p)).collect();
+    staging::commit(vec![staged])?;
     let mut text = done.text;
-    for path in &done.files {
+    for path in &files {
         text += &format!("wrote {}\n", path.display());
     }
     print_out(&text);

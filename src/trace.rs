@@ -82,6 +82,10 @@ fn traced(list: &[Segment]) -> Vec<TracedSegment> {
 }
 
 impl<W: Write> Observer for TraceWriter<W> {
+    fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     fn batch_formed(&mut self, now: SimTime, batch: &Batch, partitions: &[Partition]) {
         if self.wants(batch.segments()) {
             let segments = batch.segments().iter().map(|s| self.formed(s, partitions)).collect();

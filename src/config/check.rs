@@ -5,6 +5,7 @@
 use super::{DurationSpec, PayloadRule};
 use crate::engine::{NS_PER_MS, NS_PER_SEC};
 use crate::scenario::*;
+use crate::text::{number, shown};
 use serde::Serialize;
 use std::fmt;
 
@@ -37,11 +38,42 @@ fn ensure(ok: bool, path: impl Into<String>, message: impl Into<String>) -> Resu
 }
 
 fn check_fraction(value: f64, path: &str) -> Result<(), Problem> {
-    ensure((0.0..=1.0).contains(&value), path, format!("{value} is out of range; allowed: 0 to 1"))
+    ensure((0.0..=1.0).contains(&value), path, format!("{} is out of range; allowed: 0 to 1", number(value)))
+}
+
+/// Records per second a producer may write: far above any real topic, low enough that one
+/// millisecond's arrivals (the shortest chunk generated at once) fit in memory.
+const MAX_RATE: f64 = 1e9;
+
+fn check_rate(value: f64, path: &str) -> Result<(), Problem> {
+    check_non_negative(value, path)?;
+    ensure(value <= MAX_RATE, path, format!("{} is out of range; allowed: 0 to 1e9 records/s", number(value)))
 }
 
 fn check_non_negative(value: f64, path: &str) -> Result<(), Problem> {
-    ensure(value.is_finite() && value >= 0.0, path, format!("{value} is not allowed; must be a finite number ≥ 0"))
+    ensure(
+        value.is_finite() && value >= 0.0,
+        path,
+        format!("{} is not allowed; must be a finite number ≥ 0", number(value)),
+    )
+}
+
+/// The most characters a name may have.
+const MAX_NAME_CHARS: usize = 100;
+
+/// The name is the default output directory under `reports/`, so it must be an identifier and
+/// never a path: no `/`, no `..`, nothing absolute.
+fn check_name(name: &str) -> Result<(), Problem> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    ensure(
+        !name.is_empty() && name.len() <= MAX_NAME_CHARS && !name.starts_with('.') && name.chars().all(allowed),
+        "name",
+        format!(
+            "{} is not allowed; a name is letters, digits, '.', '_' and '-', not starting with '.', \
+             1 to {MAX_NAME_CHARS} characters",
+            shown(name)
+        ),
+    )
 }
 
 const MAX_PAYLOAD_BYTES: u64 = 6_291_456;
@@ -54,7 +86,7 @@ const MAX_KAFKA_TIMEOUT_NS: u64 = 14 * 60 * NS_PER_SEC;
 /// Checks every range; returns the warnings, or the first problem.
 pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
     let mut warnings = Vec::new();
-    ensure(!s.name.trim().is_empty(), "name", "must not be empty")?;
+    check_name(&s.name)?;
     ensure(s.duration.ns() > 0, "duration", "must be longer than 0s")?;
     ensure(s.sample_interval.ns() > 0, "sample_interval", "must be longer than 0s")?;
     ensure(
@@ -105,7 +137,7 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
     let partitions = s.topic.partitions;
     for (i, p) in s.producers.iter().enumerate() {
         let at = |field: &str| format!("producers.{i}.{field}");
-        check_non_negative(p.rate, &at("rate"))?;
+        check_rate(p.rate, &at("rate"))?;
         ensure(p.key_bytes as u64 <= MAX_RECORD_BYTES, at("key_bytes"), "at most 1 GiB")?;
         let too_big = match &p.record_bytes {
             RecordBytes::Fixed(n) => *n > MAX_RECORD_BYTES,
@@ -115,7 +147,7 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
         ensure(!too_big, at("record_bytes"), "at most 1 GiB (1073741824 bytes)")?;
         let mut previous = None;
         for (j, step) in p.schedule.iter().enumerate() {
-            check_non_negative(step.rate, &at(&format!("schedule.{j}.rate")))?;
+            check_rate(step.rate, &at(&format!("schedule.{j}.rate")))?;
             ensure(
                 previous.is_none_or(|prev| step.at > prev),
                 at(&format!("schedule.{j}.at")),
@@ -146,7 +178,7 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
                 ensure(
                     exponent.is_finite() && (0.0..=10.0).contains(&exponent),
                     at("partitioning.zipf.exponent"),
-                    format!("{exponent} is out of range; allowed: 0 to 10"),
+                    format!("{} is out of range; allowed: 0 to 10", number(exponent)),
                 )?;
             }
             Partitioning::Uniform | Partitioning::RoundRobin => {}
@@ -608,7 +640,7 @@ fn check_fault(fault: &Fault, at: &str) -> Result<(), Problem> {
             ensure(
                 factor.is_finite() && (0.01..=1000.0).contains(&factor),
                 format!("{at}.factor"),
-                format!("{factor} is out of range; allowed: 0.01 to 1000"),
+                format!("{} is out of range; allowed: 0.01 to 1000", number(factor)),
             )
         }
         None => ensure(!needs_factor, format!("{at}.factor"), "slowdown needs factor (e.g. 3 for three times slower)"),
@@ -627,7 +659,8 @@ fn check_pricing(p: &Pricing) -> Result<(), Problem> {
         (p.bytes_per_second_per_epu, "pricing.bytes_per_second_per_epu"),
         (p.month_hours, "pricing.month_hours"),
     ] {
-        ensure(value.is_finite() && value > 0.0, path, format!("{value} is not allowed; must be a number > 0"))?;
+        let shown = number(value);
+        ensure(value.is_finite() && value > 0.0, path, format!("{shown} is not allowed; must be a number > 0"))?;
     }
     Ok(())
 }

@@ -46,7 +46,11 @@ pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<
         contents.extend([rendered.png, rendered.svg.clone().into_bytes()]);
         svgs.push((*stem, rendered.svg));
     }
-    let scenario_json = serde_json::to_string_pretty(&loaded.scenario).expect("scenario serialises");
+    // The scenario as it ran: a `--seed` override is part of it, so that copying the page's JSON
+    // reproduces this run and not the file's seed.
+    let mut resolved = loaded.scenario.clone();
+    resolved.seed = report.summary.seed;
+    let scenario_json = serde_json::to_string_pretty(&resolved).expect("scenario serialises");
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     let charts: Vec<(&str, &str)> = svgs.iter().map(|(stem, svg)| (*stem, svg.as_str())).collect();
     let page = html::RunPage {

@@ -1,6 +1,7 @@
 //! Reading a scenario: JSON text → `serde_json::Value` → `--set` overrides → typed `Scenario`
 //! with the exact field path of the first problem → validation.
 
+use super::strict::Invalid;
 use super::{Scenario, Warning};
 use crate::config::{Config, Problem, compile, problem};
 use crate::error::{Error, Result};
@@ -17,16 +18,30 @@ pub struct Loaded {
     pub file: PathBuf,
 }
 
+/// The largest scenario file read: shipped ones are a few KB.
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// Reads a scenario file's text, at most [`MAX_SCENARIO_BYTES`].
+pub fn read_scenario_text(file: &Path) -> Result<String> {
+    crate::text::read_capped(file, MAX_SCENARIO_BYTES, "a scenario")
+}
+
 /// Reads `file`, applies each `PATH=VALUE` in `sets` in order, and validates the result.
 pub fn load_scenario(file: &Path, sets: &[String]) -> Result<Loaded> {
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Read { file: file.to_path_buf(), source })?;
+    let text = read_scenario_text(file)?;
     parse_scenario(file, &text, sets)
 }
 
 /// As [`load_scenario`], with the text already read. `file` names the source in errors.
 pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded> {
-    let mut value: Value =
-        serde_json::from_str(text).map_err(|e| Error::field(file, "(file)", format!("not valid JSON: {e}")))?;
+    let mut value = super::strict::parse(text).map_err(|invalid| match invalid {
+        Invalid::Syntax(e) => Error::field(file, "(file)", format!("not valid JSON: {e}")),
+        Invalid::Duplicate(path) => Error::field(file, path, "is given twice; each key may appear once"),
+    })?;
+    if !value.is_object() {
+        let found = kind_of(&value);
+        return Err(Error::field(file, "(root)", format!("a scenario is a JSON object {{...}}, found {found}")));
+    }
     for set in sets {
         apply_set(&mut value, set).map_err(|p| Error::field(file, p.path, p.message))?;
     }
@@ -34,6 +49,17 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
         .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
     let compiled = compile(&scenario).map_err(|p| Error::field(file, p.path, p.message))?;
     Ok(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() })
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// A serde path in the dotted form `--set` uses: `producers.0.rate`.

@@ -8,13 +8,14 @@ mod failures;
 mod function;
 mod load;
 mod producer;
+mod strict;
 mod topic;
 
 pub use dur::{AgeLimit, Dur};
 pub use esm::*;
 pub use failures::*;
 pub use function::*;
-pub use load::{Loaded, apply_set, load_scenario, parse_scenario};
+pub use load::{Loaded, MAX_SCENARIO_BYTES, apply_set, load_scenario, parse_scenario, read_scenario_text};
 pub use producer::*;
 pub use topic::*;
 // Plain choices mean the same in the file and in the configuration.

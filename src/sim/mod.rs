@@ -7,6 +7,7 @@
 mod batches;
 mod dispatch;
 mod invoke;
+mod limits;
 mod observer;
 mod pollers;
 mod retry;
@@ -22,6 +23,7 @@ macro_rules! notify {
         $sim.observer.$event($($arg),*);
     }};
 }
+pub use limits::{HELD_BYTES_PER_RECORD, Limits, Stopped};
 use notify;
 pub use observer::{Observer, Outcome, RetryCause};
 
@@ -135,6 +137,8 @@ struct Esm {
     autoscaler: Option<pollers::Autoscaler>,
     destination: Option<Destination>,
     destination_lines: Vec<String>,
+    /// Bytes of `destination_lines`, which count against the memory budget.
+    destination_bytes: u64,
     destination_deliveries: u64,
 }
 
@@ -188,6 +192,7 @@ pub struct Simulation<O: Observer> {
     function: Function,
     metrics: Metrics,
     next_sample_ns: SimTime,
+    tally: limits::Tally,
     observer: O,
 }
 
@@ -226,6 +231,7 @@ impl<O: Observer> Simulation<O> {
                 autoscaler: c.esm.scaling.pollers().map(|&plan| pollers::Autoscaler::new(plan, origin)),
                 destination: Destination::new(c, seed),
                 destination_lines: Vec::new(),
+                destination_bytes: 0,
                 destination_deliveries: 0,
             },
             function: Function {
@@ -240,16 +246,20 @@ impl<O: Observer> Simulation<O> {
             ),
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
             config: c.clone(),
+            tally: limits::Tally::default(),
             observer,
         };
         simulation.metrics.reports_batch_item_failures = c.esm.reports_batch_item_failures;
-        simulation.append_backlog();
         simulation
     }
 
     /// Puts the backlog the consumer will read into the logs, before t = 0.
     fn append_backlog(&mut self) {
         let c = &self.config;
+        let per_partition = crate::model::backlog::count(&c.topic) / u64::from(c.topic.partitions);
+        for log in &mut self.source.logs {
+            log.reserve(per_partition as usize);
+        }
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
             self.source.logs[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
             self.metrics.produced += 1;
@@ -262,7 +272,30 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// As [`run`](Self::run), calling `progress` with the simulated fraction done now and then.
-    pub fn run_with_progress(mut self, mut progress: impl FnMut(f64)) -> (Report, O) {
+    /// Nothing bounds the run; see [`try_run`](Self::try_run).
+    pub fn run_with_progress(mut self, progress: impl FnMut(f64)) -> (Report, O) {
+        // Without limits and without watching the observer, `drive` always reaches the end.
+        let _ = self.drive(&Limits::NONE, false, progress);
+        let report = self.finish();
+        (report, self.observer)
+    }
+
+    /// As [`run_with_progress`](Self::run_with_progress), stopping early when the run would hold
+    /// more than `limits` allow or the observer reports a failure.
+    pub fn try_run(mut self, limits: &Limits, progress: impl FnMut(f64)) -> (Result<Report, Stopped>, O) {
+        let report = match self.drive(limits, true, progress) {
+            Some(stopped) => Err(stopped),
+            None => Ok(self.finish()),
+        };
+        (report, self.observer)
+    }
+
+    /// The event loop, from the backlog to the end of the run or the first limit reached.
+    fn drive(&mut self, limits: &Limits, watch: bool, mut progress: impl FnMut(f64)) -> Option<Stopped> {
+        if let Some(stopped) = self.backlog_over_budget(limits) {
+            return Some(stopped);
+        }
+        self.append_backlog();
         let origin = self.config.clock.origin_ns;
         // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
         self.generate_to(origin + self.config.clock.chunk_ns);
@@ -278,16 +311,22 @@ impl<O: Observer> Simulation<O> {
             }
             self.sample_until(time);
             self.now = time;
+            let generated = matches!(event, Event::Source(SourceEvent::Generate));
             self.handle(event);
+            if generated && let Some(stopped) = self.over_budget(limits) {
+                return Some(stopped);
+            }
             handled += 1;
             if handled % 65_536 == 0 {
+                if watch && self.observer.failed() {
+                    return Some(Stopped::Observer);
+                }
                 progress((time - origin) as f64 / (self.config.clock.end_ns - origin) as f64);
             }
         }
         self.sample_until(self.config.clock.end_ns);
         progress(1.0);
-        let report = self.finish();
-        (report, self.observer)
+        None
     }
 
     /// Hands the event to the component it concerns.

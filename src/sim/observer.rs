@@ -46,6 +46,11 @@ pub trait Observer {
         _invoke_count: u32,
     ) {
     }
+    /// Whether the observer failed and the run should stop (checked now and then, not per
+    /// event): a trace that cannot be written is not worth simulating on for.
+    fn failed(&self) -> bool {
+        false
+    }
 }
 
 impl Observer for () {}

@@ -187,7 +187,9 @@ impl<O: Observer> Simulation<O> {
                 record_payload: &record_payload,
                 sequence: self.esm.destination_deliveries,
             };
-            self.esm.destination_lines.extend(destination.lines(&delivery));
+            let lines = destination.lines(&delivery);
+            self.esm.destination_bytes += lines.iter().map(|l| l.len() as u64).sum::<u64>();
+            self.esm.destination_lines.extend(lines);
             self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
         }
         let records = segments.iter().map(|s| s.len()).sum();

@@ -18,6 +18,7 @@ use super::{Done, Execution, Output, Prepared, Shard, charts, execute, plan, rec
 use crate::error::{Error, Result};
 use crate::output::write_files;
 use crate::scenario::{Loaded, Scenario};
+use crate::sim::Stopped;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -28,6 +29,9 @@ pub const TOLERANCE: f64 = 0.01;
 /// Doublings tried above the top rate when every `--rates` value was sustainable.
 const MAX_DOUBLINGS: u32 = 10;
 const MAX_STEPS: u32 = 30;
+/// The highest total rate tried, as a scenario's producers allow: one millisecond of arrivals
+/// must fit in memory.
+const MAX_RATE: f64 = 1e9;
 
 /// The metrics charted and listed against rate: (column, chart stem, title, axis label).
 pub const RATE_METRICS: [(&str, &str, &str, &str); 4] = [
@@ -51,8 +55,9 @@ impl CapacitySpec {
         for part in text.split(',') {
             let rate: f64 =
                 part.trim().parse().map_err(|_| bad(format!("{:?} is not a number of records/s", part.trim())))?;
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(bad(format!("{rate} is not allowed; rates must be > 0 records/s")));
+            if !(rate.is_finite() && rate > 0.0 && rate <= MAX_RATE) {
+                let shown = crate::text::number(rate);
+                return Err(bad(format!("{shown} is not allowed; rates must be > 0 and at most 1e9 records/s")));
             }
             rates.push(rate);
         }
@@ -87,13 +92,17 @@ pub fn scaled(s: &Scenario, rate: f64) -> Scenario {
 }
 
 /// Runs `planned` at its rate and measures the lag trend.
-pub fn run_at(loaded: &Loaded, planned: &RunRecord, rate: RateRun) -> RunRecord {
+pub fn run_at(loaded: &Loaded, planned: &RunRecord, rate: RateRun, exec: &Execution) -> Result<RunRecord, Stopped> {
     let s = scaled(&loaded.scenario, rate.rate);
     let mut config = loaded.config.with_rates_scaled(rate.rate / base_rate(&loaded.scenario));
     config.config_hash = crate::config_hash(&s);
-    let report = run::simulate(&config, planned.seed);
+    let report = run::simulate(&config, planned.seed, exec)?;
     let trend = sustain::trend(&report.timeseries, s.duration.secs_f64(), rate.rate);
-    RunRecord { metrics: metrics::values(&report.summary), rate: Some(RateRun { trend, ..rate }), ..planned.clone() }
+    Ok(RunRecord {
+        metrics: metrics::values(&report.summary),
+        rate: Some(RateRun { trend, ..rate }),
+        ..planned.clone()
+    })
 }
 
 /// Checks what capacity needs of every grid point: producers to scale and enough samples.
@@ -119,7 +128,7 @@ pub fn capacity(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Outpu
     if let Some(shard) = shard {
         return write_shard(p, shard, &plan, exec, CAPACITY_CSV, out.dir);
     }
-    let fixed = execute(p, exec, &plan);
+    let fixed = execute(p, exec, &plan)?;
     finish(p, exec, fixed, out)
 }
 
@@ -146,7 +155,7 @@ impl Search {
     /// The next rate to try, or `None` when the search is over.
     fn next(&self) -> Option<f64> {
         match self.hi {
-            None if self.doublings < MAX_DOUBLINGS && self.lo > 0.0 => Some(self.lo * 2.0),
+            None if self.doublings < MAX_DOUBLINGS && self.lo > 0.0 && self.lo * 2.0 <= MAX_RATE => Some(self.lo * 2.0),
             None => None,
             Some(hi) if (hi - self.lo) <= TOLERANCE * hi || self.steps >= MAX_STEPS => None,
             Some(hi) => Some((self.lo + hi) / 2.0),
@@ -206,7 +215,7 @@ pub fn finish(p: &Prepared, exec: &Execution, mut records: Vec<RunRecord>, out: 
                 RunRecord { point, seed: p.seed(point, o), metrics: Vec::new(), rate: Some(rate) }
             })
             .collect();
-        let results = execute(p, exec, &plan);
+        let results = execute(p, exec, &plan)?;
         for &(point, rate) in &next {
             let runs: Vec<&RunRecord> = results.iter().filter(|r| r.point == point).collect();
             searches[point].record(rate, all_sustainable(&runs));

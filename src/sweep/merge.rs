@@ -15,9 +15,12 @@ fn merge_error(argument: impl Into<String>, message: impl Into<String>) -> Error
     Error::Argument { argument: argument.into(), message: message.into() }
 }
 
+/// The largest manifest read: it holds the scenario (at most 16 MiB) and the study's settings.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
 fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { file: path.clone(), source })?;
+    let text = crate::text::read_capped(&path, MAX_MANIFEST_BYTES, "a shard manifest")?;
     serde_json::from_str(&text)
         .map_err(|e| merge_error(path.display().to_string(), format!("not a shard manifest: {e}")))
 }
@@ -63,6 +66,7 @@ fn gather(p: &Prepared, manifests: &[(PathBuf, Manifest)]) -> Result<Vec<RunReco
     let mut slots: Vec<Option<RunRecord>> = vec![None; runs];
     for (dir, m) in manifests {
         let path = dir.join(&m.table);
+        check_digest(&path, m)?;
         let rows = read_csv(&path, &header)?;
         let mine = m.shard.runs(runs);
         let source = path.display().to_string();
@@ -83,6 +87,19 @@ fn gather(p: &Prepared, manifests: &[(PathBuf, Manifest)]) -> Result<Vec<RunReco
         }
     }
     Ok(slots.into_iter().map(|s| s.expect("the shards cover every run")).collect())
+}
+
+/// The rows must be the bytes the shard wrote: an edited value would otherwise pass unseen.
+fn check_digest(table: &Path, m: &Manifest) -> Result<()> {
+    let bytes = std::fs::read(table).map_err(|source| Error::Read { file: table.to_path_buf(), source })?;
+    if super::shard::digest(&bytes) != m.rows_sha256 {
+        let message = format!(
+            "its rows are not those shard {} of {} wrote (the digest in its {MANIFEST} differs); run the shard again",
+            m.shard.index, m.shard.count
+        );
+        return Err(merge_error(table.display().to_string(), message));
+    }
+    Ok(())
 }
 
 /// `esmsim merge`.

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod record;
 pub mod run;
 pub mod shard;
+pub mod size;
 pub mod space;
 pub mod stats;
 pub mod study;
@@ -57,7 +58,7 @@ pub fn sweep(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Output) 
     if let Some(shard) = shard {
         return write_shard(p, shard, &plan, exec, SWEEP_CSV, out.dir);
     }
-    let records = execute(p, exec, &plan);
+    let records = execute(p, exec, &plan)?;
     finish_sweep(p, &records, out)
 }
 
@@ -96,18 +97,19 @@ pub fn plan(p: &Prepared) -> Vec<RunRecord> {
     plan
 }
 
-/// Runs every planned record in parallel; results come back in plan order.
-pub fn execute(p: &Prepared, exec: &Execution, plan: &[RunRecord]) -> Vec<RunRecord> {
-    exec.map(plan, |planned| {
+/// Runs every planned record in parallel; results come back in plan order. A run stopped by
+/// the memory budget fails the study, naming its grid point and seed.
+pub fn execute(p: &Prepared, exec: &Execution, plan: &[RunRecord]) -> Result<Vec<RunRecord>> {
+    let results = exec.map(plan, |planned| {
         let loaded = &p.points[planned.point];
-        match planned.rate {
-            None => {
-                let report = run::simulate(&loaded.config, planned.seed);
-                RunRecord { metrics: metrics::values(&report.summary), ..planned.clone() }
-            }
-            Some(rate) => capacity::run_at(loaded, planned, rate),
-        }
-    })
+        let record = match planned.rate {
+            None => run::simulate(&loaded.config, planned.seed, exec)
+                .map(|report| RunRecord { metrics: metrics::values(&report.summary), ..planned.clone() }),
+            Some(rate) => capacity::run_at(loaded, planned, rate, exec),
+        };
+        record.map_err(|stopped| run::stopped_error(p, planned, &stopped))
+    });
+    results.into_iter().collect()
 }
 
 /// Runs this shard's slice of `plan` and writes its rows and `shard.json`.
@@ -120,7 +122,7 @@ fn write_shard(
     dir: &Path,
 ) -> Result<Done> {
     let mine: Vec<RunRecord> = shard.runs(plan.len()).into_iter().map(|i| plan[i].clone()).collect();
-    let records = execute(p, exec, &mine);
+    let records = execute(p, exec, &mine)?;
     let grid = &p.study.grid;
     let capacity = matches!(p.study.kind, Kind::Capacity(_));
     let rows = records.iter().map(|r| record::to_row(grid, r));
@@ -130,6 +132,7 @@ fn write_shard(
         shard,
         runs: plan.len(),
         table: table_name.to_string(),
+        rows_sha256: shard::digest(&table),
         study: p.study.clone(),
     };
     let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");

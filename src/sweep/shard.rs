@@ -107,7 +107,15 @@ pub struct Manifest {
     pub runs: usize,
     /// The table file holding this shard's rows.
     pub table: String,
+    /// SHA-256 of the table file's bytes, so `merge` takes only rows this shard wrote.
+    pub rows_sha256: String,
     pub study: Study,
+}
+
+/// The hex SHA-256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

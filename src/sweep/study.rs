@@ -22,7 +22,7 @@ pub struct Base {
 impl Base {
     /// Reads the file and checks the scenario with its `--set`s.
     pub fn read(file: &Path, sets: &[String]) -> Result<Base> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Read { file: file.to_path_buf(), source })?;
+        let text = crate::scenario::read_scenario_text(file)?;
         let base = Base { file: file.to_path_buf(), text, sets: sets.to_vec() };
         base.load(&[])?;
         Ok(base)
@@ -86,6 +86,7 @@ impl Prepared {
         if study.seeds == 0 {
             return Err(Error::Argument { argument: "--seeds".into(), message: "must be at least 1".into() });
         }
+        super::size::check(&study)?;
         let points = (0..study.grid.len()).map(|i| load_point(&study, i)).collect::<Result<Vec<_>>>()?;
         Ok(Prepared { study, points })
     }

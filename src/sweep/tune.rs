@@ -144,13 +144,13 @@ pub fn tune(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Output) -
         return write_shard(p, shard, &plan(p), exec, TUNE_RUNS_CSV, out.dir);
     }
     let (records, eliminated) = match spec.strategy {
-        Strategy::BruteForce => (execute(p, exec, &plan(p)), vec![None; p.points.len()]),
-        Strategy::Halving => halving(p, exec, &goal),
+        Strategy::BruteForce => (execute(p, exec, &plan(p))?, vec![None; p.points.len()]),
+        Strategy::Halving => halving(p, exec, &goal)?,
     };
     finish(p, &goal, records, &eliminated, out)
 }
 
-fn halving(p: &Prepared, exec: &Execution, goal: &Goal) -> (Vec<RunRecord>, Vec<Option<Elimination>>) {
+fn halving(p: &Prepared, exec: &Execution, goal: &Goal) -> Result<(Vec<RunRecord>, Vec<Option<Elimination>>)> {
     let seeds = p.study.seeds;
     let mut alive: Vec<usize> = (0..p.points.len()).collect();
     let mut eliminated = vec![None; p.points.len()];
@@ -162,10 +162,10 @@ fn halving(p: &Prepared, exec: &Execution, goal: &Goal) -> (Vec<RunRecord>, Vec<
             .flat_map(|&point| (done..budget).map(move |o| (point, o)))
             .map(|(point, o)| RunRecord { point, seed: p.seed(point, o), metrics: Vec::new(), rate: None })
             .collect();
-        records.extend(execute(p, exec, &round));
+        records.extend(execute(p, exec, &round)?);
         done = budget;
         if done == seeds {
-            return (records, eliminated);
+            return Ok((records, eliminated));
         }
         let stats = point_stats(p, &records);
         let order = ranked(goal, &alive.iter().map(|&i| &stats[i]).collect::<Vec<_>>());

@@ -72,8 +72,14 @@ fn multi_partition_trigger(
     // Usually the window decides: one look at the deadline settles it.
     let last = logs.iter().filter_map(|p| p.last_arrival()).max()?;
     let mut hi = deadline.min(last);
-    if !triggered(hi) {
-        return None;
+    // A record too large for the payload triggers the batch by itself once it has arrived:
+    // searching below it, not from the deadline, keeps a stream of them (each given up at its
+    // own flush) from costing a full search over every partition per record. The answer is the
+    // same: the search finds the earliest instant that triggers, which is at most this one.
+    match earliest_oversize_front(rules, &logs) {
+        Some(t) if t <= hi => hi = t,
+        _ if !triggered(hi) => return None,
+        _ => {}
     }
     // Smallest t with triggered(t): it is always some record's arrival time.
     let mut lo = first_arrival;
@@ -82,6 +88,13 @@ fn multi_partition_trigger(
         if triggered(mid) { hi = mid } else { lo = mid + 1 }
     }
     Some(lo)
+}
+
+/// The arrival of the earliest record that alone exceeds the payload budget at the front of a
+/// log.
+fn earliest_oversize_front(rules: &BatchRules, logs: &[&Partition]) -> Option<SimTime> {
+    let oversize = |p: &&&Partition| !p.is_empty() && p.payload_of_first(1) > rules.record_budget_bytes;
+    logs.iter().filter(oversize).filter_map(|p| p.front()).map(|r| r.arrival_ns).min()
 }
 
 /// The batch formed at `now` from `candidates` read in turn starting at `rotation`: every

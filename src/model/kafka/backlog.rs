@@ -6,24 +6,29 @@ use crate::model::producer::{Arrival, PayloadRule};
 
 /// The backlog records the consumer will read, in time order, on a clock whose t = 0 lies at
 /// `origin_ns`: `records` per partition evenly spaced over `span` before it, keeping those
-/// within the backlog's reach of it.
-pub fn arrivals(topic: &TopicConfig, origin_ns: SimTime, payload: PayloadRule) -> Vec<Arrival> {
-    let Some(backlog) = &topic.backlog else { return vec![] };
-    if backlog.reach_ns == 0 || backlog.records == 0 {
-        return vec![];
-    }
-    let gap = backlog.span_ns as f64 / backlog.records as f64;
-    let bytes = payload.payload_bytes(0, backlog.record_bytes);
-    let mut out = Vec::new();
-    for k in 0..backlog.records {
-        let before_origin = backlog.span_ns as f64 - k as f64 * gap;
-        if before_origin > backlog.reach_ns as f64 {
-            continue;
-        }
-        let time_ns = origin_ns - before_origin.round() as SimTime;
-        for partition in 0..topic.partitions {
-            out.push(Arrival { time_ns, partition, payload_bytes: bytes, stored_bytes: backlog.record_bytes });
-        }
-    }
-    out
+/// within the backlog's reach of it. An iterator, so that a large backlog is not held twice.
+pub fn arrivals(topic: &TopicConfig, origin_ns: SimTime, payload: PayloadRule) -> impl Iterator<Item = Arrival> + '_ {
+    let partitions = topic.partitions;
+    let bytes = topic.backlog.as_ref().map_or(0, |b| payload.payload_bytes(0, b.record_bytes));
+    let stored_bytes = topic.backlog.as_ref().map_or(0, |b| b.record_bytes);
+    offsets_before_origin(topic).flat_map(move |before_origin| {
+        let time_ns = origin_ns - before_origin;
+        (0..partitions).map(move |partition| Arrival { time_ns, partition, payload_bytes: bytes, stored_bytes })
+    })
+}
+
+/// How many backlog records the consumer will read, over all partitions.
+pub fn count(topic: &TopicConfig) -> u64 {
+    offsets_before_origin(topic).count() as u64 * u64::from(topic.partitions)
+}
+
+/// How long before t = 0 each backlog offset within reach arrived, oldest first.
+fn offsets_before_origin(topic: &TopicConfig) -> impl Iterator<Item = SimTime> + '_ {
+    let backlog = topic.backlog.as_ref().filter(|b| b.reach_ns > 0 && b.records > 0);
+    let (records, span, reach) = backlog.map_or((0, 0.0, 0.0), |b| (b.records, b.span_ns as f64, b.reach_ns as f64));
+    let gap = span / records.max(1) as f64;
+    (0..records).filter_map(move |k| {
+        let before_origin = span - k as f64 * gap;
+        (before_origin <= reach).then(|| before_origin.round() as SimTime)
+    })
 }

@@ -64,6 +64,16 @@ impl Partition {
         self.log.len()
     }
 
+    /// Records the log has room for without growing: what it holds in memory.
+    pub fn capacity(&self) -> usize {
+        self.log.capacity()
+    }
+
+    /// Makes room for `additional` more records at once (a backlog of known size).
+    pub fn reserve(&mut self, additional: usize) {
+        self.log.reserve_exact(additional);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.log.is_empty()
     }

@@ -1,0 +1,85 @@
+//! What stops a run before its end: the memory budget, checked as records enter the topic (the
+//! only thing a run holds in proportion to its lag), and an observer that can no longer work
+//! (a trace whose disk is full).
+
+use super::{Observer, Simulation};
+use crate::model::topic::Partition;
+
+/// Bounds a run is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes the run may hold in its partitions' logs and destination lines.
+    pub memory_bytes: u64,
+}
+
+impl Limits {
+    /// No bound: the run goes to its end.
+    pub const NONE: Limits = Limits { memory_bytes: u64::MAX };
+}
+
+/// Why a run stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stopped {
+    /// The backlog alone would not fit: `records` over all partitions.
+    Backlog { records: u64, bytes: u64, budget: u64 },
+    /// The records held (lag, plus arrivals generated ahead) reached `records` at `at_s`
+    /// seconds of the scenario's clock.
+    Lag { records: u64, bytes: u64, budget: u64, at_s: f64 },
+    /// The observer reported a failure (its own error says which).
+    Observer,
+}
+
+/// Bytes of memory one record takes in a partition's log.
+pub const RECORD_BYTES: u64 = std::mem::size_of::<crate::model::topic::Record>() as u64;
+/// Bytes counted per record held against the budget: a log grows by doubling, so before its
+/// next growth a record may need twice its size. Counting that in advance keeps the growth
+/// itself, which happens between two checks, within the budget.
+pub const HELD_BYTES_PER_RECORD: u64 = 2 * RECORD_BYTES;
+
+/// Tracks an upper bound of what the run holds, so the exact (per-partition) count is taken
+/// only when the bound nears the budget, not at every chunk.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Tally {
+    /// Bytes held at the last exact count.
+    held_bytes: u64,
+    /// Records produced at the last exact count.
+    produced: u64,
+    /// Destination bytes at the last exact count (already in `held_bytes`).
+    destination_bytes: u64,
+}
+
+impl<O: Observer> Simulation<O> {
+    /// Checks the memory budget after producers added records; `Some` when it is exceeded.
+    pub(super) fn over_budget(&mut self, limits: &Limits) -> Option<Stopped> {
+        let produced_since = self.metrics.produced.saturating_sub(self.tally.produced);
+        let destination_since = self.esm.destination_bytes.saturating_sub(self.tally.destination_bytes);
+        let growth = produced_since.saturating_mul(HELD_BYTES_PER_RECORD).saturating_add(destination_since);
+        let bound = self.tally.held_bytes.saturating_add(growth);
+        if bound <= limits.memory_bytes {
+            return None;
+        }
+        let logs: u64 = self.source.logs.iter().map(held_bytes).sum();
+        let bytes = logs.saturating_add(self.esm.destination_bytes);
+        let destination_bytes = self.esm.destination_bytes;
+        self.tally = Tally { held_bytes: bytes, produced: self.metrics.produced, destination_bytes };
+        if bytes <= limits.memory_bytes {
+            return None;
+        }
+        let records = self.source.logs.iter().map(Partition::len).sum::<usize>() as u64;
+        let at_s = self.now.saturating_sub(self.config.clock.origin_ns) as f64 / 1e9;
+        Some(Stopped::Lag { records, bytes, budget: limits.memory_bytes, at_s })
+    }
+
+    /// Checks that the backlog fits before it is put in the logs.
+    pub(super) fn backlog_over_budget(&self, limits: &Limits) -> Option<Stopped> {
+        let records = crate::model::backlog::count(&self.config.topic);
+        let bytes = records.saturating_mul(HELD_BYTES_PER_RECORD);
+        (bytes > limits.memory_bytes).then_some(Stopped::Backlog { records, bytes, budget: limits.memory_bytes })
+    }
+}
+
+/// What a log holds, or will once it grows to take its next record.
+fn held_bytes(log: &Partition) -> u64 {
+    let room = log.capacity().max(2 * log.len()) as u64;
+    room * RECORD_BYTES
+}
