@@ -40,7 +40,9 @@ pub fn parse_duration(text: &str) -> Result<SimTime, DurationError> {
         let unit_len = tail.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(unit_len);
         let scale = UNITS.iter().find(|(u, _)| *u == unit).ok_or_else(bad)?.1;
-        total += decimal_times(number, scale).ok_or_else(bad)?;
+        // Checked: terms near u128::MAX must not wrap around into a small duration.
+        let term = decimal_times(number, scale).ok_or_else(bad)?;
+        total = total.checked_add(term).ok_or_else(|| DurationError::TooLong { text: text.to_string() })?;
         rest = tail;
     }
     u64::try_from(total).map_err(|_| DurationError::TooLong { text: text.to_string() })
@@ -60,8 +62,7 @@ fn decimal_times(number: &str, scale: u64) -> Option<u128> {
         frac = frac * 10 + digit.to_digit(10)? as u128;
         denominator *= 10;
     }
-    value += frac * scale as u128 / denominator;
-    Some(value)
+    value.checked_add(frac * scale as u128 / denominator)
 }
 
 /// Formats nanoseconds in the largest unit that divides them, e.g. `1500000000` → `"1500ms"`.
@@ -76,6 +77,17 @@ pub fn format_duration(ns: SimTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_that_overflow_are_too_long_not_wrapped() {
+        // 2^127 ns twice would wrap a u128 to 0, leaving "10s".
+        let huge = "170141183460469231731687303715884105728ns";
+        let text = format!("{huge}{huge}10s");
+        assert!(matches!(parse_duration(&text), Err(DurationError::TooLong { .. })), "{:?}", parse_duration(&text));
+        let max = format!("{}ns", u128::MAX);
+        assert!(matches!(parse_duration(&format!("{max}1.5s")), Err(DurationError::TooLong { .. })));
+        assert!(parse_duration(&format!("{}ns", u64::MAX)).is_ok());
+    }
 
     #[test]
     fn parses_units_combinations_and_decimals() {
