@@ -55,7 +55,7 @@ fn decimal_times(number: &str, scale: u64) -> Option<u128> {
         return None;
     }
     let int: u128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
-    let mut value = int.checked_mul(scale as u128)?;
+    let value = int.checked_mul(scale as u128)?;
     let mut denominator: u128 = 1;
     let mut frac: u128 = 0;
     for digit in frac_part.chars().take(18) {

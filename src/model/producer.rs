@@ -39,6 +39,8 @@ pub struct ProducerGen {
     sizes: Dist,
     key_bytes: u64,
     payload: PayloadRule,
+    /// (payload, stored) bytes of every record when sizes are fixed: nothing to compute per record.
+    fixed_bytes: Option<(u64, u64)>,
     arrival_rng: RngStream,
     partition_rng: RngStream,
     size_rng: RngStream,
@@ -68,6 +70,12 @@ impl ProducerGen {
             sizes: spec.record_bytes.clone(),
             key_bytes: spec.key_bytes,
             payload,
+            fixed_bytes: match spec.record_bytes {
+                Dist::Fixed(value) => {
+                    Some((payload.payload_bytes(spec.key_bytes, value), spec.key_bytes.saturating_add(value)))
+                }
+                _ => None,
+            },
             arrival_rng: stream(seed, StreamId::ProducerArrivals(index)),
             partition_rng: stream(seed, StreamId::ProducerPartitioning(index)),
             size_rng: stream(seed, StreamId::ProducerSizes(index)),
@@ -92,13 +100,11 @@ impl ProducerGen {
                 Err(overshot) => self.next_arrival(overshot),
             };
             let partition = self.pick_partition();
-            let value_bytes = self.pick_size();
-            sink(Arrival {
-                time_ns: t as SimTime,
-                partition,
-                payload_bytes: self.payload.payload_bytes(self.key_bytes, value_bytes),
-                stored_bytes: self.key_bytes.saturating_add(value_bytes),
+            let (payload_bytes, stored_bytes) = self.fixed_bytes.unwrap_or_else(|| {
+                let value_bytes = self.pick_size();
+                (self.payload.payload_bytes(self.key_bytes, value_bytes), self.key_bytes.saturating_add(value_bytes))
             });
+            sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes });
         }
     }
 
