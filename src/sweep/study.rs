@@ -44,7 +44,7 @@ impl Base {
         let warmup = crate::scenario::Dur(warmup);
         self.sets.push(format!("warmup={warmup}"));
         Ok(Some(format!(
-            "warm-up {warmup} (a fifth of the run) left out of latency, lag and cost statistics; change it with --warmup"
+            "warm-up {warmup} (a fifth of the run) left out of latency, lag, throughput, concurrency and CloudWatch statistics; change it with --warmup"
         )))
     }
 
