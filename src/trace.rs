@@ -139,7 +139,7 @@ impl<W: Write> Observer for TraceWriter<W> {
     fn resolved(&mut self, now: SimTime, partition: u32, start: u64, end: u64, how: Resolution) {
         if self.partition.is_none_or(|p| p == partition) {
             let t_ns = self.since_origin(now);
-            self.write(&TraceEvent::Resolved { t_ns, partition, start, end, outcome: how.into() });
+            self.write(&TraceEvent::Resolved { t_ns, partition, start, end, outcome: how });
         }
     }
 

@@ -7,19 +7,11 @@ use esmsim::model::destination::Condition;
 use esmsim::model::record::RecordKey;
 use serde_json::{Value, json};
 
-/// One partition that receives exactly `records` records at t = 0 … 10 ms, flushed as one batch
-/// of `records` by size; a fast function; a poison record at `poison`.
+/// [`common::one_batch`] with a poison record at `poison`.
 fn one_batch(records: u32, poison: u64) -> Value {
-    json!({
-        "name": "one-batch", "duration": "10m",
-        "topic": { "partitions": 1 },
-        "producers": [{ "rate": records as f64 * 100.0, "arrivals": "constant",
-                        "schedule": [{ "at": "10ms", "rate": 0 }] }],
-        "esm": { "batch_size": records, "batching_window": "1s",
-                 "scaling": { "mode": "parallelization_factor" } },
-        "function": { "duration": { "base": "10ms", "per_record": "1ms" } },
-        "failures": { "poison_records": [{ "partition": 0, "offset": poison }] }
-    })
+    let mut s = common::one_batch(records);
+    s["failures"] = json!({ "poison_records": [{ "partition": 0, "offset": poison }] });
+    s
 }
 
 #[test]

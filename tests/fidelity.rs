@@ -6,20 +6,6 @@ use common::*;
 use esmsim::Outcome;
 use serde_json::{Value, json};
 
-/// One partition that receives exactly `records` records at t = 0 … 10 ms (one per
-/// `10 / records` ms), flushed as one batch by size; a function of 10 ms + 1 ms per record.
-fn one_batch(records: u32) -> Value {
-    json!({
-        "name": "one-batch", "duration": "10m",
-        "topic": { "partitions": 1 },
-        "producers": [{ "rate": records as f64 * 100.0, "arrivals": "constant",
-                        "schedule": [{ "at": "10ms", "rate": 0 }] }],
-        "esm": { "batch_size": records, "batching_window": "1s",
-                 "scaling": { "mode": "parallelization_factor" } },
-        "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
-    })
-}
-
 fn poison(s: &mut Value, offsets: &[u64]) {
     let list: Vec<Value> = offsets.iter().map(|&o| json!({ "partition": 0, "offset": o })).collect();
     s["failures"]["poison_records"] = json!(list);

@@ -10,7 +10,7 @@
 //! These types mirror the simulation's own (the `From` impls below map them) so that the file
 //! format changes only when this module does.
 
-use crate::{metrics, model, sim};
+use crate::{model, sim};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -190,27 +190,9 @@ impl From<sim::RetryCause> for RetryCause {
     }
 }
 
-/// How records were resolved; displays as its trace name, e.g. `lost_to_retention`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    Succeeded,
-    #[serde(rename = "destination")]
-    ToDestination,
-    Discarded,
-    LostToRetention,
-}
-
-impl From<metrics::Resolution> for Resolution {
-    fn from(how: metrics::Resolution) -> Self {
-        match how {
-            metrics::Resolution::Succeeded => Resolution::Succeeded,
-            metrics::Resolution::ToDestination => Resolution::ToDestination,
-            metrics::Resolution::Discarded => Resolution::Discarded,
-            metrics::Resolution::LostToRetention => Resolution::LostToRetention,
-        }
-    }
-}
+/// How records were resolved; displays as its trace name, e.g. `lost_to_retention`. One type
+/// with the metrics', so the trace and the summary name outcomes alike.
+pub use crate::metrics::Resolution;
 
 /// Why records went to the on-failure destination, by AWS's name for it, e.g.
 /// `RetryAttemptsExhausted`.

@@ -313,3 +313,17 @@ fn random_producer(r: &mut rand_chacha::ChaCha8Rng, partitions: u32) -> Value {
         "partitioning": partitioning,
     })
 }
+
+/// One partition that receives exactly `records` records at t = 0 … 10 ms, flushed as one batch
+/// of `records` by size; a function of 10 ms + 1 ms per record.
+pub fn one_batch(records: u32) -> Value {
+    serde_json::json!({
+        "name": "one-batch", "duration": "10m",
+        "topic": { "partitions": 1 },
+        "producers": [{ "rate": records as f64 * 100.0, "arrivals": "constant",
+                        "schedule": [{ "at": "10ms", "rate": 0 }] }],
+        "esm": { "batch_size": records, "batching_window": "1s",
+                 "scaling": { "mode": "parallelization_factor" } },
+        "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
+    })
+}
