@@ -467,3 +467,11 @@ fn a_run_that_keeps_up_binds_nothing_and_has_no_lag_to_drain() {
     assert_eq!(report.summary.bottlenecks.none, 300.0);
     assert_eq!(report.summary.drain_seconds, Some(0.0));
 }
+
+#[test]
+fn provisioned_runs_report_their_pollers_and_event_poller_units() {
+    // 12 pollers for an hour: ProvisionedPollers 12, EventPollerUnit 2 (⌈12 / 10⌉) on average.
+    let cw = run_json(provisioned_pollers(12)).summary.cloudwatch;
+    assert_eq!(cw.provisioned_pollers.max, 12);
+    assert!((cw.event_poller_unit.avg - 2.0).abs() < 1e-9, "{:?}", cw.event_poller_unit);
+}

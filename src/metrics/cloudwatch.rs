@@ -175,6 +175,8 @@ impl CloudWatch {
             offset_lag: Maximum { max: lag_max_records },
             max_offset_lag: Maximum { max: max_partition_lag },
             duration: CloudWatchDuration { avg_ms: d.mean, p50_ms: d.p50, p99_ms: d.p99, max_ms: d.max },
+            provisioned_pollers: Maximum::default(),
+            event_poller_unit: Average::default(),
         }
     }
 }
@@ -220,6 +222,15 @@ pub struct CloudWatchSummary {
     pub offset_lag: Maximum,
     pub max_offset_lag: Maximum,
     pub duration: CloudWatchDuration,
+    /// Provisioned mode: the most pollers at once (0 otherwise).
+    pub provisioned_pollers: Maximum,
+    /// Provisioned mode: Event Poller Units billed, averaged over the run (0 otherwise).
+    pub event_poller_unit: Average,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Average {
+    pub avg: f64,
 }
 
 /// `cloudwatch.csv`: one row per period, `timestamp` then `<Metric>_<Statistic>` columns.

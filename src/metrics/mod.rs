@@ -11,7 +11,7 @@ mod timeseries;
 
 pub use bottleneck::{Bottleneck, Bottlenecks, Evidence, drain_seconds, verdict};
 pub use cloudwatch::{
-    CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, Period, write_cloudwatch_csv,
+    Average, CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, Period, write_cloudwatch_csv,
 };
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{

@@ -132,7 +132,7 @@ impl<O: Observer> Simulation<O> {
             epu_hours,
             succeeded_records: m.succeeded,
         };
-        let summary = Summary {
+        let mut summary = Summary {
             esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: self.config.name.clone(),
             seed: self.seed,
@@ -162,6 +162,10 @@ impl<O: Observer> Simulation<O> {
             bottlenecks: Bottlenecks::from_rows(steady_rows, self.config.clock.sample_ns as f64 / 1e9),
             drain_seconds: drain_seconds(&m.rows),
         };
+        if matches!(self.config.esm.scaling, Scaling::Provisioned(_)) {
+            summary.cloudwatch.provisioned_pollers.max = summary.pollers.peak as u64;
+            summary.cloudwatch.event_poller_unit.avg = epu_hours / (seconds / 3600.0);
+        }
         Report {
             summary,
             timeseries: std::mem::take(&mut self.metrics.rows),

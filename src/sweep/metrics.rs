@@ -103,6 +103,8 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "cloudwatch.Duration.p50_ms", value: |s| maybe(s.cloudwatch.duration.p50_ms) },
     Metric { name: "cloudwatch.Duration.p99_ms", value: |s| maybe(s.cloudwatch.duration.p99_ms) },
     Metric { name: "cloudwatch.Duration.max_ms", value: |s| maybe(s.cloudwatch.duration.max_ms) },
+    Metric { name: "cloudwatch.ProvisionedPollers.max", value: |s| count(s.cloudwatch.provisioned_pollers.max) },
+    Metric { name: "cloudwatch.EventPollerUnit.avg", value: |s| real(s.cloudwatch.event_poller_unit.avg) },
     Metric { name: "bottlenecks.none", value: |s| real(s.bottlenecks.none) },
     Metric { name: "bottlenecks.partitions", value: |s| real(s.bottlenecks.partitions) },
     Metric { name: "bottlenecks.pollers", value: |s| real(s.bottlenecks.pollers) },
@@ -138,7 +140,7 @@ pub fn metric_index(argument: &str, name: &str) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::metrics::{
-        BatchSummary, Bottlenecks, CloudWatchDuration, CloudWatchSummary, ConcurrencySummary, CostSummary,
+        Average, BatchSummary, Bottlenecks, CloudWatchDuration, CloudWatchSummary, ConcurrencySummary, CostSummary,
         DurationSummary, InvocationSummary, LagSummary, LatencySummary, Maximum, PollerSummary, RecordSummary,
         StallSummary, ThroughputSummary,
     };
@@ -291,6 +293,8 @@ mod tests {
                     p99_ms: None,
                     max_ms: Some(next_real()),
                 },
+                provisioned_pollers: Maximum { max: next() },
+                event_poller_unit: Average { avg: next_real() },
             },
             bottlenecks: Bottlenecks {
                 none: next_real(),
