@@ -149,7 +149,7 @@ pub struct Metrics {
     /// Records committed during the warm-up.
     succeeded_in_warmup: u64,
     /// The mapping acts on partial batch responses (for `FailedInvokeEventCount`).
-    pub reports_batch_item_failures: bool,
+    reports_batch_item_failures: bool,
 
     pub interval: IntervalCounts,
     /// Records produced per sample interval, filled as producers generate.
@@ -158,12 +158,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(partitions: usize, intervals: usize, cloudwatch: CloudWatch) -> Self {
+    pub fn new(partitions: usize, intervals: usize, cloudwatch: CloudWatch, reports_batch_item_failures: bool) -> Self {
         Metrics {
             cloudwatch,
             committed: vec![0; partitions],
             succeeded_in_warmup: 0,
-            reports_batch_item_failures: false,
+            reports_batch_item_failures,
             produced: 0,
             succeeded: 0,
             to_destination: 0,

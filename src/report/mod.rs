@@ -72,19 +72,6 @@ pub fn run_report_files() -> Vec<String> {
     charts.chain([REPORT_HTML.to_string()]).collect()
 }
 
-/// Removes the charts and report.html an earlier run left in `dir` (as `write_report` removes a
-/// stale destination.jsonl), so a run without charts leaves none that describe another run.
-pub fn remove_run_report(dir: &Path) -> Result<()> {
-    for name in run_report_files() {
-        let path = dir.join(name);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::Write { path, source: e }),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// Renders `chart` and writes `<stem>.png` and `<stem>.svg` into `dir`; returns their paths.
 pub fn write_chart(chart: &impl Chart, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
     let rendered = render(chart).map_err(|e| draw_error(dir, stem, e))?;

@@ -209,7 +209,7 @@ impl<O: Observer> Simulation<O> {
         let (fetchers, gate) = build_fetchers(c);
         let mut lanes = vec![Lane::default(); partitions as usize];
         set_owners(&mut lanes, &fetchers);
-        let mut simulation = Simulation {
+        Simulation {
             seed,
             now: origin,
             queue: EventQueue::default(),
@@ -243,14 +243,13 @@ impl<O: Observer> Simulation<O> {
                 partitions as usize,
                 c.clock.intervals(),
                 CloudWatch::new(origin, c.clock.end_ns, c.clock.cloudwatch_period_ns),
+                c.esm.reports_batch_item_failures,
             ),
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
             config: c.clone(),
             tally: limits::Tally::default(),
             observer,
-        };
-        simulation.metrics.reports_batch_item_failures = c.esm.reports_batch_item_failures;
-        simulation
+        }
     }
 
     /// Puts the backlog the consumer will read into the logs, before t = 0.
