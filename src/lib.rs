@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
+pub mod human;
 pub mod metrics;
 pub mod model;
 pub mod output;

@@ -36,7 +36,7 @@ pub const REPORT_HTML: &str = "report.html";
 /// latency, invocations) and `report.html` into `dir`, each file atomically. Returns the paths
 /// written, charts first.
 pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<Vec<PathBuf>> {
-    let specs = run_charts::run_charts(&report.timeseries, &loaded.scenario);
+    let specs = run_charts::run_charts(&report.timeseries, &loaded.config);
     let mut names = Vec::new();
     let mut contents = Vec::new();
     let mut svgs = Vec::new();
