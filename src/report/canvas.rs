@@ -21,6 +21,11 @@ pub trait Chart {
     /// Width and height in pixels (the SVG's user units).
     fn size_px(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+
+    /// A last touch to the SVG text after drawing (tooltips plotters cannot express).
+    fn finish_svg(&self, svg: String) -> String {
+        svg
+    }
 }
 
 /// A chart failed to draw (a font or backend problem, never the data).
@@ -58,7 +63,7 @@ pub fn render_svg(chart: &impl Chart) -> Result<String, DrawError> {
         chart.draw(&root)?;
         root.present()?;
     }
-    Ok(svg)
+    Ok(chart.finish_svg(svg))
 }
 
 pub fn render_png(chart: &impl Chart) -> Result<Vec<u8>, DrawError> {
@@ -167,7 +172,10 @@ fn draw_legend_row<DB: DrawingBackend>(
             Marker::Block => {
                 let half = SWATCH_PX / 3;
                 let (left, right) = (x + SWATCH_PX / 2 - half, x + SWATCH_PX / 2 + half);
-                row.draw(&Rectangle::new([(left, y - half), (right, y + half)], entry.colour.mix(BLOCK_OPACITY).filled()))?
+                row.draw(&Rectangle::new(
+                    [(left, y - half), (right, y + half)],
+                    entry.colour.mix(BLOCK_OPACITY).filled(),
+                ))?
             }
         }
         let label = style.pos(Pos::new(HPos::Left, VPos::Center));

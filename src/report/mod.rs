@@ -15,13 +15,14 @@ pub mod heatmap;
 pub mod html;
 pub mod run_charts;
 pub mod scatter;
+pub mod study;
 mod summary_rows;
 
 pub use axis::{Axis, Bounds, Scale};
 pub use canvas::{Chart, DrawError, Rendered, palette, render, render_png, render_svg};
 pub use charts::{LineChart, Series};
 pub use heatmap::HeatMap;
-pub use scatter::{PointSet, Scatter, pareto_front};
+pub use scatter::{Guide, PointSet, Scatter, pareto_front};
 
 use crate::error::{Error, Result};
 use crate::output::write_files;
