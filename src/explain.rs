@@ -110,6 +110,9 @@ impl Story {
                 }
                 self.current.insert(batch, segments);
             }
+            TraceEvent::Handler { t_ns, batch, environment, answer, .. } if self.in_current(batch) => {
+                self.say(t_ns, format!("  … the handler (environment {environment}) {}", answer.summary()));
+            }
             TraceEvent::InvokeEnd { t_ns, batch, outcome } if self.in_current(batch) => {
                 let what = describe_outcome(outcome, RecordKey::new(self.partition, self.offset));
                 self.say(t_ns, format!("  … {what}"));
@@ -133,6 +136,7 @@ impl Story {
             }
             TraceEvent::Commit { t_ns, partition, offset } => self.commit(t_ns, partition, offset),
             TraceEvent::InvokeEnd { .. }
+            | TraceEvent::Handler { .. }
             | TraceEvent::Throttle { .. }
             | TraceEvent::RetryScheduled { .. }
             | TraceEvent::Destination { .. } => {}
