@@ -57,7 +57,7 @@ impl TracedAnswer {
     pub fn summary(&self) -> String {
         match self {
             TracedAnswer::Response { body } => format!("responded {}", one_line(body.as_bytes())),
-            TracedAnswer::Error { body } => format!("raised {}", one_line(body.as_bytes())),
+            TracedAnswer::Error { body } => format!("raised {}", error_summary(body)),
             TracedAnswer::Exited { status } => format!("exited ({status}) before answering"),
             TracedAnswer::Hung => "did not answer within the wall limit (killed)".into(),
         }
@@ -184,9 +184,21 @@ fn judge(inv: &Invocation, answer: &Answer, run_ns: SimTime, topic: &str) -> Han
     let mut result = match answer {
         Answer::Response(body) => match read_response(body, topic, inv.segments) {
             Verdict::Success => HandlerResult::whole(Outcome::Success, run_ns),
-            Verdict::Partial { failed, invalid } => {
-                let outcome = Outcome::Partial { failed: failed.len() as u32, invalid };
+            Verdict::Partial { failed, invalid: false } => {
+                let outcome = Outcome::Partial { failed: failed.len() as u32, invalid: false };
                 HandlerResult { outcome, run_ns, reported: failed.clone(), ok_before: 0, culprits: failed }
+            }
+            Verdict::Partial { failed, invalid: true } => {
+                // Identifiers Lambda cannot match say nothing of which records the handler
+                // processed: every record of the batch counts as reported failed.
+                let outcome = Outcome::Partial { failed: failed.len() as u32, invalid: true };
+                let every: Vec<RecordKey> = inv
+                    .segments
+                    .iter()
+                    .flat_map(|s| (s.start..s.end).map(move |o| RecordKey::new(s.partition, o)))
+                    .collect();
+                let culprits = if inv.records == 1 { every.clone() } else { failed };
+                HandlerResult { outcome, run_ns, reported: every, ok_before: 0, culprits }
             }
         },
         Answer::Error(_) => HandlerResult::whole(Outcome::Error { at: single }, run_ns),
@@ -202,6 +214,16 @@ fn judge(inv: &Invocation, answer: &Answer, run_ns: SimTime, topic: &str) -> Han
         result.culprits = vec![key];
     }
     result
+}
+
+/// `errorType: errorMessage` of a runtime client's error body, or the body itself.
+fn error_summary(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(|v| v.as_str()).map(str::to_string);
+    match (field("errorType"), field("errorMessage")) {
+        (Some(kind), Some(message)) => one_line(format!("{kind}: {message}").as_bytes()),
+        _ => one_line(body.as_bytes()),
+    }
 }
 
 fn traced(answer: Answer) -> TracedAnswer {
