@@ -118,7 +118,9 @@ impl Story {
             }
             TraceEvent::InvokeEnd { t_ns, batch, outcome } if self.in_current(batch) => {
                 let what = match outcome {
-                    Outcome::Error { at: None } if self.answered.remove(&batch) => "failed: the handler raised an error".into(),
+                    Outcome::Error { at: None } if self.answered.remove(&batch) => {
+                        "failed: the handler raised an error".into()
+                    }
                     _ => describe_outcome(outcome, RecordKey::new(self.partition, self.offset)),
                 };
                 self.say(t_ns, format!("  … {what}"));

@@ -90,8 +90,8 @@ impl ValueSamples {
     pub fn load(spec: &ValuesSpec, scenario_dir: &Path, seed: u64) -> Result<Self, SamplesProblem> {
         let path: PathBuf = scenario_dir.join(spec.file());
         let problem = |message: String| SamplesProblem { field: "file", message };
-        let text = crate::text::read_capped(&path, MAX_SAMPLES_BYTES, "a samples file")
-            .map_err(|e| problem(e.to_string()))?;
+        let text =
+            crate::text::read_capped(&path, MAX_SAMPLES_BYTES, "a samples file").map_err(|e| problem(e.to_string()))?;
         Self::parse(spec, &text, seed).map_err(|mut p| {
             p.message = format!("{}: {}", path.display(), p.message);
             p
@@ -113,7 +113,10 @@ impl ValueSamples {
             samples.push(message_bytes(&value, line));
         }
         if samples.is_empty() {
-            return Err(SamplesProblem { field: "file", message: "holds no messages; allowed: one JSON value per line".into() });
+            return Err(SamplesProblem {
+                field: "file",
+                message: "holds no messages; allowed: one JSON value per line".into(),
+            });
         }
         let poison = spec.poison();
         if let Some(p) = poison
@@ -122,7 +125,8 @@ impl ValueSamples {
             let message = format!("{} is out of range; allowed: 0 to 1", p.rate);
             return Err(SamplesProblem { field: "poison.rate", message });
         }
-        let mut poison_at: Vec<(u32, u64)> = poison.map_or(vec![], |p| p.at.iter().map(|a| (a.partition, a.offset)).collect());
+        let mut poison_at: Vec<(u32, u64)> =
+            poison.map_or(vec![], |p| p.at.iter().map(|a| (a.partition, a.offset)).collect());
         poison_at.sort_unstable();
         poison_at.dedup();
         Ok(ValueSamples {

@@ -52,14 +52,19 @@ impl HandlerSpec {
         let bad = || {
             problem(
                 "function.handler.duration",
-                format!("{:?} is not a duration source; allowed: model, measured, measured:FACTOR (FACTOR > 0)", self.duration),
+                format!(
+                    "{:?} is not a duration source; allowed: model, measured, measured:FACTOR (FACTOR > 0)",
+                    self.duration
+                ),
             )
         };
         match self.duration.split_once(':') {
             None if self.duration == "model" => Ok(DurationSource::Model),
             None if self.duration == "measured" => Ok(DurationSource::Measured { factor: 1.0 }),
             Some(("measured", f)) => match f.parse::<f64>() {
-                Ok(factor) if factor.is_finite() && factor > 0.0 && factor <= 1e6 => Ok(DurationSource::Measured { factor }),
+                Ok(factor) if factor.is_finite() && factor > 0.0 && factor <= 1e6 => {
+                    Ok(DurationSource::Measured { factor })
+                }
                 _ => Err(bad()),
             },
             _ => Err(bad()),

@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")];
+        let cases =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("foobar", "Zm9vYmFy")];
         for (plain, encoded) in cases {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
@@ -235,7 +236,8 @@ mod tests {
             key_bytes: 4,
             values: None,
         };
-        let event: Value = serde_json::from_str(&builder.event(&[Segment { partition: 0, start: 0, end: 1 }], &logs)).unwrap();
+        let event: Value =
+            serde_json::from_str(&builder.event(&[Segment { partition: 0, start: 0, end: 1 }], &logs)).unwrap();
         // Arrival 0.5 s after t = 0: 2025-01-01T00:00:00.500Z.
         let expected = json!({
             "eventSource": "aws:kafka", "eventSourceArn": "arn:x", "bootstrapServers": "b:9098",

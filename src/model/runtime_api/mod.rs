@@ -149,12 +149,8 @@ impl Handler for ProcessHandler {
         };
         let run = self.run_ns(inv, jitter, started.elapsed());
         let result = judge(inv, &answer, run, &self.events.topic);
-        self.exchange = Some(Exchange {
-            environment: inv.environment,
-            request_id,
-            request: event,
-            answer: traced(answer),
-        });
+        self.exchange =
+            Some(Exchange { environment: inv.environment, request_id, request: event, answer: traced(answer) });
         result
     }
 
@@ -179,7 +175,12 @@ fn judge(inv: &Invocation, answer: &Answer, run_ns: SimTime, topic: &str) -> Han
         return HandlerResult::whole(Outcome::Timeout { at: None }, timeout);
     }
     // A failure of a one-record batch is that record's.
-    let single = inv.segments.iter().find(|s| !s.is_empty()).filter(|_| inv.records == 1).map(|s| RecordKey::new(s.partition, s.start));
+    let single = inv
+        .segments
+        .iter()
+        .find(|s| !s.is_empty())
+        .filter(|_| inv.records == 1)
+        .map(|s| RecordKey::new(s.partition, s.start));
     let first = inv.segments.iter().find(|s| !s.is_empty()).map(|s| RecordKey::new(s.partition, s.start));
     let mut result = match answer {
         Answer::Response(body) => match read_response(body, topic, inv.segments) {

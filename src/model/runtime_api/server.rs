@@ -69,9 +69,8 @@ impl Runtime {
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         command.env("AWS_LAMBDA_RUNTIME_API", &address);
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .map_err(|e| Fatal(format!("cannot start the handler `{}`: {e}", launch.command)))?;
+        let mut child =
+            command.spawn().map_err(|e| Fatal(format!("cannot start the handler `{}`: {e}", launch.command)))?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         if let Some(out) = child.stderr.take() {
             keep_tail(out, Arc::clone(&stderr));
@@ -125,13 +124,21 @@ impl Runtime {
             _ => {
                 let method = request.method().to_string();
                 let _ = request.respond(Response::from_string("unexpected request").with_status_code(400));
-                Err(self.fatal(format!("the handler sent `{method} {path}` to the Runtime API when it should ask for the next event")))
+                Err(self.fatal(format!(
+                    "the handler sent `{method} {path}` to the Runtime API when it should ask for the next event"
+                )))
             }
         }
     }
 
     /// Hands the process an event and waits for its answer, at most `wall_limit`.
-    pub fn invoke(&mut self, request_id: &str, headers: &[(&str, String)], event: &str, wall_limit: Duration) -> Result<Answer, Fatal> {
+    pub fn invoke(
+        &mut self,
+        request_id: &str,
+        headers: &[(&str, String)],
+        event: &str,
+        wall_limit: Duration,
+    ) -> Result<Answer, Fatal> {
         let next = self.waiting.take().expect("invoke after ready");
         let mut response = Response::from_string(event).with_status_code(200);
         response.add_header(header("Content-Type", "application/json"));
