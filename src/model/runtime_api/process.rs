@@ -83,3 +83,31 @@ impl Pool {
         self.slots.iter().filter(|s| s.runtime.is_some()).count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(max: usize) -> Pool {
+        let launch = Launch { command: "true".into(), env: vec![], ready_limit: Duration::from_secs(1) };
+        Pool::new(launch, max)
+    }
+
+    #[test]
+    fn environments_get_their_own_slot_up_to_the_cap_then_share_the_least_loaded() {
+        let mut p = pool(2);
+        // 1 and 2 get slots 0 and 1; 3 shares slot 0 (both serve one; the lower wins), 4 slot 1.
+        assert_eq!([1, 2, 3, 4].map(|e| p.slot_of(e)), [0, 1, 0, 1]);
+        assert_eq!(p.slot_of(3), 0, "an environment keeps its slot");
+        p.environment_gone(1);
+        // Slot 0 still serves 3; slot 1 serves 2 and 4: the next environment goes to slot 0.
+        assert_eq!(p.slot_of(5), 0);
+        p.environment_gone(3);
+        p.environment_gone(5);
+        assert_eq!(p.slots[0].environments, 0);
+        // A free slot is reused before sharing.
+        assert_eq!(p.slot_of(6), 0);
+        p.environment_gone(42); // unknown: ignored
+        assert_eq!(p.running(), 0);
+    }
+}
