@@ -122,7 +122,14 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         ),
         ("concurrency", format!("peak {}, mean {:.2}", s.concurrency.peak, s.concurrency.mean)),
         // The factor model has no pollers: a dash, not zero.
-        ("pollers", if s.pollers.peak == 0 { "—".into() } else { format!("peak {}, mean {:.2}", s.pollers.peak, s.pollers.mean) }),
+        (
+            "pollers",
+            if s.pollers.peak == 0 {
+                "—".into()
+            } else {
+                format!("peak {}, mean {:.2}", s.pollers.peak, s.pollers.mean)
+            },
+        ),
         (
             "stalls",
             format!(

@@ -360,3 +360,33 @@ fn sample_values_need_a_handler_and_the_synthetic_failures_do_not_mix_with_one()
     check(&["function.handler.command=cat", "function.handler.duration=fast"], "function.handler.duration");
     check(&["function.handler.command=cat", "function.handler.max_processes=0"], "function.handler.max_processes");
 }
+
+/// Builds `examples/handlers/rust` (AWS's `lambda_runtime` crate) once; its binary's path.
+fn rust_handler() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust-handler");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let out = std::process::Command::new(cargo)
+                .args(["build", "--quiet", "--locked", "--manifest-path", "examples/handlers/rust/Cargo.toml"])
+                .arg("--target-dir")
+                .arg(&target)
+                .output()
+                .expect("cargo runs");
+            assert!(out.status.success(), "building the Rust handler failed: {}", String::from_utf8_lossy(&out.stderr));
+            target.join("debug/reports-failures")
+        })
+        .clone()
+}
+
+#[test]
+fn a_rust_lambda_runtime_handler_runs_unmodified() {
+    // The same answers as reports_failures.py, so the same counts: [0,16) names 5, [5,16) names
+    // 5 again, the retry is used up; 15 succeeded, offset 5 to the destination (5..15 recorded).
+    let run = run_twice(&rust_handler().display().to_string(), &[]);
+    assert_eq!(invoked(&run), [(0, 16), (5, 16)]);
+    assert_eq!(counts(&run.summary), [2, 0, 0, 1, 2]);
+    assert_eq!(records(&run.summary), [15, 1, 0, 0]);
+    assert_eq!(destined(&run), [("5".into(), "15".into(), 11)]);
+}

@@ -167,7 +167,10 @@ fn draw_legend_row<DB: DrawingBackend>(
             Marker::Block => {
                 let half = SWATCH_PX / 3;
                 let (left, right) = (x + SWATCH_PX / 2 - half, x + SWATCH_PX / 2 + half);
-                row.draw(&Rectangle::new([(left, y - half), (right, y + half)], entry.colour.mix(BLOCK_OPACITY).filled()))?
+                row.draw(&Rectangle::new(
+                    [(left, y - half), (right, y + half)],
+                    entry.colour.mix(BLOCK_OPACITY).filled(),
+                ))?
             }
         }
         let label = style.pos(Pos::new(HPos::Left, VPos::Center));

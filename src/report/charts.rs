@@ -141,8 +141,11 @@ impl Chart for LineChart {
             if until <= from {
                 continue;
             }
-            let (top, opacity) =
-                if band.strip { (yl.min + (yl.max - yl.min) * STRIP_SHARE, BLOCK_OPACITY) } else { (yl.max, BAND_OPACITY) };
+            let (top, opacity) = if band.strip {
+                (yl.min + (yl.max - yl.min) * STRIP_SHARE, BLOCK_OPACITY)
+            } else {
+                (yl.max, BAND_OPACITY)
+            };
             let style = band.colour.mix(opacity).filled();
             chart.draw_series(std::iter::once(Rectangle::new([(from, yl.min), (until, top)], style)))?;
         }

@@ -426,10 +426,8 @@ mod tests {
         ]) {
             r.bottleneck = b;
         }
-        let strips: Vec<(f64, f64, String)> = bottleneck_strips(&Timeline::new(&rows, &config))
-            .into_iter()
-            .map(|b| (b.from, b.until, b.label))
-            .collect();
+        let strips: Vec<(f64, f64, String)> =
+            bottleneck_strips(&Timeline::new(&rows, &config)).into_iter().map(|b| (b.from, b.until, b.label)).collect();
         assert_eq!(
             strips,
             vec![(10.0, 30.0, "limit: concurrency".to_string()), (30.0, 40.0, "limit: stall".to_string())]

@@ -23,7 +23,11 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 }
 
 /// A latency row in the unit that suits the run's largest latency, so p50 and p99 compare.
-fn latency_row(label: &'static str, ms: Option<f64>, unit: (&'static str, f64)) -> (&'static str, String, &'static str) {
+fn latency_row(
+    label: &'static str,
+    ms: Option<f64>,
+    unit: (&'static str, f64),
+) -> (&'static str, String, &'static str) {
     (label, ms.map_or_else(|| "–".to_string(), |ms| dec(ms / unit.1, 1)), unit.0)
 }
 
