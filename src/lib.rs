@@ -75,6 +75,15 @@ impl RunOptions {
     }
 }
 
+/// Checks what a real handler needs beyond the scenario file (its sample values), without
+/// starting it: `validate` calls this.
+pub fn check_real_handler(loaded: &Loaded) -> Result<()> {
+    match &loaded.scenario.function.handler {
+        Some(spec) => real_handler(loaded, spec, loaded.config.seed).map(drop),
+        None => Ok(()),
+    }
+}
+
 /// The scenario's real handler (`function.handler`), with the record values it will read.
 fn real_handler(
     loaded: &Loaded,

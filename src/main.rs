@@ -263,6 +263,7 @@ fn print_warnings(loaded: &esmsim::Loaded) {
 
 fn validate(scenario: PathBuf, sets: Vec<String>, memory: u64) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
+    esmsim::check_real_handler(&loaded)?;
     print_warnings(&loaded);
     // Not one of the scenario's warnings: it depends on the machine, and report.html keeps those.
     let budget = esmsim::budget::warning(&loaded.scenario, memory);

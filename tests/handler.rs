@@ -359,6 +359,21 @@ fn sample_values_need_a_handler_and_the_synthetic_failures_do_not_mix_with_one()
     );
     check(&["function.handler.command=cat", "function.handler.duration=fast"], "function.handler.duration");
     check(&["function.handler.command=cat", "function.handler.max_processes=0"], "function.handler.max_processes");
+    let missing = ["function.handler.command=cat", "producers.0.values.file=missing.jsonl"];
+    check(&missing, "producers.0.values.file: examples/handlers/missing.jsonl: cannot read the file");
+    // Two producers: a partition's log does not keep which one wrote a record.
+    let mut two: Value = serde_json::from_str(&std::fs::read_to_string(SCENARIO).unwrap()).unwrap();
+    two["producers"].as_array_mut().unwrap().push(serde_json::json!({"rate": 1}));
+    two["function"]["handler"] = serde_json::json!({"command": "cat"});
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("two.json");
+    std::fs::write(&file, two.to_string()).unwrap();
+    let output = Command::cargo_bin("esmsim").unwrap().arg("validate").arg(&file).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !output.status.success() && stderr.contains("producers.0.values: sample values need a single producer"),
+        "{stderr}"
+    );
 }
 
 /// Builds `examples/handlers/rust` (AWS's `lambda_runtime` crate) once; its binary's path.
