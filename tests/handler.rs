@@ -405,3 +405,18 @@ fn a_rust_lambda_runtime_handler_runs_unmodified() {
     assert_eq!(records(&run.summary), [15, 1, 0, 0]);
     assert_eq!(destined(&run), [("5".into(), "15".into(), 11)]);
 }
+
+#[test]
+fn measured_durations_scale_the_handlers_wall_time() {
+    let Some(py) = python() else { return };
+    // ×1,000,000: any answer slower than 3 µs of wall time (every real one) passes the 3 s
+    // timeout in simulated time, so the one invocation times out whatever the handler said.
+    let sets = ["esm.bisect_batch_on_function_error=false", "esm.maximum_retry_attempts=0"];
+    let dir = TempDir::new().unwrap();
+    let handler = ric(&py, "examples/handlers/reports_failures");
+    let output = esmsim(&handler, &sets, dir.path(), &["--handler-duration", "measured:1000000"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(counts(&summary), [1, 0, 1, 1, 0]);
+    assert_eq!(records(&summary), [0, 16, 0, 0]);
+}
