@@ -15,6 +15,7 @@ pub struct Compiled {
 /// Checks `s` against AWS's ranges and builds its [`Config`]; the error is the first problem.
 pub fn compile(s: &Scenario) -> Result<Compiled, Problem> {
     let warnings = check::validate(s)?;
+    crate::scenario::check_handler(s)?;
     let config = build(s)?;
     Ok(Compiled { config, warnings })
 }

@@ -20,6 +20,9 @@ pub struct Producer {
     pub key_bytes: u32,
     #[serde(default)]
     pub partitioning: Partitioning,
+    /// Sample messages for a real handler to read (`function.handler`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<crate::model::value_samples::ValuesSpec>,
 }
 
 fn default_record_bytes() -> RecordBytes {
