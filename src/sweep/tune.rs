@@ -194,7 +194,7 @@ pub fn finish(
     let order = ranked(goal, &finalists);
     let feasible: Vec<usize> = order.iter().copied().filter(|&i| goal.feasible(&stats[i])).collect();
     let outcome = Outcome { goal, stats: &stats, eliminated, feasible: &feasible };
-    let runs = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r)));
+    let runs = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r, &[])));
     let mut json = serde_json::to_vec_pretty(&outcome.json(p, records.len())).expect("tune.json serialises");
     json.push(b'\n');
     let files = [(TUNE_RUNS_CSV, runs), (TUNE_CSV, outcome.csv(p)), (TUNE_JSON, json)];
