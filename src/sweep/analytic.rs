@@ -4,8 +4,8 @@
 //! Two caps, in records per second of total producer rate, the lower of which is the limit:
 //! - **Concurrent batches** `C·B/D`: `C` batches in flight at once, each of `B` records taking
 //!   `D`. `C` is the least of the partitions (one batch in flight per partition), the scaling
-//!   mode's own bound (`factor` in the `parallelization_factor` model; pollers × invocations per
-//!   poller with pollers) and the function's concurrency (reserved, else the account limit less
+//!   mode's own bound (`factor` in the `parallelization_factor` model, named `pollers` as the
+//!   bottleneck accounting names it; pollers × invocations per poller with pollers) and the function's concurrency (reserved, else the account limit less
 //!   other functions' use at its highest). `B` is `batch_size` or as many records as fit the
 //!   payload, whichever is smaller (at the limit there is always a backlog, so batches are full).
 //!   `D` is the handler's time for such a batch times the jitter's mean `exp(σ²/2)`.
@@ -63,7 +63,8 @@ pub fn caps(loaded: &Loaded) -> Option<Vec<Cap>> {
     let mut bounds = vec![(partitions, "partitions"), (concurrency, "concurrency")];
     let pollers = match c.esm.scaling {
         Scaling::Factor { factor } => {
-            bounds.push((factor, "partitions"));
+            // The bottleneck accounting names the factor `pollers` (its gate stands for them).
+            bounds.push((factor, "pollers"));
             None
         }
         Scaling::OnDemand(plan) | Scaling::Provisioned(plan) => {
@@ -128,7 +129,7 @@ mod tests {
         let found = caps(&l).unwrap();
         assert_eq!(found.len(), 1);
         assert!((found[0].records_per_second - 66_666.666).abs() < 0.01, "{found:?}");
-        assert_eq!((found[0].kind, found[0].bound), ("concurrent_batches", "partitions"));
+        assert_eq!((found[0].kind, found[0].bound), ("concurrent_batches", "pollers"));
         assert_eq!(found[0].formula, "C·B/D = 10 × 100 / 15 ms");
     }
 

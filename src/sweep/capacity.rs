@@ -313,9 +313,10 @@ fn rate_points(records: &[RunRecord], point: usize, slos: &[Constraint]) -> Vec<
         .collect()
 }
 
-/// The limit that binds at a grid point's knee: the bottleneck with the most seconds (mean over
-/// seeds) in the runs at the lowest unsustainable rate, `none` if the lag kept up there and an
-/// SLO alone failed it.
+/// The limit that binds at a grid point's knee: from the bottleneck seconds (mean over seeds)
+/// of the lowest unsustainable rate above the highest sustainable one where a limit bound at
+/// all (just past the knee the lag may grow too slowly for any interval to count as behind),
+/// else of the lowest unsustainable rate, `none` when the lag kept up and an SLO alone failed.
 #[derive(Clone, Debug, Serialize)]
 pub struct BindingLimit {
     pub at_rate: f64,
@@ -327,24 +328,31 @@ pub struct BindingLimit {
 }
 
 fn binding_limit(records: &[RunRecord], point: usize, search: &Search, view: &[RatePoint]) -> Option<BindingLimit> {
-    let hi = search.hi?;
-    let runs: Vec<&RunRecord> =
-        records.iter().filter(|r| r.point == point && r.rate.is_some_and(|x| x.rate == hi)).collect();
+    search.hi?;
     let names = metric_names();
-    let mut seconds: Vec<(String, f64)> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| n.strip_prefix("bottlenecks.").map(|limit| (i, limit)))
-        .filter_map(|(i, limit)| Stats::of(runs.iter().map(|r| r.metrics[i])).map(|s| (limit.to_string(), s.mean)))
-        .filter(|(_, s)| *s > 0.0)
-        .collect();
-    // Most seconds first; ties keep the bottleneck's own order.
-    seconds.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let limit = seconds.iter().find(|(l, _)| l != "none").map_or("none".to_string(), |(l, _)| l.clone());
-    let missed = view.iter().find(|rp| rp.rate == hi).map(|rp| rp.missed.clone()).unwrap_or_default();
+    let at = |rate: f64| {
+        let runs: Vec<&RunRecord> =
+            records.iter().filter(|r| r.point == point && r.rate.is_some_and(|x| x.rate == rate)).collect();
+        let mut seconds: Vec<(String, f64)> = names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.strip_prefix("bottlenecks.").map(|limit| (i, limit)))
+            .filter_map(|(i, limit)| Stats::of(runs.iter().map(|r| r.metrics[i])).map(|s| (limit.to_string(), s.mean)))
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
+        // Most seconds first; ties keep the bottleneck's own order.
+        seconds.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let limit = seconds.iter().find(|(l, _)| l != "none").map(|(l, _)| l.clone());
+        (rate, limit, seconds)
+    };
+    let above: Vec<&RatePoint> = view.iter().filter(|rp| rp.rate > search.lo && !rp.sustainable).collect();
+    let candidates: Vec<_> = above.iter().map(|rp| at(rp.rate)).collect();
+    let chosen = candidates.iter().find(|c| c.1.is_some()).or(candidates.first())?;
+    let (rate, limit, seconds) = chosen.clone();
+    let missed = view.iter().find(|rp| rp.rate == rate).map(|rp| rp.missed.clone()).unwrap_or_default();
     Some(BindingLimit {
-        at_rate: hi,
-        limit,
+        at_rate: rate,
+        limit: limit.unwrap_or_else(|| "none".to_string()),
         seconds: Ordered(seconds.into_iter().map(|(l, s)| (l, json!(s))).collect()),
         missed,
     })
@@ -535,8 +543,12 @@ fn point_text(name: &str, r: &PointResult<'_>) -> String {
             let missed = if b.missed.is_empty() { String::new() } else { format!(": {}", b.missed.join("; ")) };
             text.push_str(&format!("\n  unsustainable at {}{missed}\n", rate(b.at_rate)));
             let seconds = b.seconds.0.iter().find(|(l, _)| *l == b.limit).and_then(|(_, s)| s.as_f64());
-            let held = seconds.map_or(String::new(), |s| format!(" ({} s)", short(s)));
-            text.push_str(&format!("  binding limit at the knee: {}{held}\n", b.limit));
+            let held = seconds.map_or(String::new(), |s| format!("{} s ", short(s)));
+            text.push_str(&format!(
+                "  binding limit at the knee: {} ({held}at {} records/s)\n",
+                b.limit,
+                rate(b.at_rate)
+            ));
         }
     }
     if let Some(a) = &r.analytic {
