@@ -246,3 +246,24 @@ fn tied_results_are_reported_once_with_the_settings_they_ignore() {
     assert_eq!(runners_up.iter().map(|r| r["ties"].as_array().unwrap().len()).sum::<usize>(), 1, "100 and 1,000 tie");
     assert_eq!(tune["best"]["esm.batching_window"], "0s");
 }
+
+#[test]
+fn a_bad_slo_is_one_error_line_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let file =
+        write(&dir, "s.json", &json!({ "name": "s", "topic": { "partitions": 1 }, "producers": [{ "rate": 10 }] }));
+    let out = dir.path().join("out");
+    for (slo, needle) in [
+        ("p99<=5", "error: --slo p99<=5: unknown metric \"p99\""),
+        ("latency_ms.p99=5", "error: --slo latency_ms.p99=5: expected METRIC<=NUMBER"),
+    ] {
+        let output = esmsim()
+            .args(["capacity", &file, "--rates", "10", "--slo", slo, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!output.status.success() && stderr.lines().count() == 1, "{stderr}");
+        assert!(stderr.starts_with(needle), "expected {needle:?}, got {stderr}");
+        assert!(!out.exists());
+    }
+}
