@@ -86,6 +86,10 @@ enum Command {
         /// Total producer rates to run, records/s, e.g. 1000,2000,4000.
         #[arg(long, value_name = "R1,R2,...")]
         rates: String,
+        /// A bound every run must meet to be sustainable, e.g. 'latency_ms.p99<=2000' (repeatable;
+        /// default 'lag.max_age_ms<=60000').
+        #[arg(long = "slo", value_name = "METRIC<=VALUE")]
+        slos: Vec<String>,
         #[command(flatten)]
         study: StudyArgs,
     },
@@ -225,8 +229,8 @@ fn main() -> ExitCode {
         Command::Tune { scenario, minimize, constraints, strategy, study } => {
             run_study(scenario, study, |shard| sweep::tune::spec_from_args(minimize, constraints, strategy, shard))
         }
-        Command::Capacity { scenario, rates, study } => {
-            run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::parse(&rates)?)))
+        Command::Capacity { scenario, rates, slos, study } => {
+            run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::from_args(&rates, slos)?)))
         }
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))

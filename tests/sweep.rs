@@ -265,7 +265,7 @@ fn capacity_finds_the_analytic_limit_c_b_over_d() {
     assert!((limit - 3000.0).abs() / 3000.0 < 0.05, "found {limit} records/s, expected 3,000:\n{stdout}");
     let csv = String::from_utf8(read(Path::new(&out), "capacity.csv")).unwrap();
     assert!(csv.starts_with(
-        "rate_records_per_s,seed,phase,sustainable,lag_slope_records_per_s,steady_lag_records,final_lag_records,"
+        "rate_records_per_s,seed,phase,sustainable,why,lag_slope_records_per_s,steady_lag_records,final_lag_records,"
     ));
     assert!(csv.contains(",bisection,"), "bisection rows are listed");
     for chart in ["capacity-lag", "capacity-latency", "capacity-concurrency", "capacity-cost"] {

@@ -42,7 +42,12 @@ pub struct Constraint {
 impl Constraint {
     /// Parses `METRIC<=NUMBER` (or `<`, `>=`, `>`), checking that the metric exists.
     pub fn parse(text: &str) -> Result<Constraint> {
-        let argument = format!("--constraint {text}");
+        Constraint::parse_flag("--constraint", text)
+    }
+
+    /// As [`Constraint::parse`], for the flag named in errors (`--constraint`, `--slo`).
+    pub fn parse_flag(flag: &str, text: &str) -> Result<Constraint> {
+        let argument = format!("{flag} {text}");
         let usage = "expected METRIC<=NUMBER (or <, >=, >), e.g. 'latency_ms.p99<=2000'";
         let bad = |message: String| Error::Argument { argument: argument.clone(), message };
         let (at, symbol, op) = Op::SYMBOLS

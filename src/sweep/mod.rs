@@ -6,6 +6,7 @@
 //! parallel with [`run::Execution`], and writes files from results sorted in that order, so the
 //! output is the same bytes whatever `--jobs` is, and merged shards equal a run on one machine.
 
+pub mod analytic;
 pub mod aws;
 pub mod capacity;
 pub mod charts;
@@ -67,7 +68,7 @@ pub fn sweep(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Output) 
 /// Writes `sweep.csv`, `sweep_summary.csv` and the charts from every run's record.
 pub fn finish_sweep(p: &Prepared, records: &[RunRecord], out: Output) -> Result<Done> {
     let grid = &p.study.grid;
-    let table = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r)));
+    let table = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r, &[])));
     let points = summary::point_stats(p, records);
     let summary_csv = summary::summary_csv(grid, &points);
     let mut files = write_files(out.dir, &[(SWEEP_CSV, table), (SWEEP_SUMMARY_CSV, summary_csv)])?;
@@ -131,7 +132,8 @@ fn write_shard(
     let records = execute(p, exec, &mine)?;
     let grid = &p.study.grid;
     let capacity = matches!(p.study.kind, Kind::Capacity(_));
-    let rows = records.iter().map(|r| record::to_row(grid, r));
+    let slos = capacity::slos(p)?;
+    let rows = records.iter().map(|r| record::to_row(grid, r, &slos));
     let table = table::csv_bytes(&record::header(grid, capacity), rows);
     let manifest = shard::Manifest {
         esmsim_version: env!("CARGO_PKG_VERSION").to_string(),

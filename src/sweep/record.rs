@@ -1,9 +1,10 @@
 //! One run's row: its grid point, seed and metrics, and for `capacity` the rate and the lag
 //! trend. Rows convert to CSV cells and back, so shards' tables can be merged.
 
+use super::constraint::Constraint;
 use super::grid::Grid;
 use super::metrics::metric_names;
-use super::sustain::Trend;
+use super::sustain::{self, Trend};
 use super::table::{cell, parse_cell};
 use crate::error::{Error, Result};
 
@@ -41,11 +42,12 @@ impl Phase {
     }
 }
 
-const RATE_COLUMNS: [&str; 7] = [
+const RATE_COLUMNS: [&str; 8] = [
     "rate_records_per_s",
     "seed",
     "phase",
     "sustainable",
+    "why",
     "lag_slope_records_per_s",
     "steady_lag_records",
     "final_lag_records",
@@ -59,7 +61,17 @@ pub fn header(grid: &Grid, capacity: bool) -> Vec<String> {
     paths.chain(metric_names()).collect()
 }
 
-pub fn to_row(grid: &Grid, record: &RunRecord) -> Vec<String> {
+/// Why a capacity run is not sustainable: the lag criteria it fails, then each SLO it misses
+/// (`capacity`'s `--slo`s); empty when it is sustainable. Not a capacity run: empty.
+pub fn missed(record: &RunRecord, slos: &[Constraint]) -> Vec<String> {
+    let Some(rate) = record.rate else { return Vec::new() };
+    let lag = rate.trend.why(rate.rate);
+    let slos = slos.iter().filter(|c| !c.holds(record.metrics[c.index])).map(|c| c.violation(record.metrics[c.index]));
+    lag.into_iter().chain(slos).collect()
+}
+
+/// The row of a run; `slos` judge a capacity run (see [`missed`]).
+pub fn to_row(grid: &Grid, record: &RunRecord, slos: &[Constraint]) -> Vec<String> {
     let mut row: Vec<String> = grid.values(record.point).into_iter().map(String::from).collect();
     match &record.rate {
         None => row.push(record.seed.to_string()),
@@ -67,7 +79,8 @@ pub fn to_row(grid: &Grid, record: &RunRecord) -> Vec<String> {
             cell(Some(r.rate)),
             record.seed.to_string(),
             r.phase.name().to_string(),
-            r.trend.sustainable.to_string(),
+            missed(record, slos).is_empty().to_string(),
+            missed(record, slos).join("; "),
             cell(Some(r.trend.slope_records_per_s)),
             cell(Some(r.trend.steady_lag_records)),
             cell(Some(r.trend.final_lag_records)),
@@ -98,12 +111,14 @@ pub fn from_row(grid: &Grid, row: &[String], expected: &RunRecord, source: &str)
     let rate = match expected.rate {
         None => None,
         Some(r) if rest[0] == cell(Some(r.rate)) && rest[2] == r.phase.name() => {
+            // `sustainable` and `why` are derived from the trend, the metrics and the SLOs.
             let value = |i: usize| number(&rest[i]).map(|v| v.unwrap_or(f64::NAN));
+            let (slope, final_lag) = (value(5)?, value(7)?);
             let trend = Trend {
-                sustainable: rest[3] == "true",
-                slope_records_per_s: value(4)?,
-                steady_lag_records: value(5)?,
-                final_lag_records: value(6)?,
+                keeps_up: sustain::keeps_up(slope, final_lag, r.rate),
+                slope_records_per_s: slope,
+                steady_lag_records: value(6)?,
+                final_lag_records: final_lag,
             };
             Some(RateRun { trend, ..r })
         }

@@ -193,8 +193,13 @@ pub fn finish(
     let finalists: Vec<&PointStats> = stats.iter().filter(|ps| eliminated[ps.point].is_none()).collect();
     let order = ranked(goal, &finalists);
     let feasible: Vec<usize> = order.iter().copied().filter(|&i| goal.feasible(&stats[i])).collect();
-    let outcome = Outcome { goal, stats: &stats, eliminated, feasible: &feasible };
-    let runs = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r)));
+    let groups = tie_groups(&stats, &feasible);
+    let aws = match feasible.first() {
+        Some(&best) => Some(aws::settings(&p.study.base.load(&[])?.scenario, &p.points[best].scenario, &grid.paths())),
+        None => None,
+    };
+    let outcome = Outcome { goal, stats: &stats, eliminated, feasible: &feasible, groups: &groups, aws: aws.as_ref() };
+    let runs = table::csv_bytes(&record::header(grid, false), records.iter().map(|r| record::to_row(grid, r, &[])));
     let mut json = serde_json::to_vec_pretty(&outcome.json(p, records.len())).expect("tune.json serialises");
     json.push(b'\n');
     let files = [(TUNE_RUNS_CSV, runs), (TUNE_CSV, outcome.csv(p)), (TUNE_JSON, json)];
@@ -211,6 +216,51 @@ struct Outcome<'a> {
     eliminated: &'a [Option<Elimination>],
     /// Feasible finalists, best first.
     feasible: &'a [usize],
+    /// The feasible finalists grouped by identical results, best first; each group in rank order.
+    groups: &'a [Vec<usize>],
+    /// The winner's deployment ([`aws::settings`]).
+    aws: Option<&'a Value>,
+}
+
+/// Two grid points with the same result: as many runs and the same mean of every metric.
+fn same_result(a: &PointStats, b: &PointStats) -> bool {
+    a.runs == b.runs && a.metrics.iter().zip(&b.metrics).all(|(x, y)| x.map(|s| s.mean) == y.map(|s| s.mean))
+}
+
+/// The feasible points (best first) grouped by identical results, so that settings that make no
+/// difference are reported once.
+fn tie_groups(stats: &[PointStats], feasible: &[usize]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &i in feasible {
+        match groups.iter_mut().find(|g| same_result(&stats[g[0]], &stats[i])) {
+            Some(group) => group.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// The searched paths the winner's result does not depend on: every other value of the path,
+/// the rest of the winner's settings kept, gives the same result (a point halving dropped
+/// counts as different, since it was not run as far).
+fn insensitive_to(grid: &super::grid::Grid, stats: &[PointStats], best: usize) -> Vec<String> {
+    let coordinates = grid.coordinates(best);
+    let mut paths = Vec::new();
+    for (d, dimension) in grid.dimensions.iter().enumerate() {
+        if dimension.values.len() < 2 {
+            continue;
+        }
+        let same = (0..dimension.values.len()).all(|v| {
+            let mut c = coordinates.clone();
+            c[d] = v;
+            let index = c.iter().zip(&grid.dimensions).fold(0, |acc, (&x, dim)| acc * dim.values.len() + x);
+            same_result(&stats[index], &stats[best])
+        });
+        if same {
+            paths.push(dimension.path.clone());
+        }
+    }
+    paths
 }
 
 impl Outcome<'_> {
@@ -259,9 +309,14 @@ impl Outcome<'_> {
             let means = self.stats[point].metrics.iter().map(|s| s.map_or(Value::Null, |s| json!(s.mean)));
             Ordered(metric_names().into_iter().zip(means).collect())
         };
-        let runners_up = self.feasible.iter().skip(1).take(4);
-        let runners_up =
-            runners_up.map(|&i| RunnerUp { config: point_json(i), metrics: self.key_metrics(i) }).collect();
+        let runners_up = self.groups.iter().skip(1).take(4);
+        let runners_up = runners_up
+            .map(|g| RunnerUp {
+                config: point_json(g[0]),
+                metrics: self.key_metrics(g[0]),
+                ties: g[1..].iter().map(|&i| point_json(i)).collect(),
+            })
+            .collect();
         let mut rejected: Vec<(String, Value)> = self
             .goal
             .constraints
@@ -279,10 +334,12 @@ impl Outcome<'_> {
             runs,
             feasible: best.is_some(),
             best: best.map(point_json),
+            best_ties: self.groups.first().map_or(Vec::new(), |g| g[1..].iter().map(|&i| point_json(i)).collect()),
+            insensitive_to: best.map_or(Vec::new(), |b| insensitive_to(grid, self.stats, b)),
             best_metrics: best.map(metrics_json),
             runners_up,
             rejected: Ordered(rejected),
-            aws: best.map(|i| aws::settings(&p.points[i].scenario)),
+            aws: self.aws.cloned(),
         }
     }
 
@@ -323,19 +380,33 @@ impl Outcome<'_> {
             None => text.push_str("no configuration meets the constraints\n"),
             Some(&best) => {
                 text.push_str(&format!("best        {}\n            {}\n", describe(best), metrics(best)));
-                for &i in self.feasible.iter().skip(1).take(4) {
-                    text.push_str(&format!("runner-up   {}\n            {}\n", describe(i), metrics(i)));
+                let insensitive = insensitive_to(grid, self.stats, best);
+                if !insensitive.is_empty() {
+                    text.push_str(&format!("            the same whatever {}\n", insensitive.join(", ")));
+                }
+                text.push_str(&ties_text(self.groups[0].len()));
+                for g in self.groups.iter().skip(1).take(4) {
+                    text.push_str(&format!("runner-up   {}\n            {}\n", describe(g[0]), metrics(g[0])));
+                    text.push_str(&ties_text(g.len()));
                 }
             }
         }
         text.push_str(&self.failures_text());
-        if let Some(&best) = self.feasible.first() {
-            let settings = aws::settings(&p.points[best].scenario);
+        if let Some(settings) = self.aws {
             for command in settings["commands"].as_array().into_iter().flatten() {
                 text.push_str(&format!("{}\n", command.as_str().unwrap_or_default()));
             }
             for note in settings["notes"].as_array().into_iter().flatten() {
                 text.push_str(&format!("note: {}\n", note.as_str().unwrap_or_default()));
+            }
+            let sets: Vec<String> = settings["scenario_sets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(|s| format!(" --set '{s}'")))
+                .collect();
+            if !sets.is_empty() {
+                text.push_str(&format!("check: esmsim run {}{}\n", p.study.base.file.display(), sets.concat()));
             }
         }
         text
@@ -359,6 +430,15 @@ impl Outcome<'_> {
     }
 }
 
+/// "and N more with the same result" under a configuration that ties with others.
+fn ties_text(group: usize) -> String {
+    match group {
+        0 | 1 => String::new(),
+        2 => "            and 1 more configuration with the same result (tune.json)\n".to_string(),
+        n => format!("            and {} more configurations with the same result (tune.json)\n", n - 1),
+    }
+}
+
 /// A grid value as JSON: a number or object when it parses as JSON, else the string.
 pub fn grid_value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
@@ -377,6 +457,10 @@ struct TuneJson {
     feasible: bool,
     /// The winning grid point, path → value.
     best: Option<Ordered>,
+    /// Other feasible grid points with exactly the winner's result.
+    best_ties: Vec<Ordered>,
+    /// Searched paths whose every value (the winner's other settings kept) gives the same result.
+    insensitive_to: Vec<String>,
     /// Every metric's mean over the winner's seeds.
     best_metrics: Option<Ordered>,
     runners_up: Vec<RunnerUp>,
@@ -389,4 +473,6 @@ struct TuneJson {
 struct RunnerUp {
     config: Ordered,
     metrics: Ordered,
+    /// Other grid points with exactly this result.
+    ties: Vec<Ordered>,
 }
