@@ -87,6 +87,27 @@ enum Command {
         #[command(flatten)]
         study: StudyArgs,
     },
+    /// Run two scenarios on the same seeds and compare every metric; write diff.md and diff.json.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Override a field in both scenarios (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Paired runs: both scenarios with seeds A's seed + 0 .. N-1.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Runs at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave this start-up transient out of both scenarios' statistics; the same as --set warmup=DURATION.
+        #[arg(long, value_name = "DURATION")]
+        warmup: Option<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
+    },
     /// Join shard directories of one sweep, tune or capacity study into the single-machine files.
     Merge {
         #[arg(required = true, value_name = "SHARD_DIR")]
@@ -191,6 +212,10 @@ fn main() -> ExitCode {
         }
         Command::Capacity { scenario, rates, study } => {
             run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::parse(&rates)?)))
+        }
+        Command::Diff { a, b, mut sets, seeds, jobs, out, warmup, memory } => {
+            sets.extend(warmup.map(|w| format!("warmup={w}")));
+            diff(DiffArgs { a, b, sets, seeds, jobs, out }, &memory)
         }
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
@@ -361,6 +386,37 @@ fn run_study(
         Kind::Capacity(_) => sweep::capacity::capacity(&prepared, &exec, shard, out),
     };
     finish(bar, staged, done?)
+}
+
+struct DiffArgs {
+    a: PathBuf,
+    b: PathBuf,
+    sets: Vec<String>,
+    seeds: u32,
+    jobs: Option<usize>,
+    out: PathBuf,
+}
+
+fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
+    if args.seeds == 0 {
+        return Err(Error::Argument { argument: "--seeds".into(), message: "must be at least 1".into() });
+    }
+    let a = load_scenario(&args.a, &args.sets)?;
+    let b = load_scenario(&args.b, &args.sets)?;
+    print_warnings(&a);
+    print_warnings(&b);
+    if a.scenario.seed != b.scenario.seed {
+        eprintln!(
+            "note: both scenarios run with A's seeds ({} + 0 .. {}), not B's seed",
+            a.scenario.seed,
+            args.seeds - 1
+        );
+    }
+    let bar = Bar::new();
+    let exec = Execution::new(args.jobs, &bar)?.with_memory(memory.bytes()?);
+    let staged = Staged::directory(&args.out)?;
+    let done = sweep::diff::diff(&a, &b, args.seeds, &exec, Output { dir: staged.path(), charts: false })?;
+    finish(bar, staged, done)
 }
 
 fn merge(dirs: Vec<PathBuf>, out: PathBuf, jobs: Option<usize>, charts: bool, memory: u64) -> Result<(), Error> {

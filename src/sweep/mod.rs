@@ -10,6 +10,7 @@ pub mod aws;
 pub mod capacity;
 pub mod charts;
 pub mod constraint;
+pub mod diff;
 pub mod grid;
 pub mod merge;
 pub mod metrics;
