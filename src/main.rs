@@ -108,6 +108,36 @@ enum Command {
         #[command(flatten)]
         memory: MemoryArg,
     },
+    /// Rank the ASSUMED parameters by how much they move a metric (Morris elementary effects);
+    /// write sensitivity.csv, sensitivity.json and a chart.
+    Sensitivity {
+        scenario: PathBuf,
+        /// The metric to explain, by its sweep.csv column, e.g. latency_ms.p99.
+        #[arg(long, value_name = "METRIC")]
+        metric: String,
+        /// Morris trajectories: each is one run per parameter plus one.
+        #[arg(long, default_value_t = 10)]
+        trajectories: u32,
+        /// Override a scenario field for every run (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Runs per design point, averaged: seeds the scenario's seed + 0 .. N-1.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Runs at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Skip the chart.
+        #[arg(long)]
+        no_charts: bool,
+        /// Leave this start-up transient out of the statistics; the same as --set warmup=DURATION.
+        #[arg(long, value_name = "DURATION")]
+        warmup: Option<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
+    },
     /// Join shard directories of one sweep, tune or capacity study into the single-machine files.
     Merge {
         #[arg(required = true, value_name = "SHARD_DIR")]
@@ -216,6 +246,22 @@ fn main() -> ExitCode {
         Command::Diff { a, b, mut sets, seeds, jobs, out, warmup, memory } => {
             sets.extend(warmup.map(|w| format!("warmup={w}")));
             diff(DiffArgs { a, b, sets, seeds, jobs, out }, &memory)
+        }
+        Command::Sensitivity {
+            scenario,
+            metric,
+            trajectories,
+            mut sets,
+            seeds,
+            jobs,
+            out,
+            no_charts,
+            warmup,
+            memory,
+        } => {
+            sets.extend(warmup.map(|w| format!("warmup={w}")));
+            let spec = sweep::sensitivity::Spec { metric: &metric, trajectories, seeds };
+            sensitivity(scenario, sets, &spec, jobs, Output { dir: &out, charts: !no_charts }, &memory)
         }
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
@@ -416,6 +462,24 @@ fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
     let exec = Execution::new(args.jobs, &bar)?.with_memory(memory.bytes()?);
     let staged = Staged::directory(&args.out)?;
     let done = sweep::diff::diff(&a, &b, args.seeds, &exec, Output { dir: staged.path(), charts: false })?;
+    finish(bar, staged, done)
+}
+
+fn sensitivity(
+    scenario: PathBuf,
+    sets: Vec<String>,
+    spec: &sweep::sensitivity::Spec,
+    jobs: Option<usize>,
+    out: Output,
+    memory: &MemoryArg,
+) -> Result<(), Error> {
+    sweep::sensitivity::check(spec)?;
+    let base = Base::read(&scenario, &sets)?;
+    print_warnings(&base.load(&[])?);
+    let bar = Bar::new();
+    let exec = Execution::new(jobs, &bar)?.with_memory(memory.bytes()?);
+    let staged = Staged::directory(out.dir)?;
+    let done = sweep::sensitivity::sensitivity(&base, spec, &exec, Output { dir: staged.path(), ..out })?;
     finish(bar, staged, done)
 }
 

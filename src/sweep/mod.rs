@@ -6,6 +6,7 @@
 //! parallel with [`run::Execution`], and writes files from results sorted in that order, so the
 //! output is the same bytes whatever `--jobs` is, and merged shards equal a run on one machine.
 
+pub mod assumed;
 pub mod aws;
 pub mod capacity;
 pub mod charts;
@@ -14,8 +15,10 @@ pub mod diff;
 pub mod grid;
 pub mod merge;
 pub mod metrics;
+pub mod morris;
 pub mod record;
 pub mod run;
+pub mod sensitivity;
 pub mod shard;
 pub mod size;
 pub mod space;
