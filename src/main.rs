@@ -75,6 +75,9 @@ enum Command {
         /// halving (default; brute-force with --shard) or brute-force.
         #[arg(long)]
         strategy: Option<String>,
+        /// Re-check the winner and runners-up at the ends of the most influential ASSUMED parameters.
+        #[arg(long)]
+        robust: bool,
         #[command(flatten)]
         study: StudyArgs,
     },
@@ -237,8 +240,10 @@ fn main() -> ExitCode {
         Command::Validate { scenario, sets, memory } => memory.bytes().and_then(|b| validate(scenario, sets, b)),
         Command::Explain { trace, partition, offset } => explain(trace, partition, offset),
         Command::Sweep { scenario, study } => run_study(scenario, study, |_| Ok(Kind::Sweep)),
-        Command::Tune { scenario, minimize, constraints, strategy, study } => {
-            run_study(scenario, study, |shard| sweep::tune::spec_from_args(minimize, constraints, strategy, shard))
+        Command::Tune { scenario, minimize, constraints, strategy, robust, study } => {
+            run_study(scenario, study, |shard| {
+                sweep::tune::spec_from_args(minimize, constraints, strategy, shard, robust)
+            })
         }
         Command::Capacity { scenario, rates, study } => {
             run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::parse(&rates)?)))

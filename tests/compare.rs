@@ -207,3 +207,40 @@ fn bad_arguments_give_one_line_and_write_nothing() {
     fails(&["diff", s, s, "--set", "esm.batchsize=5", "--out", o], "unknown field `batchsize`", &out);
     fails(&["diff", s, s, "--jobs", "0", "--out", o], "--jobs: 0 is out of range", &out);
 }
+
+#[test]
+fn tune_robust_rechecks_the_winner_at_the_ends_of_the_influential_assumptions() {
+    let dir = TempDir::new().unwrap();
+    let s = write(&dir, "s.json", &short_on_demand());
+    let out = dir.path().join("tune");
+    let args = ["tune", s.to_str().unwrap(), "--minimize", "latency_ms.p99", "--grid", "esm.batch_size=10,100,500"];
+    let text = ok(&[&args[..], &["--robust", "--out", out.to_str().unwrap()]].concat());
+    let tune = json_file(&out, "tune.json");
+    let robust = json_file(&out, "robust.json");
+    // The winner re-checked is tune's winner, first of the candidates (all three are feasible).
+    assert_eq!(robust["winner"], json!([format!("esm.batch_size={}", tune["best"]["esm.batch_size"])]));
+    assert_eq!(robust["candidates"].as_array().unwrap().len(), 3);
+    assert_eq!(robust["candidates"][0], robust["winner"]);
+    // Every applicable assumption screened (12 on demand); the most influential (at most 3, each
+    // with a non-zero influence) re-checked at both ends; "holds" is every end keeping the winner.
+    let screened = robust["screened"].as_array().unwrap();
+    assert_eq!(screened.len(), 12);
+    let extremes = robust["extremes"].as_array().unwrap();
+    assert!(!extremes.is_empty() && extremes.len() <= 6 && extremes.len() % 2 == 0, "{extremes:?}");
+    for e in extremes {
+        let screened = screened.iter().find(|s| s["parameter"] == e["parameter"]).unwrap();
+        assert!(screened["influence"].as_f64().unwrap() > 0.0);
+        assert_eq!(e["holds"].as_bool().unwrap(), e["best"] == robust["winner"], "{e}");
+    }
+    let holds = extremes.iter().all(|e| e["holds"] == json!(true));
+    assert_eq!(robust["holds"], json!(holds));
+    let verdict = if holds { "robust: the choice holds" } else { "robust: the choice does NOT hold" };
+    assert!(text.contains(verdict), "{text}");
+    // A shard cannot re-check: the re-check needs the whole search.
+    let o = dir.path().join("shard");
+    fails(
+        &[&args[..], &["--robust", "--shard", "1/2", "--out", o.to_str().unwrap()]].concat(),
+        "--robust: re-checks after the whole search; run it without sharding",
+        &o,
+    );
+}

@@ -17,6 +17,7 @@ pub mod merge;
 pub mod metrics;
 pub mod morris;
 pub mod record;
+pub mod robust;
 pub mod run;
 pub mod sensitivity;
 pub mod shard;
