@@ -260,7 +260,7 @@ mod tests {
         for r in &keep {
             for u in [0.0, 1.0] {
                 let set = r.assignment(&s, r.value(u));
-                crate::scenario::parse_scenario(std::path::Path::new("t.json"), base, &[set.clone()])
+                crate::scenario::parse_scenario(std::path::Path::new("t.json"), base, std::slice::from_ref(&set))
                     .unwrap_or_else(|e| panic!("{set}: {e}"));
             }
         }

@@ -50,7 +50,7 @@ impl Change {
             (d - half, d + half)
         });
         let relative_change = match (a_mean, difference) {
-            (Some(_), Some(d)) if d == 0.0 => Some(0.0),
+            (Some(_), Some(0.0)) => Some(0.0),
             (Some(a), Some(d)) if a != 0.0 => Some(d / a.abs()),
             _ => None,
         };
@@ -282,9 +282,9 @@ mod tests {
         let mut a = vec![vec![Some(100.0); n]; 2];
         let mut b = a.clone();
         // Metric 2 doubles (+100 %), metric 5 rises 10 % in both seeds, metric 7 moves +1/−1.
-        for s in 0..2 {
-            b[s][2] = Some(200.0);
-            b[s][5] = Some(110.0);
+        for run in &mut b {
+            run[2] = Some(200.0);
+            run[5] = Some(110.0);
         }
         b[0][7] = Some(101.0);
         b[1][7] = Some(99.0);
