@@ -87,8 +87,13 @@ pub fn recheck(
         return Ok(done);
     };
     let candidates: Vec<usize> = feasible.iter().copied().take(CANDIDATES).collect();
-    let s = &p.points[winner].scenario;
-    let (ranges, _) = assumed::ranges(s);
+    // The winner's ranges, kept only where every candidate has the parameter too (a grid over
+    // scaling modes would otherwise set a field another candidate's mode refuses).
+    let (mut ranges, _) = assumed::ranges(&p.points[winner].scenario);
+    for &c in &candidates {
+        let theirs = assumed::ranges(&p.points[c].scenario).0;
+        ranges.retain(|r| theirs.iter().any(|t| t.parameter == r.parameter));
+    }
     let watched = goal_metrics(goal);
 
     // 1. The winner at both ends of every range.
