@@ -77,6 +77,9 @@ enum Command {
         /// halving (default; brute-force with --shard) or brute-force.
         #[arg(long)]
         strategy: Option<String>,
+        /// Re-check the winner and runners-up at the ends of the most influential ASSUMED parameters.
+        #[arg(long)]
+        robust: bool,
         #[command(flatten)]
         study: StudyArgs,
     },
@@ -92,6 +95,57 @@ enum Command {
         slos: Vec<String>,
         #[command(flatten)]
         study: StudyArgs,
+    },
+    /// Run two scenarios on the same seeds and compare every metric; write diff.md and diff.json.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Override a field in both scenarios (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Paired runs: both scenarios with seeds A's seed + 0 .. N-1.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Runs at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave this start-up transient out of both scenarios' statistics; the same as --set warmup=DURATION.
+        #[arg(long, value_name = "DURATION")]
+        warmup: Option<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
+    },
+    /// Rank the ASSUMED parameters by how much they move a metric (Morris elementary effects);
+    /// write sensitivity.csv, sensitivity.json and a chart.
+    Sensitivity {
+        scenario: PathBuf,
+        /// The metric to explain, by its sweep.csv column, e.g. latency_ms.p99.
+        #[arg(long, value_name = "METRIC")]
+        metric: String,
+        /// Morris trajectories: each is one run per parameter plus one.
+        #[arg(long, default_value_t = 10)]
+        trajectories: u32,
+        /// Override a scenario field for every run (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Runs per design point, averaged: seeds the scenario's seed + 0 .. N-1.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Runs at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Skip the chart.
+        #[arg(long)]
+        no_charts: bool,
+        /// Leave this start-up transient out of the statistics; the same as --set warmup=DURATION.
+        #[arg(long, value_name = "DURATION")]
+        warmup: Option<String>,
+        #[command(flatten)]
+        memory: MemoryArg,
     },
     /// Join shard directories of one sweep, tune or capacity study into the single-machine files.
     Merge {
@@ -226,11 +280,33 @@ fn main() -> ExitCode {
         Command::Validate { scenario, sets, memory } => memory.bytes().and_then(|b| validate(scenario, sets, b)),
         Command::Explain { trace, partition, offset } => explain(trace, partition, offset),
         Command::Sweep { scenario, study } => run_study(scenario, study, |_| Ok(Kind::Sweep)),
-        Command::Tune { scenario, minimize, constraints, strategy, study } => {
-            run_study(scenario, study, |shard| sweep::tune::spec_from_args(minimize, constraints, strategy, shard))
+        Command::Tune { scenario, minimize, constraints, strategy, robust, study } => {
+            run_study(scenario, study, |shard| {
+                sweep::tune::spec_from_args(minimize, constraints, strategy, shard, robust)
+            })
         }
         Command::Capacity { scenario, rates, slos, study } => {
             run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::from_args(&rates, slos)?)))
+        }
+        Command::Diff { a, b, mut sets, seeds, jobs, out, warmup, memory } => {
+            sets.extend(warmup.map(|w| format!("warmup={w}")));
+            diff(DiffArgs { a, b, sets, seeds, jobs, out }, &memory)
+        }
+        Command::Sensitivity {
+            scenario,
+            metric,
+            trajectories,
+            mut sets,
+            seeds,
+            jobs,
+            out,
+            no_charts,
+            warmup,
+            memory,
+        } => {
+            sets.extend(warmup.map(|w| format!("warmup={w}")));
+            let spec = sweep::sensitivity::Spec { metric: &metric, trajectories, seeds };
+            sensitivity(scenario, sets, &spec, jobs, Output { dir: &out, charts: !no_charts }, &memory)
         }
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
@@ -402,6 +478,55 @@ fn run_study(
         Kind::Capacity(_) => sweep::capacity::capacity(&prepared, &exec, shard, out),
     };
     finish(bar, staged, done?)
+}
+
+struct DiffArgs {
+    a: PathBuf,
+    b: PathBuf,
+    sets: Vec<String>,
+    seeds: u32,
+    jobs: Option<usize>,
+    out: PathBuf,
+}
+
+fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
+    if args.seeds == 0 {
+        return Err(Error::Argument { argument: "--seeds".into(), message: "must be at least 1".into() });
+    }
+    let a = load_scenario(&args.a, &args.sets)?;
+    let b = load_scenario(&args.b, &args.sets)?;
+    print_warnings(&a);
+    print_warnings(&b);
+    if a.scenario.seed != b.scenario.seed {
+        eprintln!(
+            "note: both scenarios run with A's seeds ({} + 0 .. {}), not B's seed",
+            a.scenario.seed,
+            args.seeds - 1
+        );
+    }
+    let bar = Bar::new();
+    let exec = Execution::new(args.jobs, &bar)?.with_memory(memory.bytes()?);
+    let staged = Staged::directory(&args.out)?;
+    let done = sweep::diff::diff(&a, &b, args.seeds, &exec, Output { dir: staged.path(), charts: false })?;
+    finish(bar, staged, done)
+}
+
+fn sensitivity(
+    scenario: PathBuf,
+    sets: Vec<String>,
+    spec: &sweep::sensitivity::Spec,
+    jobs: Option<usize>,
+    out: Output,
+    memory: &MemoryArg,
+) -> Result<(), Error> {
+    sweep::sensitivity::check(spec)?;
+    let base = Base::read(&scenario, &sets)?;
+    print_warnings(&base.load(&[])?);
+    let bar = Bar::new();
+    let exec = Execution::new(jobs, &bar)?.with_memory(memory.bytes()?);
+    let staged = Staged::directory(out.dir)?;
+    let done = sweep::sensitivity::sensitivity(&base, spec, &exec, Output { dir: staged.path(), ..out })?;
+    finish(bar, staged, done)
 }
 
 fn merge(dirs: Vec<PathBuf>, out: PathBuf, jobs: Option<usize>, charts: bool, memory: u64) -> Result<(), Error> {

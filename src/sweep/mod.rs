@@ -7,16 +7,21 @@
 //! output is the same bytes whatever `--jobs` is, and merged shards equal a run on one machine.
 
 pub mod analytic;
+pub mod assumed;
 pub mod aws;
 pub mod capacity;
 pub mod charts;
 pub mod constraint;
+pub mod diff;
 pub mod grid;
 pub mod merge;
 pub mod metrics;
 pub mod pages;
+pub mod morris;
 pub mod record;
+pub mod robust;
 pub mod run;
+pub mod sensitivity;
 pub mod shard;
 pub mod size;
 pub mod space;

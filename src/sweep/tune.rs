@@ -67,6 +67,9 @@ pub struct TuneSpec {
     pub minimize: String,
     pub constraints: Vec<String>,
     pub strategy: Strategy,
+    /// `--robust`: re-check the winner at the ends of the most influential ASSUMED parameters.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub robust: bool,
 }
 
 /// The `tune` study kind from the command line, checked before anything runs.
@@ -75,8 +78,13 @@ pub fn spec_from_args(
     constraints: Vec<String>,
     strategy: Option<String>,
     shard: Option<Shard>,
+    robust: bool,
 ) -> Result<Kind> {
-    let spec = TuneSpec { minimize, constraints, strategy: Strategy::resolve(strategy.as_deref(), shard)? };
+    if robust && shard.is_some() {
+        let message = "re-checks after the whole search; run it without sharding".to_string();
+        return Err(Error::Argument { argument: "--robust".into(), message });
+    }
+    let spec = TuneSpec { minimize, constraints, strategy: Strategy::resolve(strategy.as_deref(), shard)?, robust };
     Goal::new(&spec)?;
     Ok(Kind::Tune(spec))
 }
@@ -101,7 +109,7 @@ impl Goal {
         (!self.feasible(ps), miss, objective, ps.point)
     }
 
-    fn feasible(&self, ps: &PointStats) -> bool {
+    pub(super) fn feasible(&self, ps: &PointStats) -> bool {
         ps.mean(self.objective).is_some() && self.constraints.iter().all(|c| c.holds(ps.mean(c.index)))
     }
 
@@ -115,7 +123,7 @@ impl Goal {
     }
 }
 
-fn ranked(goal: &Goal, stats: &[&PointStats]) -> Vec<usize> {
+pub(super) fn ranked(goal: &Goal, stats: &[&PointStats]) -> Vec<usize> {
     let mut keyed: Vec<_> = stats.iter().map(|ps| goal.score(ps)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)).then(a.3.cmp(&b.3)));
     keyed.into_iter().map(|k| k.3).collect()
@@ -147,6 +155,11 @@ pub fn tune(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Output) -
         Strategy::BruteForce => (execute(p, exec, &plan(p))?, vec![None; p.points.len()]),
         Strategy::Halving => halving(p, exec, &goal)?,
     };
+    if spec.robust {
+        let stats = point_stats(p, &records);
+        let done = finish(p, &goal, records, &eliminated, out)?;
+        return super::robust::recheck(p, &goal, &stats, &eliminated, exec, out, done);
+    }
     finish(p, &goal, records, &eliminated, out)
 }
 
