@@ -129,7 +129,8 @@ struct StudyArgs {
     /// Run only shard K of N (1-based); join shards with `esmsim merge`.
     #[arg(long, value_name = "K/N", conflicts_with = "shards")]
     shard: Option<String>,
-    /// Shard count, with the 0-based index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX.
+    /// Shard count, with the 0-based index from JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or
+    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN.
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     #[arg(long)]
