@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 pub fn config_hash(scenario: &Scenario) -> String {
     let mut canonical = serde_json::to_value(scenario).expect("scenario serialises");
     if let Some(map) = canonical.as_object_mut() {
-        for key in ["seed", "name", "description"] {
+        for key in ["seed", "name", "description", "$schema"] {
             map.remove(key);
         }
     }

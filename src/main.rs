@@ -19,7 +19,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one simulation and write summary.json, timeseries.csv, charts and report.html.
+    #[command(
+        after_help = "Example:\n  esmsim run scenarios/quickstart.json --set esm.batch_size=500 --out reports/b500"
+    )]
     Run {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// Root seed (default: the scenario's `seed`).
         #[arg(long)]
@@ -50,21 +54,32 @@ enum Command {
         memory: MemoryArg,
     },
     /// Parse and check a scenario; warnings go to stderr.
+    #[command(after_help = "Example:\n  esmsim validate scenarios/quickstart.json --set esm.batching_window=2s")]
     Validate {
+        /// The scenario file (JSON).
         scenario: PathBuf,
+        /// Override a scenario field by its dotted path before checking (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
         #[command(flatten)]
         memory: MemoryArg,
     },
     /// Run a grid of scenarios over seeds; write sweep.csv, sweep_summary.csv and charts.
+    #[command(
+        after_help = "Example:\n  esmsim sweep scenarios/quickstart.json --grid esm.batch_size=100,500 --seeds 3 --out reports/sweep"
+    )]
     Sweep {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         #[command(flatten)]
         study: StudyArgs,
     },
     /// Find the configuration that minimises a metric under constraints; write tune.csv and tune.json.
+    #[command(
+        after_help = "Example:\n  esmsim tune scenarios/provisioned-low-latency.json --minimize cost_usd.per_month \\\n    --constraint 'latency_ms.p99<=1000' --seeds 2 --out reports/tune"
+    )]
     Tune {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// The metric to minimise, by its sweep.csv column, e.g. cost_usd.per_month.
         #[arg(long, value_name = "METRIC")]
@@ -79,7 +94,11 @@ enum Command {
         study: StudyArgs,
     },
     /// Metrics against producer rate and the highest sustainable rate; write capacity.csv and capacity.json.
+    #[command(
+        after_help = "Example:\n  esmsim capacity scenarios/bench-steady.json --set duration=10m --rates 20000,50000 --out reports/capacity"
+    )]
     Capacity {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// Total producer rates to run, records/s, e.g. 1000,2000,4000.
         #[arg(long, value_name = "R1,R2,...")]
@@ -88,26 +107,43 @@ enum Command {
         study: StudyArgs,
     },
     /// Join shard directories of one sweep, tune or capacity study into the single-machine files.
+    #[command(after_help = "Example:\n  esmsim merge results/shard-* --out results/merged")]
     Merge {
+        /// The shard directories (each written by a run with --shard or --shards), in any order.
         #[arg(required = true, value_name = "SHARD_DIR")]
         dirs: Vec<PathBuf>,
+        /// Where to write the merged files.
         #[arg(long)]
         out: PathBuf,
         /// Threads for capacity's bisection (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Skip the charts.
         #[arg(long)]
         no_charts: bool,
         #[command(flatten)]
         memory: MemoryArg,
     },
     /// Print the life of one record from a trace written by `run --trace`.
+    #[command(after_help = "Example:\n  esmsim explain trace.jsonl --partition 3 --offset 1200")]
     Explain {
+        /// The trace file (JSON lines) written by `esmsim run --trace`.
         trace: PathBuf,
+        /// The record's partition.
         #[arg(long)]
         partition: u32,
+        /// The record's offset in its partition.
         #[arg(long)]
         offset: u64,
+    },
+    /// Print the JSON Schema of the scenario format (for editors: completion and checking).
+    #[command(after_help = "Example:\n  esmsim schema > esmsim.schema.json")]
+    Schema,
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  esmsim completions bash > ~/.local/share/bash-completion/completions/esmsim")]
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -133,6 +169,7 @@ struct StudyArgs {
     /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN.
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
+    /// The directory to write the study's files into.
     #[arg(long)]
     out: PathBuf,
     /// Skip the charts.
@@ -195,6 +232,18 @@ fn main() -> ExitCode {
         }
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
+        }
+        Command::Schema => {
+            let schema = esmsim::scenario::schema::scenario_schema();
+            print_out(&(serde_json::to_string_pretty(&schema).expect("a JSON value serialises") + "\n"));
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "esmsim", &mut text);
+            print_out(&String::from_utf8_lossy(&text));
+            Ok(())
         }
     };
     match result {

@@ -131,7 +131,8 @@ fn three_shards_merged_equal_the_full_sweep_also_from_array_job_indices() {
     let slurm: Vec<String> = (1..=3).map(|i| path(&dir, &format!("slurm{i}"))).collect();
     for (i, out) in slurm.iter().enumerate() {
         let id = (i + 1).to_string();
-        let vars = [("SLURM_ARRAY_TASK_ID", id.as_str()), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+        let vars =
+            [("SLURM_ARRAY_TASK_ID", id.as_str()), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
         ok(&sweep_args(&scenario, out, &[]), &vars);
     }
     for (name, dirs) in [("k8s-merged", &k8s), ("batch-merged", &batch), ("slurm-merged", &slurm)] {

@@ -3,7 +3,7 @@
 use super::{Arrivals, Dur};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Producer {
     #[serde(default)]
@@ -26,7 +26,7 @@ fn default_record_bytes() -> RecordBytes {
     RecordBytes::Fixed(1024)
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateStep {
     pub at: Dur,
@@ -52,7 +52,7 @@ impl RecordBytes {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SizeDistribution {
     Uniform { min: u64, max: u64 },
@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for RecordBytes {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Partitioning {
     /// Each record picks a partition uniformly at random.

@@ -16,14 +16,8 @@ use serde::{Deserialize, Serialize};
 /// The environment variables that can give the 0-based shard index, in order of precedence.
 pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
 /// Every environment variable a shard can come from (tests clear them).
-pub const ENVIRONMENT: [&str; 6] = [
-    "JOB_COMPLETION_INDEX",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "ESMSIM_SHARDS",
-    SLURM_ID,
-    SLURM_MIN,
-    SLURM_COUNT,
-];
+pub const ENVIRONMENT: [&str; 6] =
+    ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS", SLURM_ID, SLURM_MIN, SLURM_COUNT];
 /// The environment variable that can give the shard count.
 pub const COUNT_VARIABLE: &str = "ESMSIM_SHARDS";
 /// Slurm's array variables: the task's id, the array's lowest id (ids need not start at 0, e.g.
@@ -185,7 +179,8 @@ mod tests {
     #[test]
     fn slurm_ids_count_from_the_array_minimum() {
         // sbatch --array=1-50: ids 1..=50, MIN 1, COUNT 50; task 7 is 0-based index 6, shard 7/50.
-        let task = env(&[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "50")]);
+        let task =
+            env(&[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "50")]);
         assert_eq!(Shard::resolve(None, None, &task).unwrap(), Some(Shard { index: 7, count: 50 }));
         // --shards wins over SLURM_ARRAY_TASK_COUNT: id 5 − min 1 = 4 → shard 5/10.
         let low = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "50")]);
@@ -193,9 +188,11 @@ mod tests {
         // --array=0-2 gives ids from 0; an id below MIN or beyond the count is refused.
         let zero = env(&[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
         assert_eq!(Shard::resolve(None, None, &zero).unwrap(), Some(Shard { index: 3, count: 3 }));
-        let below = env(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        let below =
+            env(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
         assert!(Shard::resolve(None, None, &below).is_err());
-        let beyond = env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        let beyond =
+            env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
         assert!(Shard::resolve(None, None, &beyond).is_err());
         // A Kubernetes index wins over Slurm's.
         let both = env(&[("JOB_COMPLETION_INDEX", "0"), ("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
