@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod output;
@@ -22,6 +23,7 @@ pub mod sim;
 pub mod staging;
 pub mod sweep;
 pub mod text;
+pub mod timestamp;
 pub mod trace;
 
 pub use error::{Error, Result};

@@ -136,6 +136,13 @@ enum Command {
         #[arg(long)]
         offset: u64,
     },
+    /// Write a scenario from AWS documents: an event source mapping, its function, their
+    /// CloudFormation template or Terraform state; warns of every field esmsim does not model.
+    #[command(after_help = "Example:\n  esmsim import --esm examples/aws/esm.json --function examples/aws/function.json \\\n    --partitions 12 --rate-from examples/aws/traffic.csv --out examples/aws/orders.json")]
+    Import {
+        #[command(flatten)]
+        args: ImportArgs,
+    },
     /// Print the JSON Schema of the scenario format (for editors: completion and checking).
     #[command(after_help = "Example:\n  esmsim schema > esmsim.schema.json")]
     Schema,
@@ -145,6 +152,44 @@ enum Command {
         /// The shell: bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+/// What `import` reads and what it is told.
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// `aws lambda get-event-source-mapping` output (or list-event-source-mappings with one mapping).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["cloudformation", "terraform"])]
+    esm: Option<PathBuf>,
+    /// `aws lambda get-function-configuration` output: MemorySize, Timeout, Architectures.
+    #[arg(long, value_name = "FILE")]
+    function: Option<PathBuf>,
+    /// `aws lambda get-function-concurrency` output: ReservedConcurrentExecutions.
+    #[arg(long, value_name = "FILE")]
+    concurrency: Option<PathBuf>,
+    /// A CloudFormation template (JSON) with one AWS::Lambda::EventSourceMapping.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["esm", "terraform"])]
+    cloudformation: Option<PathBuf>,
+    /// `terraform show -json` output with one aws_lambda_event_source_mapping.
+    #[arg(long, value_name = "FILE", conflicts_with = "esm")]
+    terraform: Option<PathBuf>,
+    /// The scenario's name (default: imported).
+    #[arg(long)]
+    name: Option<String>,
+    /// The topic's partition count (a placeholder of 12 without it).
+    #[arg(long, value_name = "N")]
+    partitions: Option<u32>,
+    /// A constant producer rate, records/s.
+    #[arg(long, value_name = "R", conflicts_with = "rate_from")]
+    rate: Option<f64>,
+    /// Traffic from a file: CSV (time,rate[,bytes_per_second]) or CloudWatch get-metric-data JSON.
+    #[arg(long, value_name = "FILE")]
+    rate_from: Option<PathBuf>,
+    /// Value bytes per record (default 1024, or bytes/messages of the traffic file).
+    #[arg(long, value_name = "BYTES")]
+    record_bytes: Option<u64>,
+    /// Where to write the scenario.
+    #[arg(long, value_name = "FILE.json")]
+    out: PathBuf,
 }
 
 /// Arguments shared by sweep, tune and capacity.
@@ -233,6 +278,7 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
         }
+        Command::Import { args } => import(args),
         Command::Schema => {
             let schema = esmsim::scenario::schema::scenario_schema();
             print_out(&(serde_json::to_string_pretty(&schema).expect("a JSON value serialises") + "\n"));
@@ -330,6 +376,36 @@ fn run(
         text += &format!("wrote {}\n", path.display());
     }
     print_out(&text);
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<(), Error> {
+    use esmsim::import::{Facts, Sources};
+    let sources = Sources {
+        esm: args.esm,
+        function: args.function,
+        concurrency: args.concurrency,
+        cloudformation: args.cloudformation,
+        terraform: args.terraform,
+    };
+    let facts = Facts {
+        name: args.name,
+        partitions: args.partitions,
+        rate: args.rate,
+        rate_from: args.rate_from,
+        record_bytes: args.record_bytes,
+    };
+    let imported = esmsim::import::import(&sources, &facts, &args.out)?;
+    let text = serde_json::to_string_pretty(&imported.scenario).expect("a JSON value serialises") + "\n";
+    // The scenario must load as written, its traffic file included, before it replaces anything.
+    let loaded = esmsim::parse_scenario(&args.out, &text, &[])?;
+    let staged = Staged::file(&args.out)?;
+    std::fs::write(staged.path(), &text).map_err(|source| Error::Write { path: args.out.clone(), source })?;
+    staging::commit(vec![staged])?;
+    for w in imported.warnings.iter().chain(loaded.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().iter()) {
+        eprintln!("warning: {}", esmsim::text::one_line(w));
+    }
+    print_out(&format!("wrote {} (valid; run it with esmsim run {})\n", args.out.display(), args.out.display()));
     Ok(())
 }
 
