@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 pub struct Producer {
     #[serde(default)]
     pub name: String,
-    /// Records per second until the first schedule step.
-    pub rate: f64,
+    /// Records per second until the first schedule step (required unless `rate_from` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// The rate from a file instead: `{"csv": "traffic.csv"}` or `{"cloudwatch": "metrics.json"}`,
+    /// relative to the scenario file; piecewise constant per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_from: Option<RateFrom>,
     #[serde(default)]
     pub arrivals: Arrivals,
     #[serde(default)]
@@ -20,6 +25,15 @@ pub struct Producer {
     pub key_bytes: u32,
     #[serde(default)]
     pub partitioning: Partitioning,
+}
+
+/// A traffic file: a CSV of `time,rate[,bytes_per_second]`, or the JSON of
+/// `aws cloudwatch get-metric-data` for MSK's `MessagesInPerSec` (and `BytesInPerSec`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RateFrom {
+    Csv(String),
+    Cloudwatch(String),
 }
 
 fn default_record_bytes() -> RecordBytes {
