@@ -9,6 +9,7 @@
 //! ```
 
 pub mod budget;
+pub mod calibrate;
 pub mod config;
 pub mod engine;
 pub mod error;

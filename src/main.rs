@@ -143,6 +143,18 @@ enum Command {
         #[command(flatten)]
         args: ImportArgs,
     },
+    /// Fit the function's duration model to measured invocations; print the fit and a scenario patch.
+    #[command(
+        after_help = "Example:\n  esmsim calibrate --durations examples/aws/durations.csv --out examples/aws/durations-patch.json"
+    )]
+    Calibrate {
+        /// CSV with batch_records,duration_ms[,init_ms,memory_mb], one row per invocation.
+        #[arg(long, value_name = "FILE.csv")]
+        durations: PathBuf,
+        /// Write the patch (JSON to merge into a scenario) here as well.
+        #[arg(long, value_name = "FILE.json")]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the scenario format (for editors: completion and checking).
     #[command(after_help = "Example:\n  esmsim schema > esmsim.schema.json")]
     Schema,
@@ -279,6 +291,7 @@ fn main() -> ExitCode {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
         }
         Command::Import { args } => import(args),
+        Command::Calibrate { durations, out } => calibrate(durations, out),
         Command::Schema => {
             let schema = esmsim::scenario::schema::scenario_schema();
             print_out(&(serde_json::to_string_pretty(&schema).expect("a JSON value serialises") + "\n"));
@@ -406,6 +419,25 @@ fn import(args: ImportArgs) -> Result<(), Error> {
         eprintln!("warning: {}", esmsim::text::one_line(w));
     }
     print_out(&format!("wrote {} (valid; run it with esmsim run {})\n", args.out.display(), args.out.display()));
+    Ok(())
+}
+
+fn calibrate(durations: PathBuf, out: Option<PathBuf>) -> Result<(), Error> {
+    use esmsim::calibrate::durations;
+    let fit = durations::fit(&durations, &durations::read(&durations)?)?;
+    let mut text = fit.report();
+    text += "patch (--set):\n";
+    for line in fit.set_lines() {
+        text += &format!("  --set '{line}'\n");
+    }
+    if let Some(out) = &out {
+        let staged = Staged::file(out)?;
+        let json = serde_json::to_string_pretty(&fit.patch()).expect("a JSON value serialises") + "\n";
+        std::fs::write(staged.path(), json).map_err(|source| Error::Write { path: out.clone(), source })?;
+        staging::commit(vec![staged])?;
+        text += &format!("wrote {}\n", out.display());
+    }
+    print_out(&text);
     Ok(())
 }
 
