@@ -138,7 +138,9 @@ enum Command {
     },
     /// Write a scenario from AWS documents: an event source mapping, its function, their
     /// CloudFormation template or Terraform state; warns of every field esmsim does not model.
-    #[command(after_help = "Example:\n  esmsim import --esm examples/aws/esm.json --function examples/aws/function.json \\\n    --partitions 12 --rate-from examples/aws/traffic.csv --out examples/aws/orders.json")]
+    #[command(
+        after_help = "Example:\n  esmsim import --esm examples/aws/esm.json --function examples/aws/function.json \\\n    --partitions 12 --rate-from examples/aws/traffic.csv --out examples/aws/orders.json"
+    )]
     Import {
         #[command(flatten)]
         args: ImportArgs,

@@ -85,7 +85,9 @@ mod tests {
         assert_eq!(parse_ns("2025-01-01T00:00:00.25Z"), Some(20_089 * 86_400 * S + S / 4));
         assert_eq!(parse_ns("2024-02-29T00:00:00Z").unwrap() + 86_400 * S, parse_ns("2024-03-01T00:00:00Z").unwrap());
         assert_eq!(parse_ns("1970-01-01"), Some(0));
-        for bad in ["2025-02-29T00:00:00Z", "2025-13-01", "2025-01-01T24:00:00Z", "1.5", "yesterday", "2025-01-01T00:00:00+1"] {
+        for bad in
+            ["2025-02-29T00:00:00Z", "2025-13-01", "2025-01-01T24:00:00Z", "1.5", "yesterday", "2025-01-01T00:00:00+1"]
+        {
             assert_eq!(parse_ns(bad), None, "{bad}");
         }
     }

@@ -291,7 +291,19 @@ fn default_output_directory_is_reports_slash_name() {
 /// Every subcommand's help gives each argument a line of help and ends with an example.
 #[test]
 fn every_argument_has_help_and_every_command_an_example() {
-    let commands = ["run", "validate", "sweep", "tune", "capacity", "merge", "explain", "import", "calibrate", "schema", "completions"];
+    let commands = [
+        "run",
+        "validate",
+        "sweep",
+        "tune",
+        "capacity",
+        "merge",
+        "explain",
+        "import",
+        "calibrate",
+        "schema",
+        "completions",
+    ];
     for command in commands {
         let output = esmsim().args([command, "--help"]).output().unwrap();
         let help = String::from_utf8(output.stdout).unwrap();

@@ -27,7 +27,8 @@ fn import(dir: &TempDir, name: &str, args: &[&str]) -> (Value, String) {
 fn the_cli_documents_map_every_modelled_field_and_list_the_rest() {
     let dir = TempDir::new().unwrap();
     let (esm, function, concurrency) = (aws("esm.json"), aws("function.json"), aws("concurrency.json"));
-    let args = ["--esm", &esm, "--function", &function, "--concurrency", &concurrency, "--partitions", "12", "--rate", "2000"];
+    let args =
+        ["--esm", &esm, "--function", &function, "--concurrency", &concurrency, "--partitions", "12", "--rate", "2000"];
     let (s, stderr) = import(&dir, "s.json", &args);
     // The values in examples/aws/esm.json, function.json and concurrency.json.
     assert_eq!(
@@ -39,25 +40,57 @@ fn the_cli_documents_map_every_modelled_field_and_list_the_rest() {
             "maximum_retry_attempts": 3, "maximum_record_age": -1, "bisect_batch_on_function_error": true
         })
     );
-    assert_eq!(s["function"], json!({"memory_mb": 1024, "timeout": "60s", "architecture": "arm64", "reserved_concurrency": 50}));
+    assert_eq!(
+        s["function"],
+        json!({"memory_mb": 1024, "timeout": "60s", "architecture": "arm64", "reserved_concurrency": 50})
+    );
     assert_eq!(s["topic"], json!({"name": "orders", "partitions": 12}));
     assert_eq!(s["producers"], json!([{"name": "imported", "rate": 2000.0}]));
     // Every field of the documents that esmsim does not model is named in a warning.
     for ignored in [
-        "UUID", "EventSourceArn", "FunctionArn", "LastModified", "LastProcessingResult", "State",
-        "StateTransitionReason", "AmazonManagedKafkaEventSourceConfig", "MetricsConfig", "EventSourceMappingArn",
-        "Runtime", "Role", "Handler", "CodeSize", "Environment", "EphemeralStorage", "SnapStart", "LoggingConfig",
-        "TracingConfig", "PackageType", "RevisionId", "CodeSha256", "Version", "LastUpdateStatus", "Description",
+        "UUID",
+        "EventSourceArn",
+        "FunctionArn",
+        "LastModified",
+        "LastProcessingResult",
+        "State",
+        "StateTransitionReason",
+        "AmazonManagedKafkaEventSourceConfig",
+        "MetricsConfig",
+        "EventSourceMappingArn",
+        "Runtime",
+        "Role",
+        "Handler",
+        "CodeSize",
+        "Environment",
+        "EphemeralStorage",
+        "SnapStart",
+        "LoggingConfig",
+        "TracingConfig",
+        "PackageType",
+        "RevisionId",
+        "CodeSha256",
+        "Version",
+        "LastUpdateStatus",
+        "Description",
     ] {
         assert!(stderr.contains(ignored), "{ignored} not listed in:\n{stderr}");
     }
     assert!(stderr.contains("FilterCriteria is not simulated yet"));
     assert!(stderr.contains("placeholder: function.duration"));
-    assert!(s["description"].as_str().unwrap().contains("PLACEHOLDERS (not from AWS; replace them): function.duration"));
+    assert!(
+        s["description"].as_str().unwrap().contains("PLACEHOLDERS (not from AWS; replace them): function.duration")
+    );
     assert!(s["description"].as_str().unwrap().contains("PLACED"), "FilterCriteria kept");
     // And it runs.
     let out = dir.path().join("run");
-    let run = esmsim().arg("run").arg(dir.path().join("s.json")).args(["--set", "duration=2m", "--no-charts", "--out"]).arg(&out).output().unwrap();
+    let run = esmsim()
+        .arg("run")
+        .arg(dir.path().join("s.json"))
+        .args(["--set", "duration=2m", "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
 }
 
@@ -66,9 +99,14 @@ fn cloudformation_and_terraform_give_the_same_scenario_as_the_cli_documents() {
     let dir = TempDir::new().unwrap();
     let (esm, function, concurrency) = (aws("esm.json"), aws("function.json"), aws("concurrency.json"));
     let common = ["--partitions", "12", "--rate", "2000"];
-    let (cli, _) = import(&dir, "cli.json", &[&["--esm", &esm, "--function", &function, "--concurrency", &concurrency][..], &common].concat());
+    let (cli, _) = import(
+        &dir,
+        "cli.json",
+        &[&["--esm", &esm, "--function", &function, "--concurrency", &concurrency][..], &common].concat(),
+    );
     let template = aws("template.json");
-    let (cfn, cfn_warnings) = import(&dir, "cfn.json", &[&["--cloudformation", template.as_str()][..], &common].concat());
+    let (cfn, cfn_warnings) =
+        import(&dir, "cfn.json", &[&["--cloudformation", template.as_str()][..], &common].concat());
     let state = aws("terraform-show.json");
     let (tf, tf_warnings) = import(&dir, "tf.json", &[&["--terraform", state.as_str()][..], &common].concat());
     for (name, other) in [("cloudformation", &cfn), ("terraform", &tf)] {
@@ -80,7 +118,14 @@ fn cloudformation_and_terraform_give_the_same_scenario_as_the_cli_documents() {
     for field in ["Code", "Handler", "Enabled", "EventSourceArn", "AmazonManagedKafkaEventSourceConfig"] {
         assert!(cfn_warnings.contains(field), "cloudformation: {field}");
     }
-    for field in ["event_source_arn", "tumbling_window_in_seconds", "uuid", "runtime", "invoke_arn", "amazon_managed_kafka_event_source_config"] {
+    for field in [
+        "event_source_arn",
+        "tumbling_window_in_seconds",
+        "uuid",
+        "runtime",
+        "invoke_arn",
+        "amazon_managed_kafka_event_source_config",
+    ] {
         assert!(tf_warnings.contains(field), "terraform: {field}");
     }
 }
@@ -91,10 +136,39 @@ fn bad_documents_fail_with_one_line_and_write_nothing() {
     let dir = TempDir::new().unwrap();
     let esm: Value = serde_json::from_slice(&std::fs::read(aws("esm.json")).unwrap()).unwrap();
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("two.json", json!({"EventSourceMappings": [esm.clone(), esm.clone()]}), "EventSourceMappings: holds 2 mappings"),
-        ("type.json", { let mut e = esm.clone(); e["BatchSize"] = json!("big"); e }, "BatchSize: expected an integer"),
-        ("lambda.json", { let mut e = esm.clone(); e["DestinationConfig"]["OnFailure"]["Destination"] = json!("arn:aws:lambda:us-east-1:123456789012:function:x"); e }, "DestinationConfig.OnFailure.Destination"),
-        ("range.json", { let mut e = esm.clone(); e["BatchSize"] = json!(20000); e }, "esm.batch_size: 20000 is out of range"),
+        (
+            "two.json",
+            json!({"EventSourceMappings": [esm.clone(), esm.clone()]}),
+            "EventSourceMappings: holds 2 mappings",
+        ),
+        (
+            "type.json",
+            {
+                let mut e = esm.clone();
+                e["BatchSize"] = json!("big");
+                e
+            },
+            "BatchSize: expected an integer",
+        ),
+        (
+            "lambda.json",
+            {
+                let mut e = esm.clone();
+                e["DestinationConfig"]["OnFailure"]["Destination"] =
+                    json!("arn:aws:lambda:us-east-1:123456789012:function:x");
+                e
+            },
+            "DestinationConfig.OnFailure.Destination",
+        ),
+        (
+            "range.json",
+            {
+                let mut e = esm.clone();
+                e["BatchSize"] = json!(20000);
+                e
+            },
+            "esm.batch_size: 20000 is out of range",
+        ),
     ];
     for (name, document, needle) in cases {
         let file = dir.path().join(name);
@@ -117,7 +191,9 @@ fn load(file: &Path, text: &str) -> esmsim::Loaded {
 #[test]
 fn cloudwatch_brokers_sum_to_the_csv_traffic_and_the_duration_is_the_span() {
     // metrics.json splits traffic.csv's rate 40/35/25 % over three brokers, newest first.
-    let scenario = |from: &str| format!(r#"{{"name": "t", "topic": {{"partitions": 4}}, "producers": [{{"rate_from": {from}}}]}}"#);
+    let scenario = |from: &str| {
+        format!(r#"{{"name": "t", "topic": {{"partitions": 4}}, "producers": [{{"rate_from": {from}}}]}}"#)
+    };
     let file = Path::new("examples/aws/scenario.json");
     let csv = load(file, &scenario(r#"{"csv": "traffic.csv"}"#));
     let cw = load(file, &scenario(r#"{"cloudwatch": "metrics.json"}"#));

@@ -63,7 +63,10 @@ pub fn read(file: &Path) -> Result<Vec<Invocation>> {
         return Err(bad(1, "the header needs batch_records and duration_ms (optionally init_ms, memory_mb)".into()));
     };
     if let Some(extra) = header.iter().find(|h| !["batch_records", "duration_ms", "init_ms", "memory_mb"].contains(h)) {
-        return Err(bad(1, format!("unknown column {extra:?}; allowed: batch_records, duration_ms, init_ms, memory_mb")));
+        return Err(bad(
+            1,
+            format!("unknown column {extra:?}; allowed: batch_records, duration_ms, init_ms, memory_mb"),
+        ));
     }
     let (init, memory) = (column("init_ms"), column("memory_mb"));
     let mut rows = vec![];
@@ -77,7 +80,8 @@ pub fn read(file: &Path) -> Result<Vec<Invocation>> {
                 _ => Err(bad(line, format!("{name} {:?} is not a number ≥ 0", cell(c)))),
             }
         };
-        let optional = |c: Option<usize>, name: &str| c.filter(|&c| !cell(c).is_empty()).map(|c| number(c, name)).transpose();
+        let optional =
+            |c: Option<usize>, name: &str| c.filter(|&c| !cell(c).is_empty()).map(|c| number(c, name)).transpose();
         rows.push(Invocation {
             records: number(records, "batch_records")?,
             duration_ms: number(duration, "duration_ms")?,
@@ -242,7 +246,10 @@ impl Fit {
     /// The fit for people: values with intervals, R², the patch as --set lines.
     pub fn report(&self) -> String {
         let e = |x: &Estimate| format!("{:.4} ms (95 % interval {:.4} to {:.4})", x.value, x.low, x.high);
-        let mut text = format!("fitted {} invocations: duration = (base + per_record × records) × lognormal jitter\n", self.invocations);
+        let mut text = format!(
+            "fitted {} invocations: duration = (base + per_record × records) × lognormal jitter\n",
+            self.invocations
+        );
         text += &format!("base           {}\n", e(&self.base_ms));
         text += &format!("per_record     {}\n", e(&self.per_record_ms));
         text += &format!(
@@ -288,7 +295,10 @@ mod tests {
         let fit = fit(Path::new("d.csv"), &rows).unwrap();
         assert!((fit.base_ms.value - 20.0).abs() < 1e-9 && (fit.per_record_ms.value - 0.5).abs() < 1e-12);
         assert!(fit.jitter_sigma.value < 1e-9 && (fit.r_squared - 1.0).abs() < 1e-12);
-        assert_eq!(fit.set_lines(), ["function.duration.base=20ms", "function.duration.jitter_sigma=0.0", "function.duration.per_record=500us"]);
+        assert_eq!(
+            fit.set_lines(),
+            ["function.duration.base=20ms", "function.duration.jitter_sigma=0.0", "function.duration.per_record=500us"]
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ pub fn traffic_of(s: &Scenario, base: &std::path::Path) -> Result<Vec<Option<tra
     s.producers
         .iter()
         .enumerate()
-        .map(|(i, p)| p.rate_from.as_ref().map(|from| traffic::load(from, base, &format!("producers.{i}.rate_from"))).transpose())
+        .map(|(i, p)| {
+            p.rate_from.as_ref().map(|from| traffic::load(from, base, &format!("producers.{i}.rate_from"))).transpose()
+        })
         .collect()
 }
 
@@ -153,7 +155,9 @@ fn producer(
     };
     let record_bytes = match &p.record_bytes {
         // The traffic's own bytes per record win over record_bytes.
-        _ if traffic.and_then(|t| t.record_bytes).is_some() => Dist::Fixed(traffic.and_then(|t| t.record_bytes).unwrap_or(0)),
+        _ if traffic.and_then(|t| t.record_bytes).is_some() => {
+            Dist::Fixed(traffic.and_then(|t| t.record_bytes).unwrap_or(0))
+        }
         raw::RecordBytes::Fixed(n) => Dist::Fixed(*n),
         raw::RecordBytes::Distribution(raw::SizeDistribution::Uniform { min, max }) => {
             Dist::Uniform { min: *min, max: *max }

@@ -111,7 +111,10 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, String> {
     let header = reader.headers().map_err(|e| format!("not CSV: {e}"))?.clone();
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(time), Some(rate)) = (column("time"), column("rate")) else {
-        return Err(format!("the header needs columns time and rate (and optionally bytes_per_second); found {:?}", header.iter().collect::<Vec<_>>()));
+        return Err(format!(
+            "the header needs columns time and rate (and optionally bytes_per_second); found {:?}",
+            header.iter().collect::<Vec<_>>()
+        ));
     };
     if let Some(extra) = header.iter().find(|h| !["time", "rate", "bytes_per_second"].contains(h)) {
         return Err(format!("unknown column {extra:?}; allowed: time, rate, bytes_per_second"));
@@ -156,13 +159,20 @@ fn cloudwatch_rows(text: &str) -> Result<Vec<Row>, String> {
             ));
         }
         found |= !is_bytes;
-        let times = result.get("Timestamps").and_then(Value::as_array).ok_or(format!("MetricDataResults.{i}: no Timestamps"))?;
-        let values = result.get("Values").and_then(Value::as_array).ok_or(format!("MetricDataResults.{i}: no Values"))?;
+        let times = result
+            .get("Timestamps")
+            .and_then(Value::as_array)
+            .ok_or(format!("MetricDataResults.{i}: no Timestamps"))?;
+        let values =
+            result.get("Values").and_then(Value::as_array).ok_or(format!("MetricDataResults.{i}: no Values"))?;
         if times.len() != values.len() {
             return Err(format!("MetricDataResults.{i}: {} timestamps but {} values", times.len(), values.len()));
         }
         for (t, v) in times.iter().zip(values) {
-            let t = t.as_str().and_then(crate::timestamp::parse_ns).ok_or(format!("MetricDataResults.{i}: timestamp {t} is not ISO-8601"))?;
+            let t = t
+                .as_str()
+                .and_then(crate::timestamp::parse_ns)
+                .ok_or(format!("MetricDataResults.{i}: timestamp {t} is not ISO-8601"))?;
             let v = v.as_f64().ok_or(format!("MetricDataResults.{i}: value {v} is not a number"))?;
             let entry = sums.entry(t).or_insert((0.0, None));
             if is_bytes { *entry.1.get_or_insert(0.0) += v } else { entry.0 += v }
@@ -225,6 +235,9 @@ mod tests {
         // 10 + 40 = 50/s, then 30 + 20 = 50/s; 51,200 B/s over 50 records/s = 1,024 B.
         assert_eq!(t.steps, vec![(0, 50.0), (60 * NS_PER_SEC, 50.0), (120 * NS_PER_SEC, 0.0)]);
         assert_eq!(t.record_bytes, Some(1024));
-        assert!(cloudwatch_rows(r#"{"MetricDataResults": [{"Id": "x", "Label": "CPU", "Timestamps": [], "Values": []}]}"#).is_err());
+        assert!(
+            cloudwatch_rows(r#"{"MetricDataResults": [{"Id": "x", "Label": "CPU", "Timestamps": [], "Values": []}]}"#)
+                .is_err()
+        );
     }
 }

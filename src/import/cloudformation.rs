@@ -52,7 +52,11 @@ fn only<'a>(file: &Path, found: &[(&'a String, &'a Value)], kind: &str) -> Resul
         [] => Err(Error::field(file, "Resources", format!("has no {kind}"))),
         many => {
             let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
-            Err(Error::field(file, "Resources", format!("has {} {kind} resources ({}); import takes a template with one", many.len(), names.join(", "))))
+            Err(Error::field(
+                file,
+                "Resources",
+                format!("has {} {kind} resources ({}); import takes a template with one", many.len(), names.join(", ")),
+            ))
         }
     }
 }
@@ -65,11 +69,8 @@ fn properties_of(resource: &Value, parameters: Option<&Map<String, Value>>) -> M
 }
 
 fn substitute(value: &mut Value, parameters: Option<&Map<String, Value>>) {
-    if let Some(default) = value
-        .get("Ref")
-        .and_then(Value::as_str)
-        .and_then(|name| parameters?.get(name)?.get("Default"))
-        .cloned()
+    if let Some(default) =
+        value.get("Ref").and_then(Value::as_str).and_then(|name| parameters?.get(name)?.get("Default")).cloned()
     {
         // CloudFormation parameters of type Number still hold their defaults as strings.
         *value = match &default {
@@ -100,7 +101,8 @@ fn referenced(value: &Value) -> Option<String> {
 /// A destination that names a resource of the template becomes an ARN of that resource's
 /// service, so its kind can be read; `Fn::Sub` strings are read as written.
 fn resolve_destination(properties: &mut Map<String, Value>, resources: &Map<String, Value>) {
-    let Some(destination) = properties.get_mut("DestinationConfig").and_then(|d| d.pointer_mut("/OnFailure/Destination"))
+    let Some(destination) =
+        properties.get_mut("DestinationConfig").and_then(|d| d.pointer_mut("/OnFailure/Destination"))
     else {
         return;
     };

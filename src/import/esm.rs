@@ -71,7 +71,9 @@ pub fn apply(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Resul
         draft.ignored(source, &extra);
     }
     if let Some(destination) = api.get("DestinationConfig").and_then(|d| d.pointer("/OnFailure/Destination")) {
-        let arn = destination.as_str().ok_or_else(|| wrong("DestinationConfig.OnFailure.Destination", "expected an ARN".into()))?;
+        let arn = destination
+            .as_str()
+            .ok_or_else(|| wrong("DestinationConfig.OnFailure.Destination", "expected an ARN".into()))?;
         let kind = destination_kind(arn).ok_or_else(|| {
             wrong(
                 "DestinationConfig.OnFailure.Destination",
@@ -115,7 +117,11 @@ pub fn apply(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Resul
 fn starting_position(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Result<()> {
     let Some(position) = api.get("StartingPosition").and_then(Value::as_str) else { return Ok(()) };
     if !matches!(position, "LATEST" | "TRIM_HORIZON" | "AT_TIMESTAMP") {
-        return Err(Error::field(source, "StartingPosition", format!("{position:?}; allowed: LATEST, TRIM_HORIZON, AT_TIMESTAMP")));
+        return Err(Error::field(
+            source,
+            "StartingPosition",
+            format!("{position:?}; allowed: LATEST, TRIM_HORIZON, AT_TIMESTAMP"),
+        ));
     }
     draft.set("esm", "starting_position", json!(position));
     if position == "AT_TIMESTAMP" {

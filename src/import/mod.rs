@@ -65,7 +65,7 @@ pub fn import(sources: &Sources, facts: &Facts, out: &Path) -> Result<Imported> 
     if let Some(file) = &sources.esm {
         let document = read_json(file)?;
         let mapping = esm::from_cli_output(file, &document)?;
-        esm::apply(&mapping, &file.display().to_string(), &mut draft)?;
+        esm::apply(mapping, &file.display().to_string(), &mut draft)?;
     }
     if let Some(file) = &sources.cloudformation {
         cloudformation::apply(file, &read_json(file)?, &mut draft)?;
@@ -121,7 +121,11 @@ impl Draft {
 
     fn placeholder(&mut self, field: &str, value: Value, how: &str) {
         let (section, name) = field.split_once('.').unwrap_or(("", field));
-        if section.is_empty() { self.scenario[name] = value.clone() } else { self.scenario[section][name] = value.clone() }
+        if section.is_empty() {
+            self.scenario[name] = value.clone()
+        } else {
+            self.scenario[section][name] = value.clone()
+        }
         self.warnings.push(format!("placeholder: {field} = {value}; {how}"));
         self.placeholders.push(field.to_string());
     }
@@ -140,7 +144,8 @@ impl Draft {
         producer.insert("name".into(), json!("imported"));
         match (&facts.rate_from, facts.rate) {
             (Some(file), _) => {
-                let kind = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { "cloudwatch" } else { "csv" };
+                let kind =
+                    if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { "cloudwatch" } else { "csv" };
                 producer.insert("rate_from".into(), json!({ kind: relative_to(file, out)? }));
             }
             (None, Some(rate)) => {
@@ -197,7 +202,11 @@ pub fn read_json(file: &Path) -> Result<Value> {
 /// are under the current directory's tree, else absolute.
 fn relative_to(file: &Path, out: &Path) -> Result<String> {
     let absolute = |p: &Path| -> Result<PathBuf> {
-        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map_err(|source| Error::Read { file: p.into(), source })?.join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().map_err(|source| Error::Read { file: p.into(), source })?.join(p)
+        };
         Ok(normalise(&p))
     };
     let file_abs = absolute(file)?;

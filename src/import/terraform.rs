@@ -38,17 +38,23 @@ pub fn apply(file: &Path, document: &Value, draft: &mut Draft) -> Result<()> {
         })?;
     let mut resources = vec![];
     collect(root, &mut resources);
-    let of_type = |kind: &str| -> Vec<&Value> { resources.iter().copied().filter(|r| r["type"] == json!(kind)).collect() };
+    let of_type =
+        |kind: &str| -> Vec<&Value> { resources.iter().copied().filter(|r| r["type"] == json!(kind)).collect() };
     let mappings = of_type("aws_lambda_event_source_mapping");
     let mapping = match mappings.as_slice() {
         [one] => *one,
         [] => return Err(Error::field(file, "values.root_module", "has no aws_lambda_event_source_mapping")),
         many => {
-            let addresses: Vec<String> = many.iter().map(|r| r["address"].as_str().unwrap_or("?").to_string()).collect();
+            let addresses: Vec<String> =
+                many.iter().map(|r| r["address"].as_str().unwrap_or("?").to_string()).collect();
             return Err(Error::field(
                 file,
                 "values.root_module",
-                format!("has {} aws_lambda_event_source_mapping resources ({}); import takes one", many.len(), addresses.join(", ")),
+                format!(
+                    "has {} aws_lambda_event_source_mapping resources ({}); import takes one",
+                    many.len(),
+                    addresses.join(", ")
+                ),
             ));
         }
     };
@@ -62,7 +68,11 @@ pub fn apply(file: &Path, document: &Value, draft: &mut Draft) -> Result<()> {
     known.extend(MAPPING_BLOCKS);
     let mut ignored = unmodelled(&values, &known);
     if let Some(block) = first_block(&values, "provisioned_poller_config") {
-        ignored.extend(unmodelled(block, &["minimum_pollers", "maximum_pollers"]).iter().map(|f| format!("provisioned_poller_config.{f}")));
+        ignored.extend(
+            unmodelled(block, &["minimum_pollers", "maximum_pollers"])
+                .iter()
+                .map(|f| format!("provisioned_poller_config.{f}")),
+        );
     }
     draft.ignored(&source, &ignored);
 
@@ -76,7 +86,8 @@ pub fn apply(file: &Path, document: &Value, draft: &mut Draft) -> Result<()> {
         Some(resource) => {
             let values = resource["values"].as_object().cloned().unwrap_or_default();
             let api = rename(&values, FUNCTION_FIELDS);
-            let source = format!("{}: {}", file.display(), resource["address"].as_str().unwrap_or("aws_lambda_function"));
+            let source =
+                format!("{}: {}", file.display(), resource["address"].as_str().unwrap_or("aws_lambda_function"));
             function::apply(&api, &source, draft)?;
             let known: Vec<&str> = FUNCTION_FIELDS.iter().map(|(tf, _)| *tf).collect();
             draft.ignored(&source, &unmodelled(&values, &known));
@@ -102,7 +113,11 @@ fn first_block<'a>(values: &'a Map<String, Value>, name: &str) -> Option<&'a Map
 }
 
 fn rename(values: &Map<String, Value>, table: &[(&str, &str)]) -> Map<String, Value> {
-    table.iter().filter_map(|(tf, api)| Some((api.to_string(), values.get(*tf)?.clone()))).filter(|(_, v)| !v.is_null()).collect()
+    table
+        .iter()
+        .filter_map(|(tf, api)| Some((api.to_string(), values.get(*tf)?.clone())))
+        .filter(|(_, v)| !v.is_null())
+        .collect()
 }
 
 /// The mapping's attributes in the API's shape.
@@ -127,8 +142,13 @@ fn mapping_api(values: &Map<String, Value>) -> Map<String, Value> {
         api.insert("DestinationConfig".into(), json!({ "OnFailure": { "Destination": arn } }));
     }
     if let Some(block) = first_block(values, "filter_criteria") {
-        let filters: Vec<Value> =
-            block.get("filter").and_then(Value::as_array).into_iter().flatten().map(|f| json!({ "Pattern": f["pattern"] })).collect();
+        let filters: Vec<Value> = block
+            .get("filter")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|f| json!({ "Pattern": f["pattern"] }))
+            .collect();
         api.insert("FilterCriteria".into(), json!({ "Filters": filters }));
     }
     api
