@@ -83,6 +83,9 @@ pub fn stopped_error(file: &Path, stopped: &Stopped, at: &str) -> Error {
             ),
         ),
         Stopped::Observer => Error::field(file, "(run)", "stopped: the trace could not be written"),
+        Stopped::Handler(ref reason) => {
+            Error::field(file, "function.handler", format!("{reason}; nothing was written"))
+        }
     }
 }
 

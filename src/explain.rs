@@ -81,6 +81,8 @@ struct Story {
     arrival: Option<String>,
     resolved: bool,
     committed: bool,
+    /// Batches whose current invocation a real handler answered.
+    answered: std::collections::BTreeSet<u64>,
 }
 
 impl Story {
@@ -110,8 +112,17 @@ impl Story {
                 }
                 self.current.insert(batch, segments);
             }
+            TraceEvent::Handler { t_ns, batch, environment, answer, .. } if self.in_current(batch) => {
+                self.say(t_ns, format!("  … the handler (environment {environment}) {}", answer.summary()));
+                self.answered.insert(batch);
+            }
             TraceEvent::InvokeEnd { t_ns, batch, outcome } if self.in_current(batch) => {
-                let what = describe_outcome(outcome, RecordKey::new(self.partition, self.offset));
+                let what = match outcome {
+                    Outcome::Error { at: None } if self.answered.remove(&batch) => {
+                        "failed: the handler raised an error".into()
+                    }
+                    _ => describe_outcome(outcome, RecordKey::new(self.partition, self.offset)),
+                };
                 self.say(t_ns, format!("  … {what}"));
             }
             TraceEvent::Throttle { t_ns, batch } if self.in_current(batch) => {
@@ -133,6 +144,7 @@ impl Story {
             }
             TraceEvent::Commit { t_ns, partition, offset } => self.commit(t_ns, partition, offset),
             TraceEvent::InvokeEnd { .. }
+            | TraceEvent::Handler { .. }
             | TraceEvent::Throttle { .. }
             | TraceEvent::RetryScheduled { .. }
             | TraceEvent::Destination { .. } => {}

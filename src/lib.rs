@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
+pub mod human;
 pub mod import;
 pub mod metrics;
 pub mod model;
@@ -77,6 +78,42 @@ impl RunOptions {
     }
 }
 
+/// Checks what a real handler needs beyond the scenario file (its sample values), without
+/// starting it: `validate` calls this.
+pub fn check_real_handler(loaded: &Loaded) -> Result<()> {
+    match &loaded.scenario.function.handler {
+        Some(spec) => real_handler(loaded, spec, loaded.config.seed).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// The scenario's real handler (`function.handler`), with the record values it will read.
+fn real_handler(
+    loaded: &Loaded,
+    spec: &scenario::HandlerSpec,
+    seed: u64,
+) -> Result<model::runtime_api::ProcessHandler> {
+    let s = &loaded.scenario;
+    let dir = loaded.file.parent().unwrap_or(std::path::Path::new("."));
+    let values = match s.producers.first().and_then(|p| p.values.as_ref()) {
+        Some(spec) => Some(
+            model::value_samples::ValueSamples::load(spec, dir, seed)
+                .map_err(|p| Error::field(&loaded.file, format!("producers.0.values.{}", p.field), p.message))?,
+        ),
+        None => None,
+    };
+    let events = model::runtime_api::event::EventBuilder {
+        kind: spec.source,
+        topic: s.topic.name.clone(),
+        event_source_arn: format!("arn:aws:kafka:us-east-1:123456789012:cluster/{}/simulated", s.name),
+        bootstrap_servers: "b-1.simulated.kafka.us-east-1.amazonaws.com:9098".into(),
+        origin_ns: loaded.config.clock.origin_ns,
+        key_bytes: s.producers.first().map_or(0, |p| u64::from(p.key_bytes)),
+        values,
+    };
+    Ok(model::runtime_api::ProcessHandler::new(&loaded.config, spec, events, seed))
+}
+
 /// Runs a scenario, writing the trace if asked (atomically: a failed run leaves no trace file).
 pub fn run(loaded: &Loaded, options: &RunOptions, progress: impl FnMut(f64)) -> Result<Report> {
     let trace = options.trace.as_deref().map(staging::Staged::file).transpose()?;
@@ -99,6 +136,10 @@ pub fn run_staged(
     let mut builder = SimulationBuilder::new(&loaded.config);
     if let Some(seed) = options.seed {
         builder = builder.seed(seed);
+    }
+    if let Some(spec) = &s.function.handler {
+        let handler = real_handler(loaded, spec, builder.seed_value())?;
+        builder = builder.handler(Box::new(handler));
     }
     let stopped = |stopped: Stopped| budget::stopped_error(&loaded.file, &stopped, "");
     let (Some(file), Some(path)) = (trace_file, &options.trace) else {

@@ -51,6 +51,8 @@ enum Command {
         #[arg(long, value_name = "DURATION")]
         warmup: Option<String>,
         #[command(flatten)]
+        handler: HandlerArgs,
+        #[command(flatten)]
         memory: MemoryArg,
     },
     /// Parse and check a scenario; warnings go to stderr.
@@ -257,6 +259,38 @@ impl MemoryArg {
     }
 }
 
+/// The user's real handler behind the Lambda Runtime API (the `function.handler` fields).
+#[derive(clap::Args, Debug)]
+struct HandlerArgs {
+    /// Run this command as the function's handler, e.g. 'python -m awslambdaric app.handler';
+    /// the same as --set function.handler.command=CMD.
+    #[arg(long, value_name = "CMD")]
+    handler: Option<String>,
+    /// model (default: the scenario's duration model, deterministic) or measured[:FACTOR]
+    /// (the handler's wall time times FACTOR: not deterministic).
+    #[arg(long, value_name = "SOURCE")]
+    handler_duration: Option<String>,
+    /// Wall time an invocation may take before it is cut off as a timeout (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    handler_wall_limit: Option<String>,
+    /// Most handler processes at once (default 8); more environments share them.
+    #[arg(long, value_name = "N")]
+    handler_processes: Option<u32>,
+}
+
+impl HandlerArgs {
+    /// The `--set`s these arguments stand for; strings are JSON-quoted so they stay strings.
+    fn sets(self) -> Vec<String> {
+        let quoted = |s: String| serde_json::Value::String(s).to_string();
+        let mut sets = Vec::new();
+        sets.extend(self.handler.map(|c| format!("function.handler.command={}", quoted(c))));
+        sets.extend(self.handler_duration.map(|d| format!("function.handler.duration={}", quoted(d))));
+        sets.extend(self.handler_wall_limit.map(|w| format!("function.handler.wall_limit={}", quoted(w))));
+        sets.extend(self.handler_processes.map(|n| format!("function.handler.max_processes={n}")));
+        sets
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     remove_staged_output_on_signals();
@@ -271,8 +305,10 @@ fn main() -> ExitCode {
             no_charts,
             cloudwatch_period,
             warmup,
+            handler,
             memory,
         } => {
+            sets.extend(handler.sets());
             sets.extend(cloudwatch_period.map(|p| format!("cloudwatch_period={p}")));
             sets.extend(warmup.map(|w| format!("warmup={w}")));
             memory.bytes().and_then(|bytes| {
@@ -338,6 +374,7 @@ fn print_warnings(loaded: &esmsim::Loaded) {
 
 fn validate(scenario: PathBuf, sets: Vec<String>, memory: u64) -> Result<(), Error> {
     let loaded = load_scenario(&scenario, &sets)?;
+    esmsim::check_real_handler(&loaded)?;
     print_warnings(&loaded);
     // Not one of the scenario's warnings: it depends on the machine, and report.html keeps those.
     let budget = esmsim::budget::warning(&loaded.scenario, memory);

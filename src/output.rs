@@ -51,38 +51,44 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
 
 /// The summary as a table for people, with units.
 pub fn summary_table(s: &crate::metrics::Summary) -> String {
-    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
+    use crate::human::{count, decimal, duration_ms};
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), duration_ms);
     let r = &s.records;
     let i = &s.invocations;
     let rows: Vec<(&str, String)> = vec![
         ("verdict", s.verdict()),
         ("scenario", format!("{}  (seed {}, config {})", s.scenario, s.seed, s.config_hash)),
         ("simulated", format!("{:.0} s", s.simulated_seconds)),
-        ("records produced", r.produced.to_string()),
-        ("  succeeded", r.succeeded.to_string()),
-        ("  to destination", r.to_destination.to_string()),
-        ("  discarded", r.discarded.to_string()),
-        ("  lost to retention", r.lost_to_retention.to_string()),
-        ("  pending at end", r.pending_at_end.to_string()),
-        ("  redelivered", r.redelivered.to_string()),
-        ("throughput", format!("{:.1} records/s", s.throughput.mean_records_per_second)),
+        ("records produced", count(r.produced)),
+        ("  succeeded", count(r.succeeded)),
+        ("  to destination", count(r.to_destination)),
+        ("  discarded", count(r.discarded)),
+        ("  lost to retention", count(r.lost_to_retention)),
+        ("  pending at end", count(r.pending_at_end)),
+        ("  redelivered", count(r.redelivered)),
+        ("throughput", format!("{} records/s", decimal(s.throughput.mean_records_per_second, 1))),
         (
             "invocations",
             format!(
                 "{} ({} ok, {} failed, {} timed out), {} throttled, {} cold starts",
-                i.total, i.succeeded, i.failed, i.timed_out, i.throttled, i.cold_starts
+                count(i.total),
+                count(i.succeeded),
+                count(i.failed),
+                count(i.timed_out),
+                count(i.throttled),
+                count(i.cold_starts)
             ),
         ),
         (
             "batches",
             format!(
                 "{} of mean {:.1} / max {} records; flushed by size {}, window {}, payload {}",
-                s.batches.count,
+                count(s.batches.count),
                 s.batches.mean_records,
-                s.batches.max_records,
-                s.batches.flushed_by_size,
-                s.batches.flushed_by_window,
-                s.batches.flushed_by_payload
+                count(s.batches.max_records),
+                count(s.batches.flushed_by_size),
+                count(s.batches.flushed_by_window),
+                count(s.batches.flushed_by_payload)
             ),
         ),
         (
@@ -108,14 +114,22 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         (
             "lag",
             format!(
-                "max {} records, final {} records, oldest record {:.1} s",
-                s.lag.max_records,
-                s.lag.final_records,
-                s.lag.max_age_ms / 1000.0
+                "max {} records, final {} records, oldest record {}",
+                count(s.lag.max_records),
+                count(s.lag.final_records),
+                duration_ms(s.lag.max_age_ms)
             ),
         ),
         ("concurrency", format!("peak {}, mean {:.2}", s.concurrency.peak, s.concurrency.mean)),
-        ("pollers", format!("peak {}, mean {:.2}", s.pollers.peak, s.pollers.mean)),
+        // The factor model has no pollers: a dash, not zero.
+        (
+            "pollers",
+            if s.pollers.peak == 0 {
+                "—".into()
+            } else {
+                format!("peak {}, mean {:.2}", s.pollers.peak, s.pollers.mean)
+            },
+        ),
         (
             "stalls",
             format!(
@@ -134,7 +148,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
                 s.cost_usd.per_million_records.map_or("-".into(), |c| format!("${c:.4} per million records"))
             ),
         ),
-        ("cost per month", format!("${:.2} at this rate", s.cost_usd.per_month)),
+        ("cost per month", format!("${} at this rate", decimal(s.cost_usd.per_month, 2))),
     ];
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()

@@ -109,6 +109,20 @@ impl<W: Write> Observer for TraceWriter<W> {
         }
     }
 
+    fn handler_exchange(&mut self, now: SimTime, batch: &Batch, exchange: &crate::model::runtime_api::Exchange) {
+        if self.wants(batch.segments()) {
+            let request = serde_json::from_str(&exchange.request).unwrap_or(Value::String(exchange.request.clone()));
+            self.write(&TraceEvent::Handler {
+                t_ns: self.since_origin(now),
+                batch: batch.id,
+                environment: exchange.environment,
+                request_id: exchange.request_id.clone(),
+                request,
+                answer: exchange.answer.clone(),
+            });
+        }
+    }
+
     fn invocation_ended(&mut self, now: SimTime, batch: &Batch, outcome: Outcome) {
         if self.wants(batch.segments()) {
             let t_ns = self.since_origin(now);

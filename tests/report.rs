@@ -15,12 +15,13 @@ const SCENARIO: &str = r#"{
 }"#;
 
 /// (file stem, title, y axis label) of every run chart.
-const CHARTS: [(&str, &str, &str); 5] = [
+const CHARTS: [(&str, &str, &str); 6] = [
     ("lag", "Consumer lag", "lag (records)"),
     ("throughput", "Throughput", "throughput (records/s)"),
     ("concurrency", "Concurrency and pollers", "executions / pollers"),
     ("latency", "Latency, produced to committed", "latency (ms"),
     ("invocations", "Invocations", "count per 10 s interval"),
+    ("cost", "Cost over the run", "cost (USD)"),
 ];
 
 fn scenario(dir: &TempDir) -> PathBuf {
@@ -75,9 +76,18 @@ fn report_html_is_self_contained_with_summary_scenario_and_warnings() {
     assert_eq!(html.matches("<svg").count(), CHARTS.len(), "every chart inline");
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     for value in [&summary["records"]["produced"], &summary["records"]["succeeded"], &summary["invocations"]["total"]] {
-        assert!(html.contains(&format!(">{value}<")), "summary value {value} missing");
+        let shown = esmsim::human::count(value.as_u64().unwrap());
+        assert!(html.contains(&format!(">{shown}<")), "summary value {shown} missing");
     }
-    let p99 = format!(">{:.1}<", summary["latency_ms"]["p99"].as_f64().unwrap());
+    // Latencies read in the unit of the largest one.
+    let latency = |key: &str| summary["latency_ms"][key].as_f64().unwrap();
+    let unit_ms = match esmsim::human::duration_parts(latency("max")).1 {
+        "ms" => 1.0,
+        "s" => 1e3,
+        "min" => 6e4,
+        _ => 3.6e6,
+    };
+    let p99 = format!(">{}<", esmsim::human::decimal(latency("p99") / unit_ms, 1));
     assert!(html.contains(&p99), "p99 {p99} missing");
     assert!(html.contains("<th scope=\"row\">produced</th>") && html.contains(">records/s<"), "a table with units");
     assert!(html.contains("esm.batching_window: 750ms is not whole seconds"), "the warning");

@@ -441,7 +441,9 @@ fn check_error_handling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(),
 /// The silent-loss pitfall, and a commit rule that cannot apply.
 fn warn_about_partial_responses(s: &Scenario, warnings: &mut Vec<Warning>) {
     let reports = matches!(s.failures.handler, Handler::ReportFailures | Handler::ReportInvalidIds);
-    if reports && !s.esm.reports_batch_item_failures() {
+    // A real handler may report failures: only its answers will tell.
+    let real = s.function.handler.is_some();
+    if reports && !real && !s.esm.reports_batch_item_failures() {
         warnings.push(Warning {
             path: "esm.function_response_types".into(),
             message: "the handler returns batchItemFailures but ReportBatchItemFailures is not enabled: \
@@ -449,7 +451,8 @@ fn warn_about_partial_responses(s: &Scenario, warnings: &mut Vec<Warning>) {
                 .into(),
         });
     }
-    if s.esm.partial_batch_commit == PartialBatchCommit::PerRecord && !(reports && s.esm.reports_batch_item_failures())
+    if s.esm.partial_batch_commit == PartialBatchCommit::PerRecord
+        && !((reports || real) && s.esm.reports_batch_item_failures())
     {
         warnings.push(Warning {
             path: "esm.partial_batch_commit".into(),

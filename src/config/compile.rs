@@ -21,6 +21,7 @@ pub fn compile(s: &Scenario) -> Result<Compiled, Problem> {
 /// As [`compile`], reading traffic files relative to `base` (the scenario file's directory).
 pub fn compile_in(s: &Scenario, base: &std::path::Path) -> Result<Compiled, Problem> {
     let warnings = check::validate(s)?;
+    crate::scenario::check_handler(s)?;
     let traffic = traffic_of(s, base)?;
     let config = build(s, &traffic)?;
     Ok(Compiled { config, warnings })

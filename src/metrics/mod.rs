@@ -18,7 +18,7 @@ pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
     RecordSummary, StallSummary, Summary, ThroughputSummary,
 };
-pub use timeseries::{Row, write_timeseries_csv};
+pub use timeseries::{IntervalUsage, Row, share_cost, write_timeseries_csv};
 
 use crate::engine::{NS_PER_MS, NS_PER_US, SimTime};
 use hdrhistogram::Histogram;
@@ -155,6 +155,10 @@ pub struct Metrics {
     /// Records produced per sample interval, filled as producers generate.
     pub produced_per_interval: Vec<u64>,
     pub rows: Vec<Row>,
+    /// What each row's interval used, for its share of the cost.
+    pub row_usage: Vec<IntervalUsage>,
+    /// Billed MB-ms and poller-ns up to the last sample.
+    pub usage_sampled: IntervalUsage,
 }
 
 impl Metrics {
@@ -194,6 +198,8 @@ impl Metrics {
             interval: IntervalCounts::default(),
             produced_per_interval: vec![0; intervals],
             rows: Vec::with_capacity(intervals),
+            row_usage: Vec::with_capacity(intervals),
+            usage_sampled: IntervalUsage::default(),
         }
     }
 

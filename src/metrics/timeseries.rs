@@ -29,6 +29,30 @@ pub struct Row {
     pub latency_p99_ms: Option<f64>,
     /// The limit that bound in the interval (`none` while keeping up).
     pub bottleneck: super::Bottleneck,
+    /// The interval's share of the run's cost (`cost_usd.total`): requests in proportion to the
+    /// invocations that ended in it, compute to their billed GB-seconds, pollers to poller-time.
+    /// The column sums to the total.
+    pub cost_usd: f64,
+}
+
+/// What each interval used, for sharing out the run's cost once it is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct IntervalUsage {
+    pub billed_mb_ms: u128,
+    pub poller_ns: u128,
+}
+
+/// Fills each row's `cost_usd` with its share of `cost`, from each interval's usage.
+pub fn share_cost(rows: &mut [Row], usage: &[IntervalUsage], cost: &super::CostSummary) {
+    let invocations: u64 = rows.iter().map(|r| r.invocations).sum();
+    let billed: u128 = usage.iter().map(|u| u.billed_mb_ms).sum();
+    let poller_ns: u128 = usage.iter().map(|u| u.poller_ns).sum();
+    let share = |part: f64, whole: f64, amount: f64| if whole > 0.0 { amount * part / whole } else { 0.0 };
+    for (row, used) in rows.iter_mut().zip(usage) {
+        row.cost_usd = share(row.invocations as f64, invocations as f64, cost.requests)
+            + share(used.billed_mb_ms as f64, billed as f64, cost.compute)
+            + share(used.poller_ns as f64, poller_ns as f64, cost.pollers);
+    }
 }
 
 pub fn write_timeseries_csv(rows: &[Row], out: impl Write) -> csv::Result<()> {

@@ -45,8 +45,13 @@ pub struct Environments {
     /// Where t = 0 of the `other` schedule lies on the clock.
     origin_ns: SimTime,
     busy: u32,
-    /// Release times of idle environments, oldest first; reuse takes the most recent.
-    idle: VecDeque<SimTime>,
+    /// Idle environments as (release time, environment), oldest first; reuse takes the most
+    /// recent.
+    idle: VecDeque<(SimTime, u64)>,
+    /// Environments are numbered from 1 in order of creation.
+    created: u64,
+    /// Environments that expired or were destroyed since the handler was last told.
+    gone: Vec<u64>,
     idle_expiry_ns: SimTime,
     init: InitTimes,
     burst: Burst,
@@ -84,6 +89,8 @@ impl Environments {
             origin_ns,
             busy: 0,
             idle: VecDeque::new(),
+            created: 0,
+            gone: Vec::new(),
             idle_expiry_ns: f.idle_expiry_ns,
             init: InitTimes { dist: f.init.clone(), rng: stream(seed, StreamId::ColdStartInit) },
             burst: Burst::new(f.burst_environments, f.burst_every_ns),
@@ -107,18 +114,22 @@ impl Environments {
         self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other))
     }
 
-    /// An environment for a new invocation, or why the invoke is throttled.
-    pub fn acquire(&mut self, now: SimTime) -> Result<Start, Throttle> {
+    /// An environment for a new invocation (and which one), or why the invoke is throttled.
+    pub fn acquire(&mut self, now: SimTime) -> Result<(Start, u64), Throttle> {
         if self.busy >= self.limit(now) {
             return Err(Throttle::Concurrency);
         }
-        while self.idle.front().is_some_and(|&released| now - released > self.idle_expiry_ns) {
+        while let Some(&(released, env)) = self.idle.front()
+            && now - released > self.idle_expiry_ns
+        {
             self.idle.pop_front();
+            self.gone.push(env);
         }
-        let start = if self.idle.pop_back().is_some() {
-            Start::Warm
+        let start = if let Some((_, env)) = self.idle.pop_back() {
+            (Start::Warm, env)
         } else if self.burst.take(now) {
-            Start::Cold { init_ns: self.init.draw() }
+            self.created += 1;
+            (Start::Cold { init_ns: self.init.draw() }, self.created)
         } else {
             return Err(Throttle::Burst);
         };
@@ -126,12 +137,21 @@ impl Environments {
         Ok(start)
     }
 
-    /// The invocation ended; its environment goes back to the warm pool unless `destroyed`.
-    pub fn release(&mut self, now: SimTime, destroyed: bool) {
+    /// The invocation in `env` ended; the environment goes back to the warm pool unless
+    /// `destroyed`.
+    pub fn release(&mut self, now: SimTime, env: u64, destroyed: bool) {
         self.set_busy(now, self.busy - 1);
-        if !destroyed {
-            self.idle.push_back(now);
+        if destroyed {
+            self.gone.push(env);
+        } else {
+            self.idle.push_back((now, env));
         }
+    }
+
+    /// Environments that expired or were destroyed since the last call, oldest first.
+    pub fn take_gone(&mut self, into: &mut Vec<u64>) {
+        into.clear();
+        into.append(&mut self.gone);
     }
 
     fn set_busy(&mut self, now: SimTime, busy: u32) {

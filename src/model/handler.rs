@@ -48,6 +48,8 @@ pub struct Invocation<'a> {
     /// The partitions' logs, for what the records weigh.
     pub logs: &'a [Partition],
     pub timeout_ns: SimTime,
+    /// The execution environment it runs in (numbered from 1 in order of creation).
+    pub environment: u64,
 }
 
 /// How an invocation fares, before timing and billing.
@@ -65,7 +67,8 @@ pub struct HandlerResult {
 }
 
 impl HandlerResult {
-    fn whole(outcome: Outcome, run_ns: SimTime) -> Self {
+    /// An outcome of the whole batch (no record reported or blamed).
+    pub fn whole(outcome: Outcome, run_ns: SimTime) -> Self {
         HandlerResult { outcome, run_ns, reported: vec![], ok_before: 0, culprits: vec![] }
     }
 
@@ -78,6 +81,19 @@ impl HandlerResult {
 /// The function's code.
 pub trait Handler {
     fn invoke(&mut self, invocation: &Invocation) -> HandlerResult;
+
+    /// An execution environment expired or was destroyed (a crash): state kept in it is gone.
+    fn environment_gone(&mut self, _environment: u64) {}
+
+    /// Why the handler can no longer run (a process that cannot start, for one): the run stops.
+    fn fatal(&self) -> Option<&str> {
+        None
+    }
+
+    /// What the last invocation sent and got back, when the handler is a real one.
+    fn take_exchange(&mut self) -> Option<super::runtime_api::Exchange> {
+        None
+    }
 }
 
 /// The built-in handler model.

@@ -9,6 +9,8 @@ pub mod kafka;
 pub mod pricing;
 pub mod producer;
 pub mod record;
+pub mod runtime_api;
+pub mod value_samples;
 
 // Kafka's modules keep their old paths too.
 pub use kafka::{backlog, destination, topic};

@@ -21,6 +21,11 @@ pub trait Chart {
     /// Width and height in pixels (the SVG's user units).
     fn size_px(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+
+    /// A last touch to the SVG text after drawing (tooltips plotters cannot express).
+    fn finish_svg(&self, svg: String) -> String {
+        svg
+    }
 }
 
 /// A chart failed to draw (a font or backend problem, never the data).
@@ -58,7 +63,7 @@ pub fn render_svg(chart: &impl Chart) -> Result<String, DrawError> {
         chart.draw(&root)?;
         root.present()?;
     }
-    Ok(svg)
+    Ok(chart.finish_svg(svg))
 }
 
 pub fn render_png(chart: &impl Chart) -> Result<Vec<u8>, DrawError> {
@@ -81,6 +86,8 @@ pub enum Marker {
     Line,
     Dashed,
     Dot,
+    /// A filled square: a shaded band.
+    Block,
 }
 
 pub struct LegendEntry<'a> {
@@ -89,8 +96,8 @@ pub struct LegendEntry<'a> {
     pub marker: Marker,
 }
 
-/// Fills the background, draws the title and one centred legend row, and returns the area left
-/// for the plot.
+/// Fills the background, draws the title and the legend (centred rows, as many as the entries
+/// need), and returns the area left for the plot.
 pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -103,22 +110,56 @@ pub fn frame<DB: DrawingBackend>(
     if legend.is_empty() {
         return Ok(body);
     }
-    let (row, body) = body.split_vertically(LEGEND_ROW_PX);
-    draw_legend(&row, legend)?;
+    let style = legend_style();
+    let widths: Vec<i32> = legend
+        .iter()
+        .map(|e| body.estimate_text_size(e.name, &style).map(|(w, _)| SWATCH_PX + 8 + w as i32))
+        .collect::<Result<_, _>>()?;
+    let rows = legend_rows(&widths, body.dim_in_pixel().0 as i32 - 2 * LEGEND_GAP_PX);
+    let (mut area, body) = body.split_vertically(LEGEND_ROW_PX * rows.len() as u32);
+    for range in rows {
+        let (row, rest) = area.split_vertically(LEGEND_ROW_PX);
+        draw_legend_row(&row, &legend[range.clone()], &widths[range])?;
+        area = rest;
+    }
     Ok(body)
 }
 
-fn draw_legend<DB: DrawingBackend>(row: &DrawingArea<DB, Shift>, legend: &[LegendEntry]) -> Result<(), DrawError> {
-    let style = (fonts::FAMILY, AXIS_LABEL_PX - 2).into_font().color(&BLACK);
-    let gap_px = 28;
-    let widths: Vec<i32> = legend
-        .iter()
-        .map(|e| row.estimate_text_size(e.name, &style).map(|(w, _)| SWATCH_PX + 8 + w as i32))
-        .collect::<Result<_, _>>()?;
-    let total: i32 = widths.iter().sum::<i32>() + gap_px * (legend.len() as i32 - 1);
+const LEGEND_GAP_PX: i32 = 28;
+
+fn legend_style() -> TextStyle<'static> {
+    (fonts::FAMILY, AXIS_LABEL_PX - 2).into_font().color(&BLACK)
+}
+
+/// Entries packed greedily into rows no wider than `width_px` (a row holds at least one).
+fn legend_rows(widths: &[i32], width_px: i32) -> Vec<std::ops::Range<usize>> {
+    let mut rows = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, &w) in widths.iter().enumerate() {
+        let needed = if i == start { w } else { used + LEGEND_GAP_PX + w };
+        if i > start && needed > width_px {
+            rows.push(start..i);
+            (start, used) = (i, w);
+        } else {
+            used = needed;
+        }
+    }
+    if start < widths.len() {
+        rows.push(start..widths.len());
+    }
+    rows
+}
+
+fn draw_legend_row<DB: DrawingBackend>(
+    row: &DrawingArea<DB, Shift>,
+    legend: &[LegendEntry],
+    widths: &[i32],
+) -> Result<(), DrawError> {
+    let style = legend_style();
+    let total: i32 = widths.iter().sum::<i32>() + LEGEND_GAP_PX * (legend.len() as i32 - 1);
     let (row_width, row_height) = row.dim_in_pixel();
     let (mut x, y) = ((row_width as i32 - total).max(0) / 2, row_height as i32 / 2);
-    for (entry, width) in legend.iter().zip(widths) {
+    for (entry, &width) in legend.iter().zip(widths) {
         let swatch = entry.colour.stroke_width(3);
         match entry.marker {
             Marker::Line => row.draw(&PathElement::new(vec![(x, y), (x + SWATCH_PX, y)], swatch))?,
@@ -128,12 +169,38 @@ fn draw_legend<DB: DrawingBackend>(row: &DrawingArea<DB, Shift>, legend: &[Legen
                 }
             }
             Marker::Dot => row.draw(&Circle::new((x + SWATCH_PX / 2, y), 5, entry.colour.filled()))?,
+            Marker::Block => {
+                let half = SWATCH_PX / 3;
+                let (left, right) = (x + SWATCH_PX / 2 - half, x + SWATCH_PX / 2 + half);
+                row.draw(&Rectangle::new(
+                    [(left, y - half), (right, y + half)],
+                    entry.colour.mix(BLOCK_OPACITY).filled(),
+                ))?
+            }
         }
         let label = style.pos(Pos::new(HPos::Left, VPos::Center));
         row.draw(&Text::new(entry.name.to_string(), (x + SWATCH_PX + 8, y), label))?;
-        x += width + gap_px;
+        x += width + LEGEND_GAP_PX;
     }
     Ok(())
+}
+
+/// How strongly a band's legend swatch (and a strip) shows its colour.
+pub const BLOCK_OPACITY: f64 = 0.6;
+
+#[cfg(test)]
+mod legend_tests {
+    use super::legend_rows;
+
+    #[test]
+    fn legend_wraps_into_rows_that_fit() {
+        assert_eq!(legend_rows(&[100, 100, 100], 1000), vec![0..3]);
+        // 100 + 28 + 100 = 228 fits 250; a third entry would not.
+        assert_eq!(legend_rows(&[100, 100, 100], 250), vec![0..2, 2..3]);
+        // An entry wider than the row still gets a row of its own.
+        assert_eq!(legend_rows(&[400, 100], 250), vec![0..1, 1..2]);
+        assert!(legend_rows(&[], 250).is_empty());
+    }
 }
 
 /// Colour-blind-friendly colours (Okabe and Ito), in the order charts use them.
@@ -146,6 +213,9 @@ pub mod palette {
     pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
     pub const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
     pub const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+    pub const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
+    pub const BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+    pub const LIGHT_GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
     /// Grid lines: light enough to recede behind the data.
     pub const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
 }

@@ -2,7 +2,7 @@
 //! plain data (title, axes, series), so callers build specs and the drawing stays in one place.
 
 use super::axis::{Axis, Extent, Layout, widen};
-use super::canvas::{self, AXIS_LABEL_PX, Chart, DrawError, LegendEntry, Marker, TICK_PX, palette};
+use super::canvas::{self, AXIS_LABEL_PX, BLOCK_OPACITY, Chart, DrawError, LegendEntry, Marker, TICK_PX, palette};
 use super::coord::Ticked;
 use super::fonts;
 use plotters::coord::Shift;
@@ -64,18 +64,53 @@ impl Series {
     }
 }
 
+/// A stretch of the x axis to shade behind the lines: a fault window, the warm-up. With
+/// `strip`, only a thin strip along the bottom edge is coloured (the binding limit of each
+/// interval), so several kinds of band can share a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub from: f64,
+    pub until: f64,
+    /// Bands with the same label share one legend entry.
+    pub label: String,
+    pub colour: RGBColor,
+    pub strip: bool,
+}
+
+/// How much of a shaded band's colour shows over white: light enough to read lines through it.
+const BAND_OPACITY: f64 = 0.14;
+/// A strip's height, as a share of the plot's.
+const STRIP_SHARE: f64 = 0.05;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineChart {
     pub title: String,
     pub x: Axis,
     pub y: Axis,
     pub series: Vec<Series>,
+    pub bands: Vec<Band>,
     pub size_px: (u32, u32),
 }
 
 impl LineChart {
     pub fn new(title: impl Into<String>, x: Axis, y: Axis, series: Vec<Series>) -> Self {
-        LineChart { title: title.into(), x, y, series, size_px: DEFAULT_SIZE_PX }
+        LineChart { title: title.into(), x, y, series, bands: Vec::new(), size_px: DEFAULT_SIZE_PX }
+    }
+
+    pub fn with_bands(self, bands: Vec<Band>) -> Self {
+        LineChart { bands, ..self }
+    }
+
+    /// Series first, then one entry per band label in first-seen order.
+    fn legend(&self) -> Vec<LegendEntry<'_>> {
+        let mut legend: Vec<LegendEntry> =
+            self.series.iter().map(|s| LegendEntry { name: &s.name, colour: s.colour, marker: s.marker() }).collect();
+        for band in &self.bands {
+            if !legend.iter().any(|e| e.marker == Marker::Block && e.name == band.label) {
+                legend.push(LegendEntry { name: &band.label, colour: band.colour, marker: Marker::Block });
+            }
+        }
+        legend
     }
 
     /// The extent of the drawable data in data units, per axis.
@@ -94,13 +129,26 @@ impl Chart for LineChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let legend: Vec<LegendEntry> =
-            self.series.iter().map(|s| LegendEntry { name: &s.name, colour: s.colour, marker: s.marker() }).collect();
-        let body = canvas::frame(root, &self.title, &legend)?;
+        let body = canvas::frame(root, &self.title, &self.legend())?;
         let (x_extent, y_extent) = self.extents();
         let (xl, yl) = (self.x.layout(x_extent, MAX_X_TICKS), self.y.layout(y_extent, MAX_Y_TICKS));
         let mut chart = plot_area(&body, &xl, &yl)?;
         draw_mesh(&mut chart, (&self.x, &xl), (&self.y, &yl))?;
+        // Behind the lines, clipped to the plot.
+        for band in &self.bands {
+            let (Some(from), Some(until)) = (self.x.project(band.from), self.x.project(band.until)) else { continue };
+            let (from, until) = (from.clamp(xl.min, xl.max), until.clamp(xl.min, xl.max));
+            if until <= from {
+                continue;
+            }
+            let (top, opacity) = if band.strip {
+                (yl.min + (yl.max - yl.min) * STRIP_SHARE, BLOCK_OPACITY)
+            } else {
+                (yl.max, BAND_OPACITY)
+            };
+            let style = band.colour.mix(opacity).filled();
+            chart.draw_series(std::iter::once(Rectangle::new([(from, yl.min), (until, top)], style)))?;
+        }
         for series in &self.series {
             for segment in series.segments(&self.x, &self.y) {
                 // A lone point between gaps would be invisible as a line.

@@ -34,16 +34,26 @@ th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.unit { color: #666; }
 .warnings li { color: #8a4b00; }
+.verdict { font-size: 1.1em; }
 pre { background: #f3f4f6; padding: 12px 14px; overflow-x: auto; font-size: 0.85em; border-radius: 4px; }
 ";
 
-pub fn run_page(page: &RunPage) -> String {
-    let s = page.summary;
+/// The page up to and including `<main>`, with `title` in the tab.
+pub fn head(title: &str) -> String {
     let mut html = String::with_capacity(64 * 1024);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(html, "<title>esmsim: {}</title>\n<style>{STYLE}</style>\n</head>", escape(&s.scenario));
+    let _ = writeln!(html, "<title>esmsim: {}</title>\n<style>{STYLE}</style>\n</head>", escape(title));
     html.push_str("<body>\n<main>\n");
+    html
+}
+
+/// Closes what [`head`] opened.
+pub const TAIL: &str = "</main>\n</body>\n</html>\n";
+
+pub fn run_page(page: &RunPage) -> String {
+    let s = page.summary;
+    let mut html = head(&s.scenario);
     let _ = writeln!(html, "<h1>{}</h1>", escape(&s.scenario));
     let _ = writeln!(
         html,
@@ -64,7 +74,7 @@ pub fn run_page(page: &RunPage) -> String {
     summary(&mut html, s);
     charts(&mut html, page.charts);
     let _ = writeln!(html, "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>", escape(page.scenario_json));
-    html.push_str("</main>\n</body>\n</html>\n");
+    html.push_str(TAIL);
     html
 }
 

@@ -15,13 +15,14 @@ pub mod heatmap;
 pub mod html;
 pub mod run_charts;
 pub mod scatter;
+pub mod study;
 mod summary_rows;
 
 pub use axis::{Axis, Bounds, Scale};
 pub use canvas::{Chart, DrawError, Rendered, palette, render, render_png, render_svg};
 pub use charts::{LineChart, Series};
 pub use heatmap::HeatMap;
-pub use scatter::{PointSet, Scatter, pareto_front};
+pub use scatter::{Guide, PointSet, Scatter, pareto_front};
 
 use crate::error::{Error, Result};
 use crate::output::write_files;
@@ -36,7 +37,7 @@ pub const REPORT_HTML: &str = "report.html";
 /// latency, invocations) and `report.html` into `dir`, each file atomically. Returns the paths
 /// written, charts first.
 pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<Vec<PathBuf>> {
-    let specs = run_charts::run_charts(&report.timeseries, &loaded.scenario);
+    let specs = run_charts::run_charts(&report.timeseries, &loaded.config);
     let mut names = Vec::new();
     let mut contents = Vec::new();
     let mut svgs = Vec::new();

@@ -3,9 +3,9 @@
 
 use super::axis::{Axis, Bounds};
 use super::canvas::palette;
-use super::charts::{LineChart, Series};
-use crate::metrics::Row;
-use crate::scenario::Scenario;
+use super::charts::{Band, LineChart, Series};
+use crate::config::{Config, Fault, Scaling};
+use crate::metrics::{Bottleneck, Row};
 use plotters::style::RGBColor;
 
 /// Latency is drawn on a log axis when its largest value is at least this many times its
@@ -16,7 +16,7 @@ pub const LATENCY_LOG_RATIO: f64 = 20.0;
 const MAX_TIME_TICKS: usize = 11;
 
 /// The file stems of the run charts, in report order.
-pub const RUN_CHARTS: [&str; 5] = ["lag", "throughput", "concurrency", "latency", "invocations"];
+pub const RUN_CHARTS: [&str; 6] = ["lag", "throughput", "concurrency", "latency", "invocations", "cost"];
 
 /// The unit of the time axis, chosen by run length so ticks land on round values.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,28 +49,48 @@ impl TimeUnit {
     }
 }
 
-/// The run charts as (file stem, chart), in the order of [`RUN_CHARTS`].
-pub fn run_charts(rows: &[Row], scenario: &Scenario) -> Vec<(&'static str, LineChart)> {
-    let t = Timeline::new(rows, scenario);
-    let charts = [lag(&t), throughput(&t), concurrency(&t), latency(&t), invocations(&t)];
-    RUN_CHARTS.into_iter().zip(charts).collect()
+/// The run charts as (file stem, chart), in the order of [`RUN_CHARTS`]. Every chart shades
+/// the warm-up and the fault windows; the lag chart also colours each interval's binding limit.
+pub fn run_charts(rows: &[Row], config: &Config) -> Vec<(&'static str, LineChart)> {
+    let t = Timeline::new(rows, config);
+    let charts = [lag(&t), throughput(&t), concurrency(&t), latency(&t), invocations(&t), cost(&t)];
+    let shaded = charts.into_iter().map(|mut chart| {
+        // The windows first: a strip is drawn over them.
+        let own = std::mem::take(&mut chart.bands);
+        chart.with_bands(t.windows.iter().cloned().chain(own).collect())
+    });
+    RUN_CHARTS.into_iter().zip(shaded).collect()
 }
 
-/// What every run chart shares: the rows and the time axis.
+/// What every run chart shares: the rows, the time axis and the shaded windows.
 struct Timeline<'a> {
     rows: &'a [Row],
+    config: &'a Config,
     unit: TimeUnit,
     /// The run's length in `unit`s.
     span: f64,
     sample_interval_s: f64,
+    /// The warm-up and the fault windows, in `unit`s.
+    windows: Vec<Band>,
 }
 
 impl<'a> Timeline<'a> {
-    fn new(rows: &'a [Row], scenario: &Scenario) -> Self {
-        let duration_s = scenario.duration.secs_f64();
+    fn new(rows: &'a [Row], config: &'a Config) -> Self {
+        let clock = &config.clock;
+        let duration_s = (clock.end_ns - clock.origin_ns) as f64 / 1e9;
         let unit = TimeUnit::for_run(duration_s);
-        let sample_interval_s = scenario.sample_interval.secs_f64();
-        Timeline { rows, unit, span: duration_s / unit.seconds, sample_interval_s }
+        let sample_interval_s = clock.sample_ns as f64 / 1e9;
+        let in_unit = |ns: u64| ns as f64 / 1e9 / unit.seconds;
+        let mut windows = Vec::new();
+        if clock.warmup_end_ns > clock.origin_ns {
+            let until = in_unit(clock.warmup_end_ns - clock.origin_ns);
+            windows.push(shade(0.0, until, "warm-up (left out of statistics)", palette::LIGHT_GREY));
+        }
+        for fault in &config.faults {
+            let w = fault.window();
+            windows.push(shade(in_unit(w.from_ns), in_unit(w.until_ns), fault_label(fault), fault_colour(fault)));
+        }
+        Timeline { rows, config, unit, span: duration_s / unit.seconds, sample_interval_s, windows }
     }
 
     /// The whole run, even where the series stop early.
@@ -87,10 +107,81 @@ impl<'a> Timeline<'a> {
         Series::new(name, colour, self.rows.iter().map(|r| (self.time(r), value(r))))
     }
 
+    /// A value that holds until it changes (a poller count): each change is a visible step, so
+    /// every scaling decision shows.
+    fn stepped(&self, name: &str, colour: RGBColor, value: impl Fn(&Row) -> f64) -> Series {
+        let mut points = Vec::with_capacity(self.rows.len() * 2);
+        let mut previous: Option<f64> = None;
+        for row in self.rows {
+            let v = value(row);
+            if let Some(p) = previous.filter(|&p| p != v) {
+                points.push((self.time(row), p));
+            }
+            points.push((self.time(row), v));
+            previous = Some(v);
+        }
+        Series::new(name, colour, points)
+    }
+
     /// A chart of counts or rates over time, from a zero baseline.
     fn chart(&self, title: &str, y_label: &str, series: Vec<Series>) -> LineChart {
         LineChart::new(title, self.x(), Axis::linear(y_label, Bounds::FromZero), series)
     }
+}
+
+fn shade(from: f64, until: f64, label: &str, colour: RGBColor) -> Band {
+    Band { from, until, label: label.to_string(), colour, strip: false }
+}
+
+fn fault_label(fault: &Fault) -> &'static str {
+    match fault {
+        Fault::FunctionOutage(_) => "function outage",
+        Fault::ErrorBurst { .. } => "error burst",
+        Fault::Slowdown { .. } => "slowdown",
+        Fault::Rebalance(_) => "rebalance",
+    }
+}
+
+fn fault_colour(fault: &Fault) -> RGBColor {
+    match fault {
+        Fault::FunctionOutage(_) => palette::VERMILION,
+        Fault::ErrorBurst { .. } => palette::ORANGE,
+        Fault::Slowdown { .. } => palette::PURPLE,
+        Fault::Rebalance(_) => palette::SKY,
+    }
+}
+
+/// The colour of a binding limit in the lag chart's strip; `None` (keeping up) is not drawn.
+fn bottleneck_colour(b: Bottleneck) -> Option<RGBColor> {
+    Some(match b {
+        Bottleneck::None => return None,
+        Bottleneck::Partitions => palette::BLUE,
+        Bottleneck::Pollers => palette::ORANGE,
+        Bottleneck::PollerThroughput => palette::YELLOW,
+        Bottleneck::PollerInvocations => palette::SKY,
+        Bottleneck::Concurrency => palette::VERMILION,
+        Bottleneck::Burst => palette::PURPLE,
+        Bottleneck::Payload => palette::GREEN,
+        Bottleneck::Stall => palette::BLACK,
+        Bottleneck::Rebalance => palette::LIGHT_GREY,
+    })
+}
+
+/// One strip per run of intervals with the same binding limit.
+fn bottleneck_strips(t: &Timeline) -> Vec<Band> {
+    let mut strips: Vec<Band> = Vec::new();
+    let mut start = 0.0;
+    for row in t.rows {
+        let end = t.time(row);
+        let label = format!("limit: {}", row.bottleneck.name());
+        match (strips.last_mut(), bottleneck_colour(row.bottleneck)) {
+            (Some(last), Some(_)) if last.label == label && last.until == start => last.until = end,
+            (_, Some(colour)) => strips.push(Band { from: start, until: end, label, colour, strip: true }),
+            _ => {}
+        }
+        start = end;
+    }
+    strips
 }
 
 fn lag(t: &Timeline) -> LineChart {
@@ -99,7 +190,12 @@ fn lag(t: &Timeline) -> LineChart {
         // Dashed: with one partition it coincides with the total.
         t.series("worst partition", palette::VERMILION, |r| r.max_partition_lag_records as f64).dashed(),
     ];
-    t.chart("Consumer lag", "lag (records)", series)
+    t.chart("Consumer lag", "lag (records)", series).with_bands(bottleneck_strips(t))
+}
+
+/// A horizontal reference line across the whole run.
+fn level(t: &Timeline, name: String, colour: RGBColor, value: u32) -> Series {
+    Series::new(name, colour, [(0.0, f64::from(value)), (t.span, f64::from(value))]).dashed()
 }
 
 fn throughput(t: &Timeline) -> LineChart {
@@ -112,12 +208,36 @@ fn throughput(t: &Timeline) -> LineChart {
 }
 
 fn concurrency(t: &Timeline) -> LineChart {
+    let function = &t.config.function;
     let mut series = vec![t.series("concurrent executions", palette::BLUE, |r| f64::from(r.concurrency))];
+    let (limit, name) = match function.reserved_concurrency {
+        Some(reserved) => (reserved, "reserved concurrency"),
+        None => (function.account_limit, "account concurrency limit"),
+    };
+    // The account limit (1,000 by default) would flatten a run that uses a few environments.
+    let peak = t.rows.iter().map(|r| r.concurrency).max().unwrap_or(0);
+    if function.reserved_concurrency.is_some() || peak * 2 >= limit {
+        series.push(level(t, format!("{name} ({limit})"), palette::VERMILION, limit));
+    }
     // The factor model has no pollers: no line of zeros.
-    if t.rows.iter().any(|r| r.pollers > 0) {
-        series.push(t.series("event pollers", palette::ORANGE, |r| f64::from(r.pollers)).dashed());
+    if let Scaling::OnDemand(plan) | Scaling::Provisioned(plan) = &t.config.esm.scaling {
+        series.push(t.stepped("event pollers", palette::ORANGE, |r| f64::from(r.pollers)));
+        series.push(level(t, format!("min pollers ({})", plan.min), palette::LIGHT_GREY, plan.min));
+        if plan.max <= peak.max(plan.initial).saturating_mul(4) {
+            series.push(level(t, format!("max pollers ({})", plan.max), palette::GREY, plan.max));
+        }
     }
     t.chart("Concurrency and pollers", "executions / pollers", series)
+}
+
+fn cost(t: &Timeline) -> LineChart {
+    let mut total = 0.0;
+    let cumulative = t.rows.iter().map(|r| {
+        total += r.cost_usd;
+        (t.time(r), total)
+    });
+    let series = vec![Series::new("cost so far", palette::GREEN, std::iter::once((0.0, 0.0)).chain(cumulative))];
+    t.chart("Cost over the run", "cost (USD)", series)
 }
 
 fn invocations(t: &Timeline) -> LineChart {
@@ -138,19 +258,30 @@ fn invocations(t: &Timeline) -> LineChart {
 fn latency(t: &Timeline) -> LineChart {
     let values = t.rows.iter().flat_map(|r| [r.latency_p50_ms, r.latency_p99_ms]).flatten().filter(|&v| v > 0.0);
     let (lo, hi) = values.fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (unit, ms_per_unit) = latency_unit(hi);
     let y = if hi >= lo * LATENCY_LOG_RATIO {
-        Axis::log("latency (ms, log scale)")
+        Axis::log(format!("latency ({unit}, log scale)"))
     } else {
-        Axis::linear("latency (ms)", Bounds::FromZero)
+        Axis::linear(format!("latency ({unit})"), Bounds::FromZero)
     };
     let series = |name: &str, colour, value: fn(&Row) -> Option<f64>| {
-        Series::with_gaps(name, colour, t.rows.iter().map(|r| (t.time(r), value(r))))
+        Series::with_gaps(name, colour, t.rows.iter().map(|r| (t.time(r), value(r).map(|v| v / ms_per_unit))))
     };
     let series = vec![
         series("p50", palette::BLUE, |r| r.latency_p50_ms),
         series("p99", palette::VERMILION, |r| r.latency_p99_ms),
     ];
     LineChart::new("Latency, produced to committed", t.x(), y, series)
+}
+
+/// The unit a latency axis reads best in, from its largest value: ms below 2 s, s below 2 min,
+/// min beyond (a backlog's p99 of 700,000 ms reads as 11.7 min).
+fn latency_unit(largest_ms: f64) -> (&'static str, f64) {
+    match largest_ms {
+        ms if ms >= 120_000.0 => ("min", 60_000.0),
+        ms if ms >= 2_000.0 => ("s", 1_000.0),
+        _ => ("ms", 1.0),
+    }
 }
 
 /// (produced, succeeded) per second for each row: its counts divided by the length of its
@@ -200,6 +331,7 @@ mod tests {
             latency_p50_ms: p50,
             latency_p99_ms: p99,
             bottleneck: Default::default(),
+            cost_usd: 0.0,
         }
     }
 
@@ -221,9 +353,9 @@ mod tests {
         assert_eq!(TimeUnit::for_run(30.0 * 86_400.0).step(720.0), 96.0);
     }
 
-    fn scenario(duration: &str) -> Scenario {
+    fn scenario(duration: &str) -> Config {
         let json = format!(r#"{{"name":"t","duration":"{duration}","topic":{{"partitions":1}}}}"#);
-        crate::parse_scenario("t.json".as_ref(), &json, &[]).unwrap().scenario
+        crate::parse_scenario("t.json".as_ref(), &json, &[]).unwrap().config
     }
 
     #[test]
@@ -244,6 +376,96 @@ mod tests {
         assert_eq!((x.label.as_str(), x.bounds), ("time (min)", Bounds::Fixed(0.0, 120.0)));
         assert_eq!(charts[0].1.series[0].points, vec![(1.0, Some(0.0))]);
         assert_eq!(charts[4].1.series[0].name, "invocations (1 in the run)");
+        assert_eq!(charts[5].0, "cost");
+    }
+
+    #[test]
+    fn latency_reads_in_the_unit_of_its_largest_value() {
+        assert_eq!(latency_unit(1_999.0), ("ms", 1.0));
+        assert_eq!(latency_unit(5_500.0), ("s", 1_000.0));
+        assert_eq!(latency_unit(700_000.0), ("min", 60_000.0));
+        let s = scenario("1m");
+        let rows = [row(10.0, 1, Some(60_000.0), Some(720_000.0))];
+        let chart = latency(&Timeline::new(&rows, &s));
+        assert_eq!(chart.y.label, "latency (min)");
+        // 720,000 ms is 12 minutes.
+        assert_eq!(chart.series[1].points, vec![(10.0, Some(12.0))]);
+    }
+
+    fn parsed(json: &str) -> Config {
+        crate::parse_scenario("t.json".as_ref(), json, &[]).unwrap().config
+    }
+
+    #[test]
+    fn faults_and_warmup_are_shaded_on_every_chart() {
+        let config = parsed(
+            r#"{"name":"t","duration":"2m","warmup":"20s","topic":{"partitions":1},
+                "faults":[{"kind":"function_outage","from":"30s","until":"50s"}]}"#,
+        );
+        for (stem, chart) in run_charts(&[row(10.0, 1, None, None)], &config) {
+            let shaded: Vec<(f64, f64, &str)> =
+                chart.bands.iter().filter(|b| !b.strip).map(|b| (b.from, b.until, b.label.as_str())).collect();
+            assert_eq!(
+                shaded,
+                vec![(0.0, 20.0, "warm-up (left out of statistics)"), (30.0, 50.0, "function outage")],
+                "{stem}"
+            );
+        }
+    }
+
+    #[test]
+    fn bottleneck_strips_join_neighbouring_intervals_of_one_limit() {
+        let config = scenario("1m");
+        let mut rows: Vec<Row> = (1..=5).map(|i| row(f64::from(i) * 10.0, 1, None, None)).collect();
+        for (r, b) in rows.iter_mut().zip([
+            Bottleneck::None,
+            Bottleneck::Concurrency,
+            Bottleneck::Concurrency,
+            Bottleneck::Stall,
+            Bottleneck::None,
+        ]) {
+            r.bottleneck = b;
+        }
+        let strips: Vec<(f64, f64, String)> =
+            bottleneck_strips(&Timeline::new(&rows, &config)).into_iter().map(|b| (b.from, b.until, b.label)).collect();
+        assert_eq!(
+            strips,
+            vec![(10.0, 30.0, "limit: concurrency".to_string()), (30.0, 40.0, "limit: stall".to_string())]
+        );
+    }
+
+    #[test]
+    fn cost_is_cumulative_and_ends_at_the_total() {
+        let config = scenario("1m");
+        let mut rows: Vec<Row> = (1..=3).map(|i| row(f64::from(i) * 10.0, 1, None, None)).collect();
+        for (r, c) in rows.iter_mut().zip([0.5, 0.25, 1.0]) {
+            r.cost_usd = c;
+        }
+        let chart = cost(&Timeline::new(&rows, &config));
+        let ys: Vec<Option<f64>> = chart.series[0].points.iter().map(|p| p.1).collect();
+        assert_eq!(ys, vec![Some(0.0), Some(0.5), Some(0.75), Some(1.75)]);
+    }
+
+    #[test]
+    fn pollers_step_at_each_scaling_decision_and_the_factor_model_has_none() {
+        let on_demand = parsed(
+            r#"{"name":"t","duration":"1m","topic":{"partitions":4},
+                "esm":{"scaling":{"mode":"on_demand"}}}"#,
+        );
+        let mut rows: Vec<Row> = (1..=3).map(|i| row(f64::from(i) * 10.0, 1, None, None)).collect();
+        for (r, p) in rows.iter_mut().zip([1, 1, 3]) {
+            r.pollers = p;
+        }
+        let chart = concurrency(&Timeline::new(&rows, &on_demand));
+        let pollers = chart.series.iter().find(|s| s.name == "event pollers").unwrap();
+        // Held at 1 until the sample that saw 3: a vertical step at 30 s.
+        assert_eq!(pollers.points, vec![(10.0, Some(1.0)), (20.0, Some(1.0)), (30.0, Some(1.0)), (30.0, Some(3.0))]);
+        let factor = parsed(
+            r#"{"name":"t","duration":"1m","topic":{"partitions":4},
+                "esm":{"scaling":{"mode":"parallelization_factor","factor":2}}}"#,
+        );
+        let factor = concurrency(&Timeline::new(&rows, &factor));
+        assert!(factor.series.iter().all(|s| !s.name.contains("poller")));
     }
 
     #[test]

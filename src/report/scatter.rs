@@ -5,8 +5,10 @@
 use super::axis::{Axis, Extent, widen};
 use super::canvas::{self, Chart, DrawError, LegendEntry, Marker, palette};
 use super::charts::{DEFAULT_SIZE_PX, draw_mesh, plot_area};
+use super::html::escape;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::cell::RefCell;
 
 const MAX_X_TICKS: usize = 11;
 const MAX_Y_TICKS: usize = 8;
@@ -21,12 +23,45 @@ pub struct PointSet {
     pub name: String,
     pub colour: RGBColor,
     pub points: Vec<(f64, f64)>,
+    /// A tooltip per point (the SVG's `<title>`: the full configuration); empty for none.
+    pub labels: Vec<String>,
+    /// Ringed, so the answer stands out (tune's best point).
+    pub emphasised: bool,
 }
 
 impl PointSet {
     pub fn new(name: impl Into<String>, colour: RGBColor, points: impl IntoIterator<Item = (f64, f64)>) -> Self {
-        PointSet { name: name.into(), colour, points: points.into_iter().collect() }
+        PointSet {
+            name: name.into(),
+            colour,
+            points: points.into_iter().collect(),
+            labels: Vec::new(),
+            emphasised: false,
+        }
     }
+
+    /// Points with their tooltips.
+    pub fn labelled(
+        name: impl Into<String>,
+        colour: RGBColor,
+        points: impl IntoIterator<Item = ((f64, f64), String)>,
+    ) -> Self {
+        let (points, labels) = points.into_iter().unzip();
+        PointSet { name: name.into(), colour, points, labels, emphasised: false }
+    }
+
+    pub fn emphasised(self) -> Self {
+        PointSet { emphasised: true, ..self }
+    }
+}
+
+/// A bound drawn across the plot: a constraint or SLO on the axis's metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Guide {
+    /// A line at y = `value` when true, at x = `value` otherwise.
+    pub horizontal: bool,
+    pub value: f64,
+    pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,16 +72,32 @@ pub struct Scatter {
     pub sets: Vec<PointSet>,
     /// Join the points of all sets that no other point beats on both axes (both minimised).
     pub pareto_front: bool,
+    pub guides: Vec<Guide>,
     pub size_px: (u32, u32),
+    /// Where the labelled points landed in pixels, filled by each draw for [`Chart::finish_svg`].
+    tooltips: RefCell<Vec<(i32, i32, String)>>,
 }
 
 impl Scatter {
     pub fn new(title: impl Into<String>, x: Axis, y: Axis, sets: Vec<PointSet>) -> Self {
-        Scatter { title: title.into(), x, y, sets, pareto_front: false, size_px: DEFAULT_SIZE_PX }
+        Scatter {
+            title: title.into(),
+            x,
+            y,
+            sets,
+            pareto_front: false,
+            guides: Vec::new(),
+            size_px: DEFAULT_SIZE_PX,
+            tooltips: RefCell::default(),
+        }
     }
 
     pub fn with_pareto_front(self) -> Self {
         Scatter { pareto_front: true, ..self }
+    }
+
+    pub fn with_guides(self, guides: Vec<Guide>) -> Self {
+        Scatter { guides, ..self }
     }
 
     /// Points both axes can show, in data units.
@@ -58,7 +109,12 @@ impl Scatter {
     fn legend(&self) -> Vec<LegendEntry<'_>> {
         let sets = self.sets.iter().map(|s| LegendEntry { name: &s.name, colour: s.colour, marker: Marker::Dot });
         let front = LegendEntry { name: FRONT_NAME, colour: palette::GREY, marker: Marker::Dashed };
-        sets.chain(self.pareto_front.then_some(front)).collect()
+        let guides = self.guides.iter().map(|g| LegendEntry {
+            name: &g.label,
+            colour: palette::VERMILION,
+            marker: Marker::Dashed,
+        });
+        sets.chain(self.pareto_front.then_some(front)).chain(guides).collect()
     }
 }
 
@@ -84,8 +140,14 @@ impl Chart for Scatter {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
         let body = canvas::frame(root, &self.title, &self.legend())?;
-        let (xs, ys) =
+        let (mut xs, mut ys) =
             self.drawable().fold((None, None), |(xs, ys): (Extent, Extent), (x, y)| (widen(xs, x), widen(ys, y)));
+        // A bound just outside the data still shows, so the reader sees the margin.
+        for g in
+            self.guides.iter().filter(|g| (if g.horizontal { &self.y } else { &self.x }).project(g.value).is_some())
+        {
+            if g.horizontal { ys = widen(ys, g.value) } else { xs = widen(xs, g.value) }
+        }
         let (xl, yl) = (self.x.layout(xs, MAX_X_TICKS), self.y.layout(ys, MAX_Y_TICKS));
         let mut chart = plot_area(&body, &xl, &yl)?;
         draw_mesh(&mut chart, (&self.x, &xl), (&self.y, &yl))?;
@@ -95,11 +157,56 @@ impl Chart for Scatter {
             let front: Vec<(f64, f64)> = pareto_front(self.drawable()).into_iter().filter_map(project).collect();
             chart.draw_series(DashedLineSeries::new(front, 8, 6, palette::GREY.stroke_width(2)))?;
         }
+        for g in &self.guides {
+            let line = if g.horizontal {
+                self.y.project(g.value).map(|y| vec![(xl.min, y), (xl.max, y)])
+            } else {
+                self.x.project(g.value).map(|x| vec![(x, yl.min), (x, yl.max)])
+            };
+            if let Some(line) = line {
+                chart.draw_series(DashedLineSeries::new(line, 8, 6, palette::VERMILION.stroke_width(2)))?;
+            }
+        }
+        let mut tooltips = self.tooltips.borrow_mut();
+        tooltips.clear();
         for set in &self.sets {
             let dots = set.points.iter().filter_map(|&p| project(p));
-            chart.draw_series(dots.map(|p| Circle::new(p, POINT_RADIUS_PX, set.colour.filled())))?;
+            chart.draw_series(dots.clone().map(|p| Circle::new(p, POINT_RADIUS_PX, set.colour.filled())))?;
+            if set.emphasised {
+                let ring = BLACK.stroke_width(2);
+                chart.draw_series(dots.map(|p| Circle::new(p, POINT_RADIUS_PX * 2 + 2, ring)))?;
+            }
+            for (&p, label) in set.points.iter().zip(&set.labels) {
+                if let Some(drawn) = project(p) {
+                    let (x, y) = chart.backend_coord(&drawn);
+                    tooltips.push((x, y, label.clone()));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Each labelled point gets an invisible hover target with its label as `<title>`: a browser
+    /// shows the full configuration under the pointer, with no script.
+    fn finish_svg(&self, svg: String) -> String {
+        let tooltips = self.tooltips.borrow();
+        if tooltips.is_empty() {
+            return svg;
+        }
+        let Some(end) = svg.rfind("</svg>") else { return svg };
+        let mut out = String::with_capacity(svg.len() + tooltips.len() * 120);
+        out.push_str(&svg[..end]);
+        out.push_str("<g class=\"tooltips\">\n");
+        for (x, y, label) in tooltips.iter() {
+            let r = POINT_RADIUS_PX + 4;
+            out.push_str(&format!(
+                "<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></circle>\n",
+                escape(label)
+            ));
+        }
+        out.push_str("</g>\n");
+        out.push_str(&svg[end..]);
+        out
     }
 }
 
@@ -133,7 +240,26 @@ mod tests {
             assert!(rendered.svg.contains(text), "{text}");
         }
         assert!(rendered.svg.contains("<circle"), "dots");
+        assert!(!rendered.svg.contains("<title>"), "no labels, no tooltips");
         assert!(rendered.png.starts_with(b"\x89PNG"));
         canvas::render(&Scatter::new("empty", chart.x.clone(), chart.y.clone(), vec![]).with_pareto_front()).unwrap();
+    }
+
+    #[test]
+    fn labelled_points_get_tooltips_and_guides_a_legend_entry() {
+        let points = [((1.0, 10.0), "batch 100 & window 0s".to_string()), ((2.0, 5.0), "batch 500".to_string())];
+        let chart = Scatter::new(
+            "t",
+            Axis::linear("x", Bounds::FromZero),
+            Axis::linear("y", Bounds::FromZero),
+            vec![PointSet::labelled("configs", palette::BLUE, points).emphasised()],
+        )
+        .with_guides(vec![Guide { horizontal: true, value: 20.0, label: "p99 <= 20".into() }]);
+        let svg = canvas::render(&chart).unwrap().svg;
+        assert_eq!(svg.matches("<title>").count(), 2);
+        assert!(svg.contains("<title>batch 100 &amp; window 0s</title>"));
+        assert!(svg.contains("p99 &lt;= 20") || svg.contains("p99 <= 20"), "the guide's legend");
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert_eq!(canvas::render_svg(&chart).unwrap(), svg, "deterministic");
     }
 }

@@ -1,6 +1,7 @@
 //! The summary as labelled rows with units, grouped into sections, for the HTML report. Kept
 //! apart from the page layout so a new summary field is one line here.
 
+use crate::human;
 use crate::metrics::{PoisonPill, Summary};
 
 pub struct Section {
@@ -9,21 +10,41 @@ pub struct Section {
     pub rows: Vec<(&'static str, String, &'static str)>,
 }
 
-fn int(v: impl ToString) -> String {
-    v.to_string()
+fn int(v: impl Into<u64>) -> String {
+    human::count(v.into())
 }
 
 fn dec(v: f64, decimals: usize) -> String {
-    format!("{v:.decimals$}")
+    human::decimal(v, decimals)
 }
 
 fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "–".to_string(), |v| dec(v, decimals))
 }
 
+/// A latency row in the unit that suits the run's largest latency, so p50 and p99 compare.
+fn latency_row(
+    label: &'static str,
+    ms: Option<f64>,
+    unit: (&'static str, f64),
+) -> (&'static str, String, &'static str) {
+    (label, ms.map_or_else(|| "–".to_string(), |ms| dec(ms / unit.1, 1)), unit.0)
+}
+
+/// The factor model has no pollers: its counts read as a dash, not zero.
+fn pollers(s: &Summary, value: String) -> String {
+    if s.pollers.peak == 0 { "—".to_string() } else { value }
+}
+
 pub fn sections(s: &Summary) -> Vec<Section> {
     let (r, i, b) = (&s.records, &s.invocations, &s.batches);
     let section = |title, rows| Section { title, rows };
+    let latency_unit = match human::duration_parts(s.latency_ms.max.unwrap_or(0.0)).1 {
+        "h" => ("h", 3_600_000.0),
+        "min" => ("min", 60_000.0),
+        "s" => ("s", 1_000.0),
+        _ => ("ms", 1.0),
+    };
     vec![
         section(
             "Records",
@@ -64,10 +85,10 @@ pub fn sections(s: &Summary) -> Vec<Section> {
         section(
             "Latency, produced to committed",
             vec![
-                ("p50", opt(s.latency_ms.p50, 1), "ms"),
-                ("p90", opt(s.latency_ms.p90, 1), "ms"),
-                ("p99", opt(s.latency_ms.p99, 1), "ms"),
-                ("max", opt(s.latency_ms.max, 1), "ms"),
+                latency_row("p50", s.latency_ms.p50, latency_unit),
+                latency_row("p90", s.latency_ms.p90, latency_unit),
+                latency_row("p99", s.latency_ms.p99, latency_unit),
+                latency_row("max", s.latency_ms.max, latency_unit),
             ],
         ),
         section(
@@ -78,8 +99,8 @@ pub fn sections(s: &Summary) -> Vec<Section> {
                 ("max age of oldest record", dec(s.lag.max_age_ms / 1000.0, 1), "s"),
                 ("peak concurrency", int(s.concurrency.peak), "executions"),
                 ("mean concurrency", dec(s.concurrency.mean, 2), "executions"),
-                ("peak pollers", int(s.pollers.peak), "pollers"),
-                ("mean pollers", dec(s.pollers.mean, 2), "pollers"),
+                ("peak pollers", pollers(s, int(s.pollers.peak)), "pollers"),
+                ("mean pollers", pollers(s, dec(s.pollers.mean, 2)), "pollers"),
             ],
         ),
         section(

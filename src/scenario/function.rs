@@ -15,6 +15,9 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     /// How fast the function may add execution environments (AWS: 1,000 every 10 s).
     pub burst_limit: BurstLimit,
+    /// The user's real handler behind the Runtime API, in place of the built-in model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler: Option<super::handler::HandlerSpec>,
 }
 
 impl Default for Function {
@@ -27,6 +30,7 @@ impl Default for Function {
             cold_start: ColdStart::default(),
             reserved_concurrency: None,
             burst_limit: BurstLimit::default(),
+            handler: None,
         }
     }
 }

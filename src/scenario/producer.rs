@@ -25,6 +25,9 @@ pub struct Producer {
     pub key_bytes: u32,
     #[serde(default)]
     pub partitioning: Partitioning,
+    /// Sample messages for a real handler to read (`function.handler`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<crate::model::value_samples::ValuesSpec>,
 }
 
 /// A traffic file: a CSV of `time,rate[,bytes_per_second]`, or the JSON of

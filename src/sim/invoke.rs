@@ -7,13 +7,15 @@ use crate::engine::SimTime;
 use crate::model::destination::Condition;
 use crate::model::esm::{BatchState, Running};
 use crate::model::function::{Start, Throttle, billed_ms};
-use crate::model::handler::{Handler, HandlerResult, Invocation};
+use crate::model::handler::{HandlerResult, Invocation};
 
 impl<O: Observer> Simulation<O> {
     /// Invokes the function with `batch`, or throttles it.
     pub(super) fn invoke(&mut self, batch: BatchId) {
         let now = self.now;
-        let start = match self.function.envs.acquire(now) {
+        let acquired = self.function.envs.acquire(now);
+        self.tell_gone();
+        let (start, environment) = match acquired {
             Ok(start) => start,
             Err(reason) => {
                 if reason == Throttle::Burst {
@@ -38,26 +40,29 @@ impl<O: Observer> Simulation<O> {
         if b.current.invocations > 1 {
             self.metrics.redelivered += b.records as u64;
         }
-        let result = self.run_handler(batch, reinit_ns);
+        let result = self.run_handler(batch, reinit_ns, environment);
         let b = &self.esm.batches[batch];
         if b.records == 1 && !self.metrics.poison_pills.is_empty() {
             let s = b.current.segments[0];
             self.metrics.poison_pills.delivered_alone(s.partition, s.start, now);
         }
         self.observer.invocation_started(now, b, cold);
+        if let Some(exchange) = self.function.handler.take_exchange() {
+            self.observer.handler_exchange(now, b, &exchange);
+        }
         let end = now + init_ns + result.run_ns;
         let billed_ms = billed_ms(init_ns, result.run_ns);
         let busy = self.function.envs.busy();
         let period = self.metrics.cloudwatch.at(now);
         period.concurrency_max = period.concurrency_max.max(busy);
-        let running = Running { started_ns: now, cold, reinit: reinit_ns > 0, billed_ms, result };
+        let running = Running { started_ns: now, cold, environment, reinit: reinit_ns > 0, billed_ms, result };
         self.esm.batches[batch].state = BatchState::InFlight(Box::new(running));
         self.queue.schedule(end, Event::Function(FunctionEvent::InvocationEnd { batch }));
     }
 
     /// What the handler makes of the batch's current piece, after `reinit_ns` of init inside
     /// the invocation.
-    fn run_handler(&mut self, batch: BatchId, reinit_ns: SimTime) -> HandlerResult {
+    fn run_handler(&mut self, batch: BatchId, reinit_ns: SimTime, environment: u64) -> HandlerResult {
         let b = &self.esm.batches[batch];
         let invocation = Invocation {
             now: self.now,
@@ -67,8 +72,12 @@ impl<O: Observer> Simulation<O> {
             payload_bytes: b.payload_bytes,
             logs: &self.source.logs,
             timeout_ns: self.config.function.timeout_ns.saturating_sub(reinit_ns),
+            environment,
         };
         let mut result = self.function.handler.invoke(&invocation);
+        if let Some(reason) = self.function.handler.fatal() {
+            self.function.stopped = Some(reason.to_string());
+        }
         if reinit_ns > 0 {
             if reinit_ns >= self.config.function.timeout_ns {
                 // Init alone uses up the timeout: the handler never runs.
@@ -78,6 +87,15 @@ impl<O: Observer> Simulation<O> {
             }
         }
         result
+    }
+
+    /// Tells the handler of environments that expired or were destroyed.
+    fn tell_gone(&mut self) {
+        let f = &mut self.function;
+        f.envs.take_gone(&mut f.gone);
+        for &env in &f.gone {
+            f.handler.environment_gone(env);
+        }
     }
 
     fn throttle(&mut self, batch: BatchId) {
@@ -118,7 +136,8 @@ impl<O: Observer> Simulation<O> {
         // (the next invocation must initialise again).
         let destroyed =
             matches!(outcome, Outcome::Crash { .. }) || (running.reinit && matches!(outcome, Outcome::Timeout { .. }));
-        self.function.envs.release(now, destroyed);
+        self.function.envs.release(now, running.environment, destroyed);
+        self.tell_gone();
         self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.config.function.memory_mb as u128);
         notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));
         notify!(self.invocation_finished(now, &self.esm.batches[batch], &running));

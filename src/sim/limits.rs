@@ -27,6 +27,9 @@ pub enum Stopped {
     Lag { records: u64, bytes: u64, budget: u64, at_s: f64 },
     /// The observer reported a failure (its own error says which).
     Observer,
+    /// The real handler can no longer run (it cannot start, died during init, or broke the
+    /// Runtime API): why.
+    Handler(String),
 }
 
 /// Bytes of memory one record takes in a partition's log.

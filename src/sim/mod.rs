@@ -33,7 +33,7 @@ use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::destination::Destination;
 use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
-use crate::model::handler::SyntheticHandler;
+use crate::model::handler::{Handler, SyntheticHandler};
 use crate::model::kafka::range_assignment;
 use crate::model::producer::{Arrival, ProducerGen};
 use crate::model::topic::Partition;
@@ -145,20 +145,31 @@ struct Esm {
 /// The Lambda function: its environments and its code.
 struct Function {
     envs: Environments,
-    handler: SyntheticHandler,
+    handler: Box<dyn Handler>,
     /// Invocations started, numbering attempts for per-attempt random draws.
     attempts: u64,
+    /// Scratch space for environments the handler is told are gone.
+    gone: Vec<u64>,
+    /// Why the handler can no longer run: the run stops.
+    stopped: Option<String>,
 }
 
 /// Builds a [`Simulation`] from a compiled configuration.
 pub struct SimulationBuilder<'a> {
     config: &'a Config,
     seed: u64,
+    handler: Option<Box<dyn Handler>>,
 }
 
 impl<'a> SimulationBuilder<'a> {
     pub fn new(config: &'a Config) -> Self {
-        SimulationBuilder { config, seed: config.seed }
+        SimulationBuilder { config, seed: config.seed, handler: None }
+    }
+
+    /// Runs `handler` (a real one) in place of the built-in model.
+    pub fn handler(mut self, handler: Box<dyn Handler>) -> Self {
+        self.handler = Some(handler);
+        self
     }
 
     /// Overrides the scenario's seed.
@@ -177,7 +188,8 @@ impl<'a> SimulationBuilder<'a> {
     }
 
     pub fn build_with_observer<O: Observer>(self, observer: O) -> Simulation<O> {
-        Simulation::new(self.config, self.seed, observer)
+        let handler = self.handler.unwrap_or_else(|| Box::new(SyntheticHandler::new(self.config, self.seed)));
+        Simulation::new(self.config, self.seed, handler, observer)
     }
 }
 
@@ -197,7 +209,7 @@ pub struct Simulation<O: Observer> {
 }
 
 impl<O: Observer> Simulation<O> {
-    fn new(c: &Config, seed: u64, observer: O) -> Self {
+    fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, observer: O) -> Self {
         let origin = c.clock.origin_ns;
         let partitions = c.topic.partitions;
         let producers = c
@@ -236,8 +248,10 @@ impl<O: Observer> Simulation<O> {
             },
             function: Function {
                 envs: Environments::new(&c.function, seed, origin),
-                handler: SyntheticHandler::new(c, seed),
+                handler,
                 attempts: 0,
+                gone: Vec::new(),
+                stopped: None,
             },
             metrics: Metrics::new(
                 partitions as usize,
@@ -314,6 +328,9 @@ impl<O: Observer> Simulation<O> {
             self.handle(event);
             if generated && let Some(stopped) = self.over_budget(limits) {
                 return Some(stopped);
+            }
+            if let Some(reason) = self.function.stopped.take() {
+                return Some(Stopped::Handler(reason));
             }
             handled += 1;
             if handled % 65_536 == 0 {

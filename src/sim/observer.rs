@@ -24,6 +24,8 @@ pub trait Observer {
     /// A batch was formed; `partitions` gives the records' arrival times.
     fn batch_formed(&mut self, _now: SimTime, _batch: &Batch, _partitions: &[Partition]) {}
     fn invocation_started(&mut self, _now: SimTime, _batch: &Batch, _cold: bool) {}
+    /// A real handler's process got the event and answered (after `invocation_started`).
+    fn handler_exchange(&mut self, _now: SimTime, _batch: &Batch, _exchange: &crate::model::runtime_api::Exchange) {}
     fn invocation_ended(&mut self, _now: SimTime, _batch: &Batch, _outcome: Outcome) {}
     /// The invocation that just ended, with when it started and the handler's result.
     fn invocation_finished(&mut self, _now: SimTime, _batch: &Batch, _running: &Running) {}

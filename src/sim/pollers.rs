@@ -132,6 +132,11 @@ impl Autoscaler {
         self.window_bytes = 0;
     }
 
+    /// Poller-nanoseconds from the start to `now` (`now` no earlier than the last change).
+    pub fn poller_ns_until(&self, now: SimTime) -> u128 {
+        self.poller_ns + now.saturating_sub(self.last_change_ns) as u128 * self.count as u128
+    }
+
     /// Mean pollers from `origin_ns` to `now`.
     pub fn mean(&mut self, origin_ns: SimTime, now: SimTime) -> f64 {
         self.account(now);

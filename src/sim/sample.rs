@@ -58,7 +58,16 @@ impl<O: Observer> Simulation<O> {
             latency_p50_ms: latency.map(|l| l.0),
             latency_p99_ms: latency.map(|l| l.1),
             bottleneck,
+            cost_usd: 0.0,
         });
+        let poller_ns = self.esm.autoscaler.as_ref().map_or(0, |scaler| scaler.poller_ns_until(at));
+        let sampled = &mut self.metrics.usage_sampled;
+        let used = IntervalUsage {
+            billed_mb_ms: self.metrics.billed_mb_ms - sampled.billed_mb_ms,
+            poller_ns: poller_ns - sampled.poller_ns,
+        };
+        *sampled = IntervalUsage { billed_mb_ms: self.metrics.billed_mb_ms, poller_ns };
+        self.metrics.row_usage.push(used);
     }
 
     /// What held the ESM back in the interval ending at `at`, for its bottleneck.
@@ -166,9 +175,11 @@ impl<O: Observer> Simulation<O> {
             summary.cloudwatch.provisioned_pollers.max = summary.pollers.peak as u64;
             summary.cloudwatch.event_poller_unit.avg = epu_hours / (seconds / 3600.0);
         }
+        let mut rows = std::mem::take(&mut self.metrics.rows);
+        share_cost(&mut rows, &self.metrics.row_usage, &summary.cost_usd);
         Report {
             summary,
-            timeseries: std::mem::take(&mut self.metrics.rows),
+            timeseries: rows,
             destination: std::mem::take(&mut self.esm.destination_lines),
             cloudwatch: self.metrics.cloudwatch.clone(),
         }

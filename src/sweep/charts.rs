@@ -5,6 +5,7 @@
 use super::capacity::{RATE_METRICS, RatePoint};
 use super::grid::Grid;
 use super::metrics::metric_names;
+use super::pages;
 use super::summary::PointStats;
 use super::tune::{Elimination, Goal};
 use crate::engine::{NS_PER_SEC, parse_duration};
@@ -68,7 +69,7 @@ fn rate_label(rate: f64) -> String {
 }
 
 /// A short name for a scenario path, for legends: `batch size`, `window`, else its last segment.
-fn path_short(path: &str) -> String {
+pub fn path_short(path: &str) -> String {
     match path {
         "esm.batch_size" => "batch size".into(),
         "esm.batching_window" => "window".into(),
@@ -185,15 +186,16 @@ fn line(
 /// dimension when it has at most six values), with the Pareto front.
 fn pareto(grid: &Grid, points: &[PointStats], dir: &Path) -> Result<Vec<PathBuf>> {
     let (cost, p99) = (metric("cost_usd.per_month"), metric("latency_ms.p99"));
-    let xy = |ps: &PointStats| Some((ps.mean(cost)?, ps.mean(p99)?));
+    // Each dot's tooltip names its configuration.
+    let xy = |ps: &PointStats| Some(((ps.mean(cost)?, ps.mean(p99)?), pages::tooltip(grid, ps)));
     let sets = match grid.dimensions.first() {
         Some(d) if d.values.len() <= COLOURS.len() && grid.dimensions.len() > 1 => (0..d.values.len())
             .map(|v| {
                 let mine = points.iter().filter(|ps| grid.coordinates(ps.point)[0] == v).filter_map(xy);
-                PointSet::new(format!("{} {}", path_short(&d.path), d.values[v]), COLOURS[v], mine)
+                PointSet::labelled(format!("{} {}", path_short(&d.path), d.values[v]), COLOURS[v], mine)
             })
             .collect(),
-        _ => vec![PointSet::new("grid points", palette::BLUE, points.iter().filter_map(xy))],
+        _ => vec![PointSet::labelled("grid points", palette::BLUE, points.iter().filter_map(xy))],
     };
     let y = value_axis("p99 latency (ms)", points.iter().filter_map(|ps| ps.mean(p99)));
     let chart = Scatter::new(

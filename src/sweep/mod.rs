@@ -13,6 +13,7 @@ pub mod constraint;
 pub mod grid;
 pub mod merge;
 pub mod metrics;
+pub mod pages;
 pub mod record;
 pub mod run;
 pub mod shard;
@@ -31,6 +32,7 @@ pub use study::{Base, Kind, Prepared, Study};
 
 use crate::error::Result;
 use crate::output::write_files;
+use crate::report;
 use record::RunRecord;
 use std::path::{Path, PathBuf};
 
@@ -69,12 +71,16 @@ pub fn finish_sweep(p: &Prepared, records: &[RunRecord], out: Output) -> Result<
     let points = summary::point_stats(p, records);
     let summary_csv = summary::summary_csv(grid, &points);
     let mut files = write_files(out.dir, &[(SWEEP_CSV, table), (SWEEP_SUMMARY_CSV, summary_csv)])?;
+    let page = pages::sweep_page(p, &points, records.len());
     if out.charts {
-        files.extend(charts::sweep_charts(grid, &points, out.dir)?);
+        let charts = charts::sweep_charts(grid, &points, out.dir)?;
+        let page_file = report::study::write_study_report(&page, &charts, out.dir)?;
+        files.extend(charts.into_iter().chain(page_file));
     }
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let (runs, points, seeds) = (records.len(), grid.len(), p.study.seeds as usize);
-    let text = format!("{}: {} × {}\n", plural(runs, "run"), plural(points, "grid point"), plural(seeds, "seed"));
+    let (runs, n_points, seeds) = (records.len(), grid.len(), p.study.seeds as usize);
+    let mut text = format!("{}: {} × {}\n", plural(runs, "run"), plural(n_points, "grid point"), plural(seeds, "seed"));
+    text += &page.terminal_text();
     Ok(Done { files, text })
 }
 

@@ -88,6 +88,10 @@ impl Prepared {
         }
         super::size::check(&study)?;
         let points = (0..study.grid.len()).map(|i| load_point(&study, i)).collect::<Result<Vec<_>>>()?;
+        if let Some(p) = points.iter().find(|p| p.scenario.function.handler.is_some()) {
+            let message = "studies run the built-in handler model; run a real handler with `esmsim run --handler`";
+            return Err(Error::field(&p.file, "function.handler", message));
+        }
         Ok(Prepared { study, points })
     }
 

@@ -65,6 +65,7 @@ mod tests {
             latency_p50_ms: None,
             latency_p99_ms: None,
             bottleneck: Default::default(),
+            cost_usd: 0.0,
         };
         lags.iter().enumerate().map(row).collect()
     }

@@ -46,6 +46,15 @@ pub enum TraceEvent {
         batch: u64,
         outcome: Outcome,
     },
+    /// A real handler's process got `request` (the event) and gave `answer`.
+    Handler {
+        t_ns: i64,
+        batch: u64,
+        environment: u64,
+        request_id: String,
+        request: serde_json::Value,
+        answer: crate::model::runtime_api::TracedAnswer,
+    },
     /// An invoke of the batch was throttled.
     Throttle {
         t_ns: i64,

@@ -81,6 +81,8 @@ pub enum BatchState {
 pub struct Running {
     pub started_ns: SimTime,
     pub cold: bool,
+    /// The execution environment it runs in.
+    pub environment: u64,
     /// Init overran its limit and was run again inside this invocation.
     pub reinit: bool,
     pub billed_ms: u64,

@@ -1,0 +1,75 @@
+//! Numbers as people read them: counts with thousands separators, durations in the unit that
+//! suits their size. For the terminal summary and report.html; files keep plain numbers.
+
+/// `36000000` → `36,000,000`.
+pub fn count(n: u64) -> String {
+    group(&n.to_string())
+}
+
+/// A decimal with thousands separators in its integer part: `10000.04` at 1 → `10,000.0`.
+pub fn decimal(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+    let grouped = if int.bytes().all(|b| b.is_ascii_digit()) { group(int) } else { int.to_string() };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration given in milliseconds as (value, unit): ms below 2 s, s below 2 min, min below
+/// 2 h, h beyond; one decimal.
+pub fn duration_parts(ms: f64) -> (String, &'static str) {
+    let (value, unit) = match ms.abs() {
+        m if m >= 7_200_000.0 => (ms / 3_600_000.0, "h"),
+        m if m >= 120_000.0 => (ms / 60_000.0, "min"),
+        m if m >= 2_000.0 => (ms / 1_000.0, "s"),
+        _ => (ms, "ms"),
+    };
+    (decimal(value, 1), unit)
+}
+
+/// [`duration_parts`] as one string: `850.0 ms`, `5.5 s`, `12.9 min`.
+pub fn duration_ms(ms: f64) -> String {
+    let (value, unit) = duration_parts(ms);
+    format!("{value} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_by_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(36_000_000), "36,000,000");
+        assert_eq!(decimal(10_000.04, 1), "10,000.0");
+        assert_eq!(decimal(-1_234.5, 2), "-1,234.50");
+        assert_eq!(decimal(0.1234, 4), "0.1234");
+        assert_eq!(decimal(f64::NAN, 1), "NaN");
+    }
+
+    #[test]
+    fn durations_read_in_their_own_unit() {
+        assert_eq!(duration_ms(850.0), "850.0 ms");
+        assert_eq!(duration_ms(5_500.0), "5.5 s");
+        // The 12.9 minutes: 774,000 ms.
+        assert_eq!(duration_ms(774_000.0), "12.9 min");
+        assert_eq!(duration_ms(3.0 * 3_600_000.0), "3.0 h");
+        assert_eq!(duration_parts(66_000.0), ("66.0".to_string(), "s"));
+    }
+}
