@@ -95,7 +95,9 @@ pub fn stopped_error(file: &Path, stopped: &Stopped, at: &str) -> Error {
 pub fn records_held_at_most(s: &Scenario) -> f64 {
     let backlog = s.topic.backlog.as_ref().map_or(0.0, |b| b.records as f64 * f64::from(s.topic.partitions));
     let window_s = s.duration.secs_f64().min(s.topic.retention.secs_f64());
-    let peak: f64 = s.producers.iter().map(|p| p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)).sum();
+    // A producer with rate_from counts 0 here: its rates live in a file (see the config's peak_rate).
+    let peak: f64 =
+        s.producers.iter().map(|p| p.schedule.iter().map(|step| step.rate).fold(p.rate.unwrap_or(0.0), f64::max)).sum();
     backlog + peak * window_s
 }
 

@@ -9,11 +9,13 @@
 //! ```
 
 pub mod budget;
+pub mod calibrate;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod human;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod output;
@@ -23,6 +25,7 @@ pub mod sim;
 pub mod staging;
 pub mod sweep;
 pub mod text;
+pub mod timestamp;
 pub mod trace;
 
 pub use error::{Error, Result};
@@ -36,7 +39,7 @@ use sha2::{Digest, Sha256};
 pub fn config_hash(scenario: &Scenario) -> String {
     let mut canonical = serde_json::to_value(scenario).expect("scenario serialises");
     if let Some(map) = canonical.as_object_mut() {
-        for key in ["seed", "name", "description"] {
+        for key in ["seed", "name", "description", "$schema"] {
             map.remove(key);
         }
     }

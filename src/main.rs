@@ -19,7 +19,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one simulation and write summary.json, timeseries.csv, charts and report.html.
+    #[command(
+        after_help = "Example:\n  esmsim run scenarios/quickstart.json --set esm.batch_size=500 --out reports/b500"
+    )]
     Run {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// Root seed (default: the scenario's `seed`).
         #[arg(long)]
@@ -52,21 +56,32 @@ enum Command {
         memory: MemoryArg,
     },
     /// Parse and check a scenario; warnings go to stderr.
+    #[command(after_help = "Example:\n  esmsim validate scenarios/quickstart.json --set esm.batching_window=2s")]
     Validate {
+        /// The scenario file (JSON).
         scenario: PathBuf,
+        /// Override a scenario field by its dotted path before checking (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
         #[command(flatten)]
         memory: MemoryArg,
     },
     /// Run a grid of scenarios over seeds; write sweep.csv, sweep_summary.csv and charts.
+    #[command(
+        after_help = "Example:\n  esmsim sweep scenarios/quickstart.json --grid esm.batch_size=100,500 --seeds 3 --out reports/sweep"
+    )]
     Sweep {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         #[command(flatten)]
         study: StudyArgs,
     },
     /// Find the configuration that minimises a metric under constraints; write tune.csv and tune.json.
+    #[command(
+        after_help = "Example:\n  esmsim tune scenarios/provisioned-low-latency.json --minimize cost_usd.per_month \\\n    --constraint 'latency_ms.p99<=1000' --seeds 2 --out reports/tune"
+    )]
     Tune {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// The metric to minimise, by its sweep.csv column, e.g. cost_usd.per_month.
         #[arg(long, value_name = "METRIC")]
@@ -84,7 +99,11 @@ enum Command {
         study: StudyArgs,
     },
     /// Metrics against producer rate and the highest sustainable rate; write capacity.csv and capacity.json.
+    #[command(
+        after_help = "Example:\n  esmsim capacity scenarios/bench-steady.json --set duration=10m --rates 20000,50000 --out reports/capacity"
+    )]
     Capacity {
+        /// The scenario file (JSON).
         scenario: PathBuf,
         /// Total producer rates to run, records/s, e.g. 1000,2000,4000.
         #[arg(long, value_name = "R1,R2,...")]
@@ -148,27 +167,103 @@ enum Command {
         memory: MemoryArg,
     },
     /// Join shard directories of one sweep, tune or capacity study into the single-machine files.
+    #[command(after_help = "Example:\n  esmsim merge results/shard-* --out results/merged")]
     Merge {
+        /// The shard directories (each written by a run with --shard or --shards), in any order.
         #[arg(required = true, value_name = "SHARD_DIR")]
         dirs: Vec<PathBuf>,
+        /// Where to write the merged files.
         #[arg(long)]
         out: PathBuf,
         /// Threads for capacity's bisection (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Skip the charts.
         #[arg(long)]
         no_charts: bool,
         #[command(flatten)]
         memory: MemoryArg,
     },
     /// Print the life of one record from a trace written by `run --trace`.
+    #[command(after_help = "Example:\n  esmsim explain trace.jsonl --partition 3 --offset 1200")]
     Explain {
+        /// The trace file (JSON lines) written by `esmsim run --trace`.
         trace: PathBuf,
+        /// The record's partition.
         #[arg(long)]
         partition: u32,
+        /// The record's offset in its partition.
         #[arg(long)]
         offset: u64,
     },
+    /// Write a scenario from AWS documents: an event source mapping, its function, their
+    /// CloudFormation template or Terraform state; warns of every field esmsim does not model.
+    #[command(
+        after_help = "Example:\n  esmsim import --esm examples/aws/esm.json --function examples/aws/function.json \\\n    --partitions 12 --rate-from examples/aws/traffic.csv --out examples/aws/orders.json"
+    )]
+    Import {
+        #[command(flatten)]
+        args: ImportArgs,
+    },
+    /// Fit the function's duration model to measured invocations; print the fit and a scenario patch.
+    #[command(
+        after_help = "Example:\n  esmsim calibrate --durations examples/aws/durations.csv --out examples/aws/durations-patch.json"
+    )]
+    Calibrate {
+        /// CSV with batch_records,duration_ms[,init_ms,memory_mb], one row per invocation.
+        #[arg(long, value_name = "FILE.csv")]
+        durations: PathBuf,
+        /// Write the patch (JSON to merge into a scenario) here as well.
+        #[arg(long, value_name = "FILE.json")]
+        out: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the scenario format (for editors: completion and checking).
+    #[command(after_help = "Example:\n  esmsim schema > esmsim.schema.json")]
+    Schema,
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  esmsim completions bash > ~/.local/share/bash-completion/completions/esmsim")]
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// What `import` reads and what it is told.
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// `aws lambda get-event-source-mapping` output (or list-event-source-mappings with one mapping).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["cloudformation", "terraform"])]
+    esm: Option<PathBuf>,
+    /// `aws lambda get-function-configuration` output: MemorySize, Timeout, Architectures.
+    #[arg(long, value_name = "FILE")]
+    function: Option<PathBuf>,
+    /// `aws lambda get-function-concurrency` output: ReservedConcurrentExecutions.
+    #[arg(long, value_name = "FILE")]
+    concurrency: Option<PathBuf>,
+    /// A CloudFormation template (JSON) with one AWS::Lambda::EventSourceMapping.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["esm", "terraform"])]
+    cloudformation: Option<PathBuf>,
+    /// `terraform show -json` output with one aws_lambda_event_source_mapping.
+    #[arg(long, value_name = "FILE", conflicts_with = "esm")]
+    terraform: Option<PathBuf>,
+    /// The scenario's name (default: imported).
+    #[arg(long)]
+    name: Option<String>,
+    /// The topic's partition count (a placeholder of 12 without it).
+    #[arg(long, value_name = "N")]
+    partitions: Option<u32>,
+    /// A constant producer rate, records/s.
+    #[arg(long, value_name = "R", conflicts_with = "rate_from")]
+    rate: Option<f64>,
+    /// Traffic from a file: CSV (time,rate[,bytes_per_second]) or CloudWatch get-metric-data JSON.
+    #[arg(long, value_name = "FILE")]
+    rate_from: Option<PathBuf>,
+    /// Value bytes per record (default 1024, or bytes/messages of the traffic file).
+    #[arg(long, value_name = "BYTES")]
+    record_bytes: Option<u64>,
+    /// Where to write the scenario.
+    #[arg(long, value_name = "FILE.json")]
+    out: PathBuf,
 }
 
 /// Arguments shared by sweep, tune and capacity.
@@ -189,9 +284,11 @@ struct StudyArgs {
     /// Run only shard K of N (1-based); join shards with `esmsim merge`.
     #[arg(long, value_name = "K/N", conflicts_with = "shards")]
     shard: Option<String>,
-    /// Shard count, with the 0-based index from JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX.
+    /// Shard count, with the 0-based index from JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or
+    /// SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN.
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
+    /// The directory to write the study's files into.
     #[arg(long)]
     out: PathBuf,
     /// Skip the charts.
@@ -311,6 +408,20 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, jobs, no_charts, memory } => {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
         }
+        Command::Import { args } => import(args),
+        Command::Calibrate { durations, out } => calibrate(durations, out),
+        Command::Schema => {
+            let schema = esmsim::scenario::schema::scenario_schema();
+            print_out(&(serde_json::to_string_pretty(&schema).expect("a JSON value serialises") + "\n"));
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "esmsim", &mut text);
+            print_out(&String::from_utf8_lossy(&text));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -395,6 +506,55 @@ fn run(
     let mut text = output::summary_table(&report.summary);
     for path in written.iter().chain(&options.trace) {
         text += &format!("wrote {}\n", path.display());
+    }
+    print_out(&text);
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> Result<(), Error> {
+    use esmsim::import::{Facts, Sources};
+    let sources = Sources {
+        esm: args.esm,
+        function: args.function,
+        concurrency: args.concurrency,
+        cloudformation: args.cloudformation,
+        terraform: args.terraform,
+    };
+    let facts = Facts {
+        name: args.name,
+        partitions: args.partitions,
+        rate: args.rate,
+        rate_from: args.rate_from,
+        record_bytes: args.record_bytes,
+    };
+    let imported = esmsim::import::import(&sources, &facts, &args.out)?;
+    let text = serde_json::to_string_pretty(&imported.scenario).expect("a JSON value serialises") + "\n";
+    // The scenario must load as written, its traffic file included, before it replaces anything.
+    let loaded = esmsim::parse_scenario(&args.out, &text, &[])?;
+    let staged = Staged::file(&args.out)?;
+    std::fs::write(staged.path(), &text).map_err(|source| Error::Write { path: args.out.clone(), source })?;
+    staging::commit(vec![staged])?;
+    for w in imported.warnings.iter().chain(loaded.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().iter()) {
+        eprintln!("warning: {}", esmsim::text::one_line(w));
+    }
+    print_out(&format!("wrote {} (valid; run it with esmsim run {})\n", args.out.display(), args.out.display()));
+    Ok(())
+}
+
+fn calibrate(durations: PathBuf, out: Option<PathBuf>) -> Result<(), Error> {
+    use esmsim::calibrate::durations;
+    let fit = durations::fit(&durations, &durations::read(&durations)?)?;
+    let mut text = fit.report();
+    text += "patch (--set):\n";
+    for line in fit.set_lines() {
+        text += &format!("  --set '{line}'\n");
+    }
+    if let Some(out) = &out {
+        let staged = Staged::file(out)?;
+        let json = serde_json::to_string_pretty(&fit.patch()).expect("a JSON value serialises") + "\n";
+        std::fs::write(staged.path(), json).map_err(|source| Error::Write { path: out.clone(), source })?;
+        staging::commit(vec![staged])?;
+        text += &format!("wrote {}\n", out.display());
     }
     print_out(&text);
     Ok(())

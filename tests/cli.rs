@@ -287,3 +287,49 @@ fn default_output_directory_is_reports_slash_name() {
     assert!(dir.path().join("reports/cli/summary.json").exists());
     assert!(dir.path().join("reports/cli/timeseries.csv").exists());
 }
+
+/// Every subcommand's help gives each argument a line of help and ends with an example.
+#[test]
+fn every_argument_has_help_and_every_command_an_example() {
+    let commands = [
+        "run",
+        "validate",
+        "sweep",
+        "tune",
+        "capacity",
+        "merge",
+        "explain",
+        "import",
+        "calibrate",
+        "schema",
+        "completions",
+    ];
+    for command in commands {
+        let output = esmsim().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(output.status.success(), "{command} --help");
+        let example = help.rfind("Example:").unwrap_or_else(|| panic!("{command}: no example in\n{help}"));
+        assert!(help[example..].contains(&format!("esmsim {command}")), "{command}: example does not run it");
+        for line in help[..example].lines().filter(|l| l.starts_with("  ") && !l.starts_with("     ")) {
+            let line = line.trim();
+            if !(line.starts_with('-') || line.starts_with('<') || line.starts_with('[')) {
+                continue;
+            }
+            // "--out <OUT>  Where to write ..." — the argument, two spaces, its help.
+            assert!(line.split("  ").filter(|s| !s.trim().is_empty()).count() >= 2, "{command}: no help for {line:?}");
+        }
+    }
+}
+
+#[test]
+fn completions_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = esmsim().args(["completions", shell]).output().unwrap();
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(output.status.success(), "{shell}");
+        for command in ["run", "sweep", "schema", "completions"] {
+            assert!(script.contains(command), "{shell}: {command} missing");
+        }
+    }
+    assert!(!esmsim().args(["completions", "tcsh"]).output().unwrap().status.success());
+}

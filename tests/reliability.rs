@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 fn esmsim() -> Command {
     let mut command = Command::cargo_bin("esmsim").unwrap();
-    for variable in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS"] {
+    for variable in esmsim::sweep::shard::ENVIRONMENT {
         command.env_remove(variable);
     }
     command

@@ -9,7 +9,7 @@ use tempfile::TempDir;
 
 fn esmsim() -> Command {
     let mut command = Command::cargo_bin("esmsim").unwrap();
-    for variable in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS"] {
+    for variable in esmsim::sweep::shard::ENVIRONMENT {
         command.env_remove(variable);
     }
     command
@@ -126,7 +126,16 @@ fn three_shards_merged_equal_the_full_sweep_also_from_array_job_indices() {
     for (i, out) in batch.iter().enumerate() {
         ok(&sweep_args(&scenario, out, &[]), &[("AWS_BATCH_JOB_ARRAY_INDEX", &i.to_string()), ("ESMSIM_SHARDS", "3")]);
     }
-    for (name, dirs) in [("k8s-merged", &k8s), ("batch-merged", &batch)] {
+    // Slurm array job, --array=1-3: ids from SLURM_ARRAY_TASK_MIN = 1, the count from
+    // SLURM_ARRAY_TASK_COUNT.
+    let slurm: Vec<String> = (1..=3).map(|i| path(&dir, &format!("slurm{i}"))).collect();
+    for (i, out) in slurm.iter().enumerate() {
+        let id = (i + 1).to_string();
+        let vars =
+            [("SLURM_ARRAY_TASK_ID", id.as_str()), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+        ok(&sweep_args(&scenario, out, &[]), &vars);
+    }
+    for (name, dirs) in [("k8s-merged", &k8s), ("batch-merged", &batch), ("slurm-merged", &slurm)] {
         let out = path(&dir, name);
         let mut args = vec!["merge"];
         args.extend(dirs.iter().map(String::as_str));

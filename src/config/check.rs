@@ -137,7 +137,20 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
     let partitions = s.topic.partitions;
     for (i, p) in s.producers.iter().enumerate() {
         let at = |field: &str| format!("producers.{i}.{field}");
-        check_rate(p.rate, &at("rate"))?;
+        match (p.rate, &p.rate_from) {
+            (Some(rate), None) => check_rate(rate, &at("rate"))?,
+            (None, Some(_)) => ensure(
+                p.schedule.is_empty(),
+                at("schedule"),
+                "a producer with rate_from takes its rates from the file; remove the schedule",
+            )?,
+            (Some(_), Some(_)) => {
+                return Err(problem(at("rate"), "give rate or rate_from, not both"));
+            }
+            (None, None) => {
+                return Err(problem(at("rate"), "missing field `rate` (records/s), or rate_from with a traffic file"));
+            }
+        }
         ensure(p.key_bytes as u64 <= MAX_RECORD_BYTES, at("key_bytes"), "at most 1 GiB")?;
         let too_big = match &p.record_bytes {
             RecordBytes::Fixed(n) => *n > MAX_RECORD_BYTES,

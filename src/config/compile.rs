@@ -13,14 +13,32 @@ pub struct Compiled {
 }
 
 /// Checks `s` against AWS's ranges and builds its [`Config`]; the error is the first problem.
+/// Traffic files (`rate_from`) are read relative to the current directory.
 pub fn compile(s: &Scenario) -> Result<Compiled, Problem> {
+    compile_in(s, std::path::Path::new("."))
+}
+
+/// As [`compile`], reading traffic files relative to `base` (the scenario file's directory).
+pub fn compile_in(s: &Scenario, base: &std::path::Path) -> Result<Compiled, Problem> {
     let warnings = check::validate(s)?;
     crate::scenario::check_handler(s)?;
-    let config = build(s)?;
+    let traffic = traffic_of(s, base)?;
+    let config = build(s, &traffic)?;
     Ok(Compiled { config, warnings })
 }
 
-fn build(s: &Scenario) -> Result<Config, Problem> {
+/// Each producer's traffic file, read and compiled to rate steps.
+pub fn traffic_of(s: &Scenario, base: &std::path::Path) -> Result<Vec<Option<traffic::Traffic>>, Problem> {
+    s.producers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.rate_from.as_ref().map(|from| traffic::load(from, base, &format!("producers.{i}.rate_from"))).transpose()
+        })
+        .collect()
+}
+
+fn build(s: &Scenario, traffic: &[Option<traffic::Traffic>]) -> Result<Config, Problem> {
     let partitions = s.topic.partitions;
     let topic = TopicConfig {
         name: s.topic.name.clone(),
@@ -33,13 +51,19 @@ fn build(s: &Scenario) -> Result<Config, Problem> {
             reach_ns: backlog_reach_ns(s),
         }),
     };
-    let producers =
-        s.producers.iter().enumerate().map(|(i, p)| producer(p, partitions, i)).collect::<Result<Vec<_>, Problem>>()?;
+    let producers = s
+        .producers
+        .iter()
+        .zip(traffic)
+        .enumerate()
+        .map(|(i, (p, t))| producer(p, t.as_ref(), partitions, i))
+        .collect::<Result<Vec<_>, Problem>>()?;
+    let peak_rate: f64 = producers.iter().map(|p| p.peak_rate).sum();
     Ok(Config {
         name: s.name.clone(),
         seed: s.seed,
-        config_hash: crate::config_hash(s),
-        clock: clock(s),
+        config_hash: hash_with_traffic(crate::config_hash(s), traffic),
+        clock: clock(s, peak_rate),
         topic,
         producers,
         esm: esm(&s.esm, partitions),
@@ -62,10 +86,24 @@ fn backlog_reach_ns(s: &Scenario) -> SimTime {
     reach.min(s.topic.retention.ns())
 }
 
-fn clock(s: &Scenario) -> Clock {
+/// The scenario's hash, and the traffic files' contents when it has any: the same scenario over
+/// other data is another run.
+fn hash_with_traffic(hash: String, traffic: &[Option<traffic::Traffic>]) -> String {
+    use sha2::{Digest, Sha256};
+    if traffic.iter().all(Option::is_none) {
+        return hash;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(hash.as_bytes());
+    for t in traffic.iter().flatten() {
+        hasher.update(t.digest.as_bytes());
+    }
+    hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn clock(s: &Scenario, peak_rate: f64) -> Clock {
     let origin_ns = backlog_reach_ns(s);
     let end_ns = origin_ns + s.duration.ns();
-    let peak_rate: f64 = s.producers.iter().map(peak_rate).sum();
     Clock {
         origin_ns,
         end_ns,
@@ -76,9 +114,10 @@ fn clock(s: &Scenario) -> Clock {
     }
 }
 
-/// The highest rate a producer's schedule reaches, counting its base rate.
-fn peak_rate(p: &raw::Producer) -> f64 {
-    p.schedule.iter().map(|step| step.rate).fold(p.rate, f64::max)
+/// The highest rate a producer's steps reach, counting its base rate (even when a step at 0
+/// replaces it, as before traffic files).
+fn peak_rate(p: &raw::Producer, steps: &[(SimTime, f64)]) -> f64 {
+    steps.iter().map(|step| step.1).fold(p.rate.unwrap_or(0.0), f64::max)
 }
 
 /// How far ahead producers generate: about 32k arrivals per chunk at the peak rate, enough to
@@ -88,9 +127,15 @@ pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime) -> SimTime {
     chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC)
 }
 
-fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<ProducerConfig, Problem> {
+fn producer(
+    p: &raw::Producer,
+    traffic: Option<&traffic::Traffic>,
+    partitions: u32,
+    index: usize,
+) -> Result<ProducerConfig, Problem> {
     let at = |field: &str| format!("producers.{index}.{field}");
-    let mut steps = vec![(0, p.rate)];
+    // Validation made sure there is a rate, or a traffic file (and then no schedule).
+    let mut steps = traffic.map_or_else(|| vec![(0, p.rate.unwrap_or(0.0))], |t| t.steps.clone());
     for step in &p.schedule {
         if step.at.ns() == 0 {
             steps[0].1 = step.rate;
@@ -110,6 +155,10 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
         ),
     };
     let record_bytes = match &p.record_bytes {
+        // The traffic's own bytes per record win over record_bytes.
+        _ if traffic.and_then(|t| t.record_bytes).is_some() => {
+            Dist::Fixed(traffic.and_then(|t| t.record_bytes).unwrap_or(0))
+        }
         raw::RecordBytes::Fixed(n) => Dist::Fixed(*n),
         raw::RecordBytes::Distribution(raw::SizeDistribution::Uniform { min, max }) => {
             Dist::Uniform { min: *min, max: *max }
@@ -121,8 +170,8 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
     };
     Ok(ProducerConfig {
         arrivals: p.arrivals,
+        peak_rate: peak_rate(p, &steps),
         steps,
-        peak_rate: peak_rate(p),
         record_bytes,
         key_bytes: p.key_bytes as u64,
         partitioner,

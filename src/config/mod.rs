@@ -10,10 +10,11 @@
 mod check;
 mod compile;
 mod pricing;
+pub mod traffic;
 mod vocabulary;
 
 pub use check::{Problem, Warning, problem};
-pub use compile::{Compiled, compile};
+pub use compile::{Compiled, compile, compile_in, traffic_of};
 pub use pricing::{EpuBilling, Pricing, Tier};
 pub use vocabulary::*;
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Prices in US dollars (us-east-1, AWS_FACTS.md §7). Every one can be overridden.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pricing {
     pub requests_usd_per_million: f64,
@@ -29,7 +29,7 @@ pub struct Pricing {
 
 /// `usd` per GB-second for the monthly volume up to `up_to_gb_seconds` (the last tier has no
 /// bound).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,7 +68,7 @@ impl Default for Pricing {
 }
 
 /// How a provisioned mapping's Event Poller Units are billed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EpuBilling {
     /// Whole EPUs per billing window, at least one (a mapping outside a poller group).

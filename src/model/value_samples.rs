@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// `producers[].values` as written: a file name, or a file with poison placement.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ValuesSpec {
     File(String),
     Detailed(ValuesDetail),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValuesDetail {
     /// JSON Lines, relative to the scenario file.
@@ -26,7 +26,7 @@ pub struct ValuesDetail {
 }
 
 /// Where the poison value replaces the sample: listed records, and a share of all records.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoisonValues {
     /// The poison message: a JSON string is taken as its text, anything else as its JSON.
@@ -41,7 +41,7 @@ fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoisonAt {
     pub partition: u32,

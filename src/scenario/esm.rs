@@ -3,7 +3,7 @@
 use super::{AgeLimit, DestinationKind, Dur, PartialBatchCommit};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Esm {
     pub batch_size: u32,
@@ -67,14 +67,14 @@ impl Default for Esm {
 }
 
 /// Exponential backoff: `initial`, doubling after each consecutive failure, at most `max`.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backoff {
     pub initial: Dur,
     pub max: Dur,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScalingMode {
     #[default]
@@ -85,7 +85,7 @@ pub enum ScalingMode {
 
 /// How many invocations run at once. The fields that apply depend on `mode`; validation rejects
 /// a field set for another mode rather than ignoring it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scaling {
     pub mode: ScalingMode,
@@ -127,7 +127,7 @@ pub struct Scaling {
     pub poller_bytes_per_second: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StartingPosition {
     #[default]
@@ -136,12 +136,12 @@ pub enum StartingPosition {
     AtTimestamp,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ResponseType {
     ReportBatchItemFailures,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Destination {
     pub kind: DestinationKind,

@@ -3,7 +3,7 @@
 use super::{Dur, Effect, Handler};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Failures {
     /// How the handler reacts to a bad record.
@@ -19,7 +19,7 @@ pub struct Failures {
     pub transient_record_error_rate: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoisonRecord {
     pub partition: u32,
@@ -29,7 +29,7 @@ pub struct PoisonRecord {
 }
 
 /// Something that goes wrong between `from` and `until` (by invocation start time).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     pub kind: FaultKind,
@@ -43,7 +43,7 @@ pub struct Fault {
     pub factor: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Every invocation fails (after the handler's base time).

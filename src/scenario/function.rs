@@ -4,7 +4,7 @@ use super::{Architecture, Dur};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Function {
     pub memory_mb: u32,
@@ -36,7 +36,7 @@ impl Default for Function {
 }
 
 /// At most `environments` new execution environments per `every` (scaling-behavior).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BurstLimit {
     pub environments: u32,
@@ -51,7 +51,7 @@ impl Default for BurstLimit {
 
 /// What one invocation takes: `base + per_record × records + per_kib × payload KiB`, times a
 /// lognormal jitter with median 1.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DurationModel {
     pub base: Dur,
@@ -81,7 +81,7 @@ impl Default for DurationModel {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColdStart {
     /// Init duration of a new execution environment (billed): a duration or a distribution.
@@ -112,7 +112,7 @@ pub enum TimeDistribution {
     Distribution(TimeShape),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TimeShape {
     Uniform { min: Dur, max: Dur },
@@ -138,7 +138,7 @@ impl<'de> Deserialize<'de> for TimeDistribution {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Account {
     pub concurrency_limit: u32,
@@ -157,7 +157,7 @@ impl Default for Account {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct OtherConcurrency(pub Vec<ConcurrencyStep>);
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcurrencyStep {
     pub at: Dur,

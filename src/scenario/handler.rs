@@ -6,7 +6,7 @@ use crate::config::{Problem, problem};
 use crate::model::runtime_api::event::KafkaKind;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandlerSpec {
     /// Run by `sh -c "exec COMMAND"` in esmsim's working directory.

@@ -3,7 +3,7 @@
 
 use super::strict::Invalid;
 use super::{Scenario, Warning};
-use crate::config::{Config, Problem, compile, problem};
+use crate::config::{Config, Problem, compile_in, problem};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -45,10 +45,25 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
     for set in sets {
         apply_set(&mut value, set).map_err(|p| Error::field(file, p.path, p.message))?;
     }
-    let scenario: Scenario = serde_path_to_error::deserialize(&value)
+    let mut scenario: Scenario = serde_path_to_error::deserialize(&value)
         .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
-    let compiled = compile(&scenario).map_err(|p| Error::field(file, p.path, p.message))?;
+    // Traffic files are relative to the scenario file.
+    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if value.get("duration").is_none() {
+        duration_from_traffic(&mut scenario, base).map_err(|p| Error::field(file, p.path, p.message))?;
+    }
+    let compiled = compile_in(&scenario, base).map_err(|p| Error::field(file, p.path, p.message))?;
     Ok(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() })
+}
+
+/// Without a `duration`, a scenario whose producers replay traffic files runs for the longest
+/// file's span.
+fn duration_from_traffic(scenario: &mut Scenario, base: &Path) -> Result<(), Problem> {
+    let spans = crate::config::traffic_of(scenario, base)?;
+    if let Some(span) = spans.iter().flatten().map(|t| t.span_ns).max() {
+        scenario.duration = super::Dur(span);
+    }
+    Ok(())
 }
 
 fn kind_of(value: &Value) -> &'static str {

@@ -9,6 +9,7 @@ mod function;
 mod handler;
 mod load;
 mod producer;
+pub mod schema;
 mod strict;
 mod topic;
 
@@ -30,9 +31,14 @@ use serde::{Deserialize, Serialize};
 
 /// One simulation input. Every field but `name`, `topic.partitions` and the producers' `rate`
 /// has a default; the defaults are AWS's where AWS has one (AWS_FACTS.md).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema this file follows (`esmsim schema > esmsim.schema.json`), for editors;
+    /// esmsim itself ignores it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Names the output folder: letters, digits, `.`, `_`, `-`.
     pub name: String,
     #[serde(default)]
     pub description: String,

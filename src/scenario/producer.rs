@@ -3,13 +3,18 @@
 use super::{Arrivals, Dur};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Producer {
     #[serde(default)]
     pub name: String,
-    /// Records per second until the first schedule step.
-    pub rate: f64,
+    /// Records per second until the first schedule step (required unless `rate_from` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// The rate from a file instead: `{"csv": "traffic.csv"}` or `{"cloudwatch": "metrics.json"}`,
+    /// relative to the scenario file; piecewise constant per row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_from: Option<RateFrom>,
     #[serde(default)]
     pub arrivals: Arrivals,
     #[serde(default)]
@@ -25,11 +30,20 @@ pub struct Producer {
     pub values: Option<crate::model::value_samples::ValuesSpec>,
 }
 
+/// A traffic file: a CSV of `time,rate[,bytes_per_second]`, or the JSON of
+/// `aws cloudwatch get-metric-data` for MSK's `MessagesInPerSec` (and `BytesInPerSec`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RateFrom {
+    Csv(String),
+    Cloudwatch(String),
+}
+
 fn default_record_bytes() -> RecordBytes {
     RecordBytes::Fixed(1024)
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateStep {
     pub at: Dur,
@@ -55,7 +69,7 @@ impl RecordBytes {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "distribution", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SizeDistribution {
     Uniform { min: u64, max: u64 },
@@ -85,7 +99,7 @@ impl<'de> Deserialize<'de> for RecordBytes {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Partitioning {
     /// Each record picks a partition uniformly at random.

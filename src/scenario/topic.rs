@@ -4,7 +4,7 @@ use super::Dur;
 use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     /// Appears in destination records and traces (`<name>-<partition>`).
@@ -39,9 +39,9 @@ pub struct Backlog {
 }
 
 /// The object form of [`Backlog`].
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct BacklogFields {
+pub(super) struct BacklogFields {
     records: u64,
     #[serde(default = "default_backlog_span")]
     span: Dur,

@@ -97,7 +97,7 @@ pub fn caps(loaded: &Loaded) -> Option<Vec<Cap>> {
 /// The ratio of the producers' peak total rate to their base total rate: a schedule that
 /// peaks at 4× the base rate meets the limit at a quarter of it.
 pub fn peak_to_base(loaded: &Loaded) -> f64 {
-    let base: f64 = loaded.scenario.producers.iter().map(|p| p.rate).sum();
+    let base = super::capacity::base_rate(&loaded.scenario);
     let peak: f64 = loaded.config.producers.iter().map(|p| p.peak_rate).sum();
     if base > 0.0 { (peak / base).max(1.0) } else { 1.0 }
 }

@@ -110,7 +110,7 @@ pub fn planned(rate: f64) -> RateRun {
 
 /// The sum of the producers' base rates.
 pub fn base_rate(s: &Scenario) -> f64 {
-    s.producers.iter().map(|p| p.rate).sum()
+    s.producers.iter().map(|p| p.rate.unwrap_or(0.0)).sum()
 }
 
 /// The scenario with every producer's rates scaled so that the base rates sum to `rate`.
@@ -118,7 +118,7 @@ pub fn scaled(s: &Scenario, rate: f64) -> Scenario {
     let factor = rate / base_rate(s);
     let mut s = s.clone();
     for producer in &mut s.producers {
-        producer.rate *= factor;
+        producer.rate = producer.rate.map(|r| r * factor);
         for step in &mut producer.schedule {
             step.rate *= factor;
         }

@@ -6,7 +6,8 @@
 //!
 //! The shard can also come from the environment of a cluster's array job: the 0-based index from
 //! `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) or else `AWS_BATCH_JOB_ARRAY_INDEX` (AWS Batch
-//! array job), and the count from `--shards N` or else `ESMSIM_SHARDS`.
+//! array job) or else Slurm's `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN`, and the count from
+//! `--shards N`, else `ESMSIM_SHARDS`, else (in a Slurm array) `SLURM_ARRAY_TASK_COUNT`.
 
 use super::study::Study;
 use crate::error::{Error, Result};
@@ -14,8 +15,47 @@ use serde::{Deserialize, Serialize};
 
 /// The environment variables that can give the 0-based shard index, in order of precedence.
 pub const INDEX_VARIABLES: [&str; 2] = ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"];
+/// Every environment variable a shard can come from (tests clear them).
+pub const ENVIRONMENT: [&str; 6] =
+    ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS", SLURM_ID, SLURM_MIN, SLURM_COUNT];
 /// The environment variable that can give the shard count.
 pub const COUNT_VARIABLE: &str = "ESMSIM_SHARDS";
+/// Slurm's array variables: the task's id, the array's lowest id (ids need not start at 0, e.g.
+/// `--array=1-50`) and the number of tasks, the count when no other gives it.
+const SLURM_ID: &str = "SLURM_ARRAY_TASK_ID";
+const SLURM_MIN: &str = "SLURM_ARRAY_TASK_MIN";
+const SLURM_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
+
+fn parse_count(variable: &str, text: &str) -> Result<usize> {
+    text.trim().parse().map_err(|_| shard_error(variable, format!("{text:?} is not a number of shards")))
+}
+
+fn parse_index(variable: &str, text: &str) -> Result<usize> {
+    text.trim().parse().map_err(|_| shard_error(variable, format!("{text:?} is not an index")))
+}
+
+/// The 0-based shard index from the first array-job variable set: Kubernetes, AWS Batch, then
+/// Slurm (`SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN`), with the variable that gave it.
+fn environment_index(env: &impl Fn(&str) -> Option<String>) -> Result<(&'static str, usize)> {
+    if let Some((variable, text)) = INDEX_VARIABLES.iter().find_map(|v| env(v).map(|t| (*v, t))) {
+        return Ok((variable, parse_index(variable, &text)?));
+    }
+    let Some(id) = env(SLURM_ID) else {
+        return Err(shard_error(
+            "--shards",
+            format!(
+                "needs the 0-based shard index in {}, {} or {SLURM_ID}; or give --shard K/N",
+                INDEX_VARIABLES[0], INDEX_VARIABLES[1]
+            ),
+        ));
+    };
+    let id = parse_index(SLURM_ID, &id)?;
+    let min = env(SLURM_MIN).map_or(Ok(0), |text| parse_index(SLURM_MIN, &text))?;
+    let index = id.checked_sub(min).ok_or_else(|| {
+        shard_error(SLURM_ID, format!("{id} is below {SLURM_MIN} = {min}; Slurm sets the ids between MIN and MAX"))
+    })?;
+    Ok((SLURM_ID, index))
+}
 /// The manifest each shard writes beside its rows.
 pub const MANIFEST: &str = "shard.json";
 
@@ -45,8 +85,8 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
-    /// The shard from `--shard`, or from the environment when a count is given by `--shards` or
-    /// `ESMSIM_SHARDS`; `None` runs everything.
+    /// The shard from `--shard`, or from the environment when a count is given by `--shards`,
+    /// `ESMSIM_SHARDS` or (in a Slurm array) `SLURM_ARRAY_TASK_COUNT`; `None` runs everything.
     pub fn resolve(
         flag: Option<&str>,
         shards: Option<usize>,
@@ -55,28 +95,16 @@ impl Shard {
         if let Some(text) = flag {
             return Shard::parse(text).map(Some);
         }
-        let count = match (shards, env(COUNT_VARIABLE)) {
-            (Some(n), _) => n,
-            (None, Some(text)) => text
-                .trim()
-                .parse()
-                .map_err(|_| shard_error(COUNT_VARIABLE, format!("{text:?} is not a number of shards")))?,
-            (None, None) => return Ok(None),
+        let count = match (shards, env(COUNT_VARIABLE), env(SLURM_COUNT)) {
+            (Some(n), _, _) => n,
+            (None, Some(text), _) => parse_count(COUNT_VARIABLE, &text)?,
+            (None, None, Some(text)) if env(SLURM_ID).is_some() => parse_count(SLURM_COUNT, &text)?,
+            _ => return Ok(None),
         };
         if count == 0 {
             return Err(shard_error("--shards", "must be at least 1"));
         }
-        let Some((variable, text)) = INDEX_VARIABLES.iter().find_map(|v| env(v).map(|t| (*v, t))) else {
-            return Err(shard_error(
-                "--shards",
-                format!(
-                    "needs the 0-based shard index in {} or {}; or give --shard K/N",
-                    INDEX_VARIABLES[0], INDEX_VARIABLES[1]
-                ),
-            ));
-        };
-        let index: usize =
-            text.trim().parse().map_err(|_| shard_error(variable, format!("{text:?} is not an index")))?;
+        let (variable, index) = environment_index(&env)?;
         if index >= count {
             return Err(shard_error(
                 variable,
@@ -146,5 +174,28 @@ mod tests {
         assert!(Shard::resolve(None, Some(3), env(&[])).is_err());
         assert!(Shard::resolve(None, Some(3), env(&[("JOB_COMPLETION_INDEX", "3")])).is_err());
         assert_eq!(Shard::resolve(Some("1/2"), Some(9), &k8s).unwrap(), Some(Shard { index: 1, count: 2 }));
+    }
+
+    #[test]
+    fn slurm_ids_count_from_the_array_minimum() {
+        // sbatch --array=1-50: ids 1..=50, MIN 1, COUNT 50; task 7 is 0-based index 6, shard 7/50.
+        let task =
+            env(&[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "50")]);
+        assert_eq!(Shard::resolve(None, None, &task).unwrap(), Some(Shard { index: 7, count: 50 }));
+        // --shards wins over SLURM_ARRAY_TASK_COUNT: id 5 − min 1 = 4 → shard 5/10.
+        let low = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "50")]);
+        assert_eq!(Shard::resolve(None, Some(10), &low).unwrap(), Some(Shard { index: 5, count: 10 }));
+        // --array=0-2 gives ids from 0; an id below MIN or beyond the count is refused.
+        let zero = env(&[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        assert_eq!(Shard::resolve(None, None, &zero).unwrap(), Some(Shard { index: 3, count: 3 }));
+        let below =
+            env(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        assert!(Shard::resolve(None, None, &below).is_err());
+        let beyond =
+            env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        assert!(Shard::resolve(None, None, &beyond).is_err());
+        // A Kubernetes index wins over Slurm's.
+        let both = env(&[("JOB_COMPLETION_INDEX", "0"), ("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "3")]);
+        assert_eq!(Shard::resolve(None, Some(3), &both).unwrap(), Some(Shard { index: 1, count: 3 }));
     }
 }
