@@ -42,7 +42,7 @@ fn build(s: &Scenario) -> Result<Config, Problem> {
         clock: clock(s),
         topic,
         producers,
-        esm: esm(&s.esm, partitions),
+        esm: EsmConfig { filters: filters(&s.esm)?, ..esm(&s.esm, partitions) },
         function: function(s)?,
         failures: failures(&s.failures),
         faults: s.faults.iter().map(fault).collect(),
@@ -126,7 +126,56 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
         record_bytes,
         key_bytes: p.key_bytes as u64,
         partitioner,
+        value: p.value.as_ref().map(|v| value_template(v, &at("value"))).transpose()?,
     })
+}
+
+/// A producer's value template, compiled (ranges were checked in `check`).
+fn value_template(v: &raw::ValueTemplate, at: &str) -> Result<crate::model::value::Template, Problem> {
+    use crate::model::value::{Field, Template};
+    let fields = v
+        .fields
+        .iter()
+        .map(|(name, spec)| {
+            let field = match spec {
+                raw::FieldSpec::Constant(value) => Field::Constant(value.clone()),
+                raw::FieldSpec::OneOf { values, weights } => {
+                    let weights = if weights.is_empty() { vec![1.0; values.len()] } else { weights.clone() };
+                    let total: f64 = weights.iter().sum();
+                    let mut sum = 0.0;
+                    let mut cumulative: Vec<f64> = weights
+                        .iter()
+                        .map(|w| {
+                            sum += w;
+                            sum / total
+                        })
+                        .collect();
+                    *cumulative.last_mut().expect("checked non-empty") = 1.0;
+                    Field::OneOf { values: values.clone(), cumulative }
+                }
+                &raw::FieldSpec::Uniform { min, max } => Field::Uniform { min, max },
+                &raw::FieldSpec::Integer { min, max } => Field::Integer { min, max },
+                &raw::FieldSpec::Normal { mean, sd } => Field::Normal { mean, sd },
+            };
+            (name.clone(), field)
+        })
+        .collect();
+    Template::new(fields, v.non_json_share, v.non_json_text.clone()).map_err(|e| problem(format!("{at}.fields"), e))
+}
+
+/// The mapping's filter patterns, parsed.
+fn filters(e: &raw::Esm) -> Result<Option<Vec<crate::model::esm::filter::Node>>, Problem> {
+    let Some(criteria) = &e.filter_criteria else { return Ok(None) };
+    let parsed = criteria
+        .filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            crate::model::esm::filter::parse_pattern(&f.pattern)
+                .map_err(|m| problem(format!("esm.filter_criteria.Filters.{i}.Pattern"), m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(parsed))
 }
 
 fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
@@ -155,6 +204,7 @@ fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
         throttles_count_as_retries: e.throttles_count_as_retries,
         retry_backoff: backoff(&e.retry_backoff),
         throttle_backoff: backoff(&e.throttle_backoff),
+        filters: None,
     }
 }
 

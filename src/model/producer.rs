@@ -15,10 +15,13 @@ pub struct Arrival {
     pub payload_bytes: u64,
     /// Key and value as stored in Kafka.
     pub stored_bytes: u64,
+    /// The producer's index (its records' values follow its `value` template).
+    pub producer: u32,
 }
 
 /// The arrival process of one producer.
 pub struct ProducerGen {
+    index: u32,
     arrivals: Arrivals,
     /// Rate steps as (start ns, records per second); the first starts at 0.
     steps: Vec<(f64, f64)>,
@@ -59,6 +62,7 @@ impl ProducerGen {
         let origin = origin_ns as f64;
         let steps = spec.steps.iter().map(|&(at_ns, rate)| (origin + at_ns as f64, rate)).collect();
         let mut generator = ProducerGen {
+            index,
             arrivals: spec.arrivals,
             steps,
             step: 0,
@@ -104,7 +108,7 @@ impl ProducerGen {
                 let value_bytes = self.pick_size();
                 (self.payload.payload_bytes(self.key_bytes, value_bytes), self.key_bytes.saturating_add(value_bytes))
             });
-            sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes });
+            sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes, producer: self.index });
         }
     }
 

@@ -33,6 +33,24 @@ pub struct Esm {
     pub retry_backoff: Backoff,
     /// ASSUMED: wait before a throttled invoke is tried again.
     pub throttle_backoff: Backoff,
+    /// Event filtering, in AWS's shape: `{"Filters":[{"Pattern":"<json>"}]}`.
+    #[serde(rename = "filter_criteria", skip_serializing_if = "Option::is_none")]
+    pub filter_criteria: Option<FilterCriteria>,
+}
+
+/// AWS's `FilterCriteria`: records matching any filter reach the function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterCriteria {
+    #[serde(rename = "Filters")]
+    pub filters: Vec<FilterEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterEntry {
+    #[serde(rename = "Pattern")]
+    pub pattern: String,
 }
 
 impl Esm {
@@ -62,6 +80,7 @@ impl Default for Esm {
             throttles_count_as_retries: false,
             retry_backoff: Backoff { initial: Dur::parse("1s"), max: Dur::parse("1s") },
             throttle_backoff: Backoff { initial: Dur::parse("100ms"), max: Dur::parse("5s") },
+            filter_criteria: None,
         }
     }
 }

@@ -23,6 +23,51 @@ pub struct Producer {
     /// Sample messages for a real handler to read (`function.handler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<crate::model::value_samples::ValuesSpec>,
+    /// What the records' values hold, for event filtering (`esm.filter_criteria`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ValueTemplate>,
+}
+
+/// A producer's record values: JSON objects whose fields follow these distributions (dotted
+/// names nest: `session.duration`), and a share of plain-text values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueTemplate {
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, FieldSpec>,
+    #[serde(default)]
+    pub non_json_share: f64,
+    #[serde(default = "default_non_json_text")]
+    pub non_json_text: String,
+}
+
+fn default_non_json_text() -> String {
+    "not json".to_owned()
+}
+
+/// How one field of a value is drawn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldSpec {
+    Constant(serde_json::Value),
+    OneOf {
+        values: Vec<serde_json::Value>,
+        /// Relative weights, one per value; equal when absent.
+        #[serde(default)]
+        weights: Vec<f64>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
 }
 
 fn default_record_bytes() -> RecordBytes {
