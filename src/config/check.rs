@@ -184,6 +184,12 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
             }
             Partitioning::Uniform | Partitioning::RoundRobin => {}
         }
+        ensure(p.header_bytes <= MAX_RECORD_BYTES, at("header_bytes"), "at most 1 GiB (1073741824 bytes)")?;
+        ensure(
+            p.header_bytes == 0 || p.header_count > 0,
+            at("header_count"),
+            "header_bytes needs header_count >= 1 (how many headers hold those bytes)",
+        )?;
         if let Some(v) = &p.value {
             check_value_template(v, &at("value"))?;
         }
@@ -667,7 +673,10 @@ fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
 /// Payload bytes of the largest typical record the producers (or the backlog) write.
 fn typical_payload_bytes(s: &Scenario) -> u64 {
     let rule = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
-    let producers = s.producers.iter().map(|p| rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical()));
+    let producers = s.producers.iter().map(|p| {
+        rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical())
+            + s.esm.header_payload_bytes(p.header_count, p.header_bytes)
+    });
     let backlog = s.topic.backlog.iter().map(|b| rule.payload_bytes(0, b.record_bytes));
     producers.chain(backlog).max().unwrap_or(0)
 }

@@ -33,8 +33,12 @@ fn build(s: &Scenario) -> Result<Config, Problem> {
             reach_ns: backlog_reach_ns(s),
         }),
     };
-    let producers =
-        s.producers.iter().enumerate().map(|(i, p)| producer(p, partitions, i)).collect::<Result<Vec<_>, Problem>>()?;
+    let producers = s
+        .producers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| producer(p, &s.esm, partitions, i))
+        .collect::<Result<Vec<_>, Problem>>()?;
     Ok(Config {
         name: s.name.clone(),
         seed: s.seed,
@@ -88,7 +92,7 @@ pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime) -> SimTime {
     chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC)
 }
 
-fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<ProducerConfig, Problem> {
+fn producer(p: &raw::Producer, esm: &raw::Esm, partitions: u32, index: usize) -> Result<ProducerConfig, Problem> {
     let at = |field: &str| format!("producers.{index}.{field}");
     let mut steps = vec![(0, p.rate)];
     for step in &p.schedule {
@@ -126,6 +130,8 @@ fn producer(p: &raw::Producer, partitions: u32, index: usize) -> Result<Producer
         record_bytes,
         key_bytes: p.key_bytes as u64,
         partitioner,
+        header_payload_bytes: esm.header_payload_bytes(p.header_count, p.header_bytes),
+        header_stored_bytes: p.header_bytes,
         value: p.value.as_ref().map(|v| value_template(v, &at("value"))).transpose()?,
     })
 }

@@ -105,6 +105,9 @@ pub struct ProducerConfig {
     pub record_bytes: Dist,
     pub key_bytes: u64,
     pub partitioner: Partitioner,
+    /// Headers: payload bytes they add to each record, and bytes stored in Kafka.
+    pub header_payload_bytes: u64,
+    pub header_stored_bytes: u64,
     /// The record values' template (event filtering); `None` writes `{}`.
     pub value: Option<crate::model::value::Template>,
 }

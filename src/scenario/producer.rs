@@ -23,6 +23,11 @@ pub struct Producer {
     /// Sample messages for a real handler to read (`function.handler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<crate::model::value_samples::ValuesSpec>,
+    /// Kafka record headers: how many per record, and their raw bytes (keys and values) in all.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub header_count: u32,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub header_bytes: u64,
     /// What the records' values hold, for event filtering (`esm.filter_criteria`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<ValueTemplate>,
@@ -68,6 +73,14 @@ pub enum FieldSpec {
         mean: f64,
         sd: f64,
     },
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 fn default_record_bytes() -> RecordBytes {
