@@ -55,7 +55,7 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
     let ms = |v: Option<f64>| v.map_or("-".to_string(), duration_ms);
     let r = &s.records;
     let i = &s.invocations;
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("verdict", s.verdict()),
         ("scenario", format!("{}  (seed {}, config {})", s.scenario, s.seed, s.config_hash)),
         ("simulated", format!("{:.0} s", s.simulated_seconds)),
@@ -150,6 +150,10 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         ),
         ("cost per month", format!("${} at this rate", decimal(s.cost_usd.per_month, 2))),
     ];
+    if let Some(n) = r.filtered_out {
+        // Beside the other resolutions, after "lost to retention".
+        rows.insert(8, ("  filtered out", n.to_string()));
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
 }

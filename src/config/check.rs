@@ -126,6 +126,7 @@ pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
     check_esm(s, &mut warnings)?;
     check_function(s, &mut warnings)?;
     check_failures(s)?;
+    check_filters(s, &mut warnings)?;
     check_pricing(&s.pricing)?;
     Ok(warnings)
 }
@@ -196,6 +197,95 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
             }
             Partitioning::Uniform | Partitioning::RoundRobin => {}
         }
+        ensure(p.header_bytes <= MAX_RECORD_BYTES, at("header_bytes"), "at most 1 GiB (1073741824 bytes)")?;
+        ensure(
+            p.header_bytes == 0 || p.header_count > 0,
+            at("header_count"),
+            "header_bytes needs header_count >= 1 (how many headers hold those bytes)",
+        )?;
+        if let Some(v) = &p.value {
+            check_value_template(v, &at("value"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_value_template(v: &crate::scenario::ValueTemplate, at: &str) -> Result<(), Problem> {
+    use crate::scenario::FieldSpec;
+    check_fraction(v.non_json_share, &format!("{at}.non_json_share"))?;
+    for (name, spec) in &v.fields {
+        let path = format!("{at}.fields.{name}");
+        let finite = |x: f64| x.is_finite();
+        match spec {
+            FieldSpec::Constant(_) => {}
+            FieldSpec::OneOf { values, weights } => {
+                ensure(!values.is_empty(), &path, "one_of needs at least one value")?;
+                ensure(
+                    weights.is_empty() || weights.len() == values.len(),
+                    format!("{path}.one_of.weights"),
+                    format!(
+                        "{} weights for {} values; allowed: none (equal) or one per value",
+                        weights.len(),
+                        values.len()
+                    ),
+                )?;
+                ensure(
+                    weights.iter().all(|w| finite(*w) && *w >= 0.0)
+                        && (weights.is_empty() || weights.iter().sum::<f64>() > 0.0),
+                    format!("{path}.one_of.weights"),
+                    "weights must be numbers >= 0 with a positive sum",
+                )?;
+            }
+            FieldSpec::Uniform { min, max } => {
+                ensure(finite(*min) && finite(*max) && min <= max, &path, "uniform needs finite min <= max")?
+            }
+            FieldSpec::Integer { min, max } => ensure(min <= max, &path, "integer needs min <= max")?,
+            FieldSpec::Normal { mean, sd } => {
+                ensure(finite(*mean) && finite(*sd) && *sd >= 0.0, &path, "normal needs a finite mean and sd >= 0")?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `esm.filter_criteria`: AWS's quota, and the failure settings the filter model does not cover.
+fn check_filters(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Problem> {
+    use crate::model::esm::filter::{DEFAULT_FILTER_QUOTA, MAX_FILTERS};
+    let Some(criteria) = &s.esm.filter_criteria else { return Ok(()) };
+    let n = criteria.filters.len();
+    ensure(
+        (1..=MAX_FILTERS).contains(&n),
+        "esm.filter_criteria.Filters",
+        format!("{n} filters; allowed: 1 to {MAX_FILTERS} (5 by default, 10 with a quota increase)"),
+    )?;
+    if n > DEFAULT_FILTER_QUOTA {
+        warnings.push(Warning {
+            path: "esm.filter_criteria.Filters".into(),
+            message: format!("{n} filters need a quota increase: AWS allows {DEFAULT_FILTER_QUOTA} by default"),
+        });
+    }
+    // Per-record failures and bisected halves would have to skip filtered records: not modelled.
+    let f = &s.failures;
+    let unsupported = [
+        ("esm.bisect_batch_on_function_error", s.esm.bisect_batch_on_function_error),
+        ("failures.poison_records", !f.poison_records.is_empty()),
+        ("failures.poison_rate", f.poison_rate > 0.0),
+        ("failures.transient_record_error_rate", f.transient_record_error_rate > 0.0),
+    ];
+    for (path, used) in unsupported {
+        ensure(
+            !used,
+            path,
+            "not modelled together with esm.filter_criteria yet; allowed with filtering: \
+             whole-invocation failures (transient_error_rate, faults) and no bisect",
+        )?;
+    }
+    if s.producers.iter().all(|p| p.value.is_none()) {
+        warnings.push(Warning {
+            path: "esm.filter_criteria".into(),
+            message: "no producer has a `value` template: every value is {} and only `exists: false` patterns match"
+                .into(),
+        });
     }
     Ok(())
 }
@@ -596,7 +686,10 @@ fn warn_if_full_batch_times_out(s: &Scenario, warnings: &mut Vec<Warning>) {
 /// Payload bytes of the largest typical record the producers (or the backlog) write.
 fn typical_payload_bytes(s: &Scenario) -> u64 {
     let rule = PayloadRule { record_overhead_bytes: s.esm.payload_record_overhead_bytes };
-    let producers = s.producers.iter().map(|p| rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical()));
+    let producers = s.producers.iter().map(|p| {
+        rule.payload_bytes(p.key_bytes as u64, p.record_bytes.typical())
+            + s.esm.header_payload_bytes(p.header_count, p.header_bytes)
+    });
     let backlog = s.topic.backlog.iter().map(|b| rule.payload_bytes(0, b.record_bytes));
     producers.chain(backlog).max().unwrap_or(0)
 }

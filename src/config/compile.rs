@@ -56,7 +56,7 @@ fn build(s: &Scenario, traffic: &[Option<traffic::Traffic>]) -> Result<Config, P
         .iter()
         .zip(traffic)
         .enumerate()
-        .map(|(i, (p, t))| producer(p, t.as_ref(), partitions, i))
+        .map(|(i, (p, t))| producer(p, t.as_ref(), &s.esm, partitions, i))
         .collect::<Result<Vec<_>, Problem>>()?;
     let peak_rate: f64 = producers.iter().map(|p| p.peak_rate).sum();
     Ok(Config {
@@ -66,7 +66,7 @@ fn build(s: &Scenario, traffic: &[Option<traffic::Traffic>]) -> Result<Config, P
         clock: clock(s, peak_rate),
         topic,
         producers,
-        esm: esm(&s.esm, partitions),
+        esm: EsmConfig { filters: filters(&s.esm)?, ..esm(&s.esm, partitions) },
         function: function(s)?,
         failures: failures(&s.failures),
         faults: s.faults.iter().map(fault).collect(),
@@ -130,6 +130,7 @@ pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime) -> SimTime {
 fn producer(
     p: &raw::Producer,
     traffic: Option<&traffic::Traffic>,
+    esm: &raw::Esm,
     partitions: u32,
     index: usize,
 ) -> Result<ProducerConfig, Problem> {
@@ -175,7 +176,58 @@ fn producer(
         record_bytes,
         key_bytes: p.key_bytes as u64,
         partitioner,
+        header_payload_bytes: esm.header_payload_bytes(p.header_count, p.header_bytes),
+        header_stored_bytes: p.header_bytes,
+        value: p.value.as_ref().map(|v| value_template(v, &at("value"))).transpose()?,
     })
+}
+
+/// A producer's value template, compiled (ranges were checked in `check`).
+fn value_template(v: &raw::ValueTemplate, at: &str) -> Result<crate::model::value::Template, Problem> {
+    use crate::model::value::{Field, Template};
+    let fields = v
+        .fields
+        .iter()
+        .map(|(name, spec)| {
+            let field = match spec {
+                raw::FieldSpec::Constant(value) => Field::Constant(value.clone()),
+                raw::FieldSpec::OneOf { values, weights } => {
+                    let weights = if weights.is_empty() { vec![1.0; values.len()] } else { weights.clone() };
+                    let total: f64 = weights.iter().sum();
+                    let mut sum = 0.0;
+                    let mut cumulative: Vec<f64> = weights
+                        .iter()
+                        .map(|w| {
+                            sum += w;
+                            sum / total
+                        })
+                        .collect();
+                    *cumulative.last_mut().expect("checked non-empty") = 1.0;
+                    Field::OneOf { values: values.clone(), cumulative }
+                }
+                &raw::FieldSpec::Uniform { min, max } => Field::Uniform { min, max },
+                &raw::FieldSpec::Integer { min, max } => Field::Integer { min, max },
+                &raw::FieldSpec::Normal { mean, sd } => Field::Normal { mean, sd },
+            };
+            (name.clone(), field)
+        })
+        .collect();
+    Template::new(fields, v.non_json_share, v.non_json_text.clone()).map_err(|e| problem(format!("{at}.fields"), e))
+}
+
+/// The mapping's filter patterns, parsed.
+fn filters(e: &raw::Esm) -> Result<Option<Vec<crate::model::esm::filter::Node>>, Problem> {
+    let Some(criteria) = &e.filter_criteria else { return Ok(None) };
+    let parsed = criteria
+        .filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            crate::model::esm::filter::parse_pattern(&f.pattern)
+                .map_err(|m| problem(format!("esm.filter_criteria.Filters.{i}.Pattern"), m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(parsed))
 }
 
 fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
@@ -204,6 +256,7 @@ fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
         throttles_count_as_retries: e.throttles_count_as_retries,
         retry_backoff: backoff(&e.retry_backoff),
         throttle_backoff: backoff(&e.throttle_backoff),
+        filters: None,
     }
 }
 

@@ -106,6 +106,11 @@ pub struct ProducerConfig {
     pub record_bytes: Dist,
     pub key_bytes: u64,
     pub partitioner: Partitioner,
+    /// Headers: payload bytes they add to each record, and bytes stored in Kafka.
+    pub header_payload_bytes: u64,
+    pub header_stored_bytes: u64,
+    /// The record values' template (event filtering); `None` writes `{}`.
+    pub value: Option<crate::model::value::Template>,
 }
 
 /// Which partition a producer writes each record to.
@@ -183,6 +188,8 @@ pub struct EsmConfig {
     pub throttles_count_as_retries: bool,
     pub retry_backoff: Backoff,
     pub throttle_backoff: Backoff,
+    /// `FilterCriteria` patterns (OR-ed); `None` without filtering.
+    pub filters: Option<Vec<crate::model::esm::filter::Node>>,
 }
 
 /// How many invocations run at once.

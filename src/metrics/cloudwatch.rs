@@ -23,6 +23,8 @@ pub struct Period {
     pub dropped_events: u64,
     pub destination_events: u64,
     pub polled_events: u64,
+    /// Records of the batches formed that matched no filter.
+    pub filtered_out_events: u64,
     pub invoked_events: u64,
     pub failed_invoke_events: u64,
     pub committed_events: u64,
@@ -73,6 +75,8 @@ pub struct CloudWatch {
     steady_from: usize,
     /// Invocations started before this instant (the warm-up) are left out of `duration_ms`.
     steady_start_ns: SimTime,
+    /// Event filtering is on: `cloudwatch.csv` gets a `FilteredOutEventCount_Sum` column.
+    pub filtering: bool,
 }
 
 impl CloudWatch {
@@ -87,6 +91,7 @@ impl CloudWatch {
             duration_max_ns: 0,
             steady_from: 0,
             steady_start_ns: origin_ns,
+            filtering: false,
         }
     }
 
@@ -169,7 +174,7 @@ impl CloudWatch {
             polled_event_count: sum(|p| p.polled_events),
             invoked_event_count: sum(|p| p.invoked_events),
             failed_invoke_event_count: sum(|p| p.failed_invoke_events),
-            filtered_out_event_count: 0,
+            filtered_out_event_count: sum(|p| p.filtered_out_events),
             committed_event_count: sum(|p| p.committed_events),
             concurrent_executions: Maximum { max: peak_concurrency as u64 },
             offset_lag: Maximum { max: lag_max_records },
@@ -236,7 +241,7 @@ pub struct Average {
 /// `cloudwatch.csv`: one row per period, `timestamp` then `<Metric>_<Statistic>` columns.
 pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+    let mut header = vec![
         "timestamp",
         "OffsetLag_Maximum",
         "Duration_Average",
@@ -251,11 +256,15 @@ pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> c
         "InvokedEventCount_Sum",
         "FailedInvokeEventCount_Sum",
         "CommittedEventCount_Sum",
-    ])?;
+    ];
+    if cw.filtering {
+        header.push("FilteredOutEventCount_Sum");
+    }
+    w.write_record(&header)?;
     let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for (i, p) in cw.periods.iter().enumerate() {
         let start_ns = i as u64 * cw.period_ns;
-        w.write_record([
+        let mut row = vec![
             crate::model::destination::iso_time(start_ns as i64),
             p.offset_lag_max.map_or(String::new(), |v| v.to_string()),
             cell(p.duration_average_ms()),
@@ -270,7 +279,11 @@ pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> c
             p.invoked_events.to_string(),
             p.failed_invoke_events.to_string(),
             p.committed_events.to_string(),
-        ])?;
+        ];
+        if cw.filtering {
+            row.push(p.filtered_out_events.to_string());
+        }
+        w.write_record(&row)?;
     }
     w.flush()?;
     Ok(())

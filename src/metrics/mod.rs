@@ -114,6 +114,10 @@ pub struct Metrics {
     pub to_destination: u64,
     pub discarded: u64,
     pub lost_to_retention: u64,
+    /// Records committed without reaching the function (event filtering).
+    pub filtered_out: u64,
+    /// Whether the run filters records (`records.filtered_out` is reported only then).
+    pub filtering: bool,
     pub redelivered: u64,
 
     pub invocations: u64,
@@ -173,6 +177,8 @@ impl Metrics {
             to_destination: 0,
             discarded: 0,
             lost_to_retention: 0,
+            filtered_out: 0,
+            filtering: false,
             redelivered: 0,
             invocations: 0,
             invocations_succeeded: 0,
@@ -258,6 +264,7 @@ impl Metrics {
             to_destination: self.to_destination,
             discarded: self.discarded,
             lost_to_retention: self.lost_to_retention,
+            filtered_out: self.filtering.then_some(self.filtered_out),
             pending_at_end,
             redelivered: self.redelivered,
         }

@@ -11,7 +11,11 @@ use crate::sim::Observer;
 impl Observer for Metrics {
     fn batch_formed(&mut self, now: SimTime, batch: &Batch, _partitions: &[Partition]) {
         let records = batch.records as u64;
-        self.cloudwatch.at(now).polled_events += records;
+        // Filtered records pass through the pollers too (PolledEventCount) but are not sent.
+        let polled: u64 = batch.segments().iter().map(|s| s.len()).sum();
+        let period = self.cloudwatch.at(now);
+        period.polled_events += polled;
+        period.filtered_out_events += polled - records;
         self.batches += 1;
         self.batch_records += records;
         self.batch_max_records = self.batch_max_records.max(records);

@@ -14,6 +14,8 @@ pub enum Resolution {
     ToDestination,
     Discarded,
     LostToRetention,
+    /// Matched no filter of `esm.filter_criteria`; committed with the batch after it.
+    FilteredOut,
 }
 
 /// One entry of `summary.json`'s `poison_pills`.

@@ -43,7 +43,7 @@ impl Summary {
 }
 
 /// Where every produced record ended: `produced = succeeded + to_destination + discarded +
-/// lost_to_retention + pending_at_end`.
+/// lost_to_retention + filtered_out + pending_at_end`.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct RecordSummary {
     pub produced: u64,
@@ -51,6 +51,9 @@ pub struct RecordSummary {
     pub to_destination: u64,
     pub discarded: u64,
     pub lost_to_retention: u64,
+    /// With event filtering only: records that matched no filter, committed past.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered_out: Option<u64>,
     pub pending_at_end: u64,
     /// Deliveries beyond the first (the same record in another invocation).
     pub redelivered: u64,

@@ -11,6 +11,7 @@ pub mod producer;
 pub mod record;
 pub mod runtime_api;
 pub mod value_samples;
+pub mod value;
 
 // Kafka's modules keep their old paths too.
 pub use kafka::{backlog, destination, topic};

@@ -15,10 +15,13 @@ pub struct Arrival {
     pub payload_bytes: u64,
     /// Key and value as stored in Kafka.
     pub stored_bytes: u64,
+    /// The producer's index (its records' values follow its `value` template).
+    pub producer: u32,
 }
 
 /// The arrival process of one producer.
 pub struct ProducerGen {
+    index: u32,
     arrivals: Arrivals,
     /// Rate steps as (start ns, records per second); the first starts at 0.
     steps: Vec<(f64, f64)>,
@@ -38,6 +41,8 @@ pub struct ProducerGen {
     round_robin_next: u32,
     sizes: Dist,
     key_bytes: u64,
+    /// Headers' payload and stored bytes, the same for every record.
+    header_bytes: (u64, u64),
     payload: PayloadRule,
     /// (payload, stored) bytes of every record when sizes are fixed: nothing to compute per record.
     fixed_bytes: Option<(u64, u64)>,
@@ -59,6 +64,7 @@ impl ProducerGen {
         let origin = origin_ns as f64;
         let steps = spec.steps.iter().map(|&(at_ns, rate)| (origin + at_ns as f64, rate)).collect();
         let mut generator = ProducerGen {
+            index,
             arrivals: spec.arrivals,
             steps,
             step: 0,
@@ -69,11 +75,13 @@ impl ProducerGen {
             round_robin_next: 0,
             sizes: spec.record_bytes.clone(),
             key_bytes: spec.key_bytes,
+            header_bytes: (spec.header_payload_bytes, spec.header_stored_bytes),
             payload,
             fixed_bytes: match spec.record_bytes {
-                Dist::Fixed(value) => {
-                    Some((payload.payload_bytes(spec.key_bytes, value), spec.key_bytes.saturating_add(value)))
-                }
+                Dist::Fixed(value) => Some((
+                    payload.payload_bytes(spec.key_bytes, value).saturating_add(spec.header_payload_bytes),
+                    spec.key_bytes.saturating_add(value).saturating_add(spec.header_stored_bytes),
+                )),
                 _ => None,
             },
             arrival_rng: stream(seed, StreamId::ProducerArrivals(index)),
@@ -102,9 +110,13 @@ impl ProducerGen {
             let partition = self.pick_partition();
             let (payload_bytes, stored_bytes) = self.fixed_bytes.unwrap_or_else(|| {
                 let value_bytes = self.pick_size();
-                (self.payload.payload_bytes(self.key_bytes, value_bytes), self.key_bytes.saturating_add(value_bytes))
+                let (header_payload, header_stored) = self.header_bytes;
+                (
+                    self.payload.payload_bytes(self.key_bytes, value_bytes).saturating_add(header_payload),
+                    self.key_bytes.saturating_add(value_bytes).saturating_add(header_stored),
+                )
             });
-            sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes });
+            sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes, producer: self.index });
         }
     }
 

@@ -54,10 +54,16 @@ pub fn sections(s: &Summary) -> Vec<Section> {
                 ("to destination", int(r.to_destination), "records"),
                 ("discarded", int(r.discarded), "records"),
                 ("lost to retention", int(r.lost_to_retention), "records"),
+            ]
+            .into_iter()
+            // Only runs with event filtering have the row (and their pages change).
+            .chain(r.filtered_out.map(|n| ("filtered out", int(n), "records")))
+            .chain([
                 ("pending at end", int(r.pending_at_end), "records"),
                 ("redelivered", int(r.redelivered), "deliveries"),
                 ("throughput", dec(s.throughput.mean_records_per_second, 1), "records/s"),
-            ],
+            ])
+            .collect(),
         ),
         section(
             "Invocations",

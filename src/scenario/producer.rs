@@ -28,6 +28,64 @@ pub struct Producer {
     /// Sample messages for a real handler to read (`function.handler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<crate::model::value_samples::ValuesSpec>,
+    /// Kafka record headers: how many per record, and their raw bytes (keys and values) in all.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub header_count: u32,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub header_bytes: u64,
+    /// What the records' values hold, for event filtering (`esm.filter_criteria`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ValueTemplate>,
+}
+
+/// A producer's record values: JSON objects whose fields follow these distributions (dotted
+/// names nest: `session.duration`), and a share of plain-text values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueTemplate {
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, FieldSpec>,
+    #[serde(default)]
+    pub non_json_share: f64,
+    #[serde(default = "default_non_json_text")]
+    pub non_json_text: String,
+}
+
+fn default_non_json_text() -> String {
+    "not json".to_owned()
+}
+
+/// How one field of a value is drawn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldSpec {
+    Constant(serde_json::Value),
+    OneOf {
+        values: Vec<serde_json::Value>,
+        /// Relative weights, one per value; equal when absent.
+        #[serde(default)]
+        weights: Vec<f64>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A traffic file: a CSV of `time,rate[,bytes_per_second]`, or the JSON of

@@ -181,13 +181,15 @@ impl<O: Observer> Simulation<O> {
     fn give_up_oversize_front(&mut self, p: u32) {
         loop {
             let partition = &self.source.logs[p as usize];
-            let oversize = partition.front().is_some_and(|r| r.arrival_ns <= self.now)
-                && partition.payload_of_first(1) > self.config.esm.rules.record_budget_bytes;
+            // Under event filtering, the first matched record and the unmatched ones before it.
+            let through = partition.prefix_holding(1);
+            let oversize = partition.first_matched().is_some_and(|r| r.arrival_ns <= self.now)
+                && partition.payload_of_first(through) > self.config.esm.rules.record_budget_bytes;
             if !oversize {
                 return;
             }
             let start = partition.log_start_offset();
-            let segment = [Segment { partition: p, start, end: start + 1 }];
+            let segment = [Segment { partition: p, start, end: start + through as u64 }];
             self.give_up(0, &segment, 0, Condition::MaximumPayloadSizeExceeded);
         }
     }
@@ -195,7 +197,9 @@ impl<O: Observer> Simulation<O> {
 
 /// Recomputes the record count and payload of the batch's current piece.
 pub(super) fn measure(batch: &mut Batch, logs: &[Partition]) {
-    batch.records = batch.current.segments.iter().map(|s| s.len() as u32).sum();
+    // Under event filtering only the matched records are sent (and count).
+    batch.records =
+        batch.current.segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end) as u32).sum();
     batch.payload_bytes =
         batch.current.segments.iter().map(|s| logs[s.partition as usize].payload_between(s.start, s.end)).sum();
 }

@@ -100,6 +100,8 @@ struct Source {
     horizon_ns: SimTime,
     /// Scratch space for merging several producers' arrivals.
     arrivals: Vec<Arrival>,
+    /// Event filtering: which records reach the function (`None` without `filter_criteria`).
+    filter: Option<crate::model::value::RecordFilter>,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -230,6 +232,7 @@ impl<O: Observer> Simulation<O> {
                 producers,
                 horizon_ns: 0,
                 arrivals: Vec::new(),
+                filter: record_filter(c, seed),
             },
             esm: Esm {
                 fetchers,
@@ -253,12 +256,17 @@ impl<O: Observer> Simulation<O> {
                 gone: Vec::new(),
                 stopped: None,
             },
-            metrics: Metrics::new(
-                partitions as usize,
-                c.clock.intervals(),
-                CloudWatch::new(origin, c.clock.end_ns, c.clock.cloudwatch_period_ns),
-                c.esm.reports_batch_item_failures,
-            ),
+            metrics: {
+                let mut metrics = Metrics::new(
+                    partitions as usize,
+                    c.clock.intervals(),
+                    CloudWatch::new(origin, c.clock.end_ns, c.clock.cloudwatch_period_ns),
+                    c.esm.reports_batch_item_failures,
+                );
+                metrics.filtering = c.esm.filters.is_some();
+                metrics.cloudwatch.filtering = metrics.filtering;
+                metrics
+            },
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
             config: c.clone(),
             tally: limits::Tally::default(),
@@ -274,7 +282,7 @@ impl<O: Observer> Simulation<O> {
             log.reserve(per_partition as usize);
         }
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
-            self.source.logs[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
+            append(&mut self.source.logs[a.partition as usize], self.source.filter.as_ref(), a);
             self.metrics.produced += 1;
         }
     }
@@ -425,7 +433,9 @@ impl<O: Observer> Simulation<O> {
             bucket_end: 0,
             count: 0,
         };
-        if let [producer] = source.producers.as_mut_slice() {
+        if let Some(filter) = source.filter.as_ref() {
+            feed_filtered(&mut source.producers, &mut source.arrivals, end, &mut sink, filter);
+        } else if let [producer] = source.producers.as_mut_slice() {
             producer.generate_until(end, |a| sink.append(a));
         } else {
             let mut arrivals = std::mem::take(&mut source.arrivals);
@@ -443,6 +453,30 @@ impl<O: Observer> Simulation<O> {
     }
 }
 
+/// As `generate_to`'s loops, with event filtering: kept apart so that runs without filters have
+/// no branch per record.
+#[inline(never)]
+fn feed_filtered(
+    producers: &mut [ProducerGen],
+    scratch: &mut Vec<Arrival>,
+    end: SimTime,
+    sink: &mut ArrivalSink,
+    filter: &crate::model::value::RecordFilter,
+) {
+    scratch.clear();
+    for producer in producers.iter_mut() {
+        producer.generate_until(end, |a| scratch.push(a));
+    }
+    // Stable: equal times keep producer order.
+    scratch.sort_by_key(|a| a.time_ns);
+    for &a in scratch.iter() {
+        sink.count_arrival(a.time_ns);
+        let log = &mut sink.partitions[a.partition as usize];
+        let matched = filter.matches(a.producer, a.partition, log.end_offset());
+        log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, matched);
+    }
+}
+
 /// Appends arrivals, in time order, to their partitions and counts them per sample interval.
 struct ArrivalSink<'a> {
     partitions: &'a mut [Partition],
@@ -457,14 +491,41 @@ struct ArrivalSink<'a> {
 impl ArrivalSink<'_> {
     #[inline(always)]
     fn append(&mut self, a: Arrival) {
-        if a.time_ns >= self.bucket_end {
-            self.bucket = ((a.time_ns - self.origin_ns) / self.sample_ns) as usize;
+        self.count_arrival(a.time_ns);
+        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
+    }
+
+    #[inline(always)]
+    fn count_arrival(&mut self, time_ns: SimTime) {
+        if time_ns >= self.bucket_end {
+            self.bucket = ((time_ns - self.origin_ns) / self.sample_ns) as usize;
             self.bucket_end = self.origin_ns + (self.bucket as u64 + 1) * self.sample_ns;
         }
         self.produced_per_interval[self.bucket] += 1;
-        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
         self.count += 1;
     }
+}
+
+/// Appends one arrival to its partition's log; under event filtering, with whether its value
+/// matches a filter (decided from its (producer, partition, offset) key, nothing stored).
+#[inline(always)]
+fn append(log: &mut Partition, filter: Option<&crate::model::value::RecordFilter>, a: Arrival) {
+    match filter {
+        None => log.append(a.time_ns, a.payload_bytes, a.stored_bytes),
+        Some(f) => {
+            let matched = f.matches(a.producer, a.partition, log.end_offset());
+            log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, matched);
+        }
+    }
+}
+
+/// The record filter of a scenario with `filter_criteria`.
+fn record_filter(c: &Config, seed: u64) -> Option<crate::model::value::RecordFilter> {
+    let patterns = c.esm.filters.clone()?;
+    // The backlog is written as if by the first producer.
+    let count = c.producers.len().max(1);
+    let templates = (0..count).map(|i| c.producers.get(i).and_then(|p| p.value.clone()).unwrap_or_default()).collect();
+    Some(crate::model::value::RecordFilter { patterns, templates, seed })
 }
 
 /// Fetchers and the gate for the scaling mode.

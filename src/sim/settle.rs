@@ -52,7 +52,10 @@ impl<O: Observer> Simulation<O> {
         if end == start {
             return;
         }
-        if matches!(verdict, Settlement::Succeeded) && self.esm.lanes[p].notes.is_empty() {
+        if matches!(verdict, Settlement::Succeeded)
+            && self.esm.lanes[p].notes.is_empty()
+            && !self.source.logs[p].filtering()
+        {
             self.succeed_front(partition, end);
         } else {
             for (from, to, ahead) in self.esm.lanes[p].notes.resolved_ahead.runs(start, end) {
@@ -105,6 +108,7 @@ impl<O: Observer> Simulation<O> {
                 Resolution::ToDestination => self.metrics.to_destination += n,
                 Resolution::Discarded => self.metrics.discarded += n,
                 Resolution::LostToRetention => self.metrics.lost_to_retention += n,
+                Resolution::FilteredOut => self.metrics.filtered_out += n,
             }
             if how != Resolution::Succeeded {
                 self.source.logs[p].pop_front(n as usize);
@@ -117,6 +121,11 @@ impl<O: Observer> Simulation<O> {
     fn classify(&self, partition: u32, offset: u64, verdict: Settlement) -> Resolution {
         let failed_for_good =
             if self.esm.destination.is_some() { Resolution::ToDestination } else { Resolution::Discarded };
+        let log = &self.source.logs[partition as usize];
+        if log.filtering() && !matches!(verdict, Settlement::Lost) && !log.is_matched(offset) {
+            // Never sent to the function: committed with the records around it.
+            return Resolution::FilteredOut;
+        }
         match verdict {
             Settlement::Succeeded => Resolution::Succeeded,
             Settlement::Lost => Resolution::LostToRetention,
@@ -192,7 +201,8 @@ impl<O: Observer> Simulation<O> {
             self.esm.destination_lines.extend(lines);
             self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
         }
-        let records = segments.iter().map(|s| s.len()).sum();
+        let logs = &self.source.logs;
+        let records = segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end)).sum();
         notify!(self.given_up(self.now, records, self.esm.destination.is_some()));
         let verdict = match condition {
             Condition::MaximumPayloadSizeExceeded => Settlement::Oversize,

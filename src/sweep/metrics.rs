@@ -232,6 +232,7 @@ mod tests {
                 to_destination: next(),
                 discarded: next(),
                 lost_to_retention: next(),
+                filtered_out: None,
                 pending_at_end: next(),
                 redelivered: next(),
             },

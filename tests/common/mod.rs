@@ -135,12 +135,17 @@ impl Observer for OrderChecker {
     }
 }
 
-/// `produced = succeeded + to_destination + discarded + lost_to_retention + pending_at_end`.
+/// `produced = succeeded + to_destination + discarded + lost_to_retention + filtered_out + pending_at_end`.
 pub fn assert_conserved(report: &Report) {
     let r = &report.summary.records;
     assert_eq!(
         r.produced,
-        r.succeeded + r.to_destination + r.discarded + r.lost_to_retention + r.pending_at_end,
+        r.succeeded
+            + r.to_destination
+            + r.discarded
+            + r.lost_to_retention
+            + r.filtered_out.unwrap_or(0)
+            + r.pending_at_end,
         "records not conserved: {r:?}"
     );
 }

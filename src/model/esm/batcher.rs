@@ -20,8 +20,9 @@ pub enum Plan {
 /// The flush time of a batch over `candidates` (partitions with no batch outstanding), given
 /// that every record arriving before `horizon_ns` is already in the logs.
 pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], horizon_ns: SimTime) -> Plan {
+    // Under event filtering a batch holds matched records: its window opens at the first one.
     let Some(first_arrival) =
-        candidates.iter().filter_map(|&p| partitions[p as usize].front()).map(|r| r.arrival_ns).min()
+        candidates.iter().filter_map(|&p| partitions[p as usize].first_matched()).map(|r| r.arrival_ns).min()
     else {
         return Plan::AwaitRecords;
     };
@@ -41,7 +42,8 @@ pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], ho
 /// limit, if either is already generated.
 fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime> {
     let generated = p.len();
-    let size = (generated >= rules.batch_size).then(|| p.record(p.log_start_offset() + rules.batch_size as u64 - 1));
+    let size = (p.matched_of_first(generated) >= rules.batch_size as u64)
+        .then(|| p.record(p.log_start_offset() + p.prefix_holding(rules.batch_size as u64) as u64 - 1));
     let fit = p.fitting(rules.record_budget_bytes);
     let overflow = (fit < generated).then(|| p.record(p.log_start_offset() + fit as u64));
     match (size, overflow) {
@@ -64,7 +66,7 @@ fn multi_partition_trigger(
         let (mut count, mut bytes) = (0usize, 0u64);
         for p in &logs {
             let n = p.arrived(t);
-            count += n;
+            count += p.matched_of_first(n) as usize;
             bytes += p.payload_of_first(n);
         }
         count >= rules.batch_size || bytes > rules.record_budget_bytes
@@ -113,7 +115,8 @@ pub fn form(
     for i in 0..count {
         let id = candidates[(rotation + i) % count];
         let p = &partitions[id as usize];
-        let wanted = p.arrived(now).min(room);
+        // Records up to the `room`-th matching one (all records match without filtering).
+        let wanted = p.arrived(now).min(p.prefix_holding(room as u64));
         if wanted == 0 {
             continue;
         }
@@ -121,7 +124,7 @@ pub fn form(
         if n > 0 {
             let start = p.log_start_offset();
             segments.push(Segment { partition: id, start, end: start + n as u64 });
-            room -= n;
+            room -= p.matched_of_first(n) as usize;
             budget -= p.payload_of_first(n);
         }
         if n < wanted {
@@ -185,6 +188,44 @@ mod tests {
         let r = rules(10, 5_000, u64::MAX);
         assert_eq!(plan(&r, &parts, &[0], 1_000), Plan::AwaitRecords);
         assert_eq!(plan(&r, &parts, &[0], 10_000), Plan::At(5_100));
+    }
+
+    fn filtered_log(arrivals_and_matches: &[(u64, bool)], bytes: u64) -> Partition {
+        let mut p = Partition::default();
+        for &(a, m) in arrivals_and_matches {
+            p.append_filtered(a, bytes, bytes, m);
+        }
+        p
+    }
+
+    #[test]
+    fn filtered_batches_count_matched_records() {
+        // Ten records 10 ns apart; offsets 2, 5, 6 and 9 match (arrivals 20, 50, 60, 90).
+        let marks = [2, 5, 6, 9];
+        let records: Vec<(u64, bool)> = (0..10).map(|i| (i * 10, marks.contains(&i))).collect();
+        let parts = [filtered_log(&records, 10)];
+        // batch_size 3 fills at the third matched record (arrival 60); the window (1,000 ns)
+        // opens at the first matched one (20), not at offset 0.
+        let r = rules(3, 1_000, u64::MAX);
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(60));
+        let (segments, reason) = form(&r, &parts, &[0], 0, 60);
+        // Offsets 0..7: the unmatched records before and between ride along.
+        assert_eq!((segments, reason), (vec![Segment { partition: 0, start: 0, end: 7 }], FlushReason::Size));
+        // Payload counts matched records only: 25 bytes hold two of them (offsets 0..6).
+        let r = rules(100, 1_000, 25);
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(60));
+        let (segments, reason) = form(&r, &parts, &[0], 0, 60);
+        assert_eq!((segments[0].end, reason), (6, FlushReason::Payload));
+        // Only unmatched records: nothing to send, however long they wait.
+        let none = [filtered_log(&[(0, false), (5, false)], 10)];
+        assert_eq!(plan(&r, &none, &[0], u64::MAX), Plan::AwaitRecords);
+        // Fewer than batch_size matched: the window closes 1,000 ns after the first matched one.
+        let r = rules(100, 1_000, u64::MAX);
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(1_020));
+        // Combined over two partitions: the third matched arrival across both.
+        let other = filtered_log(&[(15, true), (25, false), (35, true)], 10);
+        let both = [filtered_log(&records, 10), other];
+        assert_eq!(plan(&rules(3, 1_000, u64::MAX), &both, &[0, 1], u64::MAX), Plan::At(35));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod batcher;
 pub mod fetcher;
+pub mod filter;
 pub mod ranges;
 
 pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};

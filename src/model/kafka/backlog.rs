@@ -13,7 +13,13 @@ pub fn arrivals(topic: &TopicConfig, origin_ns: SimTime, payload: PayloadRule) -
     let stored_bytes = topic.backlog.as_ref().map_or(0, |b| b.record_bytes);
     offsets_before_origin(topic).flat_map(move |before_origin| {
         let time_ns = origin_ns - before_origin;
-        (0..partitions).map(move |partition| Arrival { time_ns, partition, payload_bytes: bytes, stored_bytes })
+        (0..partitions).map(move |partition| Arrival {
+            time_ns,
+            partition,
+            payload_bytes: bytes,
+            stored_bytes,
+            producer: 0,
+        })
     })
 }
 

@@ -35,6 +35,13 @@ pub struct Partition {
     /// Payload and stored bytes ever appended.
     payload_appended: u64,
     stored_appended: u64,
+    /// With event filtering only: records matching a filter, cumulative, one per record of
+    /// `log` (an unmatched record adds no payload either). Empty without filtering, when every
+    /// record counts.
+    cum_matched: VecDeque<u64>,
+    matched_before_log: u64,
+    matched_appended: u64,
+    filtering: bool,
 }
 
 impl Partition {
@@ -48,6 +55,59 @@ impl Partition {
             cum_stored_bytes: self.stored_appended,
         });
         self.appended += 1;
+    }
+
+    /// Appends a record under event filtering: an unmatched record is polled (stored bytes) but
+    /// adds nothing to the payload and does not count towards a batch.
+    pub fn append_filtered(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64, matched: bool) {
+        self.filtering = true;
+        self.matched_appended += matched as u64;
+        self.cum_matched.push_back(self.matched_appended);
+        self.append(arrival_ns, if matched { payload_bytes } else { 0 }, stored_bytes);
+    }
+
+    /// Whether records are filtered (some were appended with [`append_filtered`](Self::append_filtered)).
+    pub fn filtering(&self) -> bool {
+        self.filtering
+    }
+
+    /// Records matching a filter among the first `n` of the log (all of them without filtering).
+    #[inline]
+    pub fn matched_of_first(&self, n: usize) -> u64 {
+        if !self.filtering || n == 0 { n as u64 } else { self.cum_matched[n - 1] - self.matched_before_log }
+    }
+
+    /// Records matching a filter at offsets `start..end`.
+    pub fn matched_between(&self, start: u64, end: u64) -> u64 {
+        let base = self.log_start_offset;
+        self.matched_of_first((end - base) as usize) - self.matched_of_first((start - base) as usize)
+    }
+
+    /// Whether the record at `offset` matches a filter.
+    pub fn is_matched(&self, offset: u64) -> bool {
+        self.matched_between(offset, offset + 1) == 1
+    }
+
+    /// The fewest first records of the log that hold `k` matching records (all of the log if it
+    /// holds fewer).
+    pub fn prefix_holding(&self, k: u64) -> usize {
+        if !self.filtering {
+            return (k as usize).min(self.log.len());
+        }
+        if k == 0 {
+            return 0;
+        }
+        let target = self.matched_before_log + k;
+        (self.cum_matched.partition_point(|&c| c < target) + 1).min(self.log.len())
+    }
+
+    /// The first record of the log that matches a filter.
+    pub fn first_matched(&self) -> Option<&Record> {
+        if !self.filtering {
+            return self.log.front();
+        }
+        let i = self.cum_matched.partition_point(|&c| c == self.matched_before_log);
+        self.log.get(i)
     }
 
     pub fn log_start_offset(&self) -> u64 {
@@ -139,6 +199,10 @@ impl Partition {
             self.payload_before_log = self.log[n - 1].cum_payload_bytes;
             self.stored_before_log = self.log[n - 1].cum_stored_bytes;
             self.log_start_offset += n as u64;
+            if self.filtering {
+                self.matched_before_log = self.cum_matched[n - 1];
+                self.cum_matched.drain(..n);
+            }
         }
         self.log.drain(..n)
     }
@@ -184,6 +248,27 @@ mod tests {
         assert_eq!(p.payload_between(2, 4), 200);
         assert_eq!(p.fitting(100), 1);
         assert_eq!(p.record(3).arrival_ns, 40);
+    }
+
+    #[test]
+    fn filtered_records_are_polled_but_not_counted() {
+        // Offsets 0..6 matched as [no, yes, no, no, yes, yes], 100 payload bytes each when matched.
+        let mut p = Partition::default();
+        for (i, m) in [false, true, false, false, true, true].into_iter().enumerate() {
+            p.append_filtered(10 * i as u64, 100, 100, m);
+        }
+        assert_eq!(p.first_matched().unwrap().arrival_ns, 10);
+        assert_eq!(p.matched_of_first(4), 1);
+        assert_eq!(p.payload_of_first(6), 300);
+        assert_eq!(p.stored_between(0, 6), 600);
+        // Two matched records need the first five; a third needs all six; a fourth is not there.
+        assert_eq!((p.prefix_holding(2), p.prefix_holding(3), p.prefix_holding(4)), (5, 6, 6));
+        assert!(!p.is_matched(2) && p.is_matched(4));
+        p.pop_front(2);
+        assert_eq!(p.first_matched().unwrap().arrival_ns, 40);
+        assert_eq!((p.matched_between(2, 6), p.prefix_holding(1)), (2, 3));
+        // 100 payload bytes hold the two unmatched records and the first matched one.
+        assert_eq!(p.fitting(100), 3);
     }
 
     #[test]
