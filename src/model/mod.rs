@@ -10,8 +10,8 @@ pub mod pricing;
 pub mod producer;
 pub mod record;
 pub mod runtime_api;
-pub mod value_samples;
 pub mod value;
+pub mod value_samples;
 
 // Kafka's modules keep their old paths too.
 pub use kafka::{backlog, destination, topic};
