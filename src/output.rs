@@ -150,6 +150,25 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         ),
         ("cost per month", format!("${} at this rate", decimal(s.cost_usd.per_month, 2))),
     ];
+    let cost_at = rows.iter().position(|(k, _)| *k == "cost").map_or(rows.len(), |i| i + 1);
+    if let Some(ss) = &s.cost_usd.snapstart {
+        rows.insert(
+            cost_at,
+            ("  snapstart", format!("${:.4} cache, ${:.4} restores (in total)", ss.cache, ss.restore)),
+        );
+    }
+    if let Some(pc) = &s.cost_usd.provisioned_concurrency {
+        let text = format!("${:.4} allocation (in total), ${:.4} duration (in compute)", pc.allocation, pc.duration);
+        rows.insert(cost_at, ("  provisioned conc.", text));
+    }
+    let invocations_at = rows.iter().position(|(k, _)| *k == "invocations").map_or(rows.len(), |i| i + 1);
+    if let Some(n) = i.restores {
+        rows.insert(invocations_at, ("  snapstart", format!("{} cold starts restored from the snapshot", count(n))));
+    }
+    if let (Some(p), Some(o)) = (i.provisioned, i.on_demand) {
+        let text = format!("{} on provisioned environments, {} spilled over to on-demand", count(p), count(o));
+        rows.insert(invocations_at, ("  provisioned conc.", text));
+    }
     if let Some(n) = r.filtered_out {
         // Beside the other resolutions, after "lost to retention".
         rows.insert(8, ("  filtered out", n.to_string()));

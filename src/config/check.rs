@@ -604,6 +604,7 @@ fn check_function(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Probl
             });
         }
     }
+    check_provisioned_and_snapstart(s)?;
     warn_if_full_batch_times_out(s, warnings);
     if f.duration.threads != 1 && f.duration.reference_memory_mb.is_none() {
         warnings.push(Warning {
@@ -623,21 +624,77 @@ fn longest_init(init: &TimeDistribution) -> Dur {
     }
 }
 
+/// A time setting (init, restore): at most 10 minutes, a sensible shape.
+fn check_time(t: &TimeDistribution, path: &str) -> Result<(), Problem> {
+    ensure(longest_init(t) <= Dur::parse("10m"), path, "at most 10m")?;
+    match t {
+        TimeDistribution::Fixed(_) => Ok(()),
+        TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
+            ensure(min <= max, format!("{path}.min"), format!("{min} is longer than max {max}"))
+        }
+        TimeDistribution::Distribution(TimeShape::Lognormal { sigma, .. }) => {
+            ensure(sigma.is_finite() && (0.0..=5.0).contains(sigma), format!("{path}.sigma"), "allowed: 0 to 5")
+        }
+    }
+}
+
+/// Provisioned concurrency and SnapStart, against AWS's rules: provisioned concurrency fits in
+/// the function's reservation, or else in the account's pool less the 100 AWS keeps unreserved
+/// (provisioned-concurrency, configuration-concurrency); SnapStart needs a runtime that supports
+/// it and cannot be combined with provisioned concurrency (snapstart, "Supported features and
+/// limitations").
+fn check_provisioned_and_snapstart(s: &Scenario) -> Result<(), Problem> {
+    let f = &s.function;
+    let n = f.provisioned_concurrency;
+    match f.reserved_concurrency {
+        Some(reserved) => ensure(
+            n <= reserved,
+            "function.provisioned_concurrency",
+            format!("{n} is more than function.reserved_concurrency {reserved}: AWS allows at most the reservation"),
+        )?,
+        None => {
+            let most = s.account.concurrency_limit.saturating_sub(100);
+            ensure(
+                n <= most,
+                "function.provisioned_concurrency",
+                format!(
+                    "{n} is too high: AWS keeps 100 of the account's {} unreserved, so at most {most}",
+                    s.account.concurrency_limit
+                ),
+            )?;
+        }
+    }
+    if let Some(runtime) = &f.runtime {
+        ensure(!runtime.trim().is_empty(), "function.runtime", "is empty; give AWS's identifier, e.g. java21")?;
+    }
+    let Some(settings) = &f.snapstart.0 else { return Ok(()) };
+    check_time(&settings.restore, "function.snapstart.restore")?;
+    ensure(
+        n == 0,
+        "function.snapstart",
+        format!(
+            "cannot be combined with function.provisioned_concurrency {n}: AWS's SnapStart does not support \
+             provisioned concurrency; choose one"
+        ),
+    )?;
+    let supported = "SnapStart supports java11 and later, python3.12 and later, dotnet8 and later";
+    match &f.runtime {
+        None => Err(problem(
+            "function.runtime",
+            format!("is needed with function.snapstart (it decides whether AWS charges for SnapStart); {supported}"),
+        )),
+        Some(r) => ensure(
+            super::runtime::snapstart_runtime(r).is_some(),
+            "function.runtime",
+            format!("{} does not support SnapStart; {supported}", shown(r)),
+        ),
+    }
+}
+
 /// Cold starts, the burst limit, CPU threads and the account's other functions.
 fn check_environments(s: &Scenario) -> Result<(), Problem> {
     let f = &s.function;
-    ensure(longest_init(&f.cold_start.init) <= Dur::parse("10m"), "function.cold_start.init", "at most 10m")?;
-    match &f.cold_start.init {
-        TimeDistribution::Fixed(_) => {}
-        TimeDistribution::Distribution(TimeShape::Uniform { min, max }) => {
-            ensure(min <= max, "function.cold_start.init.min", format!("{min} is longer than max {max}"))?
-        }
-        TimeDistribution::Distribution(TimeShape::Lognormal { sigma, .. }) => ensure(
-            sigma.is_finite() && (0.0..=5.0).contains(sigma),
-            "function.cold_start.init.sigma",
-            "allowed: 0 to 5",
-        )?,
-    }
+    check_time(&f.cold_start.init, "function.cold_start.init")?;
     ensure(f.cold_start.init_limit.ns() >= NS_PER_MS, "function.cold_start.init_limit", "must be at least 1ms")?;
     ensure(f.burst_limit.environments >= 1, "function.burst_limit.environments", "must be at least 1")?;
     ensure(f.burst_limit.every.ns() > 0, "function.burst_limit.every", "must be longer than 0s")?;

@@ -303,17 +303,29 @@ pub(super) fn poller_plan(sc: &raw::Scaling, partitions: u32) -> Option<PollerPl
     })
 }
 
-fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
-    let f = &s.function;
-    let init = match &f.cold_start.init {
+/// A time setting as the distribution it is drawn from.
+fn time_dist(t: &raw::TimeDistribution, path: &str) -> Result<Dist, Problem> {
+    Ok(match t {
         raw::TimeDistribution::Fixed(d) => Dist::Fixed(d.ns()),
         raw::TimeDistribution::Distribution(raw::TimeShape::Uniform { min, max }) => {
             Dist::Uniform { min: min.ns(), max: max.ns() }
         }
         raw::TimeDistribution::Distribution(raw::TimeShape::Lognormal { median, sigma }) => Dist::LogNormal {
             scale: median.ns() as f64,
-            shape: LogNormal::new(0.0, *sigma).map_err(|e| problem("function.cold_start.init", e.to_string()))?,
+            shape: LogNormal::new(0.0, *sigma).map_err(|e| problem(path, e.to_string()))?,
         },
+    })
+}
+
+fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
+    let f = &s.function;
+    let init = time_dist(&f.cold_start.init, "function.cold_start.init")?;
+    let snapstart = match &f.snapstart.0 {
+        Some(settings) => Some(SnapStartConfig {
+            restore: time_dist(&settings.restore, "function.snapstart.restore")?,
+            charged: f.runtime.as_deref().is_some_and(|r| super::runtime::snapstart_charged(r)),
+        }),
+        None => None,
     };
     Ok(FunctionConfig {
         memory_mb: f.memory_mb,
@@ -328,6 +340,8 @@ fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
         burst_every_ns: f.burst_limit.every.ns(),
         account_limit: s.account.concurrency_limit,
         other_concurrency: s.account.other_concurrency.0.iter().map(|step| (step.at.ns(), step.value)).collect(),
+        provisioned: f.provisioned_concurrency,
+        snapstart,
     })
 }
 

@@ -10,12 +10,13 @@
 mod check;
 mod compile;
 mod pricing;
+pub mod runtime;
 pub mod traffic;
 mod vocabulary;
 
 pub use check::{Problem, Warning, problem};
 pub use compile::{Compiled, compile, compile_in, traffic_of};
-pub use pricing::{EpuBilling, Pricing, Tier};
+pub use pricing::{EpuBilling, Pricing, ProvisionedConcurrencyPrices, SnapStartPrices, Tier};
 pub use vocabulary::*;
 
 use crate::engine::SimTime;
@@ -274,6 +275,17 @@ pub struct FunctionConfig {
     pub account_limit: u32,
     /// Concurrency the account's other functions use, as (time after t = 0, value) steps.
     pub other_concurrency: Vec<(SimTime, u32)>,
+    /// Provisioned concurrency: environments initialised before t = 0 (0 = none).
+    pub provisioned: u32,
+    pub snapstart: Option<SnapStartConfig>,
+}
+
+/// SnapStart: new environments resume from the snapshot in `restore` instead of running init.
+#[derive(Clone, Debug)]
+pub struct SnapStartConfig {
+    pub restore: Dist,
+    /// The runtime is one whose snapshot cache and restores AWS charges (Python, .NET).
+    pub charged: bool,
 }
 
 /// The handler's time for a batch at the configured memory and architecture, before jitter.

@@ -25,6 +25,63 @@ pub struct Pricing {
     pub free_tier_gb_seconds: f64,
     /// Hours in the month the run is extrapolated to.
     pub month_hours: f64,
+    /// Provisioned concurrency's rates (Lambda pricing page, us-east-1).
+    #[serde(skip_serializing_if = "ProvisionedConcurrencyPrices::is_default")]
+    pub provisioned_concurrency: ProvisionedConcurrencyPrices,
+    /// SnapStart's rates for the runtimes AWS charges (Python, .NET; Java has no charge).
+    #[serde(skip_serializing_if = "SnapStartPrices::is_default")]
+    pub snapstart: SnapStartPrices,
+}
+
+/// Provisioned concurrency: the allocation, per GB-second configured for the whole run whether
+/// used or not, and the duration of invocations that ran on provisioned environments (flat, no
+/// monthly tiers). Spill-over invocations pay the on-demand tiers. Left out of a scenario's
+/// hash while at these defaults, so older scenarios keep theirs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvisionedConcurrencyPrices {
+    pub allocation_gb_second_usd_x86_64: f64,
+    pub allocation_gb_second_usd_arm64: f64,
+    pub duration_gb_second_usd_x86_64: f64,
+    pub duration_gb_second_usd_arm64: f64,
+}
+
+impl Default for ProvisionedConcurrencyPrices {
+    fn default() -> Self {
+        ProvisionedConcurrencyPrices {
+            allocation_gb_second_usd_x86_64: 0.000_004_166_7,
+            allocation_gb_second_usd_arm64: 0.000_003_333_4,
+            duration_gb_second_usd_x86_64: 0.000_009_722_2,
+            duration_gb_second_usd_arm64: 0.000_007_777_8,
+        }
+    }
+}
+
+impl ProvisionedConcurrencyPrices {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// SnapStart for Python and .NET: the snapshot's cache per GB-second for the whole run (the
+/// function's memory), and each restore per GB restored. Java pays neither.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SnapStartPrices {
+    pub cache_gb_second_usd: f64,
+    pub restore_gb_usd: f64,
+}
+
+impl Default for SnapStartPrices {
+    fn default() -> Self {
+        SnapStartPrices { cache_gb_second_usd: 0.000_001_504_6, restore_gb_usd: 0.000_139_799_8 }
+    }
+}
+
+impl SnapStartPrices {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `usd` per GB-second for the monthly volume up to `up_to_gb_seconds` (the last tier has no
@@ -63,6 +120,8 @@ impl Default for Pricing {
             free_tier_requests: 1e6,
             free_tier_gb_seconds: 400_000.0,
             month_hours: 730.0,
+            provisioned_concurrency: ProvisionedConcurrencyPrices::default(),
+            snapstart: SnapStartPrices::default(),
         }
     }
 }

@@ -29,6 +29,11 @@ pub struct Period {
     pub failed_invoke_events: u64,
     pub committed_events: u64,
     pub concurrency_max: u32,
+    /// Provisioned concurrency: invocations on provisioned environments and spill-overs to
+    /// on-demand ones, and the most provisioned environments busy at once.
+    pub provisioned_invocations: u64,
+    pub spillover_invocations: u64,
+    pub provisioned_concurrency_max: u32,
     pub offset_lag_max: Option<u64>,
     duration_sum_ns: u128,
     durations: Option<Histogram<u64>>,
@@ -77,6 +82,9 @@ pub struct CloudWatch {
     steady_start_ns: SimTime,
     /// Event filtering is on: `cloudwatch.csv` gets a `FilteredOutEventCount_Sum` column.
     pub filtering: bool,
+    /// Provisioned concurrency allocated (0 = none): when set, `cloudwatch.csv` gets the
+    /// `ProvisionedConcurrency*` columns.
+    pub provisioned: u32,
 }
 
 impl CloudWatch {
@@ -92,6 +100,7 @@ impl CloudWatch {
             steady_from: 0,
             steady_start_ns: origin_ns,
             filtering: false,
+            provisioned: 0,
         }
     }
 
@@ -141,11 +150,18 @@ impl CloudWatch {
         self.duration_max_ns = self.duration_max_ns.max(run_ns);
     }
 
-    /// A sample of the offset lag and the concurrency at `t`.
-    pub fn sample(&mut self, t: SimTime, offset_lag: u64, concurrency: u32) {
+    /// A sample of the offset lag and the concurrency (all, and on provisioned environments)
+    /// at `t`.
+    pub fn sample(&mut self, t: SimTime, offset_lag: u64, concurrency: u32, provisioned_busy: u32) {
         let period = self.at(t);
         period.offset_lag_max = Some(period.offset_lag_max.unwrap_or(0).max(offset_lag));
         period.concurrency_max = period.concurrency_max.max(concurrency);
+        period.provisioned_concurrency_max = period.provisioned_concurrency_max.max(provisioned_busy);
+    }
+
+    /// `ProvisionedConcurrencyUtilization`: provisioned environments busy over those allocated.
+    fn utilization(&self, busy: u32) -> f64 {
+        busy as f64 / self.provisioned.max(1) as f64
     }
 
     /// The handler's duration per invocation over the run.
@@ -162,10 +178,22 @@ impl CloudWatch {
     }
 
     /// The whole run's totals and extremes.
-    pub fn summary(&self, peak_concurrency: u32, lag_max_records: u64, max_partition_lag: u64) -> CloudWatchSummary {
+    pub fn summary(
+        &self,
+        peak_concurrency: u32,
+        peak_provisioned: u32,
+        lag_max_records: u64,
+        max_partition_lag: u64,
+    ) -> CloudWatchSummary {
         let sum = |f: fn(&Period) -> u64| self.steady().iter().map(f).sum::<u64>();
         let d = self.duration_summary();
+        let provisioning = self.provisioned > 0;
         CloudWatchSummary {
+            provisioned_concurrency_invocations: provisioning.then(|| sum(|p| p.provisioned_invocations)),
+            provisioned_concurrency_spillover_invocations: provisioning.then(|| sum(|p| p.spillover_invocations)),
+            provisioned_concurrent_executions: provisioning.then_some(Maximum { max: peak_provisioned as u64 }),
+            provisioned_concurrency_utilization: provisioning
+                .then(|| MaximumRatio { max: self.utilization(peak_provisioned) }),
             invocations: sum(|p| p.invocations),
             errors: sum(|p| p.errors),
             throttles: sum(|p| p.throttles),
@@ -231,6 +259,22 @@ pub struct CloudWatchSummary {
     pub provisioned_pollers: Maximum,
     /// Provisioned mode: Event Poller Units billed, averaged over the run (0 otherwise).
     pub event_poller_unit: Average,
+    /// Provisioned concurrency only (monitoring-concurrency): invocations on provisioned
+    /// environments, spill-overs onto on-demand ones, the most provisioned environments busy
+    /// at once, and that over the allocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency_invocations: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency_spillover_invocations: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrent_executions: Option<Maximum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency_utilization: Option<MaximumRatio>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct MaximumRatio {
+    pub max: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
@@ -260,6 +304,14 @@ pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> c
     if cw.filtering {
         header.push("FilteredOutEventCount_Sum");
     }
+    if cw.provisioned > 0 {
+        header.extend([
+            "ProvisionedConcurrencyInvocations_Sum",
+            "ProvisionedConcurrencySpilloverInvocations_Sum",
+            "ProvisionedConcurrentExecutions_Maximum",
+            "ProvisionedConcurrencyUtilization_Maximum",
+        ]);
+    }
     w.write_record(&header)?;
     let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for (i, p) in cw.periods.iter().enumerate() {
@@ -282,6 +334,14 @@ pub fn write_cloudwatch_csv(cw: &CloudWatch, out: &mut impl std::io::Write) -> c
         ];
         if cw.filtering {
             row.push(p.filtered_out_events.to_string());
+        }
+        if cw.provisioned > 0 {
+            row.extend([
+                p.provisioned_invocations.to_string(),
+                p.spillover_invocations.to_string(),
+                p.provisioned_concurrency_max.to_string(),
+                format!("{:.3}", cw.utilization(p.provisioned_concurrency_max)),
+            ]);
         }
         w.write_record(&row)?;
     }

@@ -11,16 +11,18 @@ mod timeseries;
 
 pub use bottleneck::{Bottleneck, Bottlenecks, Evidence, drain_seconds, verdict};
 pub use cloudwatch::{
-    Average, CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, Period, write_cloudwatch_csv,
+    Average, CloudWatch, CloudWatchDuration, CloudWatchSummary, DurationSummary, Maximum, MaximumRatio, Period,
+    write_cloudwatch_csv,
 };
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
-    RecordSummary, StallSummary, Summary, ThroughputSummary,
+    ProvisionedConcurrencyCost, RecordSummary, SnapStartCost, StallSummary, Summary, ThroughputSummary,
 };
 pub use timeseries::{IntervalUsage, Row, share_cost, write_timeseries_csv};
 
 use crate::engine::{NS_PER_MS, NS_PER_US, SimTime};
+use crate::model::esm::Running;
 use hdrhistogram::Histogram;
 use latency::IntervalLatency;
 
@@ -118,6 +120,8 @@ pub struct Metrics {
     pub filtered_out: u64,
     /// Whether the run filters records (`records.filtered_out` is reported only then).
     pub filtering: bool,
+    /// SnapStart is on (`invocations.restores` is reported only then).
+    pub snapstart: bool,
     pub redelivered: u64,
 
     pub invocations: u64,
@@ -137,6 +141,12 @@ pub struct Metrics {
 
     /// Sum over invocations of billed milliseconds × memory MB.
     pub billed_mb_ms: u128,
+    /// Provisioned concurrency: invocations on provisioned environments and their share of
+    /// `billed_mb_ms` (the rest are spill-overs at on-demand prices).
+    pub provisioned_invocations: u64,
+    pub provisioned_billed_mb_ms: u128,
+    /// SnapStart: environments resumed from the snapshot (by invocations that ended).
+    pub restores: u64,
 
     latency_interval: IntervalLatency,
     latency_total: Histogram<u64>,
@@ -179,6 +189,7 @@ impl Metrics {
             lost_to_retention: 0,
             filtered_out: 0,
             filtering: false,
+            snapstart: false,
             redelivered: 0,
             invocations: 0,
             invocations_succeeded: 0,
@@ -194,6 +205,9 @@ impl Metrics {
             flushed_by_window: 0,
             flushed_by_payload: 0,
             billed_mb_ms: 0,
+            provisioned_invocations: 0,
+            provisioned_billed_mb_ms: 0,
+            restores: 0,
             latency_interval: IntervalLatency::default(),
             latency_total: latency_histogram(),
             latency_max_ns: 0,
@@ -209,15 +223,29 @@ impl Metrics {
         }
     }
 
-    /// An invocation ended; `billed_mb_ms` is its billed milliseconds × memory MB.
-    pub fn invocation_ended(&mut self, cold: bool, billed_mb_ms: u128) {
+    /// An invocation ended; `billed_mb_ms` is its billed milliseconds × memory MB. With
+    /// provisioned concurrency, an invocation on an on-demand environment is a spill-over.
+    pub fn invocation_ended(&mut self, running: &Running, billed_mb_ms: u128) {
         self.invocations += 1;
         self.interval.invocations += 1;
-        if cold {
+        if running.cold {
             self.cold_starts += 1;
             self.interval.cold_starts += 1;
         }
         self.billed_mb_ms += billed_mb_ms;
+        self.restores += u64::from(running.restored);
+        if running.provisioned {
+            self.provisioned_invocations += 1;
+            self.provisioned_billed_mb_ms += billed_mb_ms;
+        }
+        if self.cloudwatch.provisioned > 0 {
+            let period = self.cloudwatch.at(running.started_ns);
+            if running.provisioned {
+                period.provisioned_invocations += 1;
+            } else {
+                period.spillover_invocations += 1;
+            }
+        }
     }
 
     /// One record committed `latency_ns` after it was produced.
@@ -279,6 +307,9 @@ impl Metrics {
             throttled: self.throttled,
             cold_starts: self.cold_starts,
             partial_failures: self.partial_failures,
+            provisioned: (self.cloudwatch.provisioned > 0).then_some(self.provisioned_invocations),
+            on_demand: (self.cloudwatch.provisioned > 0).then(|| self.invocations - self.provisioned_invocations),
+            restores: self.snapstart.then_some(self.restores),
         }
     }
 

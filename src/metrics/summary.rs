@@ -71,6 +71,15 @@ pub struct InvocationSummary {
     /// Invocations that returned `batchItemFailures` naming some records (counted in
     /// `succeeded`: the function itself did not fail).
     pub partial_failures: u64,
+    /// With provisioned concurrency only: invocations on provisioned environments, and on
+    /// on-demand ones (spill-overs, which may start cold); `provisioned + on_demand = total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<u64>,
+    /// With SnapStart only: cold starts that resumed from the snapshot (all of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restores: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -124,6 +133,25 @@ pub struct CostSummary {
     /// The run extrapolated to a month (`pricing.month_hours`), at tiered prices and after the
     /// free tier if enabled.
     pub per_month: f64,
+    /// With provisioned concurrency only: its allocation (in `total`, not in `compute`) and the
+    /// duration of invocations on provisioned environments (part of `compute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency: Option<ProvisionedConcurrencyCost>,
+    /// With SnapStart only: its cache and restore charges (in `total`; 0 for Java).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapstart: Option<SnapStartCost>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ProvisionedConcurrencyCost {
+    pub allocation: f64,
+    pub duration: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SnapStartCost {
+    pub cache: f64,
+    pub restore: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

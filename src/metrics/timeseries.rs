@@ -30,8 +30,9 @@ pub struct Row {
     /// The limit that bound in the interval (`none` while keeping up).
     pub bottleneck: super::Bottleneck,
     /// The interval's share of the run's cost (`cost_usd.total`): requests in proportion to the
-    /// invocations that ended in it, compute to their billed GB-seconds, pollers to poller-time.
-    /// The column sums to the total.
+    /// invocations that ended in it, compute to their billed GB-seconds, pollers to poller-time,
+    /// provisioned concurrency's allocation and SnapStart's cache to the interval's length,
+    /// SnapStart's restores to its cold starts. The column sums to the total.
     pub cost_usd: f64,
 }
 
@@ -47,11 +48,21 @@ pub fn share_cost(rows: &mut [Row], usage: &[IntervalUsage], cost: &super::CostS
     let invocations: u64 = rows.iter().map(|r| r.invocations).sum();
     let billed: u128 = usage.iter().map(|u| u.billed_mb_ms).sum();
     let poller_ns: u128 = usage.iter().map(|u| u.poller_ns).sum();
+    let cold_starts: u64 = rows.iter().map(|r| r.cold_starts).sum();
+    let span_s = rows.last().map_or(0.0, |r| r.time_s);
     let share = |part: f64, whole: f64, amount: f64| if whole > 0.0 { amount * part / whole } else { 0.0 };
+    // Charges for time allocated whether used or not, and for restores.
+    let allocated = cost.provisioned_concurrency.as_ref().map_or(0.0, |pc| pc.allocation)
+        + cost.snapstart.as_ref().map_or(0.0, |s| s.cache);
+    let restores = cost.snapstart.as_ref().map_or(0.0, |s| s.restore);
+    let mut previous_s = 0.0;
     for (row, used) in rows.iter_mut().zip(usage) {
         row.cost_usd = share(row.invocations as f64, invocations as f64, cost.requests)
             + share(used.billed_mb_ms as f64, billed as f64, cost.compute)
-            + share(used.poller_ns as f64, poller_ns as f64, cost.pollers);
+            + share(used.poller_ns as f64, poller_ns as f64, cost.pollers)
+            + share(row.time_s - previous_s, span_s, allocated)
+            + share(row.cold_starts as f64, cold_starts as f64, restores);
+        previous_s = row.time_s;
     }
 }
 

@@ -5,7 +5,7 @@ pub use crate::config::vcpus;
 use crate::config::{Dist, DurationSpec, FunctionConfig};
 use crate::engine::{NS_PER_MS, RngStream, SimTime, StreamId, stream};
 use rand_distr::Distribution;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Durations of invocations: the configured model plus one jitter draw per invocation.
 pub struct DurationModel {
@@ -54,6 +54,14 @@ pub struct Environments {
     gone: Vec<u64>,
     idle_expiry_ns: SimTime,
     init: InitTimes,
+    /// Provisioned concurrency: its environments (initialised before t = 0, never expiring),
+    /// the idle ones (reuse takes the most recent) and how many run now and at most.
+    provisioned: BTreeSet<u64>,
+    provisioned_idle: Vec<u64>,
+    provisioned_busy: u32,
+    pub provisioned_peak: u32,
+    /// SnapStart: new environments resume in a drawn restore time instead of running init.
+    restores: bool,
     burst: Burst,
     // Time-weighted concurrency; its statistics count from `window_start_ns` (t = 0 or the end
     // of the warm-up), when `busy_ns` was `busy_ns_at_window`.
@@ -68,7 +76,15 @@ pub struct Environments {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Start {
     Warm,
-    Cold { init_ns: SimTime },
+    /// An idle provisioned environment: warm, at provisioned concurrency's rates.
+    Provisioned,
+    Cold {
+        init_ns: SimTime,
+    },
+    /// SnapStart: a new environment resumed from the snapshot in `restore_ns`.
+    Restored {
+        restore_ns: SimTime,
+    },
 }
 
 /// Why an invoke was throttled.
@@ -82,6 +98,12 @@ pub enum Throttle {
 
 impl Environments {
     pub fn new(f: &FunctionConfig, seed: u64, origin_ns: SimTime) -> Self {
+        // Provisioned environments are numbered first, 1 to N, before any on-demand one.
+        let provisioned: BTreeSet<u64> = (1..=f.provisioned as u64).collect();
+        let init = match &f.snapstart {
+            Some(snapstart) => snapstart.restore.clone(),
+            None => f.init.clone(),
+        };
         Environments {
             reserved: f.reserved_concurrency,
             account_limit: f.account_limit,
@@ -89,10 +111,15 @@ impl Environments {
             origin_ns,
             busy: 0,
             idle: VecDeque::new(),
-            created: 0,
+            created: f.provisioned as u64,
             gone: Vec::new(),
             idle_expiry_ns: f.idle_expiry_ns,
-            init: InitTimes { dist: f.init.clone(), rng: stream(seed, StreamId::ColdStartInit) },
+            init: InitTimes { dist: init, rng: stream(seed, StreamId::ColdStartInit) },
+            provisioned_idle: provisioned.iter().rev().copied().collect(),
+            provisioned,
+            provisioned_busy: 0,
+            provisioned_peak: 0,
+            restores: f.snapstart.is_some(),
             burst: Burst::new(f.burst_environments, f.burst_every_ns),
             window_start_ns: origin_ns,
             busy_ns_at_window: 0,
@@ -114,10 +141,23 @@ impl Environments {
         self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other))
     }
 
+    /// Provisioned environments running an invocation now.
+    pub fn provisioned_busy(&self) -> u32 {
+        self.provisioned_busy
+    }
+
     /// An environment for a new invocation (and which one), or why the invoke is throttled.
+    /// An idle provisioned environment comes first; beyond them invocations spill over to
+    /// on-demand environments.
     pub fn acquire(&mut self, now: SimTime) -> Result<(Start, u64), Throttle> {
         if self.busy >= self.limit(now) {
             return Err(Throttle::Concurrency);
+        }
+        if let Some(env) = self.provisioned_idle.pop() {
+            self.provisioned_busy += 1;
+            self.provisioned_peak = self.provisioned_peak.max(self.provisioned_busy);
+            self.set_busy(now, self.busy + 1);
+            return Ok((Start::Provisioned, env));
         }
         while let Some(&(released, env)) = self.idle.front()
             && now - released > self.idle_expiry_ns
@@ -129,7 +169,9 @@ impl Environments {
             (Start::Warm, env)
         } else if self.burst.take(now) {
             self.created += 1;
-            (Start::Cold { init_ns: self.init.draw() }, self.created)
+            let ns = self.init.draw();
+            let start = if self.restores { Start::Restored { restore_ns: ns } } else { Start::Cold { init_ns: ns } };
+            (start, self.created)
         } else {
             return Err(Throttle::Burst);
         };
@@ -141,11 +183,30 @@ impl Environments {
     /// `destroyed`.
     pub fn release(&mut self, now: SimTime, env: u64, destroyed: bool) {
         self.set_busy(now, self.busy - 1);
+        if self.provisioned.contains(&env) {
+            self.provisioned_busy -= 1;
+            self.release_provisioned(env, destroyed);
+            return;
+        }
         if destroyed {
             self.gone.push(env);
         } else {
             self.idle.push_back((now, env));
         }
+    }
+
+    /// ASSUMED: Lambda replaces a destroyed provisioned environment at once (it initialises
+    /// the replacement in the background, off the invocation path), so the pool stays at N.
+    fn release_provisioned(&mut self, env: u64, destroyed: bool) {
+        if !destroyed {
+            self.provisioned_idle.push(env);
+            return;
+        }
+        self.gone.push(env);
+        self.provisioned.remove(&env);
+        self.created += 1;
+        self.provisioned.insert(self.created);
+        self.provisioned_idle.push(self.created);
     }
 
     /// Environments that expired or were destroyed since the last call, oldest first.
@@ -172,6 +233,7 @@ impl Environments {
         self.window_start_ns = now;
         self.busy_ns_at_window = self.busy_ns_until(now);
         self.peak = self.busy;
+        self.provisioned_peak = self.provisioned_busy;
     }
 
     /// Mean concurrency from the window's start to `end`.

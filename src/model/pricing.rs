@@ -1,12 +1,16 @@
 //! What a run costs (AWS_FACTS.md §7): requests, GB-seconds (init included, 1 ms rounding) at
-//! tiered prices, and Event Poller Units in provisioned mode.
+//! tiered prices, and Event Poller Units in provisioned mode. Provisioned concurrency adds its
+//! allocation (GB-seconds configured, for the whole run) and prices the duration of invocations
+//! on provisioned environments at its own flat rate; the free tier does not apply to a function
+//! with provisioned concurrency. SnapStart on Python and .NET adds its cache (GB-seconds for the
+//! whole run) and restores (per GB); on Java it is free (Lambda pricing page).
 //!
 //! Tiers and the free tier are monthly, so the run is extrapolated to a month
 //! (`pricing.month_hours`): `cost_usd.per_month` is that projection, and each of the run's costs
 //! is its share of it (the projection divided by the same factor).
 
 use crate::config::{Architecture, Pricing, Tier};
-use crate::metrics::CostSummary;
+use crate::metrics::{CostSummary, ProvisionedConcurrencyCost, SnapStartCost};
 
 /// What a run used.
 #[derive(Clone, Copy, Debug, Default)]
@@ -17,6 +21,21 @@ pub struct Usage {
     pub billed_mb_ms: u128,
     pub epu_hours: f64,
     pub succeeded_records: u64,
+    /// Provisioned concurrency: GB allocated (environments × memory GB), and the part of
+    /// `billed_mb_ms` that ran on provisioned environments.
+    pub provisioned_gb: f64,
+    pub provisioned_billed_mb_ms: u128,
+    /// SnapStart, when on.
+    pub snapstart: Option<SnapStartUsage>,
+}
+
+/// SnapStart's charged quantities (zero for Java, which AWS does not charge).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SnapStartUsage {
+    /// GB of snapshot cached for the whole run (the function's memory).
+    pub cached_gb: f64,
+    /// GB restored: the memory of each restored environment, summed.
+    pub restored_gb: f64,
 }
 
 /// The price of `gb_seconds` in a month, tier by tier.
@@ -31,25 +50,45 @@ pub fn tiered(tiers: &[Tier], gb_seconds: f64) -> f64 {
     cost
 }
 
+fn gb_seconds(mb_ms: u128) -> f64 {
+    mb_ms as f64 / 1024.0 / 1000.0
+}
+
 pub fn cost(pricing: &Pricing, architecture: Architecture, usage: &Usage) -> CostSummary {
     let months = if usage.run_seconds > 0.0 { pricing.month_hours * 3600.0 / usage.run_seconds } else { 0.0 };
-    let (free_requests, free_gb_seconds) =
-        if pricing.free_tier { (pricing.free_tier_requests, pricing.free_tier_gb_seconds) } else { (0.0, 0.0) };
-    let monthly_requests = (usage.invocations as f64 * months - free_requests).max(0.0);
-    let gb_seconds = usage.billed_mb_ms as f64 / 1024.0 / 1000.0;
-    let monthly_gb_seconds = (gb_seconds * months - free_gb_seconds).max(0.0);
-    let tiers = match architecture {
-        Architecture::X86_64 => &pricing.gb_second_tiers_x86_64,
-        Architecture::Arm64 => &pricing.gb_second_tiers_arm64,
+    let provisioning = usage.provisioned_gb > 0.0;
+    let (free_requests, free_gb_seconds) = if pricing.free_tier && !provisioning {
+        (pricing.free_tier_requests, pricing.free_tier_gb_seconds)
+    } else {
+        (0.0, 0.0)
     };
+    let monthly_requests = (usage.invocations as f64 * months - free_requests).max(0.0);
+    let on_demand_gb_seconds = gb_seconds(usage.billed_mb_ms - usage.provisioned_billed_mb_ms);
+    let monthly_gb_seconds = (on_demand_gb_seconds * months - free_gb_seconds).max(0.0);
+    let pc = &pricing.provisioned_concurrency;
+    let (tiers, pc_allocation_usd, pc_duration_usd) = match architecture {
+        Architecture::X86_64 => {
+            (&pricing.gb_second_tiers_x86_64, pc.allocation_gb_second_usd_x86_64, pc.duration_gb_second_usd_x86_64)
+        }
+        Architecture::Arm64 => {
+            (&pricing.gb_second_tiers_arm64, pc.allocation_gb_second_usd_arm64, pc.duration_gb_second_usd_arm64)
+        }
+    };
+    let month_seconds = pricing.month_hours * 3600.0;
+    let snapstart = usage.snapstart.unwrap_or_default();
     let monthly = [
         monthly_requests * pricing.requests_usd_per_million / 1e6,
         tiered(tiers, monthly_gb_seconds),
         usage.epu_hours * months * pricing.epu_hour_usd,
+        gb_seconds(usage.provisioned_billed_mb_ms) * months * pc_duration_usd,
+        usage.provisioned_gb * month_seconds * pc_allocation_usd,
+        snapstart.cached_gb * month_seconds * pricing.snapstart.cache_gb_second_usd,
+        snapstart.restored_gb * months * pricing.snapstart.restore_gb_usd,
     ];
     let share = |monthly: f64| if months > 0.0 { monthly / months } else { 0.0 };
-    let [requests, compute, pollers] = monthly.map(share);
-    let total = requests + compute + pollers;
+    let [requests, on_demand, pollers, pc_duration, pc_allocation, cache, restore] = monthly.map(share);
+    let compute = on_demand + pc_duration;
+    let total = requests + compute + pollers + pc_allocation + cache + restore;
     CostSummary {
         requests,
         compute,
@@ -57,6 +96,9 @@ pub fn cost(pricing: &Pricing, architecture: Architecture, usage: &Usage) -> Cos
         total,
         per_million_records: (usage.succeeded_records > 0).then(|| total / usage.succeeded_records as f64 * 1e6),
         per_month: monthly.iter().sum(),
+        provisioned_concurrency: provisioning
+            .then_some(ProvisionedConcurrencyCost { allocation: pc_allocation, duration: pc_duration }),
+        snapstart: usage.snapstart.map(|_| SnapStartCost { cache, restore }),
     }
 }
 
@@ -71,6 +113,7 @@ mod tests {
             billed_mb_ms: (gb_seconds * 1024.0 * 1000.0) as u128,
             epu_hours: 0.0,
             succeeded_records: 1,
+            ..Usage::default()
         }
     }
 
@@ -95,6 +138,26 @@ mod tests {
         let c = cost(&Pricing::default(), Architecture::X86_64, &usage(0, 10e9 / 730.0, 1.0));
         assert!((c.compute - expected / 730.0).abs() < 1e-6);
         assert!((c.per_month - expected).abs() < 1e-3);
+    }
+
+    #[test]
+    fn provisioned_concurrency_has_no_free_tier_and_its_own_rates() {
+        let pricing = Pricing { free_tier: true, ..Pricing::default() };
+        // A 730-hour month, 1M invocations of 1 s at 1 GB, all on 2 provisioned environments of
+        // 1 GB: no free tier; 1e6 GB-s at $0.0000097222 = $9.7222; allocation 2 GB × 2,628,000 s
+        // × $0.0000041667 = $21.9001752; requests $0.20.
+        let u =
+            Usage { provisioned_gb: 2.0, provisioned_billed_mb_ms: 1_024_000_000_000, ..usage(1_000_000, 1e6, 730.0) };
+        let c = cost(&pricing, Architecture::X86_64, &u);
+        let pc = c.provisioned_concurrency.unwrap();
+        assert!((pc.duration - 9.7222).abs() < 1e-9);
+        assert!((pc.allocation - 21.900_175_2).abs() < 1e-9);
+        assert!((c.compute - 9.7222).abs() < 1e-9, "no on-demand duration");
+        assert!((c.total - (0.20 + 9.7222 + 21.900_175_2)).abs() < 1e-9);
+        // arm64: $0.0000077778 and $0.0000033334.
+        let c = cost(&pricing, Architecture::Arm64, &u);
+        assert!((c.compute - 7.7778).abs() < 1e-9);
+        assert!((c.provisioned_concurrency.unwrap().allocation - 2.0 * 2_628_000.0 * 0.000_003_333_4).abs() < 1e-9);
     }
 
     #[test]

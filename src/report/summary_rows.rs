@@ -75,7 +75,12 @@ pub fn sections(s: &Summary) -> Vec<Section> {
                 ("throttled", int(i.throttled), "attempts"),
                 ("cold starts", int(i.cold_starts), "invocations"),
                 ("partial failures", int(i.partial_failures), "invocations"),
-            ],
+            ]
+            .into_iter()
+            .chain(i.provisioned.map(|n| ("on provisioned environments", int(n), "invocations")))
+            .chain(i.on_demand.map(|n| ("spilled over to on-demand", int(n), "invocations")))
+            .chain(i.restores.map(|n| ("SnapStart restores", int(n), "cold starts")))
+            .collect(),
         ),
         section(
             "Batches",
@@ -118,7 +123,18 @@ pub fn sections(s: &Summary) -> Vec<Section> {
                 ("pollers", dec(s.cost_usd.pollers, 4), "USD"),
                 ("per million succeeded records", opt(s.cost_usd.per_million_records, 4), "USD"),
                 ("per month at this rate", dec(s.cost_usd.per_month, 2), "USD"),
-            ],
+            ]
+            .into_iter()
+            .chain(s.cost_usd.provisioned_concurrency.iter().flat_map(|pc| {
+                [
+                    ("provisioned concurrency allocation", dec(pc.allocation, 4), "USD"),
+                    ("provisioned concurrency duration (in compute)", dec(pc.duration, 4), "USD"),
+                ]
+            }))
+            .chain(s.cost_usd.snapstart.iter().flat_map(|ss| {
+                [("SnapStart cache", dec(ss.cache, 4), "USD"), ("SnapStart restores", dec(ss.restore, 4), "USD")]
+            }))
+            .collect(),
         ),
         section(
             "Stalls",

@@ -3,7 +3,7 @@
 //! with hand-written deserialisers (durations, "a number or an object") are described here, and
 //! the numeric ranges `config::check` enforces are added from one table so the types stay plain.
 
-use super::{AgeLimit, Backlog, Dur, OtherConcurrency, RecordBytes, Scenario, TimeDistribution};
+use super::{AgeLimit, Backlog, Dur, OtherConcurrency, RecordBytes, Scenario, SnapStart, TimeDistribution};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 use std::borrow::Cow;
@@ -134,6 +134,19 @@ impl JsonSchema for Backlog {
         json_schema!({
             "description": "Records per partition at t = 0: a number, or {\"records\": N, \"span\": \"1h\", \"record_bytes\": 1024}.",
             "anyOf": [{ "type": "integer", "minimum": 0 }, fields],
+        })
+    }
+}
+
+impl JsonSchema for SnapStart {
+    fn schema_name() -> Cow<'static, str> {
+        "SnapStart".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let settings = generator.subschema_for::<super::SnapStartSettings>();
+        json_schema!({
+            "description": "SnapStart: true, false, or {\"restore\": \"200ms\"} (true with its own restore time).",
+            "anyOf": [{ "type": "boolean" }, settings],
         })
     }
 }

@@ -28,10 +28,12 @@ impl<O: Observer> Simulation<O> {
         let limit = self.config.function.init_limit_ns;
         // An init phase that overruns its limit is cut off there; Lambda runs init again inside
         // the invocation, where the function timeout applies and it is billed.
+        // A SnapStart restore takes the place of init, billed as init is.
         let (cold, init_ns, reinit_ns) = match start {
-            Start::Warm => (false, 0, 0),
+            Start::Warm | Start::Provisioned => (false, 0, 0),
             Start::Cold { init_ns } if init_ns > limit => (true, limit, init_ns),
             Start::Cold { init_ns } => (true, init_ns, 0),
+            Start::Restored { restore_ns } => (true, restore_ns, 0),
         };
         self.function.attempts += 1;
         let b = &mut self.esm.batches[batch];
@@ -55,7 +57,20 @@ impl<O: Observer> Simulation<O> {
         let busy = self.function.envs.busy();
         let period = self.metrics.cloudwatch.at(now);
         period.concurrency_max = period.concurrency_max.max(busy);
-        let running = Running { started_ns: now, cold, environment, reinit: reinit_ns > 0, billed_ms, result };
+        if start == Start::Provisioned {
+            period.provisioned_concurrency_max =
+                period.provisioned_concurrency_max.max(self.function.envs.provisioned_busy());
+        }
+        let running = Running {
+            started_ns: now,
+            cold,
+            environment,
+            reinit: reinit_ns > 0,
+            billed_ms,
+            result,
+            provisioned: start == Start::Provisioned,
+            restored: matches!(start, Start::Restored { .. }),
+        };
         self.esm.batches[batch].state = BatchState::InFlight(Box::new(running));
         self.queue.schedule(end, Event::Function(FunctionEvent::InvocationEnd { batch }));
     }
@@ -138,7 +153,7 @@ impl<O: Observer> Simulation<O> {
             matches!(outcome, Outcome::Crash { .. }) || (running.reinit && matches!(outcome, Outcome::Timeout { .. }));
         self.function.envs.release(now, running.environment, destroyed);
         self.tell_gone();
-        self.metrics.invocation_ended(running.cold, running.billed_ms as u128 * self.config.function.memory_mb as u128);
+        self.metrics.invocation_ended(&running, running.billed_ms as u128 * self.config.function.memory_mb as u128);
         notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));
         notify!(self.invocation_finished(now, &self.esm.batches[batch], &running));
         match outcome {

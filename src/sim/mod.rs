@@ -265,6 +265,8 @@ impl<O: Observer> Simulation<O> {
                 );
                 metrics.filtering = c.esm.filters.is_some();
                 metrics.cloudwatch.filtering = metrics.filtering;
+                metrics.cloudwatch.provisioned = c.function.provisioned;
+                metrics.snapstart = c.function.snapstart.is_some();
                 metrics
             },
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),

@@ -5,7 +5,7 @@ use crate::config::Scaling;
 use crate::engine::{NS_PER_SEC, SimTime};
 use crate::metrics::*;
 use crate::model::esm::Waiting;
-use crate::model::pricing::{Usage, cost};
+use crate::model::pricing::{SnapStartUsage, Usage, cost};
 
 impl<O: Observer> Simulation<O> {
     /// Takes every sample due at or before `t`, each before the events of its instant.
@@ -36,7 +36,8 @@ impl<O: Observer> Simulation<O> {
         self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);
         self.metrics.age_max_ns = self.metrics.age_max_ns.max(oldest_ns);
         // The sample closes the interval ending at `at`: it belongs to the period before it.
-        self.metrics.cloudwatch.sample(at.saturating_sub(1), lag, self.function.envs.busy());
+        let envs = &self.function.envs;
+        self.metrics.cloudwatch.sample(at.saturating_sub(1), lag, envs.busy(), envs.provisioned_busy());
         let interval = std::mem::take(&mut self.metrics.interval);
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
@@ -112,6 +113,25 @@ impl<O: Observer> Simulation<O> {
         e
     }
 
+    /// What provisioned concurrency and SnapStart used, for the bill.
+    fn function_usage(&self) -> Usage {
+        let f = &self.config.function;
+        let memory_gb = f.memory_mb as f64 / 1024.0;
+        let snapstart = f.snapstart.as_ref().map(|s| {
+            let charged = if s.charged { 1.0 } else { 0.0 };
+            SnapStartUsage {
+                cached_gb: charged * memory_gb,
+                restored_gb: charged * memory_gb * self.metrics.restores as f64,
+            }
+        });
+        Usage {
+            provisioned_gb: f.provisioned as f64 * memory_gb,
+            provisioned_billed_mb_ms: self.metrics.provisioned_billed_mb_ms,
+            snapstart,
+            ..Usage::default()
+        }
+    }
+
     /// The summary and time series, once the clock has reached the end.
     pub(super) fn finish(&mut self) -> Report {
         let (origin, end) = (self.config.clock.origin_ns, self.config.clock.end_ns);
@@ -140,6 +160,7 @@ impl<O: Observer> Simulation<O> {
             billed_mb_ms: m.billed_mb_ms,
             epu_hours,
             succeeded_records: m.succeeded,
+            ..self.function_usage()
         };
         let mut summary = Summary {
             esmsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -165,6 +186,7 @@ impl<O: Observer> Simulation<O> {
             duration_ms: m.cloudwatch.duration_summary(),
             cloudwatch: m.cloudwatch.summary(
                 self.function.envs.peak,
+                self.function.envs.provisioned_peak,
                 m.lag_max_records,
                 steady_rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
             ),

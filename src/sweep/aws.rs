@@ -15,7 +15,11 @@
 //! and ignores `StartingPosition`; a group ID must be unique among a region's Kafka event
 //! sources, so the old mapping is deleted first (kafka-consumer-group-id).
 //!
-//! `$ESM_UUID`, `$FUNCTION_NAME`, `$CLUSTER_ARN`, `$TOPIC` and `$DESTINATION_ARN` are left for
+//! SnapStart (`update-function-configuration --snap-start`) and provisioned concurrency
+//! (`put-provisioned-concurrency-config`) apply to a published version behind the alias
+//! `$ALIAS`, so the commands publish a version and move the alias to it first.
+//!
+//! `$ESM_UUID`, `$FUNCTION_NAME`, `$ALIAS`, `$CLUSTER_ARN`, `$TOPIC` and `$DESTINATION_ARN` are left for
 //! the shell to fill. [`scenario_sets`] translates the requests back into `--set`s, so a test
 //! can check that the commands deploy what won.
 
@@ -40,6 +44,8 @@ enum Setting {
     Memory,
     Timeout,
     Reserved,
+    ProvisionedConcurrency,
+    SnapStart,
     /// Not an AWS setting: a what-if of the simulation (traffic, durations, ASSUMED parameters).
     None,
 }
@@ -57,6 +63,8 @@ fn setting(path: &str) -> Setting {
         "function.memory_mb" => Setting::Memory,
         "function.timeout" => Setting::Timeout,
         "function.reserved_concurrency" => Setting::Reserved,
+        "function.provisioned_concurrency" => Setting::ProvisionedConcurrency,
+        "function.snapstart" => Setting::SnapStart,
         _ => Setting::None,
     }
 }
@@ -149,6 +157,11 @@ fn args(fields: &Map<String, Value>) -> String {
                 format!("--function-response-types {}", names.join(" "))
             }
             ("StartingPosition", Value::String(p)) => format!("--starting-position {p}"),
+            ("SnapStart", Value::Object(c)) => {
+                let parts: Vec<String> =
+                    c.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
+                format!("--snap-start {}", parts.join(","))
+            }
             (key, value) => format!("--{} {value}", kebab(key)),
         };
         text.push(' ');
@@ -263,6 +276,10 @@ pub fn settings(base: &Scenario, winner: &Scenario, searched: &[&str]) -> Value 
         }
         function.insert("Timeout".into(), json!(seconds));
     }
+    if kinds.contains(&Setting::SnapStart) {
+        let apply_on = if f.snapstart.is_off() { "None" } else { "PublishedVersions" };
+        function.insert("SnapStart".into(), json!({ "ApplyOn": apply_on }));
+    }
     if !function.is_empty() {
         let command =
             format!("aws lambda update-function-configuration --function-name \"$FUNCTION_NAME\"{}", args(&function));
@@ -271,6 +288,9 @@ pub fn settings(base: &Scenario, winner: &Scenario, searched: &[&str]) -> Value 
         request.insert("FunctionName".into(), json!("$FUNCTION_NAME"));
         request.extend(function);
         out.insert("update_function_configuration".into(), Value::Object(request));
+    }
+    if kinds.contains(&Setting::SnapStart) || kinds.contains(&Setting::ProvisionedConcurrency) {
+        alias_commands(&kinds, &mut commands, &mut notes);
     }
     if kinds.contains(&Setting::Reserved) {
         match f.reserved_concurrency {
@@ -289,6 +309,9 @@ pub fn settings(base: &Scenario, winner: &Scenario, searched: &[&str]) -> Value 
             }
         }
     }
+    if kinds.contains(&Setting::ProvisionedConcurrency) {
+        provisioned_concurrency(f.provisioned_concurrency, &mut commands, &mut out);
+    }
     if commands.is_empty() {
         notes.push("no searched setting is an AWS setting: nothing to deploy".to_string());
     }
@@ -296,6 +319,52 @@ pub fn settings(base: &Scenario, winner: &Scenario, searched: &[&str]) -> Value 
     out.insert("notes".into(), json!(notes));
     out.insert("scenario_sets".into(), json!(scenario_sets(&Value::Object(out.clone()))));
     Value::Object(out)
+}
+
+/// SnapStart and provisioned concurrency apply to a published version behind an alias
+/// (`$ALIAS`), not to `$LATEST` (snapstart; provisioned-concurrency): the configuration just
+/// updated is published and the alias moved to it, and the mapping must invoke the alias.
+fn alias_commands(kinds: &[Setting], commands: &mut Vec<String>, notes: &mut Vec<String>) {
+    if commands.iter().any(|c| c.starts_with("aws lambda update-function-configuration")) {
+        commands.push("aws lambda wait function-updated --function-name \"$FUNCTION_NAME\"".to_string());
+    }
+    commands.push(
+        "VERSION=$(aws lambda publish-version --function-name \"$FUNCTION_NAME\" --query Version --output text)"
+            .to_string(),
+    );
+    commands.push(
+        "aws lambda update-alias --function-name \"$FUNCTION_NAME\" --name \"$ALIAS\" --function-version \"$VERSION\""
+            .to_string(),
+    );
+    let what = match (kinds.contains(&Setting::SnapStart), kinds.contains(&Setting::ProvisionedConcurrency)) {
+        (true, true) => "SnapStart and provisioned concurrency apply",
+        (true, false) => "SnapStart applies",
+        _ => "provisioned concurrency applies",
+    };
+    notes.push(format!(
+        "{what} to a published version, not to $LATEST: the commands publish the updated configuration and move \
+         the alias $ALIAS to it; the mapping must invoke that alias (its FunctionName the alias ARN)"
+    ));
+}
+
+/// `put-provisioned-concurrency-config` on the alias, or its removal for 0.
+fn provisioned_concurrency(n: u32, commands: &mut Vec<String>, out: &mut Map<String, Value>) {
+    let target = "--function-name \"$FUNCTION_NAME\" --qualifier \"$ALIAS\"";
+    if n > 0 {
+        commands.push(format!(
+            "aws lambda put-provisioned-concurrency-config {target} --provisioned-concurrent-executions {n}"
+        ));
+        out.insert(
+            "put_provisioned_concurrency_config".into(),
+            json!({ "FunctionName": "$FUNCTION_NAME", "Qualifier": "$ALIAS", "ProvisionedConcurrentExecutions": n }),
+        );
+    } else {
+        commands.push(format!("aws lambda delete-provisioned-concurrency-config {target}"));
+        out.insert(
+            "delete_provisioned_concurrency_config".into(),
+            json!({ "FunctionName": "$FUNCTION_NAME", "Qualifier": "$ALIAS" }),
+        );
+    }
 }
 
 /// The `--set`s that give a scenario what the requests in `aws` deploy: the translation back
@@ -342,6 +411,17 @@ pub fn scenario_sets(aws: &Value) -> Vec<String> {
         if let Some(t) = request.get("Timeout") {
             sets.push(format!("function.timeout={t}s"));
         }
+        if let Some(apply_on) = request.get("SnapStart").and_then(|c| c.get("ApplyOn")) {
+            sets.push(format!("function.snapstart={}", apply_on == "PublishedVersions"));
+        }
+    }
+    if let Some(n) =
+        aws.get("put_provisioned_concurrency_config").and_then(|r| r.get("ProvisionedConcurrentExecutions"))
+    {
+        sets.push(format!("function.provisioned_concurrency={n}"));
+    }
+    if aws.get("delete_provisioned_concurrency_config").is_some() {
+        sets.push("function.provisioned_concurrency=0".to_string());
     }
     if let Some(n) = aws.get("put_function_concurrency").and_then(|r| r.get("ReservedConcurrentExecutions")) {
         sets.push(format!("function.reserved_concurrency={n}"));
@@ -392,6 +472,54 @@ mod tests {
             v["commands"],
             json!(["aws lambda update-function-configuration --function-name \"$FUNCTION_NAME\" --memory-size 1024"])
         );
+    }
+
+    fn with_function(function: Value) -> Scenario {
+        let text = json!({ "name": "t", "topic": { "partitions": 4 }, "function": function });
+        parse_scenario("t.json".as_ref(), &text.to_string(), &[]).unwrap().scenario
+    }
+
+    #[test]
+    fn provisioned_concurrency_and_snapstart_deploy_on_the_alias() {
+        let base = with_function(json!({ "runtime": "java21" }));
+        let winner = with_function(json!({ "runtime": "java21", "provisioned_concurrency": 5 }));
+        let v = settings(&base, &winner, &["function.provisioned_concurrency"]);
+        assert_eq!(
+            v["commands"],
+            json!([
+                "VERSION=$(aws lambda publish-version --function-name \"$FUNCTION_NAME\" --query Version --output text)",
+                "aws lambda update-alias --function-name \"$FUNCTION_NAME\" --name \"$ALIAS\" --function-version \"$VERSION\"",
+                "aws lambda put-provisioned-concurrency-config --function-name \"$FUNCTION_NAME\" --qualifier \"$ALIAS\" \
+                 --provisioned-concurrent-executions 5"
+            ])
+        );
+        assert_eq!(v["scenario_sets"], json!(["function.provisioned_concurrency=5"]));
+        // 0 removes the configuration.
+        let v = settings(&winner, &base, &["function.provisioned_concurrency"]);
+        let last = v["commands"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            last,
+            "aws lambda delete-provisioned-concurrency-config --function-name \"$FUNCTION_NAME\" --qualifier \"$ALIAS\""
+        );
+        assert_eq!(v["scenario_sets"], json!(["function.provisioned_concurrency=0"]));
+
+        // SnapStart with memory: one update, then wait, publish and move the alias.
+        let winner = with_function(json!({ "runtime": "java21", "memory_mb": 1024, "snapstart": true }));
+        let v = settings(&base, &winner, &["function.memory_mb", "function.snapstart"]);
+        let commands: Vec<&str> = v["commands"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        assert_eq!(
+            commands[0],
+            "aws lambda update-function-configuration --function-name \"$FUNCTION_NAME\" --memory-size 1024 \
+             --snap-start ApplyOn=PublishedVersions"
+        );
+        assert_eq!(commands[1], "aws lambda wait function-updated --function-name \"$FUNCTION_NAME\"");
+        assert!(commands[2].starts_with("VERSION=$(aws lambda publish-version"));
+        assert!(commands[3].starts_with("aws lambda update-alias"));
+        assert_eq!(commands.len(), 4);
+        assert_eq!(v["scenario_sets"], json!(["function.memory_mb=1024", "function.snapstart=true"]));
+        let v = settings(&winner, &base, &["function.snapstart"]);
+        assert!(v["commands"][0].as_str().unwrap().ends_with("--snap-start ApplyOn=None"), "{v}");
+        assert_eq!(v["scenario_sets"], json!(["function.snapstart=false"]));
     }
 
     #[test]

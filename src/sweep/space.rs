@@ -7,6 +7,8 @@
 //! | `esm.batching_window` (0–300 s) | 0s, 500ms (Kafka's default), 1s, 5s, 30s, 300s |
 //! | `function.memory_mb` (128–10,240) | 128, 512, 1024, 1769 (1 vCPU), 3008, 10240 — only when `function.duration.reference_memory_mb` is set; otherwise durations do not depend on memory and more memory only costs more |
 //! | `esm.scaling.min_pollers` (1–200) | 1, 2, 5, 10, 20, 50, 100, 200 up to the partition count and `max_pollers`, plus the partition count — only in `provisioned` mode |
+//! | `function.provisioned_concurrency` | 0, N/2 (rounded up), N, 2N for the scenario's N, up to the reservation (or the account limit less 100) — only when the scenario sets N > 0 |
+//! | `function.snapstart` | off, and the scenario's setting — only when the scenario turns SnapStart on |
 
 use super::grid::{Dimension, Grid};
 use crate::scenario::{ScalingMode, Scenario};
@@ -42,6 +44,18 @@ pub fn default_space(s: &Scenario) -> (Grid, Vec<String>) {
         dimensions.push(Dimension { path: "esm.scaling.min_pollers".into(), values: numbers(&pollers) });
     } else {
         notes.push("esm.scaling.min_pollers is not searched: the scenario is not in provisioned mode".to_string());
+    }
+    let n = s.function.provisioned_concurrency;
+    if n > 0 {
+        let cap = s.function.reserved_concurrency.unwrap_or(s.account.concurrency_limit.saturating_sub(100));
+        let mut values: Vec<u32> =
+            [0, n.div_ceil(2), n, n.saturating_mul(2)].into_iter().filter(|&v| v <= cap).collect();
+        values.dedup();
+        dimensions.push(Dimension { path: "function.provisioned_concurrency".into(), values: numbers(&values) });
+    }
+    if !s.function.snapstart.is_off() {
+        let on = serde_json::to_string(&s.function.snapstart).expect("SnapStart serialises");
+        dimensions.push(Dimension { path: "function.snapstart".into(), values: vec!["false".into(), on] });
     }
     (Grid { dimensions }, notes)
 }

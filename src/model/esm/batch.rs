@@ -87,6 +87,10 @@ pub struct Running {
     pub reinit: bool,
     pub billed_ms: u64,
     pub result: crate::model::handler::HandlerResult,
+    /// It ran in a provisioned environment (provisioned concurrency's duration price).
+    pub provisioned: bool,
+    /// Its environment was resumed from a SnapStart snapshot (a restore is charged).
+    pub restored: bool,
 }
 
 impl Batch {
