@@ -241,3 +241,55 @@ fn the_scenario_hash_changes_only_when_the_new_settings_are_used() {
     assert_eq!(config(&scenario(s)).config_hash, plain);
     assert_ne!(config(&scenario(with_pc(base(2), 2))).config_hash, plain);
 }
+
+/// `tune` over provisioned concurrency and SnapStart, through the CLI: the grid's paths are
+/// searched and the winner is printed as the AWS commands that deploy it.
+#[test]
+fn tune_searches_both_and_prints_their_commands() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("s.json");
+    // Three partitions, init 2 s: without provisioned concurrency the first batch of each
+    // partition waits 2 s for its environment (latency max above 2 s); with 3 it never does.
+    let mut s = base(3);
+    s["function"]["cold_start"]["init"] = json!("2s");
+    s["function"]["runtime"] = json!("java21");
+    std::fs::write(&file, s.to_string()).unwrap();
+    let out = dir.path().join("tune");
+    let output = assert_cmd::Command::cargo_bin("esmsim")
+        .unwrap()
+        .args(["tune", file.to_str().unwrap(), "--minimize", "cost_usd.total", "--constraint", "latency_ms.max<=1500"])
+        .args(["--grid", "function.provisioned_concurrency=0,3", "--seeds", "1", "--warmup", "0s", "--no-charts"])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("best        function.provisioned_concurrency=3"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "aws lambda put-provisioned-concurrency-config --function-name \"$FUNCTION_NAME\" --qualifier \"$ALIAS\" \
+             --provisioned-concurrent-executions 3"
+        ),
+        "{stdout}"
+    );
+    // SnapStart searched: with a 50 ms restore the first batches wait 150 ms, not 2.1 s, and
+    // SnapStart is free on Java, so it wins on cost against provisioned concurrency's allocation.
+    s["function"]["snapstart"] = json!({ "restore": "50ms" });
+    std::fs::write(&file, s.to_string()).unwrap();
+    let output = assert_cmd::Command::cargo_bin("esmsim")
+        .unwrap()
+        .args(["tune", file.to_str().unwrap(), "--minimize", "cost_usd.total", "--constraint", "latency_ms.max<=1500"])
+        .args(["--grid", r#"function.snapstart=false,{"restore":"50ms"}"#, "--seeds", "1", "--warmup", "0s"])
+        .args(["--no-charts", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        stdout.contains(
+            "update-function-configuration --function-name \"$FUNCTION_NAME\" --snap-start ApplyOn=PublishedVersions"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("aws lambda publish-version"), "{stdout}");
+}

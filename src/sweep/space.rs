@@ -59,3 +59,38 @@ pub fn default_space(s: &Scenario) -> (Grid, Vec<String>) {
     }
     (Grid { dimensions }, notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_scenario;
+    use serde_json::json;
+
+    fn paths_and_values(function: serde_json::Value) -> Vec<(String, Vec<String>)> {
+        let text = json!({ "name": "t", "topic": { "partitions": 4 }, "function": function }).to_string();
+        let s = parse_scenario("t.json".as_ref(), &text, &[]).unwrap().scenario;
+        default_space(&s).0.dimensions.into_iter().map(|d| (d.path, d.values)).collect()
+    }
+
+    #[test]
+    fn provisioned_concurrency_and_snapstart_are_searched_only_when_used() {
+        let plain = paths_and_values(json!({}));
+        assert!(plain.iter().all(|(p, _)| !p.contains("provisioned_concurrency") && !p.contains("snapstart")));
+        // N = 5: 0, ⌈5/2⌉ = 3, 5 and 10; with a reservation of 8, 10 is left out.
+        let pc = paths_and_values(json!({ "provisioned_concurrency": 5 }));
+        assert_eq!(
+            pc.last().unwrap(),
+            &(
+                "function.provisioned_concurrency".into(),
+                vec!["0", "3", "5", "10"].iter().map(|v| v.to_string()).collect()
+            )
+        );
+        let capped = paths_and_values(json!({ "provisioned_concurrency": 5, "reserved_concurrency": 8 }));
+        assert_eq!(capped.last().unwrap().1, ["0", "3", "5"]);
+        let snap = paths_and_values(json!({ "runtime": "java21", "snapstart": true }));
+        assert_eq!(
+            snap.last().unwrap(),
+            &("function.snapstart".into(), vec!["false".into(), r#"{"restore":"200ms"}"#.into()])
+        );
+    }
+}
