@@ -323,7 +323,7 @@ fn function(s: &Scenario) -> Result<FunctionConfig, Problem> {
     let snapstart = match &f.snapstart.0 {
         Some(settings) => Some(SnapStartConfig {
             restore: time_dist(&settings.restore, "function.snapstart.restore")?,
-            charged: f.runtime.as_deref().is_some_and(|r| super::runtime::snapstart_charged(r)),
+            charged: f.runtime.as_deref().is_some_and(super::runtime::snapstart_charged),
         }),
         None => None,
     };

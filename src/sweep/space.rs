@@ -80,10 +80,7 @@ mod tests {
         let pc = paths_and_values(json!({ "provisioned_concurrency": 5 }));
         assert_eq!(
             pc.last().unwrap(),
-            &(
-                "function.provisioned_concurrency".into(),
-                vec!["0", "3", "5", "10"].iter().map(|v| v.to_string()).collect()
-            )
+            &("function.provisioned_concurrency".into(), ["0", "3", "5", "10"].iter().map(|v| v.to_string()).collect())
         );
         let capped = paths_and_values(json!({ "provisioned_concurrency": 5, "reserved_concurrency": 8 }));
         assert_eq!(capped.last().unwrap().1, ["0", "3", "5"]);
