@@ -283,3 +283,29 @@ fn bad_observations_and_scenarios_fail_with_one_line_and_write_nothing() {
         assert!(!out.exists(), "case {i}: output written");
     }
 }
+
+/// README's walkthrough step, as printed: the example observation against the imported
+/// scenario with the fitted durations (64 runs of an hour).
+#[test]
+fn the_readme_walkthrough_fits_the_example_observation_as_printed() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("orders-autoscaling");
+    let output = esmsim()
+        .args(["calibrate", "--observed", "examples/aws/observed-cloudwatch.csv", "--traffic"])
+        .args(["examples/aws/traffic.csv", "examples/aws/orders.json"])
+        .args(["--set", r#"function.cold_start.init={"distribution":"lognormal","median":"408504us","sigma":0.109}"#])
+        .args(["--set", "function.duration.base=28259us", "--set", "function.duration.per_record=789us"])
+        .args(["--set", "function.duration.jitter_sigma=0.137", "--set", "function.duration.reference_memory_mb=1024"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    // Every line README prints before the files written.
+    let start = readme.find("searched 64 candidates").expect("README shows the search");
+    let printed = &readme[start..readme[start..].find("wrote ").unwrap() + start];
+    assert!(stdout.starts_with(printed), "README:\n{printed}\nnow:\n{stdout}");
+    assert!(out.join("offset_lag_fit.png").exists());
+}
