@@ -205,17 +205,15 @@ enum Command {
         #[command(flatten)]
         args: ImportArgs,
     },
-    /// Fit the function's duration model to measured invocations; print the fit and a scenario patch.
+    /// Fit the model to what you measured and print a scenario patch: the function's durations
+    /// (--durations), or the ASSUMED autoscaling parameters against an observed OffsetLag series
+    /// (--observed with --traffic and a scenario).
     #[command(
-        after_help = "Example:\n  esmsim calibrate --durations examples/aws/durations.csv --out examples/aws/durations-patch.json"
+        after_help = "Example:\n  esmsim calibrate --durations examples/aws/durations.csv --out examples/aws/durations-patch.json\n  esmsim calibrate --observed examples/aws/observed-cloudwatch.csv --traffic examples/aws/traffic.csv \\\n    examples/aws/orders.json --out reports/orders-autoscaling"
     )]
     Calibrate {
-        /// CSV with batch_records,duration_ms[,init_ms,memory_mb], one row per invocation.
-        #[arg(long, value_name = "FILE.csv")]
-        durations: PathBuf,
-        /// Write the patch (JSON to merge into a scenario) here as well.
-        #[arg(long, value_name = "FILE.json")]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        args: CalibrateArgs,
     },
     /// Print the JSON Schema of the scenario format (for editors: completion and checking).
     #[command(after_help = "Example:\n  esmsim schema > esmsim.schema.json")]
@@ -226,6 +224,49 @@ enum Command {
         /// The shell: bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+/// What `calibrate` fits, from what.
+#[derive(clap::Args)]
+struct CalibrateArgs {
+    /// CSV with batch_records,duration_ms[,init_ms,memory_mb], one row per invocation.
+    #[arg(long, value_name = "FILE.csv", required_unless_present = "observed", conflicts_with = "observed")]
+    durations: Option<PathBuf>,
+    /// An observed OffsetLag series: a cloudwatch.csv with timestamp and OffsetLag_Maximum columns.
+    #[arg(long, value_name = "FILE.csv", requires_all = ["traffic", "scenario", "out"])]
+    observed: Option<PathBuf>,
+    /// With --observed: the traffic during the observation, as rate_from takes it (time,rate CSV,
+    /// or get-metric-data JSON when the name ends in .json).
+    #[arg(long, value_name = "FILE", requires = "observed")]
+    traffic: Option<PathBuf>,
+    /// With --observed: the scenario whose autoscaling parameters are fitted.
+    #[arg(requires = "observed")]
+    scenario: Option<PathBuf>,
+    /// With --observed: override a scenario field for every run (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE", requires = "observed")]
+    sets: Vec<String>,
+    /// With --observed: a parameter's candidates instead of the default levels, or one more
+    /// parameter to fit, e.g. esm.scaling.scale_delay=30s,1m,2m (repeatable).
+    #[arg(long = "grid", value_name = "PATH=V1,V2,...", requires = "observed")]
+    grids: Vec<String>,
+    /// With --observed: levels per fitted parameter, spread over its plausible range (2 to 10).
+    #[arg(long, default_value_t = esmsim::calibrate::autoscaling::DEFAULT_LEVELS, requires = "observed")]
+    levels: usize,
+    /// With --observed: seeds per candidate (the scenario's seed + 0 .. N-1); the error uses their mean lag.
+    #[arg(long, default_value_t = 1, requires = "observed")]
+    seeds: u32,
+    /// With --observed: runs at once (default: one per core).
+    #[arg(long, requires = "observed")]
+    jobs: Option<usize>,
+    /// With --observed: skip the chart.
+    #[arg(long, requires = "observed")]
+    no_charts: bool,
+    /// --durations: also write the patch (JSON to merge) to this file. --observed: the directory
+    /// to write calibration.json, candidates.csv, patch.json, offset_lag_fit.csv and the chart into.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    memory: MemoryArg,
 }
 
 /// What `import` reads and what it is told.
@@ -409,7 +450,10 @@ fn main() -> ExitCode {
             memory.bytes().and_then(|bytes| merge(dirs, out, jobs, !no_charts, bytes))
         }
         Command::Import { args } => import(args),
-        Command::Calibrate { durations, out } => calibrate(durations, out),
+        Command::Calibrate { args } => match args.durations.clone() {
+            Some(durations) => calibrate(durations, args.out),
+            None => calibrate_observed(args),
+        },
         Command::Schema => {
             let schema = esmsim::scenario::schema::scenario_schema();
             print_out(&(serde_json::to_string_pretty(&schema).expect("a JSON value serialises") + "\n"));
@@ -558,6 +602,28 @@ fn calibrate(durations: PathBuf, out: Option<PathBuf>) -> Result<(), Error> {
     }
     print_out(&text);
     Ok(())
+}
+
+fn calibrate_observed(args: CalibrateArgs) -> Result<(), Error> {
+    use esmsim::calibrate::{autoscaling, observation};
+    // clap requires these with --observed.
+    let (Some(observed), Some(traffic), Some(scenario), Some(out)) =
+        (args.observed, args.traffic, args.scenario, args.out)
+    else {
+        unreachable!("clap requires --traffic, SCENARIO and --out with --observed")
+    };
+    let observation = observation::read(&observed)?;
+    let spec = autoscaling::Spec { traffic, levels: args.levels, grids: args.grids, seeds: args.seeds };
+    let prepared = autoscaling::prepare(&scenario, &args.sets, &spec, &observation)?;
+    let bar = Bar::new();
+    let exec = Execution::new(args.jobs, &bar)?.with_memory(args.memory.bytes()?);
+    for w in prepared.warnings() {
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", scenario.display())));
+    }
+    let staged = Staged::directory(&out)?;
+    let calibration = autoscaling::search(&prepared, &observation, &exec)?;
+    let done = autoscaling::write(&calibration, Output { dir: staged.path(), charts: !args.no_charts })?;
+    finish(bar, staged, done)
 }
 
 fn explain(trace: PathBuf, partition: u32, offset: u64) -> Result<(), Error> {

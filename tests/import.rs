@@ -76,7 +76,8 @@ fn the_cli_documents_map_every_modelled_field_and_list_the_rest() {
     ] {
         assert!(stderr.contains(ignored), "{ignored} not listed in:\n{stderr}");
     }
-    assert!(stderr.contains("FilterCriteria is not simulated yet"));
+    // The example also has BisectBatchOnFunctionError, which validation refuses beside a filter.
+    assert!(stderr.contains("FilterCriteria is not simulated together with BisectBatchOnFunctionError"));
     assert!(stderr.contains("placeholder: function.duration"));
     assert!(
         s["description"].as_str().unwrap().contains("PLACEHOLDERS (not from AWS; replace them): function.duration")
@@ -128,6 +129,70 @@ fn cloudformation_and_terraform_give_the_same_scenario_as_the_cli_documents() {
     ] {
         assert!(tf_warnings.contains(field), "terraform: {field}");
     }
+}
+
+/// The example mapping without bisect, with two filters (an OR) in AWS's shape: the patterns
+/// become `esm.filter_criteria` as written, and the missing value template is a placeholder.
+#[test]
+fn filter_criteria_are_imported_when_esmsim_can_simulate_them() {
+    let dir = TempDir::new().unwrap();
+    let mut esm: Value = serde_json::from_slice(&std::fs::read(aws("esm.json")).unwrap()).unwrap();
+    esm["BisectBatchOnFunctionError"] = json!(false);
+    let placed = r#"{"value": {"status": ["PLACED"], "amount": [{"numeric": [">", 100]}]}}"#;
+    let refund = r#"{"value": {"type": [{"prefix": "refund-"}]}}"#;
+    esm["FilterCriteria"] = json!({"Filters": [{"Pattern": placed}, {"Pattern": refund}]});
+    let file = dir.path().join("esm-filtered.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&esm).unwrap()).unwrap();
+    let (s, stderr) = import(&dir, "s.json", &["--esm", file.to_str().unwrap(), "--partitions", "4", "--rate", "100"]);
+    assert_eq!(s["esm"]["filter_criteria"], json!({"Filters": [{"Pattern": placed}, {"Pattern": refund}]}));
+    assert!(!stderr.contains("FilterCriteria is not simulated"), "{stderr}");
+    assert!(stderr.contains("placeholder: producers.0.value"), "{stderr}");
+    assert!(s["description"].as_str().unwrap().contains("producers.0.value"));
+    // With a value template that matches half the records, the scenario runs and filters:
+    // status is PLACED or CANCELLED with equal weight and amount is always 150, so the first
+    // filter passes about half; type "order" never has the prefix "refund-".
+    let template = r#"producers.0.value={"fields": {"status": {"one_of": {"values": ["PLACED", "CANCELLED"]}}, "amount": {"constant": 150}, "type": {"constant": "order"}}}"#;
+    let out = dir.path().join("run");
+    let run = esmsim()
+        .arg("run")
+        .arg(dir.path().join("s.json"))
+        .args(["--set", "duration=2m", "--set", template, "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let (filtered, invoked) = (
+        summary["cloudwatch"]["FilteredOutEventCount"].as_f64().unwrap(),
+        summary["cloudwatch"]["InvokedEventCount"].as_f64().unwrap(),
+    );
+    let share = filtered / (filtered + invoked);
+    assert!((0.4..0.6).contains(&share), "filtered out {filtered}, invoked {invoked}");
+}
+
+/// A pattern the filter model cannot read: the mapping is imported without the filter, with a
+/// warning carrying validation's message for the same pattern.
+#[test]
+fn an_unsupported_filter_pattern_is_a_warning_with_validations_message() {
+    let dir = TempDir::new().unwrap();
+    let mut esm: Value = serde_json::from_slice(&std::fs::read(aws("esm.json")).unwrap()).unwrap();
+    esm["BisectBatchOnFunctionError"] = json!(false);
+    let pattern = r#"{"value": {"status": [{"wildcard": "PLACE*"}]}}"#;
+    esm["FilterCriteria"] = json!({"Filters": [{"Pattern": pattern}]});
+    let file = dir.path().join("esm-wildcard.json");
+    std::fs::write(&file, serde_json::to_string(&esm).unwrap()).unwrap();
+    let (s, stderr) = import(&dir, "s.json", &["--esm", file.to_str().unwrap(), "--partitions", "4", "--rate", "100"]);
+    assert!(s["esm"].get("filter_criteria").is_none());
+    let warning = stderr.lines().find(|l| l.contains("FilterCriteria.Filters.0.Pattern")).expect(&stderr);
+    assert!(
+        warning.contains("unsupported condition") && warning.contains("imported without FilterCriteria"),
+        "{warning}"
+    );
+    // Validation says the same of the same pattern.
+    let set = format!("esm.filter_criteria={}", json!({"Filters": [{"Pattern": pattern}]}));
+    let validate = esmsim().arg("validate").arg(dir.path().join("s.json")).args(["--set", &set]).output().unwrap();
+    let error = String::from_utf8(validate.stderr).unwrap();
+    assert!(!validate.status.success() && error.contains("unsupported condition"), "{error}");
 }
 
 /// Bad documents: one `error:` line naming the file and field, and no scenario written.

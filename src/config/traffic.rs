@@ -98,7 +98,7 @@ fn steps(rows: &[Row]) -> Result<Traffic, String> {
 }
 
 /// `time` as seconds (a number) or an ISO-8601 timestamp, in ns.
-fn time_ns(text: &str) -> Option<i128> {
+pub(crate) fn time_ns(text: &str) -> Option<i128> {
     match text.trim().parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Some((seconds * NS_PER_SEC as f64).round() as i128),
         Ok(_) => None,

@@ -103,10 +103,7 @@ pub fn apply(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Resul
         }
     }
     if let Some(filters) = api.get("FilterCriteria").filter(|v| !super::is_empty(v)) {
-        draft.filter_criteria = Some(filters.clone());
-        draft.warnings.push(format!(
-            "{source}: FilterCriteria is not simulated yet (every record reaches the function); kept in the description"
-        ));
+        super::filter::apply(filters, source, draft)?;
     }
     draft.ignored(source, &unmodelled(api, MODELLED));
     Ok(())

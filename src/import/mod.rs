@@ -10,6 +10,7 @@
 
 pub mod cloudformation;
 pub mod esm;
+pub mod filter;
 pub mod function;
 pub mod terraform;
 
@@ -91,8 +92,10 @@ pub struct Draft {
     pub warnings: Vec<String>,
     placeholders: Vec<String>,
     pub sources: Vec<String>,
-    /// Filter criteria, kept in the description until filtering is modelled.
+    /// Filter criteria esmsim could not simulate, kept in the description.
     pub filter_criteria: Option<Value>,
+    /// The filter was imported: the producer's values need a template (a placeholder).
+    pub value_placeholder: bool,
 }
 
 impl Draft {
@@ -103,6 +106,7 @@ impl Draft {
             placeholders: vec![],
             sources: vec![],
             filter_criteria: None,
+            value_placeholder: false,
         }
     }
 
@@ -163,6 +167,15 @@ impl Draft {
             producer.insert("record_bytes".into(), json!(bytes));
         }
         self.scenario["producers"] = json!([producer]);
+        if self.value_placeholder {
+            // Without a template every value is {}: a filter on value fields drops every record.
+            self.placeholders.push("producers.0.value".into());
+            self.warnings.push(
+                "placeholder: producers.0.value is not set, so every record's value is {} and FilterCriteria matches \
+                 only `exists: false` patterns; describe your records' values (README, Event filtering)"
+                    .into(),
+            );
+        }
         if self.scenario["function"].get("duration").is_none() {
             self.placeholders.push("function.duration".into());
             self.warnings.push(
@@ -180,7 +193,7 @@ impl Draft {
             description += &format!(" PLACEHOLDERS (not from AWS; replace them): {}.", self.placeholders.join(", "));
         }
         if let Some(filters) = &self.filter_criteria {
-            description += &format!(" FilterCriteria (not simulated yet): {filters}.");
+            description += &format!(" FilterCriteria (not simulated, see the import's warning): {filters}.");
         }
         self.scenario["description"] = json!(description);
         for section in ["esm", "function"] {

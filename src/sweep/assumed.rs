@@ -66,6 +66,13 @@ impl Range {
         }
     }
 
+    /// The value at fraction `u` as `show` writes it, durations of 10 s or more in whole seconds:
+    /// a level of a search that people read (`calibrate --observed`).
+    pub fn level(&self, u: f64) -> String {
+        let v = self.value(u);
+        self.show(if self.unit == Unit::Seconds && v >= 10.0 { v.round() } else { v })
+    }
+
     /// A value for people: `30s`, `1000`, `fractional`.
     pub fn show(&self, v: f64) -> String {
         match self.unit {
