@@ -230,7 +230,7 @@ enum Command {
 #[derive(clap::Args)]
 struct CalibrateArgs {
     /// CSV with batch_records,duration_ms[,init_ms,memory_mb], one row per invocation.
-    #[arg(long, value_name = "FILE.csv", required_unless_present = "observed", conflicts_with = "observed")]
+    #[arg(long, value_name = "FILE.csv", required_unless_present = "observed", conflicts_with_all = ["observed", "max_memory"])]
     durations: Option<PathBuf>,
     /// An observed OffsetLag series: a cloudwatch.csv with timestamp and OffsetLag_Maximum columns.
     #[arg(long, value_name = "FILE.csv", requires_all = ["traffic", "scenario", "out"])]
