@@ -131,21 +131,27 @@ mod tests {
         true
     }
 
-    #[test]
-    fn dropping_a_process_kills_it_and_what_it_started() {
+    /// `sh -c SCRIPT`, where the script starts a grandchild and prints its pid first: the
+    /// process and the grandchild's pid; `None` (with a message) without /proc to watch them in.
+    fn shell_with_grandchild(script: &str) -> Option<(ChildProcess, u32)> {
         if !std::path::Path::new("/proc/self/stat").exists() {
             eprintln!("SKIPPED: no /proc to watch processes in");
-            return;
+            return None;
         }
-        // A shell that starts a grandchild and prints its pid, then waits.
         let mut command = Command::new("sh");
-        command.args(["-c", "sleep 60 & echo $!; wait"]).stdout(std::process::Stdio::piped());
+        command.args(["-c", script]).stdout(std::process::Stdio::piped());
         let mut process = ChildProcess::spawn(&mut command).unwrap();
-        let pid = process.id();
         let mut line = String::new();
         let stdout = process.child_mut().stdout.take().unwrap();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        let grandchild: u32 = line.trim().parse().unwrap();
+        Some((process, line.trim().parse().unwrap()))
+    }
+
+    #[test]
+    fn dropping_a_process_kills_it_and_what_it_started() {
+        // A shell that starts a grandchild, then waits.
+        let Some((process, grandchild)) = shell_with_grandchild("sleep 60 & echo $!; wait") else { return };
+        let pid = process.id();
         assert!(alive(pid) && alive(grandchild));
         assert!(live().contains(&pid));
         drop(process);
@@ -157,19 +163,9 @@ mod tests {
 
     #[test]
     fn a_process_that_exits_is_unregistered_when_reaped_and_what_it_started_is_killed() {
-        if !std::path::Path::new("/proc/self/stat").exists() {
-            eprintln!("SKIPPED: no /proc to watch processes in");
-            return;
-        }
-        // A shell that starts a grandchild, prints its pid and exits at once (a crash, say).
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 60 & echo $!"]).stdout(std::process::Stdio::piped());
-        let mut process = ChildProcess::spawn(&mut command).unwrap();
+        // A shell that starts a grandchild and exits at once (a crash, say).
+        let Some((mut process, grandchild)) = shell_with_grandchild("sleep 60 & echo $!") else { return };
         let pid = process.id();
-        let mut line = String::new();
-        let stdout = process.child_mut().stdout.take().unwrap();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        let grandchild: u32 = line.trim().parse().unwrap();
         let start = Instant::now();
         while process.try_wait().unwrap().is_none() {
             assert!(start.elapsed() < Duration::from_secs(10), "the shell did not exit");
