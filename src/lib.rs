@@ -102,14 +102,24 @@ fn real_handler(
         ),
         None => None,
     };
+    // One producer (check_handler refuses several with values, templates or headers).
+    let first = s.producers.first();
+    let c = &loaded.config;
     let events = model::runtime_api::event::EventBuilder {
         kind: spec.source,
         topic: s.topic.name.clone(),
         event_source_arn: format!("arn:aws:kafka:us-east-1:123456789012:cluster/{}/simulated", s.name),
         bootstrap_servers: "b-1.simulated.kafka.us-east-1.amazonaws.com:9098".into(),
-        origin_ns: loaded.config.clock.origin_ns,
-        key_bytes: s.producers.first().map_or(0, |p| u64::from(p.key_bytes)),
+        origin_ns: c.clock.origin_ns,
+        key_bytes: first.map_or(0, |p| u64::from(p.key_bytes)),
         values,
+        template: c.producers.first().and_then(|p| p.value.clone()),
+        seed,
+        headers: model::runtime_api::headers::HeaderShape {
+            count: first.map_or(0, |p| p.header_count),
+            bytes: first.map_or(0, |p| p.header_bytes),
+        },
+        backlog_per_partition: model::backlog::count(&c.topic) / u64::from(c.topic.partitions),
     };
     Ok(model::runtime_api::ProcessHandler::new(&loaded.config, spec, events, seed))
 }

@@ -476,14 +476,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// On SIGINT or SIGTERM, removes what the command staged and exits (130 or 143, as a shell
-/// reports a process killed by the signal): an interrupted command leaves nothing new behind.
+/// On SIGINT or SIGTERM, kills the real handler's processes, removes what the command staged
+/// and exits (130 or 143, as a shell reports a process killed by the signal): an interrupted
+/// command leaves nothing new behind, and no process running.
 fn remove_staged_output_on_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     // Without the handler the default applies: the process dies and staged paths stay hidden.
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            // Both held until the exit: no handler process starts, and no output is committed.
+            let _no_more_processes = esmsim::model::runtime_api::children::kill_all();
             let _no_more_commits = esmsim::staging::abandon_all();
             std::process::exit(128 + signal);
         }

@@ -66,8 +66,12 @@ struct Run {
 }
 
 fn esmsim(handler: &str, sets: &[&str], dir: &Path, extra: &[&str]) -> std::process::Output {
+    esmsim_on(SCENARIO, handler, sets, dir, extra)
+}
+
+fn esmsim_on(scenario: &str, handler: &str, sets: &[&str], dir: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = Command::cargo_bin("esmsim").unwrap();
-    cmd.arg("run").arg(SCENARIO).arg("--handler").arg(handler).arg("--no-charts");
+    cmd.arg("run").arg(scenario).arg("--handler").arg(handler).arg("--no-charts");
     for set in sets {
         cmd.arg("--set").arg(set);
     }
@@ -75,9 +79,9 @@ fn esmsim(handler: &str, sets: &[&str], dir: &Path, extra: &[&str]) -> std::proc
     cmd.output().unwrap()
 }
 
-fn run(handler: &str, sets: &[&str]) -> Run {
+fn run_on(scenario: &str, handler: &str, sets: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
-    let output = esmsim(handler, sets, dir.path(), &[]);
+    let output = esmsim_on(scenario, handler, sets, dir.path(), &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.is_empty(), "no warnings expected: {stderr}");
@@ -99,8 +103,12 @@ fn run(handler: &str, sets: &[&str]) -> Run {
 
 /// Two runs give the same bytes in every file; the first is returned.
 fn run_twice(handler: &str, sets: &[&str]) -> Run {
-    let first = run(handler, sets);
-    let second = run(handler, sets);
+    run_twice_on(SCENARIO, handler, sets)
+}
+
+fn run_twice_on(scenario: &str, handler: &str, sets: &[&str]) -> Run {
+    let first = run_on(scenario, handler, sets);
+    let second = run_on(scenario, handler, sets);
     for ((name, a), (_, b)) in first.files.iter().zip(&second.files) {
         assert!(a == b, "{name} differs between two runs");
     }
@@ -128,6 +136,28 @@ fn destined(run: &Run) -> Vec<(String, String, u64)> {
             let offset = |k: &str| p[k].as_str().unwrap().to_string();
             (offset("firstRecordOffset"), offset("lastRecordOffset"), info["batchSize"].as_u64().unwrap())
         })
+        .collect()
+}
+
+/// The trace's `handler` lines: the event sent and the answer.
+fn exchanges(run: &Run) -> Vec<Value> {
+    let trace = &run.files.last().unwrap().1;
+    String::from_utf8_lossy(trace)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "handler")
+        .collect()
+}
+
+/// What `tests/handlers/echo_values.py` saw, over every invocation: (offset, value text).
+fn echoed(run: &Run) -> Vec<(u64, String)> {
+    exchanges(run)
+        .iter()
+        .flat_map(|e| {
+            let body: Value = serde_json::from_str(e["answer"]["body"].as_str().unwrap()).unwrap();
+            body["seen"].as_array().unwrap().clone()
+        })
+        .map(|r| (r[1].as_u64().unwrap(), r[2].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -374,6 +404,28 @@ fn sample_values_need_a_handler_and_the_synthetic_failures_do_not_mix_with_one()
         !output.status.success() && stderr.contains("producers.0.values: sample values need a single producer"),
         "{stderr}"
     );
+    // Nor a value template or headers: the event could not say whose they are.
+    let refused = |scenario: &Value, needle: &str| {
+        std::fs::write(&file, scenario.to_string()).unwrap();
+        let output = Command::cargo_bin("esmsim").unwrap().arg("validate").arg(&file).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!output.status.success() && stderr.contains(needle), "{stderr}");
+    };
+    two["producers"][0].as_object_mut().unwrap().remove("values");
+    two["producers"][1]["value"] = serde_json::json!({"fields": {"kind": {"constant": "order"}}});
+    refused(&two, "producers.1.value: a value template read by a real handler needs a single producer");
+    two["producers"][1].as_object_mut().unwrap().remove("value");
+    two["producers"][0]["header_count"] = serde_json::json!(1);
+    refused(&two, "producers.0.header_count: headers read by a real handler need a single producer");
+    // Sample values under a filter: the filter judges the template, not the samples.
+    let mut filtered: Value = serde_json::from_str(&std::fs::read_to_string(SCENARIO).unwrap()).unwrap();
+    filtered["function"]["handler"] = serde_json::json!({"command": "cat"});
+    filtered["esm"]["bisect_batch_on_function_error"] = serde_json::json!(false);
+    filtered["esm"]["filter_criteria"] = serde_json::json!({"Filters": [{"Pattern": "{\"value\": {\"a\": [1]}}"}]});
+    refused(
+        &filtered,
+        "producers.0.values: event filtering (esm.filter_criteria) decides on the producer's `value` template",
+    );
 }
 
 /// Builds `examples/handlers/rust` (AWS's `lambda_runtime` crate) once; its binary's path.
@@ -419,4 +471,117 @@ fn measured_durations_scale_the_handlers_wall_time() {
     let summary: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap()).unwrap();
     assert_eq!(counts(&summary), [1, 0, 1, 1, 0]);
     assert_eq!(records(&summary), [0, 16, 0, 0]);
+}
+
+#[test]
+fn the_handler_reads_the_template_values_the_filter_judged() {
+    let Some(py) = python() else { return };
+    let scenario = "tests/handlers/filtered.json";
+    let handler = ric(&py, "tests/handlers/echo_values");
+    // Without the filter the one batch holds all 32 records: the handler reads every value the
+    // template drew, and each is an order or a refund.
+    let all = run_twice_on(scenario, &handler, &["esm.filter_criteria=null"]);
+    let values = echoed(&all);
+    assert_eq!(values.iter().map(|(o, _)| *o).collect::<Vec<_>>(), (0..32).collect::<Vec<_>>());
+    let kind = |text: &str| serde_json::from_str::<Value>(text).unwrap()["kind"].as_str().unwrap().to_string();
+    let orders: Vec<(u64, String)> = values.iter().filter(|(_, v)| kind(v) == "order").cloned().collect();
+    assert!(values.iter().all(|(_, v)| ["order", "refund"].contains(&kind(v).as_str())));
+    // Even odds: about half are orders (the check needs both kinds present to mean anything).
+    assert!((8..=24).contains(&orders.len()), "{} orders of 32", orders.len());
+    // With the filter `kind = order`, the handler must see exactly those records, with the same
+    // bytes: the filter judged the values the handler reads. The rest are filtered out.
+    let filtered = run_twice_on(scenario, &handler, &[]);
+    assert_eq!(echoed(&filtered), orders);
+    let records = &filtered.summary["records"];
+    assert_eq!(records["filtered_out"].as_u64(), Some(32 - orders.len() as u64));
+    assert_eq!(records["succeeded"].as_u64(), Some(orders.len() as u64));
+    assert_eq!(counts(&filtered.summary), [1, 0, 0, 1, 0]);
+}
+
+#[test]
+fn headers_are_sent_as_aws_encodes_them_within_the_payload_rule() {
+    let Some(py) = python() else { return };
+    let run = run_twice_on("tests/handlers/headers.json", &ric(&py, "tests/handlers/echo_values"), &[]);
+    // The payload rule per record: key 4⌈8/3⌉ = 12, value 4⌈40/3⌉ = 56, overhead 128, headers
+    // 2 × 8 + 100 × 4 = 416: 612 bytes. Batch limit 1736 = 512 (envelope) + 2 × 612, so the 4
+    // records go two by two: [0,2) and [2,4). (Without the headers' 416, 196 bytes each, all 4
+    // would fit in one batch.)
+    assert_eq!(invoked(&run), [(0, 2), (2, 4)]);
+    for exchange in exchanges(&run) {
+        let request = &exchange["request"];
+        // The event as sent (the trace keeps its JSON; serde_json writes it back byte for byte).
+        assert!(request.to_string().len() <= 1736, "the event outgrew the payload it was counted as");
+        for record in request["records"]["orders-0"].as_array().unwrap() {
+            // Each header: 50 bytes, the name h0 or h1 (2) and 48 value bytes, each 3 digits:
+            // {"h0":[ddd,…]} = 1 + 4 + 1 + 1 + (48 × 3 + 47) + 1 + 1 = 200; two and a comma: 401.
+            let headers = record["headers"].as_array().unwrap();
+            assert_eq!(headers.len(), 2);
+            assert_eq!(record["headers"].to_string().len() - 2, 401, "{}", record["headers"]);
+            for (i, header) in headers.iter().enumerate() {
+                let bytes = header[format!("h{i}")].as_array().unwrap();
+                assert_eq!(bytes.len(), 48);
+                assert!(bytes.iter().all(|b| (100..=122).contains(&b.as_u64().unwrap())));
+            }
+            assert!(record.to_string().len() <= 612, "a record outgrew its payload: {record}");
+        }
+    }
+    // The handler decodes each header's bytes as text: letters d to z.
+    let answer: Value = serde_json::from_str(exchanges(&run)[0]["answer"]["body"].as_str().unwrap()).unwrap();
+    let h0 = answer["seen"][0][3][0]["h0"].as_str().unwrap();
+    assert!(h0.len() == 48 && h0.bytes().all(|b| (b'd'..=b'z').contains(&b)), "{h0}");
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+}
+
+#[test]
+fn a_signal_kills_the_handler_and_what_it_started_and_writes_nothing() {
+    use std::time::{Duration, Instant};
+    let Some(_) = python() else { return };
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("SKIPPED: no /proc to watch processes in");
+        return;
+    }
+    for (signal, name, code) in
+        [(rustix::process::Signal::TERM, "SIGTERM", 143), (rustix::process::Signal::INT, "SIGINT", 130)]
+    {
+        let dir = TempDir::new().unwrap();
+        let pid_file = dir.path().join("pids");
+        let mut esmsim = std::process::Command::new(assert_cmd::cargo::cargo_bin("esmsim"))
+            .args(["run", SCENARIO, "--no-charts", "--handler", "python3 tests/handlers/sleeps.py"])
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .arg("--trace")
+            .arg(dir.path().join("trace.jsonl"))
+            .env("ESMSIM_TEST_PID_FILE", &pid_file)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The handler has its event and sleeps on it: esmsim waits on it (for up to 30 s).
+        let start = Instant::now();
+        while !pid_file.exists() {
+            assert!(start.elapsed() < Duration::from_secs(20), "the handler never got its event");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pids: Vec<u32> =
+            std::fs::read_to_string(&pid_file).unwrap().split_whitespace().map(|p| p.parse().unwrap()).collect();
+        assert!(pids.iter().all(|&p| alive(p)), "the handler and its sleep run");
+        let esmsim_pid = rustix::process::Pid::from_raw(esmsim.id() as i32).unwrap();
+        rustix::process::kill_process(esmsim_pid, signal).unwrap();
+        let status = esmsim.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{name}: exit code");
+        // Killed before esmsim exited; their new parent reaps them, so allow it a moment.
+        let start = Instant::now();
+        while pids.iter().any(|&p| alive(p)) {
+            assert!(start.elapsed() < Duration::from_secs(5), "{name}: handler processes outlived esmsim");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        left.sort();
+        assert_eq!(left, ["pids"], "{name}: partial output or staging left behind");
+    }
 }

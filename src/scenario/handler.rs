@@ -101,11 +101,25 @@ pub fn check_handler(s: &super::Scenario) -> Result<(), Problem> {
         return Ok(());
     };
     handler.check()?;
-    if let Some(&i) = with_values.first()
-        && s.producers.len() > 1
-    {
-        // A partition's log does not keep which producer wrote a record.
-        let message = "sample values need a single producer; merge the producers into one";
+    if s.producers.len() > 1 {
+        // A partition's log does not keep which producer wrote a record, so the event could not
+        // say whose values or headers it carries.
+        let per_record = [
+            ("values", "sample values need a single producer; merge the producers into one"),
+            ("value", "a value template read by a real handler needs a single producer; merge the producers into one"),
+            ("header_count", "headers read by a real handler need a single producer; merge the producers into one"),
+        ];
+        for (i, p) in s.producers.iter().enumerate() {
+            let set = [p.values.is_some(), p.value.is_some(), p.header_count > 0];
+            if let Some((field, message)) = per_record.iter().zip(set).find(|(_, set)| *set).map(|(f, _)| f) {
+                return Err(problem(format!("producers.{i}.{field}"), *message));
+            }
+        }
+    }
+    if let (Some(&i), Some(_)) = (with_values.first(), &s.esm.filter_criteria) {
+        // The filter decides on the `value` template: the handler would read values it never judged.
+        let message = "event filtering (esm.filter_criteria) decides on the producer's `value` template, not on \
+                       sample values; give the producer a `value` template instead, or remove the filter";
         return Err(problem(format!("producers.{i}.values"), message));
     }
     let f = &s.failures;

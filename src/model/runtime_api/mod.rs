@@ -11,7 +11,9 @@
 //! `max_processes`; beyond that, new environments share the existing processes (the one with the
 //! fewest environments, lowest slot first), so state kept between invocations then spans them.
 
+pub mod children;
 pub mod event;
+pub mod headers;
 pub mod process;
 pub mod server;
 
@@ -130,7 +132,8 @@ impl Handler for ProcessHandler {
             return HandlerResult::whole(Outcome::Error { at: None }, 0);
         }
         let request_id = format!("00000000-0000-4000-8000-{:012x}", self.invocations);
-        let event = self.events.event(inv.segments, inv.logs);
+        let sent = EventBuilder::sent(inv.segments, inv.logs);
+        let event = self.events.event(&sent, inv.logs);
         let wall_deadline_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64 + inv.timeout_ns / 1_000_000);
@@ -148,7 +151,7 @@ impl Handler for ProcessHandler {
             }
         };
         let run = self.run_ns(inv, jitter, started.elapsed());
-        let result = judge(inv, &answer, run, &self.events.topic);
+        let result = judge(inv, &sent, &answer, run, &self.events.topic);
         self.exchange =
             Some(Exchange { environment: inv.environment, request_id, request: event, answer: traced(answer) });
         result
@@ -167,23 +170,18 @@ impl Handler for ProcessHandler {
     }
 }
 
-/// The outcome of an answer that took `run_ns` of simulated handler time. Past the timeout
-/// the deadline wins, whatever the handler answered.
-fn judge(inv: &Invocation, answer: &Answer, run_ns: SimTime, topic: &str) -> HandlerResult {
+/// The outcome of an answer that took `run_ns` of simulated handler time, for the records
+/// `sent` in the event. Past the timeout the deadline wins, whatever the handler answered.
+fn judge(inv: &Invocation, sent: &[RecordKey], answer: &Answer, run_ns: SimTime, topic: &str) -> HandlerResult {
     let timeout = inv.timeout_ns;
     if matches!(answer, Answer::Hung) || run_ns > timeout {
         return HandlerResult::whole(Outcome::Timeout { at: None }, timeout);
     }
     // A failure of a one-record batch is that record's.
-    let single = inv
-        .segments
-        .iter()
-        .find(|s| !s.is_empty())
-        .filter(|_| inv.records == 1)
-        .map(|s| RecordKey::new(s.partition, s.start));
-    let first = inv.segments.iter().find(|s| !s.is_empty()).map(|s| RecordKey::new(s.partition, s.start));
+    let single = sent.first().copied().filter(|_| sent.len() == 1);
+    let first = sent.first().copied();
     let mut result = match answer {
-        Answer::Response(body) => match read_response(body, topic, inv.segments) {
+        Answer::Response(body) => match read_response(body, topic, sent) {
             Verdict::Success => HandlerResult::whole(Outcome::Success, run_ns),
             Verdict::Partial { failed, invalid: false } => {
                 let outcome = Outcome::Partial { failed: failed.len() as u32, invalid: false };
@@ -193,12 +191,9 @@ fn judge(inv: &Invocation, answer: &Answer, run_ns: SimTime, topic: &str) -> Han
                 // Identifiers Lambda cannot match say nothing of which records the handler
                 // processed: every record of the batch counts as reported failed.
                 let outcome = Outcome::Partial { failed: failed.len() as u32, invalid: true };
-                let every: Vec<RecordKey> = inv
-                    .segments
-                    .iter()
-                    .flat_map(|s| (s.start..s.end).map(move |o| RecordKey::new(s.partition, o)))
-                    .collect();
-                let culprits = if inv.records == 1 { every.clone() } else { failed };
+                let mut every = sent.to_vec();
+                every.sort_unstable();
+                let culprits = if sent.len() == 1 { every.clone() } else { failed };
                 HandlerResult { outcome, run_ns, reported: every, ok_before: 0, culprits }
             }
         },

@@ -7,9 +7,10 @@
 //! [`Runtime::invoke`] answers it with the event and waits for the process's `response` or
 //! `error` post, its exit, or the wall limit.
 
+use super::children::ChildProcess;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, Server};
@@ -17,6 +18,8 @@ use tiny_http::{Header, Method, Request, Response, Server};
 const PREFIX: &str = "/2018-06-01/runtime";
 /// How often the process's exit is checked while waiting for a request.
 const POLL: Duration = Duration::from_millis(10);
+/// How long a process that closed its connection has to exit before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 /// Request bodies above this are refused (a response payload is at most 6 MB in Lambda).
 const MAX_BODY_BYTES: u64 = 6 << 20;
 
@@ -48,7 +51,7 @@ pub struct Launch {
 
 pub struct Runtime {
     server: Server,
-    child: Child,
+    child: ChildProcess,
     /// A held `GET next`: the process is ready for an event.
     waiting: Option<Request>,
     /// The last lines the process wrote to stderr, for error messages.
@@ -60,7 +63,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Starts the server and the process (`sh -c "exec COMMAND"`, so the process is the
-    /// handler itself).
+    /// handler itself), registered so that it is killed whenever esmsim stops.
     pub fn start(launch: &Launch) -> Result<Runtime, Fatal> {
         let server = Server::http("127.0.0.1:0").map_err(|e| Fatal(format!("cannot serve the Runtime API: {e}")))?;
         let address = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or_default();
@@ -69,13 +72,13 @@ impl Runtime {
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         command.env("AWS_LAMBDA_RUNTIME_API", &address);
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child =
-            command.spawn().map_err(|e| Fatal(format!("cannot start the handler `{}`: {e}", launch.command)))?;
+        let mut child = ChildProcess::spawn(&mut command)
+            .map_err(|e| Fatal(format!("cannot start the handler `{}`: {e}", launch.command)))?;
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        if let Some(out) = child.stderr.take() {
+        if let Some(out) = child.child_mut().stderr.take() {
             keep_tail(out, Arc::clone(&stderr));
         }
-        if let Some(out) = child.stdout.take() {
+        if let Some(out) = child.child_mut().stdout.take() {
             // Read and dropped: the handler's own logs are not esmsim's output.
             keep_tail(out, Arc::new(Mutex::new(VecDeque::new())));
         }
@@ -197,14 +200,21 @@ impl Runtime {
         }
     }
 
+    /// The status of a process that went away: it has a moment to exit, then it is killed.
     fn wait_exit(&mut self) -> String {
-        self.child.wait().map_or_else(|e| format!("lost: {e}"), |s| s.to_string())
+        let deadline = Instant::now() + EXIT_GRACE;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exit_status() {
+                return status;
+            }
+            std::thread::sleep(POLL);
+        }
+        self.child.kill().map_or_else(|e| format!("lost: {e}"), |s| s.to_string())
     }
 
-    /// Stops the process (and reaps it).
+    /// Stops the process and what it started (and reaps it).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 
     /// `message`, with the last line the process wrote to stderr.

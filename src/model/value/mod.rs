@@ -4,7 +4,10 @@
 //!
 //! No value is stored. A record's value is a pure function of (seed, producer, partition,
 //! offset): each field draws from its own hash of that key, and only the fields a pattern looks
-//! at are drawn. Runs without `esm.filter_criteria` never call this module.
+//! at are drawn. Runs without `esm.filter_criteria` never call this module, unless a real
+//! handler reads the values (`render.rs`: the whole value, drawn the same way).
+
+mod render;
 
 use crate::engine::{mix64, unit_f64};
 use crate::model::esm::filter::{Doc, Node, Scalar};
