@@ -16,7 +16,7 @@ pub use cloudwatch::{
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
-    RecordSummary, StallSummary, Summary, ThroughputSummary,
+    RecordSummary, SchemaRegistrySummary, StallSummary, Summary, ThroughputSummary,
 };
 pub use timeseries::{IntervalUsage, Row, share_cost, write_timeseries_csv};
 
@@ -118,6 +118,13 @@ pub struct Metrics {
     pub filtered_out: u64,
     /// Whether the run filters records (`records.filtered_out` is reported only then).
     pub filtering: bool,
+    /// Whether the mapping has a schema registry (`schema_registry` is reported only then).
+    pub registry: bool,
+    /// The registry's verdicts, to tell records that failed validation from filtered ones.
+    pub schema: Option<crate::model::esm::registry::SchemaCheck>,
+    /// Records that failed validation, by reason (part of `to_destination` or `discarded`).
+    pub schema_not_found: u64,
+    pub deserialization_error: u64,
     pub redelivered: u64,
 
     pub invocations: u64,
@@ -179,6 +186,10 @@ impl Metrics {
             lost_to_retention: 0,
             filtered_out: 0,
             filtering: false,
+            registry: false,
+            schema: None,
+            schema_not_found: 0,
+            deserialization_error: 0,
             redelivered: 0,
             invocations: 0,
             invocations_succeeded: 0,
@@ -268,6 +279,14 @@ impl Metrics {
             pending_at_end,
             redelivered: self.redelivered,
         }
+    }
+
+    /// With a schema registry only: the records it held back, by reason.
+    pub fn schema_registry_summary(&self) -> Option<SchemaRegistrySummary> {
+        self.registry.then_some(SchemaRegistrySummary {
+            schema_not_found: self.schema_not_found,
+            deserialization_error: self.deserialization_error,
+        })
     }
 
     pub fn invocation_summary(&self) -> InvocationSummary {
