@@ -292,3 +292,36 @@ fn bad_registries_are_refused_with_one_line() {
     s["esm"]["schema_registry"]["deserialization_error_rate"] = json!(0);
     assert!(esmsim::parse_scenario("r.json".as_ref(), &s.to_string(), &[]).is_ok());
 }
+
+#[test]
+fn a_kafka_topic_destination_gets_each_failed_record_once() {
+    // Every invocation fails (transient_error_rate 1) and is not retried: each batch of valid
+    // records goes to the Kafka topic one message per record as RetryAttemptsExhausted, and each
+    // record that failed to deserialise once, as DESERIALIZATION_ERROR — never both, although it
+    // lies in the failed batch's offset range.
+    let mut s = failing(Some("kafka"));
+    s["esm"]["maximum_retry_attempts"] = json!(0);
+    s["failures"] = json!({ "transient_error_rate": 1.0 });
+    let n = 10_000u64;
+    let v = verdicts(&s, n);
+    let bad = v.iter().filter(|c| c.is_some()).count() as u64;
+    let last_valid = (0..n).rev().find(|&o| v[o as usize].is_none()).unwrap();
+    let turned_away = v[..last_valid as usize].iter().filter(|c| c.is_some()).count() as u64;
+
+    let report = run_json(s);
+    assert_conserved(&report);
+    assert_eq!(report.summary.records.succeeded, 0);
+    assert_eq!(report.summary.records.to_destination, (n - bad) + turned_away);
+    let mut offsets = std::collections::BTreeMap::new();
+    for line in &report.destination {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let offset: u64 = record["KafkaBatchInfo"]["recordInfo"]["offset"].as_str().unwrap().parse().unwrap();
+        let condition = record["requestContext"]["condition"].as_str().unwrap().to_string();
+        assert_eq!(offsets.insert(offset, condition), None, "offset {offset} written twice");
+    }
+    assert_eq!(offsets.len() as u64, (n - bad) + turned_away);
+    for (offset, condition) in offsets {
+        let expected = if v[offset as usize].is_some() { "DESERIALIZATION_ERROR" } else { "RetryAttemptsExhausted" };
+        assert_eq!(condition, expected, "offset {offset}");
+    }
+}
