@@ -315,23 +315,31 @@ fn check_schema_registry(s: &Scenario) -> Result<(), Problem> {
         ),
     )?;
     if r.can_fail() {
-        // As with filtering: records that never reach the function ride in batches' offset
-        // ranges, and per-record failures and bisected halves would have to skip them.
-        let f = &s.failures;
-        let unsupported = [
-            ("esm.bisect_batch_on_function_error", s.esm.bisect_batch_on_function_error),
-            ("failures.poison_records", !f.poison_records.is_empty()),
-            ("failures.poison_rate", f.poison_rate > 0.0),
-            ("failures.transient_record_error_rate", f.transient_record_error_rate > 0.0),
-        ];
-        for (path, used) in unsupported {
-            ensure(
-                !used,
-                path,
-                "not modelled together with schema_not_found_rate or deserialization_error_rate yet; allowed \
-                 with them: whole-invocation failures (transient_error_rate, faults) and no bisect",
-            )?;
-        }
+        refuse_per_record_failures(s, "schema_not_found_rate or deserialization_error_rate", "them")?;
+    }
+    Ok(())
+}
+
+/// Records that never reach the function (filtered out, or failing schema validation) ride in
+/// batches' offset ranges; per-record failures and bisected halves would have to skip them: not
+/// modelled, so refused beside `feature`.
+fn refuse_per_record_failures(s: &Scenario, feature: &str, with: &str) -> Result<(), Problem> {
+    let f = &s.failures;
+    let unsupported = [
+        ("esm.bisect_batch_on_function_error", s.esm.bisect_batch_on_function_error),
+        ("failures.poison_records", !f.poison_records.is_empty()),
+        ("failures.poison_rate", f.poison_rate > 0.0),
+        ("failures.transient_record_error_rate", f.transient_record_error_rate > 0.0),
+    ];
+    for (path, used) in unsupported {
+        ensure(
+            !used,
+            path,
+            format!(
+                "not modelled together with {feature} yet; allowed with {with}: whole-invocation failures \
+                 (transient_error_rate, faults) and no bisect"
+            ),
+        )?;
     }
     Ok(())
 }
@@ -352,22 +360,7 @@ fn check_filters(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
             message: format!("{n} filters need a quota increase: AWS allows {DEFAULT_FILTER_QUOTA} by default"),
         });
     }
-    // Per-record failures and bisected halves would have to skip filtered records: not modelled.
-    let f = &s.failures;
-    let unsupported = [
-        ("esm.bisect_batch_on_function_error", s.esm.bisect_batch_on_function_error),
-        ("failures.poison_records", !f.poison_records.is_empty()),
-        ("failures.poison_rate", f.poison_rate > 0.0),
-        ("failures.transient_record_error_rate", f.transient_record_error_rate > 0.0),
-    ];
-    for (path, used) in unsupported {
-        ensure(
-            !used,
-            path,
-            "not modelled together with esm.filter_criteria yet; allowed with filtering: \
-             whole-invocation failures (transient_error_rate, faults) and no bisect",
-        )?;
-    }
+    refuse_per_record_failures(s, "esm.filter_criteria", "filtering")?;
     if s.producers.iter().all(|p| p.value.is_none()) {
         warnings.push(Warning {
             path: "esm.filter_criteria".into(),
