@@ -173,6 +173,22 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
         // Beside the other resolutions, after "lost to retention".
         rows.insert(8, ("  filtered out", n.to_string()));
     }
+    if let Some(g) = &s.schema_registry {
+        // Already in "to destination" or "discarded": shown after them, not added.
+        let at = rows.iter().position(|(k, _)| *k == "  discarded").map_or(rows.len(), |i| i + 1);
+        rows.insert(
+            at,
+            (
+                "  failed schema validation",
+                format!(
+                    "{} ({} SCHEMA_NOT_FOUND, {} DESERIALIZATION_ERROR; counted above)",
+                    count(g.schema_not_found + g.deserialization_error),
+                    count(g.schema_not_found),
+                    count(g.deserialization_error)
+                ),
+            ),
+        );
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
 }

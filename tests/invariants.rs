@@ -50,6 +50,21 @@ fn check_json(json: serde_json::Value, name: &str) -> Result<(), TestCaseError> 
     prop_assert_eq!(&again.summary, &report.summary, "determinism: {}", context());
     prop_assert_eq!(&again.timeseries, &report.timeseries, "determinism: {}", context());
     prop_assert_eq!(&again.destination, &report.destination, "determinism: {}", context());
+    // Records that failed schema validation are part of to_destination or discarded, and each
+    // has exactly one failure record of its own when there is a destination.
+    if let Some(g) = &report.summary.schema_registry {
+        let invalid = g.schema_not_found + g.deserialization_error;
+        prop_assert!(invalid <= r.to_destination + r.discarded, "{}", context());
+        let lines = report
+            .destination
+            .iter()
+            .filter(|l| {
+                l.contains(r#""condition":"SCHEMA_NOT_FOUND""#) || l.contains(r#""condition":"DESERIALIZATION_ERROR""#)
+            })
+            .count() as u64;
+        let expected = if s.esm.on_failure_destination.is_some() { invalid } else { 0 };
+        prop_assert_eq!(lines, expected, "{}", context());
+    }
     // Every poison story that ended names a real outcome, and to_destination needs a destination.
     if s.esm.on_failure_destination.is_none() {
         prop_assert_eq!(r.to_destination, 0);

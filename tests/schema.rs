@@ -154,6 +154,13 @@ fn every_range_in_the_schema_is_the_validators() {
             "Function" => ("function", &[]),
             "DurationModel" => ("function.duration", &[]),
             "Failures" => ("failures", &[]),
+            "SchemaRegistry" => (
+                "esm.schema_registry",
+                &[
+                    "esm.scaling.mode=provisioned",
+                    r#"esm.schema_registry={"kind":"glue","event_record_format":"JSON","validate":["VALUE"]}"#,
+                ],
+            ),
             other => panic!("no path for {other}"),
         };
         let stated = &schema["$defs"][*definition]["properties"][*property];

@@ -243,7 +243,7 @@ fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
             window_ns: e.batching_window.ns(),
             record_budget_bytes: e.max_payload_bytes.saturating_sub(e.payload_envelope_bytes),
         },
-        payload: PayloadRule { record_overhead_bytes: e.payload_record_overhead_bytes },
+        payload: PayloadRule::of(e),
         envelope_bytes: e.payload_envelope_bytes,
         scaling,
         retry_limit: retry_limit(e),
@@ -257,6 +257,11 @@ fn esm(e: &raw::Esm, partitions: u32) -> EsmConfig {
         retry_backoff: backoff(&e.retry_backoff),
         throttle_backoff: backoff(&e.throttle_backoff),
         filters: None,
+        registry: e.schema_registry.as_ref().map(|r| RegistryConfig {
+            schema_not_found_rate: r.schema_not_found_rate,
+            deserialization_error_rate: r.deserialization_error_rate,
+            epu_factor: r.epu_factor,
+        }),
     }
 }
 

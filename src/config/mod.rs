@@ -145,18 +145,47 @@ impl Dist {
 }
 
 /// How the ESM's invocation payload counts a record: key and value each base64-encoded (with
-/// padding), plus a JSON overhead (README, "Batching rules").
+/// padding), plus a JSON overhead (README, "Batching rules"). A schema registry with
+/// `event_record_format` `JSON` first scales the attributes it deserialises.
 #[derive(Clone, Copy, Debug)]
 pub struct PayloadRule {
     pub record_overhead_bytes: u64,
+    /// How many times larger the key and the value are in the event than in Kafka (1 but for
+    /// attributes a schema registry deserialises into JSON).
+    pub key_scale: f64,
+    pub value_scale: f64,
 }
 
 impl PayloadRule {
-    /// `4⌈key/3⌉ + 4⌈value/3⌉ + overhead`.
+    /// The rule without a schema registry.
+    pub fn new(record_overhead_bytes: u64) -> Self {
+        PayloadRule { record_overhead_bytes, key_scale: 1.0, value_scale: 1.0 }
+    }
+
+    /// The rule of a scenario's `esm` settings, its schema registry included.
+    pub fn of(esm: &crate::scenario::Esm) -> Self {
+        use crate::scenario::SchemaAttribute;
+        let rule = PayloadRule::new(esm.payload_record_overhead_bytes);
+        let Some(registry) = &esm.schema_registry else { return rule };
+        let factor = registry.size_factor();
+        let scale = |attribute| if registry.validate.contains(&attribute) { factor } else { 1.0 };
+        PayloadRule { key_scale: scale(SchemaAttribute::Key), value_scale: scale(SchemaAttribute::Value), ..rule }
+    }
+
+    /// `4⌈k·key/3⌉ + 4⌈v·value/3⌉ + overhead`, each scaled size rounded up to a whole byte.
     pub fn payload_bytes(self, key_bytes: u64, value_bytes: u64) -> u64 {
         // Saturating: a lognormal draw can be absurdly large; it is then simply oversize.
-        base64_bytes(key_bytes).saturating_add(base64_bytes(value_bytes)).saturating_add(self.record_overhead_bytes)
+        base64_bytes(scaled(key_bytes, self.key_scale))
+            .saturating_add(base64_bytes(scaled(value_bytes, self.value_scale)))
+            .saturating_add(self.record_overhead_bytes)
     }
+}
+
+/// `n` bytes `factor` times larger, rounded up (`n` itself at factor 1, the common case).
+#[inline]
+fn scaled(n: u64, factor: f64) -> u64 {
+    // A float-to-integer cast saturates: an absurd product is simply oversize.
+    if factor == 1.0 { n } else { (n as f64 * factor).ceil() as u64 }
 }
 
 /// Bytes of `n` bytes in base64, padded to whole 4-character groups.
@@ -191,6 +220,18 @@ pub struct EsmConfig {
     pub throttle_backoff: Backoff,
     /// `FilterCriteria` patterns (OR-ed); `None` without filtering.
     pub filters: Option<Vec<crate::model::esm::filter::Node>>,
+    /// The schema registry's per-record failures and EPU factor; `None` without a registry (its
+    /// JSON size factor is in `payload`).
+    pub registry: Option<RegistryConfig>,
+}
+
+/// What a schema registry (`esm.schema_registry`) does beyond the payload's size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegistryConfig {
+    pub schema_not_found_rate: f64,
+    pub deserialization_error_rate: f64,
+    /// Polled bytes count this many times towards Event Poller Units.
+    pub epu_factor: f64,
 }
 
 /// How many invocations run at once.

@@ -17,7 +17,8 @@ pub use cloudwatch::{
 pub use poison::{PoisonPill, PoisonPills, Resolution};
 pub use summary::{
     BatchSummary, ConcurrencySummary, CostSummary, InvocationSummary, LagSummary, LatencySummary, PollerSummary,
-    ProvisionedConcurrencyCost, RecordSummary, SnapStartCost, StallSummary, Summary, ThroughputSummary,
+    ProvisionedConcurrencyCost, RecordSummary, SchemaRegistrySummary, SnapStartCost, StallSummary, Summary,
+    ThroughputSummary,
 };
 pub use timeseries::{IntervalUsage, Row, share_cost, write_timeseries_csv};
 
@@ -122,6 +123,13 @@ pub struct Metrics {
     pub filtering: bool,
     /// SnapStart is on (`invocations.restores` is reported only then).
     pub snapstart: bool,
+    /// Whether the mapping has a schema registry (`schema_registry` is reported only then).
+    pub registry: bool,
+    /// The registry's verdicts, to tell records that failed validation from filtered ones.
+    pub schema: Option<crate::model::esm::registry::SchemaCheck>,
+    /// Records that failed validation, by reason (part of `to_destination` or `discarded`).
+    pub schema_not_found: u64,
+    pub deserialization_error: u64,
     pub redelivered: u64,
 
     pub invocations: u64,
@@ -190,6 +198,10 @@ impl Metrics {
             filtered_out: 0,
             filtering: false,
             snapstart: false,
+            registry: false,
+            schema: None,
+            schema_not_found: 0,
+            deserialization_error: 0,
             redelivered: 0,
             invocations: 0,
             invocations_succeeded: 0,
@@ -296,6 +308,14 @@ impl Metrics {
             pending_at_end,
             redelivered: self.redelivered,
         }
+    }
+
+    /// With a schema registry only: the records it held back, by reason.
+    pub fn schema_registry_summary(&self) -> Option<SchemaRegistrySummary> {
+        self.registry.then_some(SchemaRegistrySummary {
+            schema_not_found: self.schema_not_found,
+            deserialization_error: self.deserialization_error,
+        })
     }
 
     pub fn invocation_summary(&self) -> InvocationSummary {

@@ -11,11 +11,16 @@ use crate::sim::Observer;
 impl Observer for Metrics {
     fn batch_formed(&mut self, now: SimTime, batch: &Batch, _partitions: &[Partition]) {
         let records = batch.records as u64;
-        // Filtered records pass through the pollers too (PolledEventCount) but are not sent.
+        // Filtered records pass through the pollers too (PolledEventCount) but are not sent;
+        // so do records that failed schema validation, which are not filtered out either.
         let polled: u64 = batch.segments().iter().map(|s| s.len()).sum();
+        let invalid = self.schema.map_or(0, |check| {
+            let segments = batch.segments().iter();
+            segments.map(|s| (s.start..s.end).filter(|&o| check.verdict(s.partition, o).is_some()).count() as u64).sum()
+        });
         let period = self.cloudwatch.at(now);
         period.polled_events += polled;
-        period.filtered_out_events += polled - records;
+        period.filtered_out_events += polled - records - invalid;
         self.batches += 1;
         self.batch_records += records;
         self.batch_max_records = self.batch_max_records.max(records);

@@ -33,6 +33,9 @@ pub struct Summary {
     /// The final lag divided by the rate it fell over the last minute; 0 without lag, `null`
     /// when it is not falling.
     pub drain_seconds: Option<f64>,
+    /// With `esm.schema_registry` only: the records that failed validation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_registry: Option<SchemaRegistrySummary>,
 }
 
 impl Summary {
@@ -57,6 +60,14 @@ pub struct RecordSummary {
     pub pending_at_end: u64,
     /// Deliveries beyond the first (the same record in another invocation).
     pub redelivered: u64,
+}
+
+/// Records a schema registry held back, by AWS's reason code. They never reached the function and
+/// are already counted in `records.to_destination` (with a destination) or `records.discarded`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SchemaRegistrySummary {
+    pub schema_not_found: u64,
+    pub deserialization_error: u64,
 }
 
 /// `total = succeeded + failed + timed_out`; throttled invokes are not invocations.

@@ -206,7 +206,7 @@ mod tests {
     fn producer(spec: serde_json::Value, partitions: u32) -> ProducerGen {
         let scenario = json!({ "name": "p", "topic": { "partitions": partitions }, "producers": [spec] });
         let loaded = crate::parse_scenario("t.json".as_ref(), &scenario.to_string(), &[]).unwrap();
-        ProducerGen::new(0, &loaded.config.producers[0], partitions, PayloadRule { record_overhead_bytes: 0 }, 42, 0)
+        ProducerGen::new(0, &loaded.config.producers[0], partitions, PayloadRule::new(0), 42, 0)
     }
 
     fn arrivals(p: &mut ProducerGen, end_ns: u64) -> Vec<Arrival> {
@@ -272,13 +272,13 @@ mod tests {
 
     #[test]
     fn payload_counts_base64_and_overhead() {
-        let rule = PayloadRule { record_overhead_bytes: 128 };
+        let rule = PayloadRule::new(128);
         // 102,400 bytes = 34,134 groups of 3 (the last one padded): 136,536 base64 bytes.
         assert_eq!(rule.payload_bytes(0, 102_400), 136_536 + 128);
         // Key and value are encoded separately, each padded to 4: not ⌈4 × 2 / 3⌉ = 3.
         assert_eq!(rule.payload_bytes(1, 1), 4 + 4 + 128);
         // The fidelity case: key 8 → 12, value 10 → 16, 28 bytes, so 100 fit in 2,800.
-        let bare = PayloadRule { record_overhead_bytes: 0 };
+        let bare = PayloadRule::new(0);
         assert_eq!(bare.payload_bytes(8, 10), 28);
         assert_eq!(2_800 / bare.payload_bytes(8, 10), 100);
     }

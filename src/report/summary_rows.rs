@@ -58,6 +58,13 @@ pub fn sections(s: &Summary) -> Vec<Section> {
             .into_iter()
             // Only runs with event filtering have the row (and their pages change).
             .chain(r.filtered_out.map(|n| ("filtered out", int(n), "records")))
+            // Only runs with a schema registry: the records it held back, already counted above.
+            .chain(s.schema_registry.iter().flat_map(|g| {
+                [
+                    ("of which SCHEMA_NOT_FOUND", int(g.schema_not_found), "records"),
+                    ("of which DESERIALIZATION_ERROR", int(g.deserialization_error), "records"),
+                ]
+            }))
             .chain([
                 ("pending at end", int(r.pending_at_end), "records"),
                 ("redelivered", int(r.redelivered), "deliveries"),

@@ -42,6 +42,9 @@ pub struct Esm {
     /// Event filtering, in AWS's shape: `{"Filters":[{"Pattern":"<json>"}]}`.
     #[serde(rename = "filter_criteria", skip_serializing_if = "Option::is_none")]
     pub filter_criteria: Option<FilterCriteria>,
+    /// A schema registry (provisioned mode only): see [`SchemaRegistry`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_registry: Option<super::SchemaRegistry>,
 }
 
 /// AWS's `FilterCriteria`: records matching any filter reach the function.
@@ -111,6 +114,7 @@ impl Default for Esm {
             retry_backoff: Backoff { initial: Dur::parse("1s"), max: Dur::parse("1s") },
             throttle_backoff: Backoff { initial: Dur::parse("100ms"), max: Dur::parse("5s") },
             filter_criteria: None,
+            schema_registry: None,
         }
     }
 }

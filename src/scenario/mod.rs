@@ -9,6 +9,7 @@ mod function;
 mod handler;
 mod load;
 mod producer;
+mod registry;
 pub mod schema;
 mod strict;
 mod topic;
@@ -20,6 +21,7 @@ pub use function::*;
 pub use handler::{DurationSource, HandlerSpec, check_handler};
 pub use load::{Loaded, MAX_SCENARIO_BYTES, apply_set, load_scenario, parse_scenario, read_scenario_text};
 pub use producer::*;
+pub use registry::*;
 pub use topic::*;
 // Plain choices mean the same in the file and in the configuration.
 pub use crate::config::{

@@ -31,6 +31,10 @@ pub const RANGES: &[(&str, &str, Option<f64>, Option<f64>)] = &[
     ("Failures", "poison_rate", Some(0.0), Some(1.0)),
     ("Failures", "transient_error_rate", Some(0.0), Some(1.0)),
     ("Failures", "transient_record_error_rate", Some(0.0), Some(1.0)),
+    ("SchemaRegistry", "schema_not_found_rate", Some(0.0), Some(1.0)),
+    ("SchemaRegistry", "deserialization_error_rate", Some(0.0), Some(1.0)),
+    ("SchemaRegistry", "json_size_factor", Some(1.0), Some(20.0)),
+    ("SchemaRegistry", "epu_factor", Some(1.0), Some(10.0)),
 ];
 
 /// The scenario format's JSON Schema (draft 2020-12), with descriptions, defaults and ranges.

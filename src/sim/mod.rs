@@ -31,6 +31,7 @@ use crate::config::{Config, Fault};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::destination::Destination;
+use crate::model::esm::registry::SchemaCheck;
 use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
@@ -102,6 +103,8 @@ struct Source {
     arrivals: Vec<Arrival>,
     /// Event filtering: which records reach the function (`None` without `filter_criteria`).
     filter: Option<crate::model::value::RecordFilter>,
+    /// The schema registry's verdicts (`None` unless some records can fail validation).
+    schema: Option<SchemaCheck>,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -233,6 +236,7 @@ impl<O: Observer> Simulation<O> {
                 horizon_ns: 0,
                 arrivals: Vec::new(),
                 filter: record_filter(c, seed),
+                schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
             },
             esm: Esm {
                 fetchers,
@@ -243,7 +247,11 @@ impl<O: Observer> Simulation<O> {
                 candidates: Vec::new(),
                 timer_seq: 0,
                 pause: Pause::default(),
-                autoscaler: c.esm.scaling.pollers().map(|&plan| pollers::Autoscaler::new(plan, origin)),
+                autoscaler: c.esm.scaling.pollers().map(|&plan| {
+                    let mut scaler = pollers::Autoscaler::new(plan, origin);
+                    scaler.epu_throughput_factor = c.esm.registry.map_or(1.0, |r| r.epu_factor);
+                    scaler
+                }),
                 destination: Destination::new(c, seed),
                 destination_lines: Vec::new(),
                 destination_bytes: 0,
@@ -267,6 +275,8 @@ impl<O: Observer> Simulation<O> {
                 metrics.cloudwatch.filtering = metrics.filtering;
                 metrics.cloudwatch.provisioned = c.function.provisioned;
                 metrics.snapstart = c.function.snapstart.is_some();
+                metrics.registry = c.esm.registry.is_some();
+                metrics.schema = c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed));
                 metrics
             },
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
@@ -283,8 +293,9 @@ impl<O: Observer> Simulation<O> {
         for log in &mut self.source.logs {
             log.reserve(per_partition as usize);
         }
+        let screen = Screen { filter: self.source.filter.as_ref(), schema: self.source.schema.as_ref() };
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
-            append(&mut self.source.logs[a.partition as usize], self.source.filter.as_ref(), a);
+            append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
     }
@@ -435,8 +446,9 @@ impl<O: Observer> Simulation<O> {
             bucket_end: 0,
             count: 0,
         };
-        if let Some(filter) = source.filter.as_ref() {
-            feed_filtered(&mut source.producers, &mut source.arrivals, end, &mut sink, filter);
+        let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
+        if screen.active() {
+            feed_screened(&mut source.producers, &mut source.arrivals, end, &mut sink, screen);
         } else if let [producer] = source.producers.as_mut_slice() {
             producer.generate_until(end, |a| sink.append(a));
         } else {
@@ -455,15 +467,38 @@ impl<O: Observer> Simulation<O> {
     }
 }
 
-/// As `generate_to`'s loops, with event filtering: kept apart so that runs without filters have
-/// no branch per record.
+/// Which records reach the function: under a schema registry, those that pass validation; under
+/// event filtering, those a filter matches. Filtering runs after deserialisation
+/// (services-consume-kafka-events), so a record that fails validation is not filtered.
+#[derive(Clone, Copy)]
+struct Screen<'a> {
+    filter: Option<&'a crate::model::value::RecordFilter>,
+    schema: Option<&'a SchemaCheck>,
+}
+
+impl Screen<'_> {
+    /// Whether any record can be held back (otherwise every record is sent).
+    fn active(&self) -> bool {
+        self.filter.is_some() || self.schema.is_some()
+    }
+
+    /// Whether the record `a` appended at `offset` reaches the function.
+    #[inline(always)]
+    fn sends(&self, a: &Arrival, offset: u64) -> bool {
+        self.schema.is_none_or(|s| s.verdict(a.partition, offset).is_none())
+            && self.filter.is_none_or(|f| f.matches(a.producer, a.partition, offset))
+    }
+}
+
+/// As `generate_to`'s loops, with records held back (event filtering, schema validation): kept
+/// apart so that other runs have no branch per record.
 #[inline(never)]
-fn feed_filtered(
+fn feed_screened(
     producers: &mut [ProducerGen],
     scratch: &mut Vec<Arrival>,
     end: SimTime,
     sink: &mut ArrivalSink,
-    filter: &crate::model::value::RecordFilter,
+    screen: Screen,
 ) {
     scratch.clear();
     for producer in producers.iter_mut() {
@@ -474,8 +509,8 @@ fn feed_filtered(
     for &a in scratch.iter() {
         sink.count_arrival(a.time_ns);
         let log = &mut sink.partitions[a.partition as usize];
-        let matched = filter.matches(a.producer, a.partition, log.end_offset());
-        log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, matched);
+        let sent = screen.sends(&a, log.end_offset());
+        log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, sent);
     }
 }
 
@@ -508,16 +543,15 @@ impl ArrivalSink<'_> {
     }
 }
 
-/// Appends one arrival to its partition's log; under event filtering, with whether its value
-/// matches a filter (decided from its (producer, partition, offset) key, nothing stored).
+/// Appends one arrival to its partition's log; when records can be held back, with whether this
+/// one reaches the function (decided from its (producer, partition, offset) key, nothing stored).
 #[inline(always)]
-fn append(log: &mut Partition, filter: Option<&crate::model::value::RecordFilter>, a: Arrival) {
-    match filter {
-        None => log.append(a.time_ns, a.payload_bytes, a.stored_bytes),
-        Some(f) => {
-            let matched = f.matches(a.producer, a.partition, log.end_offset());
-            log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, matched);
-        }
+fn append(log: &mut Partition, screen: Screen, a: Arrival) {
+    if screen.active() {
+        let sent = screen.sends(&a, log.end_offset());
+        log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, sent);
+    } else {
+        log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
     }
 }
 

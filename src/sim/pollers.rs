@@ -42,6 +42,9 @@ pub(super) struct Autoscaler {
     window_peak: u32,
     window_bytes: u64,
     pub epu_ns: f64,
+    /// How many times polled bytes count towards EPUs (ASSUMED `epu_factor` of a schema
+    /// registry, which AWS says "may increase" EPU usage; 1 without one).
+    pub epu_throughput_factor: f64,
 }
 
 impl Autoscaler {
@@ -60,6 +63,7 @@ impl Autoscaler {
             window_peak: 0,
             window_bytes: 0,
             epu_ns: 0.0,
+            epu_throughput_factor: 1.0,
         }
     }
 
@@ -104,15 +108,15 @@ impl Autoscaler {
     }
 
     /// Closes the EPU window ending at `now` (ASSUMED: the billing window is the evaluation
-    /// interval). EPUs are the larger of pollers / `pollers_per_epu` and polled bytes per second /
-    /// `bytes_per_second_per_epu`: whole units, at least one, from the most pollers running in the
+    /// interval). EPUs are the larger of pollers / `pollers_per_epu` and polled bytes per second ×
+    /// `epu_throughput_factor` / `bytes_per_second_per_epu`: whole units, at least one, from the most pollers running in the
     /// window (AWS bills a mapping whole EPUs); or, with `EpuBilling::Fractional`, the window's
     /// mean pollers as a fraction (a share of a poller group's EPUs).
     pub fn close_epu_window(&mut self, now: SimTime, pricing: &Pricing) {
         self.account(now);
         let span_ns = (now - self.window_start_ns) as f64;
         if span_ns > 0.0 {
-            let bytes_per_second = self.window_bytes as f64 / (span_ns / 1e9);
+            let bytes_per_second = self.window_bytes as f64 / (span_ns / 1e9) * self.epu_throughput_factor;
             let by_throughput = bytes_per_second / pricing.bytes_per_second_per_epu;
             let epus = match pricing.epu_billing {
                 EpuBilling::Whole => {

@@ -192,6 +192,7 @@ impl<O: Observer> Simulation<O> {
             ),
             bottlenecks: Bottlenecks::from_rows(steady_rows, self.config.clock.sample_ns as f64 / 1e9),
             drain_seconds: drain_seconds(&m.rows),
+            schema_registry: m.schema_registry_summary(),
         };
         if matches!(self.config.esm.scaling, Scaling::Provisioned(_)) {
             summary.cloudwatch.provisioned_pollers.max = summary.pollers.peak as u64;

@@ -1,6 +1,8 @@
 //! Resolving records: every record ends exactly once as succeeded, sent to a destination,
-//! discarded, or lost to retention. Resolution happens at the front of a partition's log
-//! (which then commits), or ahead of it for the article's per-record commit model.
+//! discarded, filtered out, or lost to retention. Resolution happens at the front of a
+//! partition's log (which then commits), or ahead of it for the article's per-record commit
+//! model. Records a schema registry held back are sent to the destination (or dropped) when the
+//! batch whose offsets they lie in resolves.
 
 use super::{Observer, Simulation, notify};
 use crate::metrics::Resolution;
@@ -105,8 +107,14 @@ impl<O: Observer> Simulation<O> {
                     }
                     self.count_succeeded(n);
                 }
-                Resolution::ToDestination => self.metrics.to_destination += n,
-                Resolution::Discarded => self.metrics.discarded += n,
+                Resolution::ToDestination => {
+                    self.turn_away_invalid(partition, offset, end);
+                    self.metrics.to_destination += n
+                }
+                Resolution::Discarded => {
+                    self.turn_away_invalid(partition, offset, end);
+                    self.metrics.discarded += n
+                }
                 Resolution::LostToRetention => self.metrics.lost_to_retention += n,
                 Resolution::FilteredOut => self.metrics.filtered_out += n,
             }
@@ -123,8 +131,10 @@ impl<O: Observer> Simulation<O> {
             if self.esm.destination.is_some() { Resolution::ToDestination } else { Resolution::Discarded };
         let log = &self.source.logs[partition as usize];
         if log.filtering() && !matches!(verdict, Settlement::Lost) && !log.is_matched(offset) {
-            // Never sent to the function: committed with the records around it.
-            return Resolution::FilteredOut;
+            // Never sent to the function: failed schema validation (to the destination, or
+            // dropped), or filtered out (committed with the records around it).
+            let invalid = self.source.schema.is_some_and(|check| check.verdict(partition, offset).is_some());
+            return if invalid { failed_for_good } else { Resolution::FilteredOut };
         }
         match verdict {
             Settlement::Succeeded => Resolution::Succeeded,
@@ -172,41 +182,82 @@ impl<O: Observer> Simulation<O> {
         log.len() as u64 - ahead
     }
 
+    /// Records of `partition` at `from..to`, resolving as sent to the destination or discarded:
+    /// each that failed schema validation (and so rode in a batch's offset range unsent) gets a
+    /// failure record of its own with AWS's reason code, and is counted as given up.
+    fn turn_away_invalid(&mut self, partition: u32, from: u64, to: u64) {
+        let Some(check) = self.source.schema else { return };
+        for offset in from..to {
+            if self.source.logs[partition as usize].is_matched(offset) {
+                continue;
+            }
+            let Some(condition) = check.verdict(partition, offset) else { continue };
+            match condition {
+                Condition::SchemaNotFound => self.metrics.schema_not_found += 1,
+                _ => self.metrics.deserialization_error += 1,
+            }
+            // Not part of a batch (id 0) and never invoked.
+            self.write_to_destination(0, &[Segment { partition, start: offset, end: offset + 1 }], 0, condition);
+            notify!(self.given_up(self.now, 1, self.esm.destination.is_some()));
+        }
+    }
+
+    /// Writes a destination delivery for `segments`, if a destination is configured.
+    fn write_to_destination(&mut self, batch_id: u64, segments: &[Segment], invoke_count: u32, condition: Condition) {
+        let Some(destination) = &self.esm.destination else { return };
+        let partitions = &self.source.logs;
+        let envelope = self.config.esm.envelope_bytes;
+        let invalid = matches!(condition, Condition::SchemaNotFound | Condition::DeserializationError);
+        // A record that failed validation was never put in a payload: its size is the record as
+        // stored, base64-encoded, with the per-record overhead (as `SOURCE` would deliver it).
+        let as_stored = crate::config::PayloadRule::new(self.config.esm.payload.record_overhead_bytes);
+        let records_bytes = |p: u32, start: u64, end: u64| {
+            let log = &partitions[p as usize];
+            if invalid {
+                as_stored.payload_bytes(0, log.stored_between(start, end))
+            } else {
+                log.payload_between(start, end)
+            }
+        };
+        let payload_bytes = segments.iter().map(|s| records_bytes(s.partition, s.start, s.end)).sum::<u64>() + envelope;
+        let record_payload = |p: u32, o: u64| records_bytes(p, o, o + 1) + envelope;
+        let arrival = |p: u32, o: u64| partitions[p as usize].record(o).arrival_ns;
+        // Records that failed validation have failure records of their own.
+        let schema = self.source.schema;
+        let own_record = |p: u32, o: u64| {
+            !invalid && schema.is_some_and(|c| !partitions[p as usize].is_matched(o) && c.verdict(p, o).is_some())
+        };
+        self.esm.destination_deliveries += 1;
+        let delivery = Delivery {
+            now: self.now,
+            condition,
+            invoke_count,
+            segments,
+            payload_bytes,
+            arrival: &arrival,
+            record_payload: &record_payload,
+            listed_elsewhere: &own_record,
+            sequence: self.esm.destination_deliveries,
+        };
+        let lines = destination.lines(&delivery);
+        self.esm.destination_bytes += lines.iter().map(|l| l.len() as u64).sum::<u64>();
+        self.esm.destination_lines.extend(lines);
+        self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
+    }
+
     /// Writes a destination delivery for `segments` (if a destination is configured) and
     /// resolves their records with `verdict`. The segments must start at their log fronts.
     pub(super) fn give_up(&mut self, batch_id: u64, segments: &[Segment], invoke_count: u32, condition: Condition) {
-        if let Some(destination) = &self.esm.destination {
-            let payload_bytes = segments
-                .iter()
-                .map(|s| self.source.logs[s.partition as usize].payload_between(s.start, s.end))
-                .sum::<u64>()
-                + self.config.esm.envelope_bytes;
-            let partitions = &self.source.logs;
-            let arrival = |p: u32, o: u64| partitions[p as usize].record(o).arrival_ns;
-            let envelope = self.config.esm.envelope_bytes;
-            let record_payload = |p: u32, o: u64| partitions[p as usize].payload_between(o, o + 1) + envelope;
-            self.esm.destination_deliveries += 1;
-            let delivery = Delivery {
-                now: self.now,
-                condition,
-                invoke_count,
-                segments,
-                payload_bytes,
-                arrival: &arrival,
-                record_payload: &record_payload,
-                sequence: self.esm.destination_deliveries,
-            };
-            let lines = destination.lines(&delivery);
-            self.esm.destination_bytes += lines.iter().map(|l| l.len() as u64).sum::<u64>();
-            self.esm.destination_lines.extend(lines);
-            self.observer.delivered_to_destination(self.now, batch_id, segments, condition, invoke_count);
-        }
+        self.write_to_destination(batch_id, segments, invoke_count, condition);
         let logs = &self.source.logs;
         let records = segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end)).sum();
         notify!(self.given_up(self.now, records, self.esm.destination.is_some()));
         let verdict = match condition {
             Condition::MaximumPayloadSizeExceeded => Settlement::Oversize,
-            Condition::RetryAttemptsExhausted => Settlement::GivenUp,
+            // Records that fail validation are resolved one by one (`turn_away_invalid`).
+            Condition::RetryAttemptsExhausted | Condition::SchemaNotFound | Condition::DeserializationError => {
+                Settlement::GivenUp
+            }
         };
         for s in segments {
             self.settle(s.partition, s.end, verdict);

@@ -129,6 +129,12 @@ impl Range {
             "topic.backlog.span" => s.topic.backlog.as_ref().map_or(String::new(), |b| b.span.to_string()),
             "esm.bisect_resets_retries" => s.esm.bisect_resets_retries.to_string(),
             "esm.throttles_count_as_retries" => s.esm.throttles_count_as_retries.to_string(),
+            "esm.schema_registry.json_size_factor" => {
+                s.esm.schema_registry.as_ref().map_or(String::new(), |r| super::constraint::short(r.size_factor()))
+            }
+            "esm.schema_registry.epu_factor" => {
+                s.esm.schema_registry.as_ref().map_or(String::new(), |r| super::constraint::short(r.epu_factor))
+            }
             "pricing.epu_billing" => serde_json::to_value(s.pricing.epu_billing)
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
@@ -214,6 +220,22 @@ pub fn ranges(s: &Scenario) -> (Vec<Range>, Vec<Skipped>) {
         Range::new("pricing.epu_billing", (0.0, 1.0), Linear, Switch("whole", "fractional")),
         "provisioned mode only (Event Poller Units)",
     );
+    let registry = s.esm.schema_registry.as_ref();
+    // The JSON size only matters for attributes deserialised from a binary format.
+    let grows = registry.is_some_and(|r| {
+        r.event_record_format == crate::scenario::EventRecordFormat::Json
+            && r.schema_format != crate::scenario::SchemaFormat::Json
+    });
+    add(
+        grows,
+        Range::new("esm.schema_registry.json_size_factor", (1.2, 4.0), Log, Real),
+        "a schema_registry with event_record_format JSON over Avro or Protobuf only",
+    );
+    add(
+        registry.is_some(),
+        Range::new("esm.schema_registry.epu_factor", (1.0, 2.0), Linear, Real),
+        "scenarios with a schema_registry only",
+    );
     skip.push(Skipped {
         parameter: "esm.partial_batch_commit",
         why: "a choice of semantics, not a quantity: compare the two with `esmsim diff`",
@@ -260,10 +282,12 @@ mod tests {
         let base = r#"{"name":"t","duration":"1m","topic":{"partitions":4,"backlog":100},
             "function":{"architecture":"arm64"},
             "esm":{"maximum_retry_attempts":2,"bisect_batch_on_function_error":true,
-                   "scaling":{"mode":"provisioned"}}}"#;
+                   "scaling":{"mode":"provisioned"},
+                   "schema_registry":{"kind":"glue","event_record_format":"JSON","validate":["VALUE"]}}}"#;
         let s = scenario(base);
         let (keep, _) = ranges(&s);
-        assert!(keep.len() >= 14, "{}", keep.len());
+        assert!(keep.len() >= 16, "{}", keep.len());
+        assert!(keep.iter().any(|r| r.parameter == "esm.schema_registry.json_size_factor"));
         for r in &keep {
             for u in [0.0, 1.0] {
                 let set = r.assignment(&s, r.value(u));

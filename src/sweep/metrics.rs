@@ -319,6 +319,7 @@ mod tests {
                 rebalance: next_real(),
             },
             drain_seconds: Some(next_real()),
+            schema_registry: None,
         }
     }
 

@@ -209,6 +209,10 @@ pub use crate::metrics::Resolution;
 pub enum Condition {
     RetryAttemptsExhausted,
     MaximumPayloadSizeExceeded,
+    #[serde(rename = "SCHEMA_NOT_FOUND")]
+    SchemaNotFound,
+    #[serde(rename = "DESERIALIZATION_ERROR")]
+    DeserializationError,
 }
 
 impl From<model::destination::Condition> for Condition {
@@ -217,6 +221,8 @@ impl From<model::destination::Condition> for Condition {
         match condition {
             C::RetryAttemptsExhausted => Condition::RetryAttemptsExhausted,
             C::MaximumPayloadSizeExceeded => Condition::MaximumPayloadSizeExceeded,
+            C::SchemaNotFound => Condition::SchemaNotFound,
+            C::DeserializationError => Condition::DeserializationError,
         }
     }
 }

@@ -238,7 +238,7 @@ pub fn random_scenario(seed: u64) -> Value {
             }
         })
         .collect();
-    serde_json::json!({
+    let mut scenario = serde_json::json!({
         "name": format!("random-{seed}"),
         "seed": r.random_range(0..1000),
         "duration": format!("{}s", r.random_range(30..=300)),
@@ -286,7 +286,41 @@ pub fn random_scenario(seed: u64) -> Value {
             "poison_rate": if r.random_bool(0.2) { r.random_range(0.0..0.01) } else { 0.0 },
             "transient_error_rate": if r.random_bool(0.3) { r.random_range(0.0..0.3) } else { 0.0 },
         }
-    })
+    });
+    add_random_registry(&mut scenario, seed);
+    scenario
+}
+
+/// A schema registry on some provisioned scenarios, drawn from a stream of its own so that every
+/// other field of a seed's scenario stays what it was. With failure rates, the per-record failures
+/// and bisect that validation refuses beside them are switched off.
+fn add_random_registry(s: &mut Value, seed: u64) {
+    use rand::{RngExt, SeedableRng};
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x7265_6769_7374_7279);
+    if s["esm"]["scaling"]["mode"] != "provisioned" || !r.random_bool(0.5) {
+        return;
+    }
+    let json = r.random_bool(0.5);
+    let validate = if r.random_bool(0.5) { serde_json::json!(["VALUE"]) } else { serde_json::json!(["KEY", "VALUE"]) };
+    let kind = ["glue", "confluent_cloud", "confluent_self_managed"][r.random_range(0..3)];
+    let mut registry = serde_json::json!({
+        "kind": kind,
+        "event_record_format": if json { "JSON" } else { "SOURCE" },
+        "validate": validate,
+        "epu_factor": r.random_range(1.0..3.0),
+    });
+    if json {
+        registry["json_size_factor"] = Value::from(r.random_range(1.0..4.0));
+    }
+    if r.random_bool(0.7) {
+        registry["schema_not_found_rate"] = Value::from(r.random_range(0.0..0.1));
+        registry["deserialization_error_rate"] = Value::from(r.random_range(0.0..0.2));
+        s["esm"]["bisect_batch_on_function_error"] = Value::from(false);
+        s["failures"]["poison_records"] = serde_json::json!([]);
+        s["failures"]["poison_rate"] = Value::from(0.0);
+        s["failures"]["transient_record_error_rate"] = Value::from(0.0);
+    }
+    s["esm"]["schema_registry"] = registry;
 }
 
 fn random_producer(r: &mut rand_chacha::ChaCha8Rng, partitions: u32) -> Value {

@@ -5,6 +5,7 @@ pub mod batcher;
 pub mod fetcher;
 pub mod filter;
 pub mod ranges;
+pub mod registry;
 
 pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};
 pub use batcher::{BatchRules, Plan};

@@ -15,13 +15,20 @@ pub const EPOCH_MS: u64 = 1_735_689_600_000;
 pub enum Condition {
     RetryAttemptsExhausted,
     MaximumPayloadSizeExceeded,
+    /// A schema registry has no schema for the record (services-consume-kafka-events).
+    SchemaNotFound,
+    /// The record failed to deserialise with its schema.
+    DeserializationError,
 }
 
 impl Condition {
-    fn name(self) -> &'static str {
+    /// AWS's name for it: the schema registry's reason codes are spelled as AWS prints them.
+    pub fn name(self) -> &'static str {
         match self {
             Condition::RetryAttemptsExhausted => "RetryAttemptsExhausted",
             Condition::MaximumPayloadSizeExceeded => "MaximumPayloadSizeExceeded",
+            Condition::SchemaNotFound => "SCHEMA_NOT_FOUND",
+            Condition::DeserializationError => "DESERIALIZATION_ERROR",
         }
     }
 }
@@ -37,6 +44,9 @@ pub struct Delivery<'a> {
     pub arrival: &'a dyn Fn(u32, u64) -> SimTime,
     /// Payload bytes of an invocation holding only (partition, offset), envelope included.
     pub record_payload: &'a dyn Fn(u32, u64) -> u64,
+    /// Records in `segments` that have a failure record of their own (they failed schema
+    /// validation): left out of per-record messages and payloads, not written twice.
+    pub listed_elsewhere: &'a dyn Fn(u32, u64) -> bool,
     /// Distinguishes deliveries in `requestId`.
     pub sequence: u64,
 }
@@ -116,7 +126,7 @@ impl Destination {
     fn per_record_lines(&self, d: &Delivery) -> Vec<String> {
         let mut lines = Vec::new();
         for s in d.segments {
-            for offset in s.start..s.end {
+            for offset in (s.start..s.end).filter(|&o| !(d.listed_elsewhere)(s.partition, o)) {
                 let one = [Segment { partition: s.partition, start: offset, end: offset + 1 }];
                 let mut record = self.envelope(d);
                 record["KafkaBatchInfo"] = self.batch_info(1, (d.record_payload)(s.partition, offset));
@@ -150,7 +160,10 @@ impl Destination {
             mix64(&[h]) & 0xffff_ffff_ffff
         );
         let response = match d.condition {
-            Condition::MaximumPayloadSizeExceeded => Value::Null,
+            // Never invoked: no response.
+            Condition::MaximumPayloadSizeExceeded | Condition::SchemaNotFound | Condition::DeserializationError => {
+                Value::Null
+            }
             Condition::RetryAttemptsExhausted => {
                 json!({ "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" })
             }
@@ -182,6 +195,7 @@ impl Destination {
         let mut records = serde_json::Map::new();
         for s in segments {
             let list: Vec<Value> = (s.start..s.end)
+                .filter(|&offset| !(d.listed_elsewhere)(s.partition, offset))
                 .map(|offset| {
                     json!({
                         "topic": self.topic,
