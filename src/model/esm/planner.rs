@@ -145,7 +145,7 @@ impl Planner {
         for i in 0..self.slots.len() {
             let s = self.slots[i];
             let log = &logs[s.partition as usize];
-            if s.next != s.start || log.len() == 0 {
+            if s.next != s.start || log.is_empty() {
                 continue;
             }
             if log.first_matched().is_some_and(|r| r.arrival_ns.saturating_add(rules.window_ns) < self.last_ns) {
