@@ -11,6 +11,7 @@
 pub mod budget;
 pub mod calibrate;
 pub mod config;
+pub mod cpu;
 pub mod engine;
 pub mod error;
 pub mod explain;

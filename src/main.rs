@@ -701,12 +701,19 @@ fn run_study(
     }
     let staged = Staged::directory(&args.out)?;
     let out = Output { dir: staged.path(), charts: !args.no_charts };
+    let stopwatch = esmsim::cpu::Stopwatch::start();
     let done = match &prepared.study.kind {
         Kind::Sweep => sweep::sweep(&prepared, &exec, shard, out),
         Kind::Tune(_) => sweep::tune::tune(&prepared, &exec, shard, out),
         Kind::Capacity(_) => sweep::capacity::capacity(&prepared, &exec, shard, out),
     };
-    finish(bar, staged, done?)
+    let parallelism = stopwatch.report(exec.threads());
+    finish(bar, staged, done?)?;
+    // Timing differs from run to run: the terminal only, never a file.
+    if let Some(line) = parallelism {
+        eprintln!("note: {line}");
+    }
+    Ok(())
 }
 
 struct DiffArgs {

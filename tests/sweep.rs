@@ -320,3 +320,24 @@ fn bad_arguments_give_one_error_line_and_write_nothing() {
         assert!(!out.exists(), "{args:?} wrote output");
     }
 }
+
+#[test]
+fn a_sweep_reports_its_achieved_parallelism_on_the_terminal_only() {
+    let dir = TempDir::new().unwrap();
+    let scenario = write_scenario(&dir, &poisson()).display().to_string();
+    let out = path(&dir, "two");
+    let output = esmsim().args(sweep_args(&scenario, &out, &["--jobs", "2", "--no-charts"])).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    // "note: C s of CPU in W s of wall time: achieved parallelism R of 2 threads", R = C / W:
+    // at most 2 threads' worth (plus rounding and the main thread's own work), and above 0.
+    let line = stderr.lines().find(|l| l.contains("achieved parallelism")).expect("a parallelism note");
+    let ratio: f64 = line.split("achieved parallelism ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(line.starts_with("note: ") && line.ends_with(" of 2 threads"), "{line}");
+    assert!(ratio > 0.0 && ratio < 2.5, "{line}");
+    // Timing goes nowhere else: no file mentions it.
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let text = String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned();
+        assert!(!text.contains("parallelism"));
+    }
+}

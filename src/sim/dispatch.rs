@@ -18,9 +18,15 @@ impl<O: Observer> Simulation<O> {
             return;
         }
         let candidates = self.collect_candidates(fetcher);
-        let plan = batcher::plan(&self.config.esm.rules, &self.source.logs, &candidates, self.source.horizon_ns);
-        self.esm.candidates = candidates;
+        let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
         let f = &mut self.esm.fetchers[fetcher as usize];
+        let plan = if candidates.len() > 1 {
+            // A poller combining partitions: incremental, so that a plan costs what changed.
+            f.planner.get_or_insert_default().plan(rules, logs, &candidates, horizon_ns)
+        } else {
+            batcher::plan(rules, logs, &candidates, horizon_ns)
+        };
+        self.esm.candidates = candidates;
         match plan {
             batcher::Plan::At(t) => {
                 self.esm.timer_seq += 1;

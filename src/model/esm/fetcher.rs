@@ -31,6 +31,9 @@ pub struct Fetcher {
     pub waiting: Waiting,
     /// A poller's throughput limit: it may not fetch again before this instant.
     pub fetch_ready_ns: u64,
+    /// Planning state for combined batches, made at the first plan over several partitions
+    /// (a fetcher of the `parallelization_factor` model has one partition and none).
+    pub planner: Option<Box<super::Planner>>,
 }
 
 impl Fetcher {
@@ -43,6 +46,7 @@ impl Fetcher {
             timer_gen: 0,
             waiting: Waiting::Nothing,
             fetch_ready_ns: 0,
+            planner: None,
         }
     }
 

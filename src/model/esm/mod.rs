@@ -4,10 +4,12 @@ pub mod batch;
 pub mod batcher;
 pub mod fetcher;
 pub mod filter;
+pub mod planner;
 pub mod ranges;
 pub mod registry;
 
 pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};
 pub use batcher::{BatchRules, Plan};
 pub use fetcher::{Fetcher, Gate, Waiting};
+pub use planner::Planner;
 pub use ranges::RangeSet;
