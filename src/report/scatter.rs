@@ -83,6 +83,9 @@ impl Guide {
     }
 }
 
+/// A drawn guide: both ends in pixels and its label.
+type GuideLine = ((i32, i32), (i32, i32), String);
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scatter {
     pub title: String,
@@ -95,8 +98,8 @@ pub struct Scatter {
     pub size_px: (u32, u32),
     /// Where the labelled points landed in pixels, filled by each draw for [`Chart::finish_svg`].
     tooltips: RefCell<Vec<(i32, i32, String)>>,
-    /// Where the guides landed in pixels (both ends) with their labels, likewise.
-    guide_lines: RefCell<Vec<((i32, i32), (i32, i32), String)>>,
+    /// Where the guides landed in pixels, likewise.
+    guide_lines: RefCell<Vec<GuideLine>>,
 }
 
 impl Scatter {

@@ -267,7 +267,7 @@ pub(super) fn capacity_page(
         tables,
         notes: vec![
             "A rate is sustainable when every seed's run is; the bisection stops within 1 % of the lowest unsustainable rate.".into(),
-            "On the SLO charts the dashed red line is the SLO, the dashed green line the knee (the highest sustainable rate, its dot ringed); hover over a dot for its rate and verdict.".into(),
+            "On the SLO charts the dashed orange-red line is the SLO, the dashed green line the knee (the highest sustainable rate, its dot ringed); hover over a dot for its rate and verdict.".into(),
             "capacity.csv has every run with its why; capacity.json the binding limit's seconds per limit and every analytic cap.".into(),
         ],
     }

@@ -72,7 +72,7 @@ impl Outcome<'_> {
             row.extend(grid.values(point).into_iter().map(String::from));
             row.extend(shown.iter().map(|&i| metric_cell(&names[i], self.stats[point].mean(i))));
             row.push(match group.len() {
-                1 => "–".into(),
+                1 => String::new(),
                 n => format!("+{} more", n - 1),
             });
             table.rows.push(row);
@@ -155,7 +155,7 @@ impl Outcome<'_> {
             tables,
             notes: vec![
                 "Values are means over the seeds each configuration ran; tune.csv has every configuration and why it failed.".into(),
-                "On the chart the best configuration is ringed, dashed red lines are the constraints, and hovering over a point shows its configuration.".into(),
+                "On the chart the best configuration is ringed, dashed orange-red lines are the constraints, and hovering over a point shows its configuration.".into(),
                 "The commands deploy exactly the searched settings of the best configuration; the check line runs the scenario with them.".into(),
             ],
         }
