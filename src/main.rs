@@ -66,7 +66,7 @@ enum Command {
         #[command(flatten)]
         memory: MemoryArg,
     },
-    /// Run a grid of scenarios over seeds; write sweep.csv, sweep_summary.csv and charts.
+    /// Run a grid of scenarios over seeds; write sweep.csv, sweep_summary.csv, charts and report.html.
     #[command(
         after_help = "Example:\n  esmsim sweep scenarios/quickstart.json --grid esm.batch_size=100,500 --seeds 3 --out reports/sweep"
     )]
@@ -76,7 +76,8 @@ enum Command {
         #[command(flatten)]
         study: StudyArgs,
     },
-    /// Find the configuration that minimises a metric under constraints; write tune.csv and tune.json.
+    /// Find the configuration that minimises a metric under constraints; write tune.csv, tune.json,
+    /// a chart and report.html.
     #[command(
         after_help = "Example:\n  esmsim tune scenarios/provisioned-low-latency.json --minimize cost_usd.per_month \\\n    --constraint 'latency_ms.p99<=1000' --seeds 2 --out reports/tune"
     )]
@@ -98,7 +99,8 @@ enum Command {
         #[command(flatten)]
         study: StudyArgs,
     },
-    /// Metrics against producer rate and the highest sustainable rate; write capacity.csv and capacity.json.
+    /// Metrics against producer rate and the highest sustainable rate; write capacity.csv,
+    /// capacity.json, charts and report.html.
     #[command(
         after_help = "Example:\n  esmsim capacity scenarios/bench-steady.json --set duration=10m --rates 20000,50000 --out reports/capacity"
     )]
@@ -115,7 +117,8 @@ enum Command {
         #[command(flatten)]
         study: StudyArgs,
     },
-    /// Run two scenarios on the same seeds and compare every metric; write diff.md and diff.json.
+    /// Run two scenarios on the same seeds and compare every metric; write diff.md, diff.json and
+    /// report.html.
     Diff {
         a: PathBuf,
         b: PathBuf,
@@ -137,7 +140,7 @@ enum Command {
         memory: MemoryArg,
     },
     /// Rank the ASSUMED parameters by how much they move a metric (Morris elementary effects);
-    /// write sensitivity.csv, sensitivity.json and a chart.
+    /// write sensitivity.csv, sensitivity.json, a chart and report.html.
     Sensitivity {
         scenario: PathBuf,
         /// The metric to explain, by its sweep.csv column, e.g. latency_ms.p99.

@@ -244,3 +244,98 @@ fn tune_robust_rechecks_the_winner_at_the_ends_of_the_influential_assumptions() 
         &o,
     );
 }
+
+/// One partition, one record a second, and an arm64 function whose every invocation takes
+/// 900 ms on x86_64 (no jitter, nothing per record); the factor model, infinite retries and
+/// constant traffic leave `function.duration.arm64_factor` (0.8 to 1.25) as the only ASSUMED
+/// parameter that can change a run: there are no failures to back off from, payloads are tiny
+/// and an environment idles 0.1 s between invocations, far below the shortest idle expiry (1 min).
+fn arm64_second_per_record() -> Value {
+    json!({
+        "name": "arm64", "duration": "2m", "sample_interval": "5s",
+        "topic": { "partitions": 1 },
+        "producers": [{ "rate": 1, "arrivals": "constant" }],
+        "esm": { "batch_size": 10, "batching_window": "0s",
+                 "scaling": { "mode": "parallelization_factor", "factor": 1 } },
+        "function": { "architecture": "arm64", "timeout": "2s", "duration": { "base": "900ms" } }
+    })
+}
+
+/// `tune --robust` minimising cost under a p99 bound; returns robust.json.
+fn robust_tune(dir: &TempDir, grid: &str) -> (Value, String) {
+    let s = write(dir, "s.json", &arm64_second_per_record());
+    let out = dir.path().join("tune");
+    let text = ok(&[
+        "tune",
+        s.to_str().unwrap(),
+        "--minimize",
+        "cost_usd.per_month",
+        "--constraint",
+        "latency_ms.p99<=5000",
+        "--grid",
+        grid,
+        "--strategy",
+        "brute-force",
+        "--robust",
+        "--no-charts",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (json_file(&out, "robust.json"), text)
+}
+
+fn only_arm64_factor_screened_as_influential(robust: &Value) {
+    let influential: Vec<&Value> = robust["screened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["influence"].as_f64().is_some_and(|i| i > 0.0))
+        .collect();
+    assert_eq!(influential.len(), 1, "{influential:?}");
+    assert_eq!(influential[0]["parameter"], "function.duration.arm64_factor");
+    let ends: Vec<&Value> = robust["extremes"].as_array().unwrap().iter().map(|e| &e["value"]).collect();
+    assert_eq!(ends, [&json!("0.8"), &json!("1.25")]);
+}
+
+#[test]
+fn robust_choice_does_not_hold_when_an_assumed_arm64_factor_makes_the_winner_time_out() {
+    // Timeouts 1 s and 2 s. At the scenario's factor 1 an invocation takes 900 ms < 1 s, so
+    // both timeouts give the very same runs; the tie goes to the first grid point, 1 s. At the
+    // low end, 900 × 0.8 = 720 ms: still the same runs, 1 s stays best. At the high end,
+    // 900 × 1.25 = 1,125 ms > 1 s: every invocation with the 1 s timeout times out and is
+    // retried forever, nothing commits, so its p99 is empty and fails `latency_ms.p99<=5000`;
+    // with 2 s the invocation finishes (1,125 ms < 2 s) and meets it. The winner changes to 2 s.
+    let dir = TempDir::new().unwrap();
+    let (robust, text) = robust_tune(&dir, "function.timeout=1s,2s");
+    assert_eq!(robust["winner"], json!(["function.timeout=1s"]));
+    only_arm64_factor_screened_as_influential(&robust);
+    let extremes = robust["extremes"].as_array().unwrap();
+    assert_eq!((&extremes[0]["best"], &extremes[0]["holds"]), (&json!(["function.timeout=1s"]), &json!(true)));
+    assert_eq!((&extremes[1]["best"], &extremes[1]["holds"]), (&json!(["function.timeout=2s"]), &json!(false)));
+    assert_eq!(extremes[1]["candidates"][0]["feasible"], json!(false), "1 s times out at 1,125 ms");
+    assert_eq!(extremes[1]["candidates"][1]["feasible"], json!(true));
+    assert_eq!(robust["holds"], json!(false));
+    assert!(text.contains("robust: the choice does NOT hold"), "{text}");
+    assert!(text.contains("winner changes to function.timeout=2s"), "{text}");
+}
+
+#[test]
+fn robust_choice_holds_when_every_extreme_scales_both_candidates_alike() {
+    // Memory 128 MB and 256 MB with the 2 s timeout: durations do not depend on memory here (no
+    // reference_memory_mb), so at factor 0.8 (720 ms) and 1.25 (1,125 ms < 2 s) both run the
+    // same invocations, and compute is billed per GB-second: 128 MB costs half of 256 MB's
+    // compute at every end, with the same request cost. 128 MB stays the cheapest everywhere.
+    let dir = TempDir::new().unwrap();
+    let (robust, text) = robust_tune(&dir, "function.memory_mb=256,128");
+    assert_eq!(robust["winner"], json!(["function.memory_mb=128"]));
+    only_arm64_factor_screened_as_influential(&robust);
+    for e in robust["extremes"].as_array().unwrap() {
+        assert_eq!((&e["best"], &e["holds"]), (&json!(["function.memory_mb=128"]), &json!(true)), "{e}");
+        let cost = |i: usize| e["candidates"][i]["metrics"]["cost_usd.per_month"].as_f64().unwrap();
+        // Candidates in rank order: 128 MB, then 256 MB; 256 MB costs more but less than twice
+        // (requests are billed alike).
+        assert!(cost(0) < cost(1) && cost(1) < 2.0 * cost(0), "{e}");
+    }
+    assert_eq!(robust["holds"], json!(true));
+    assert!(text.contains("robust: the choice holds"), "{text}");
+}

@@ -55,14 +55,36 @@ impl PointSet {
     }
 }
 
-/// A bound drawn across the plot: a constraint or SLO on the axis's metric.
+/// A bound drawn across the plot: a constraint or SLO on the axis's metric, or a marked value
+/// (capacity's knee). In the SVG each guide also gets an invisible `<line class="guide">` with
+/// its label as `<title>`, so a browser names it under the pointer and a test can find it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Guide {
     /// A line at y = `value` when true, at x = `value` otherwise.
     pub horizontal: bool,
     pub value: f64,
     pub label: String,
+    pub colour: RGBColor,
 }
+
+impl Guide {
+    /// A horizontal line at y = `value` (a bound on the y axis's metric), in vermilion.
+    pub fn horizontal(value: f64, label: impl Into<String>) -> Self {
+        Guide { horizontal: true, value, label: label.into(), colour: palette::VERMILION }
+    }
+
+    /// A vertical line at x = `value` (a bound on the x axis's metric), in vermilion.
+    pub fn vertical(value: f64, label: impl Into<String>) -> Self {
+        Guide { horizontal: false, value, label: label.into(), colour: palette::VERMILION }
+    }
+
+    pub fn coloured(self, colour: RGBColor) -> Self {
+        Guide { colour, ..self }
+    }
+}
+
+/// A drawn guide: both ends in pixels and its label.
+type GuideLine = ((i32, i32), (i32, i32), String);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scatter {
@@ -76,6 +98,8 @@ pub struct Scatter {
     pub size_px: (u32, u32),
     /// Where the labelled points landed in pixels, filled by each draw for [`Chart::finish_svg`].
     tooltips: RefCell<Vec<(i32, i32, String)>>,
+    /// Where the guides landed in pixels, likewise.
+    guide_lines: RefCell<Vec<GuideLine>>,
 }
 
 impl Scatter {
@@ -89,6 +113,7 @@ impl Scatter {
             guides: Vec::new(),
             size_px: DEFAULT_SIZE_PX,
             tooltips: RefCell::default(),
+            guide_lines: RefCell::default(),
         }
     }
 
@@ -109,11 +134,8 @@ impl Scatter {
     fn legend(&self) -> Vec<LegendEntry<'_>> {
         let sets = self.sets.iter().map(|s| LegendEntry { name: &s.name, colour: s.colour, marker: Marker::Dot });
         let front = LegendEntry { name: FRONT_NAME, colour: palette::GREY, marker: Marker::Dashed };
-        let guides = self.guides.iter().map(|g| LegendEntry {
-            name: &g.label,
-            colour: palette::VERMILION,
-            marker: Marker::Dashed,
-        });
+        let guides =
+            self.guides.iter().map(|g| LegendEntry { name: &g.label, colour: g.colour, marker: Marker::Dashed });
         sets.chain(self.pareto_front.then_some(front)).chain(guides).collect()
     }
 }
@@ -157,6 +179,8 @@ impl Chart for Scatter {
             let front: Vec<(f64, f64)> = pareto_front(self.drawable()).into_iter().filter_map(project).collect();
             chart.draw_series(DashedLineSeries::new(front, 8, 6, palette::GREY.stroke_width(2)))?;
         }
+        let mut guide_lines = self.guide_lines.borrow_mut();
+        guide_lines.clear();
         for g in &self.guides {
             let line = if g.horizontal {
                 self.y.project(g.value).map(|y| vec![(xl.min, y), (xl.max, y)])
@@ -164,7 +188,9 @@ impl Chart for Scatter {
                 self.x.project(g.value).map(|x| vec![(x, yl.min), (x, yl.max)])
             };
             if let Some(line) = line {
-                chart.draw_series(DashedLineSeries::new(line, 8, 6, palette::VERMILION.stroke_width(2)))?;
+                let ends = (chart.backend_coord(&line[0]), chart.backend_coord(&line[1]));
+                guide_lines.push((ends.0, ends.1, g.label.clone()));
+                chart.draw_series(DashedLineSeries::new(line, 8, 6, g.colour.stroke_width(2)))?;
             }
         }
         let mut tooltips = self.tooltips.borrow_mut();
@@ -186,16 +212,27 @@ impl Chart for Scatter {
         Ok(())
     }
 
-    /// Each labelled point gets an invisible hover target with its label as `<title>`: a browser
-    /// shows the full configuration under the pointer, with no script.
+    /// Each labelled point and each guide gets an invisible hover target with its label as
+    /// `<title>`: a browser shows the full configuration (or the bound) under the pointer, with
+    /// no script.
     fn finish_svg(&self, svg: String) -> String {
-        let tooltips = self.tooltips.borrow();
-        if tooltips.is_empty() {
+        let (tooltips, guides) = (self.tooltips.borrow(), self.guide_lines.borrow());
+        if tooltips.is_empty() && guides.is_empty() {
             return svg;
         }
         let Some(end) = svg.rfind("</svg>") else { return svg };
-        let mut out = String::with_capacity(svg.len() + tooltips.len() * 120);
+        let mut out = String::with_capacity(svg.len() + (tooltips.len() + guides.len()) * 120);
         out.push_str(&svg[..end]);
+        for ((x1, y1), (x2, y2), label) in guides.iter() {
+            out.push_str(&format!(
+                "<line class=\"guide\" x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"#000\" stroke-opacity=\"0\" stroke-width=\"8\"><title>{}</title></line>\n",
+                escape(label)
+            ));
+        }
+        if tooltips.is_empty() {
+            out.push_str(&svg[end..]);
+            return out;
+        }
         out.push_str("<g class=\"tooltips\">\n");
         for (x, y, label) in tooltips.iter() {
             let r = POINT_RADIUS_PX + 4;
@@ -254,9 +291,10 @@ mod tests {
             Axis::linear("y", Bounds::FromZero),
             vec![PointSet::labelled("configs", palette::BLUE, points).emphasised()],
         )
-        .with_guides(vec![Guide { horizontal: true, value: 20.0, label: "p99 <= 20".into() }]);
+        .with_guides(vec![Guide::horizontal(20.0, "p99 <= 20")]);
         let svg = canvas::render(&chart).unwrap().svg;
-        assert_eq!(svg.matches("<title>").count(), 2);
+        assert_eq!(svg.matches("<title>").count(), 3, "two points and the guide");
+        assert!(svg.contains("<line class=\"guide\"") && svg.contains("<title>p99 &lt;= 20</title>"), "{svg}");
         assert!(svg.contains("<title>batch 100 &amp; window 0s</title>"));
         assert!(svg.contains("p99 &lt;= 20") || svg.contains("p99 <= 20"), "the guide's legend");
         assert!(svg.trim_end().ends_with("</svg>"));

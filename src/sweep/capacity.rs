@@ -23,7 +23,7 @@ use super::stats::Stats;
 use super::sustain::{self, FINAL_LAG_LIMIT_S, MIN_SAMPLES, SLOPE_LIMIT_FRACTION, Trend};
 use super::table::{self, Ordered};
 use super::tune::grid_value;
-use super::{Done, Execution, Output, Prepared, Shard, charts, execute, plan, record, run, write_shard};
+use super::{Done, Execution, Output, Prepared, Shard, capacity_page, charts, execute, plan, record, run, write_shard};
 use crate::error::{Error, Result};
 use crate::output::write_files;
 use crate::scenario::{Loaded, Scenario};
@@ -210,7 +210,7 @@ impl Search {
 }
 
 /// Rate results of one grid point: every seed's run at each rate, by increasing rate.
-fn by_rate(records: &[RunRecord], point: usize) -> Vec<(f64, Vec<&RunRecord>)> {
+pub(super) fn by_rate(records: &[RunRecord], point: usize) -> Vec<(f64, Vec<&RunRecord>)> {
     let mut rates: Vec<(f64, Vec<&RunRecord>)> = Vec::new();
     for r in records.iter().filter(|r| r.point == point) {
         let rate = r.rate.expect("capacity run").rate;
@@ -396,11 +396,11 @@ fn analytic_limit(loaded: &crate::scenario::Loaded, measured_base_rate: f64) -> 
 }
 
 /// What capacity found at one grid point.
-struct PointResult<'a> {
-    search: Search,
-    view: &'a [RatePoint],
-    binding: Option<BindingLimit>,
-    analytic: Option<AnalyticLimit>,
+pub(super) struct PointResult<'a> {
+    pub(super) search: Search,
+    pub(super) view: &'a [RatePoint],
+    pub(super) binding: Option<BindingLimit>,
+    pub(super) analytic: Option<AnalyticLimit>,
 }
 
 fn write(p: &Prepared, records: &[RunRecord], searches: &[Search], slos: &[Constraint], out: Output) -> Result<Done> {
@@ -424,7 +424,15 @@ fn write(p: &Prepared, records: &[RunRecord], searches: &[Search], slos: &[Const
     let mut files = write_files(out.dir, &[(CAPACITY_CSV, csv), (CAPACITY_JSON, json)])?;
     if out.charts {
         let limits: Vec<f64> = searches.iter().map(|s| s.lo).collect();
-        files.extend(charts::capacity_charts(grid, &views, &limits, out.dir)?);
+        let mut charts = capacity_page::slo_charts(p, records, &results, slos, out.dir)?;
+        charts.extend(charts::capacity_charts(grid, &views, &limits, out.dir)?);
+        let spec = match &p.study.kind {
+            super::Kind::Capacity(spec) => spec,
+            _ => unreachable!("a capacity study"),
+        };
+        let page = capacity_page::capacity_page(p, spec, records, &results, &order(&results));
+        files.extend(charts.iter().cloned());
+        files.extend(crate::report::study::write_study_report(&page, &charts, out.dir)?);
     }
     Ok(Done { files, text: text(p, slos, &results) })
 }
@@ -438,6 +446,12 @@ fn best(results: &[PointResult<'_>]) -> usize {
         }
     }
     best
+}
+
+/// The grid points, the one with the highest sustainable rate first, then in grid order.
+fn order(results: &[PointResult<'_>]) -> Vec<usize> {
+    let best = best(results);
+    std::iter::once(best).chain((0..results.len()).filter(|&i| i != best)).collect()
 }
 
 /// `capacity.json`, in this field order.
@@ -527,8 +541,7 @@ fn text(p: &Prepared, slos: &[Constraint], results: &[PointResult<'_>]) -> Strin
         "sustainable = lag not growing after the warm-up and every SLO met: {}\n",
         if slo_text.is_empty() { "(no SLOs)".to_string() } else { slo_text.join(", ") }
     );
-    let order = std::iter::once(best(results)).chain((0..results.len()).filter(|&i| i != best(results)));
-    for i in order {
+    for i in order(results) {
         text.push_str(&point_text(&name(i), &results[i]));
     }
     text

@@ -10,7 +10,7 @@ use super::summary::PointStats;
 use super::tune::{Elimination, Goal};
 use crate::engine::{NS_PER_SEC, parse_duration};
 use crate::error::Result;
-use crate::report::{Axis, Bounds, HeatMap, LineChart, PointSet, Scatter, Series, palette, write_chart};
+use crate::report::{Axis, Bounds, Guide, HeatMap, LineChart, PointSet, Scatter, Series, palette, write_chart};
 use plotters::style::RGBColor;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,7 @@ const KEY_METRICS: [(&str, &str, &str, &str); 4] = [
     ("concurrency.peak", "sweep-concurrency", "Peak concurrency", "concurrent executions"),
 ];
 
-const COLOURS: [RGBColor; 6] =
+pub(super) const COLOURS: [RGBColor; 6] =
     [palette::BLUE, palette::ORANGE, palette::GREEN, palette::VERMILION, palette::PURPLE, palette::SKY];
 
 /// An axis label for a scenario path.
@@ -49,6 +49,7 @@ pub fn metric_label(name: &str) -> String {
             format!("{} latency (ms)", name.trim_start_matches("latency_ms."))
         }
         "lag.max_records" => "maximum lag (records)".into(),
+        "lag.max_age_ms" => "oldest unprocessed record's age (ms)".into(),
         "concurrency.peak" => "peak concurrency".into(),
         "throughput.mean_records_per_second" => "throughput (records/s)".into(),
         other => other.into(),
@@ -85,7 +86,7 @@ fn metric(name: &str) -> usize {
 
 /// A value axis: logarithmic when positive values span at least a factor of 20, so a few
 /// extreme points do not flatten the rest.
-fn value_axis(label: &str, values: impl IntoIterator<Item = f64>) -> Axis {
+pub(super) fn value_axis(label: &str, values: impl IntoIterator<Item = f64>) -> Axis {
     let values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     if lo > 0.0 && hi / lo >= 20.0 {
@@ -209,8 +210,10 @@ fn pareto(grid: &Grid, points: &[PointStats], dir: &Path) -> Result<Vec<PathBuf>
 }
 
 /// Tune's chart: the objective against the first constrained metric (or p99 latency), each
-/// grid point coloured by its outcome, with the Pareto front.
+/// grid point coloured by its outcome and named in its tooltip, the best ringed, every
+/// constraint on either axis's metric drawn as a guide line, with the Pareto front.
 pub fn tune_chart(
+    grid: &Grid,
     goal: &Goal,
     stats: &[PointStats],
     feasible: &[usize],
@@ -221,29 +224,47 @@ pub fn tune_chart(
     let x = goal.objective;
     let fallback = [metric("latency_ms.p99"), metric("cost_usd.per_month")];
     let y = goal.constraints.iter().map(|c| c.index).chain(fallback).find(|&i| i != x).unwrap_or(x);
-    let xy = |ps: &&PointStats| Some((ps.mean(x)?, ps.mean(y)?));
-    let group = |keep: &dyn Fn(usize) -> bool| {
-        stats.iter().filter(|ps| keep(ps.point)).filter_map(|ps| xy(&ps)).collect::<Vec<_>>()
-    };
+    let xy = |ps: &PointStats| Some(((ps.mean(x)?, ps.mean(y)?), pages::tooltip(grid, ps)));
+    let group =
+        |keep: &dyn Fn(usize) -> bool| stats.iter().filter(|ps| keep(ps.point)).filter_map(xy).collect::<Vec<_>>();
     let best = feasible.first().copied();
     let sets = vec![
-        PointSet::new("dropped early by halving (fewer seeds)", palette::SKY, group(&|i| eliminated[i].is_some())),
-        PointSet::new("infeasible", palette::ORANGE, group(&|i| eliminated[i].is_none() && !feasible.contains(&i))),
-        PointSet::new("feasible", palette::BLUE, group(&|i| feasible.contains(&i) && Some(i) != best)),
-        PointSet::new("best", palette::VERMILION, group(&|i| Some(i) == best)),
+        PointSet::labelled("dropped early by halving (fewer seeds)", palette::SKY, group(&|i| eliminated[i].is_some())),
+        PointSet::labelled(
+            "infeasible",
+            palette::ORANGE,
+            group(&|i| eliminated[i].is_none() && !feasible.contains(&i)),
+        ),
+        PointSet::labelled("feasible", palette::BLUE, group(&|i| feasible.contains(&i) && Some(i) != best)),
+        PointSet::labelled("best", palette::VERMILION, group(&|i| Some(i) == best)).emphasised(),
     ];
     let sets = sets.into_iter().filter(|s| !s.points.is_empty()).collect();
     let subject: Vec<String> = goal.constraints.iter().map(ToString::to_string).collect();
     let subject = if subject.is_empty() { String::new() } else { format!(" with {}", subject.join(", ")) };
     // The title names the search; the legend and axes carry the rest, so it stays one line.
     let title = format!("Minimise {}{subject}", names[x]);
+    let guides = goal
+        .constraints
+        .iter()
+        .filter_map(|c| {
+            let label = format!("constraint {c}");
+            if c.index == y {
+                Some(Guide::horizontal(c.bound, label))
+            } else if c.index == x {
+                Some(Guide::vertical(c.bound, label))
+            } else {
+                None
+            }
+        })
+        .collect();
     let chart = Scatter::new(
         title,
         value_axis(&metric_label(&names[x]), stats.iter().filter_map(|ps| ps.mean(x))),
         value_axis(&metric_label(&names[y]), stats.iter().filter_map(|ps| ps.mean(y))),
         sets,
     )
-    .with_pareto_front();
+    .with_pareto_front()
+    .with_guides(guides);
     write_chart(&chart, dir, "tune-pareto")
 }
 

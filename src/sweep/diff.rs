@@ -111,7 +111,7 @@ struct DiffJson<'a> {
 }
 
 /// `esmsim diff`: runs A and B with the same seeds (A's seed + 0 .. seeds − 1) and writes
-/// `diff.md` and `diff.json`.
+/// `diff.md`, `diff.json` and `report.html`.
 pub fn diff(a: &Loaded, b: &Loaded, seeds: u32, exec: &Execution, out: Output) -> Result<Done> {
     let seed_list: Vec<u64> = (0..u64::from(seeds)).map(|o| a.scenario.seed.wrapping_add(o)).collect();
     let plan: Vec<(usize, u64)> =
@@ -139,12 +139,17 @@ pub fn diff(a: &Loaded, b: &Loaded, seeds: u32, exec: &Execution, out: Output) -
     json.push(b'\n');
     let names = (a.file.display().to_string(), b.file.display().to_string());
     let md = markdown(&names, &seed_list, &changes);
-    let files = write_files(out.dir, &[(DIFF_MD, md.into_bytes()), (DIFF_JSON, json)])?;
+    let page = super::diff_page::diff_page(&names, &seed_list, &changes);
+    let html = crate::report::study::study_page(&page, &[]).into_bytes();
+    let files = write_files(
+        out.dir,
+        &[(DIFF_MD, md.into_bytes()), (DIFF_JSON, json), (crate::report::study::STUDY_HTML, html)],
+    )?;
     Ok(Done { files, text: terminal(&names, seeds, &changes) })
 }
 
 /// A value for people: four decimals at most, thousands separated.
-fn show(v: Option<f64>) -> String {
+pub(super) fn show(v: Option<f64>) -> String {
     let Some(v) = v else { return "—".into() };
     let text = short(v);
     let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
@@ -159,14 +164,14 @@ fn show(v: Option<f64>) -> String {
     format!("{sign}{grouped}{}", fraction.map_or(String::new(), |f| format!(".{f}")))
 }
 
-fn signed(v: Option<f64>) -> String {
+pub(super) fn signed(v: Option<f64>) -> String {
     match v {
         Some(v) if v > 0.0 => format!("+{}", show(Some(v))),
         other => show(other),
     }
 }
 
-fn percent(c: &Change) -> String {
+pub(super) fn percent(c: &Change) -> String {
     match (c.relative_change, c.difference) {
         (Some(r), _) => format!("{}{:.1} %", if r > 0.0 { "+" } else { "" }, r * 100.0),
         (None, Some(d)) if d != 0.0 => "new".into(),
@@ -174,7 +179,7 @@ fn percent(c: &Change) -> String {
     }
 }
 
-fn interval(c: &Change) -> String {
+pub(super) fn interval(c: &Change) -> String {
     match (c.ci95, c.pairs) {
         (Some((lo, hi)), _) => format!("[{}, {}]", signed(Some(lo)), signed(Some(hi))),
         (None, 1) => "one seed: no interval".into(),

@@ -70,7 +70,7 @@ fn goal_metrics(goal: &Goal) -> Vec<usize> {
 }
 
 /// Re-checks tune's result (`stats` of every grid point) and adds `robust.json` and its answer to
-/// what tune wrote.
+/// what tune wrote; returns that answer too, for the page.
 pub fn recheck(
     p: &Prepared,
     goal: &Goal,
@@ -79,12 +79,13 @@ pub fn recheck(
     exec: &Execution,
     out: Output,
     mut done: Done,
-) -> Result<Done> {
+) -> Result<(Done, String)> {
     let finalists: Vec<&PointStats> = stats.iter().filter(|ps| eliminated[ps.point].is_none()).collect();
     let feasible: Vec<usize> = ranked(goal, &finalists).into_iter().filter(|&i| goal.feasible(&stats[i])).collect();
     let Some(&winner) = feasible.first() else {
-        done.text.push_str("robust: nothing to re-check, no configuration meets the constraints\n");
-        return Ok(done);
+        let verdict = "robust: nothing to re-check, no configuration meets the constraints\n".to_string();
+        done.text.push_str(&verdict);
+        return Ok((done, verdict));
     };
     let candidates: Vec<usize> = feasible.iter().copied().take(CANDIDATES).collect();
     // The winner's ranges, kept only where every candidate has the parameter too (a grid over
@@ -162,11 +163,12 @@ pub fn recheck(
         screened,
         extremes,
     };
-    done.text.push_str(&text(&json, candidates.len()));
+    let verdict = text(&json, candidates.len());
+    done.text.push_str(&verdict);
     let mut bytes = serde_json::to_vec_pretty(&json).expect("robust.json serialises");
     bytes.push(b'\n');
     done.files.extend(write_files(out.dir, &[(ROBUST_JSON, bytes)])?);
-    Ok(done)
+    Ok((done, verdict))
 }
 
 /// Runs `points` with each (range, end) assignment and every seed of the study; returns, per

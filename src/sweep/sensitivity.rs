@@ -33,18 +33,18 @@ pub struct Spec<'a> {
 
 /// One parameter's result.
 #[derive(Serialize)]
-struct Row {
-    rank: usize,
-    parameter: &'static str,
-    low: String,
-    high: String,
-    spread: Spread,
-    scenario_value: String,
+pub(super) struct Row {
+    pub(super) rank: usize,
+    pub(super) parameter: &'static str,
+    pub(super) low: String,
+    pub(super) high: String,
+    pub(super) spread: Spread,
+    pub(super) scenario_value: String,
     /// Mean |elementary effect|: the metric's change across the whole range, in its units.
-    mu_star: Option<f64>,
-    mu: Option<f64>,
-    sigma: Option<f64>,
-    elementary_effects: Vec<Option<f64>>,
+    pub(super) mu_star: Option<f64>,
+    pub(super) mu: Option<f64>,
+    pub(super) sigma: Option<f64>,
+    pub(super) elementary_effects: Vec<Option<f64>>,
 }
 
 /// One run of the design: which point of which trajectory, the parameters' values and the
@@ -60,19 +60,19 @@ struct DesignPoint {
 }
 
 #[derive(Serialize)]
-struct SensitivityJson<'a> {
-    scenario: String,
-    metric: &'a str,
-    method: &'static str,
-    levels: u32,
-    delta: f64,
-    trajectories: u32,
-    seeds: Vec<u64>,
-    runs: usize,
+pub(super) struct SensitivityJson<'a> {
+    pub(super) scenario: String,
+    pub(super) metric: &'a str,
+    pub(super) method: &'static str,
+    pub(super) levels: u32,
+    pub(super) delta: f64,
+    pub(super) trajectories: u32,
+    pub(super) seeds: Vec<u64>,
+    pub(super) runs: usize,
     /// The metric at the scenario's own values (mean over the seeds).
-    scenario_metric: Option<f64>,
-    parameters: Vec<Row>,
-    skipped: Vec<Skipped>,
+    pub(super) scenario_metric: Option<f64>,
+    pub(super) parameters: Vec<Row>,
+    pub(super) skipped: Vec<Skipped>,
     design: Vec<DesignPoint>,
 }
 
@@ -139,7 +139,10 @@ pub fn sensitivity(base: &Base, spec: &Spec, exec: &Execution, out: Output) -> R
     json_bytes.push(b'\n');
     let mut files = write_files(out.dir, &[(SENSITIVITY_CSV, csv), (SENSITIVITY_JSON, json_bytes)])?;
     if out.charts {
-        files.extend(write_chart(&result.chart(), out.dir, SENSITIVITY_CHART)?);
+        let charts = write_chart(&result.chart(), out.dir, SENSITIVITY_CHART)?;
+        let page = super::sensitivity_page::sensitivity_page(&json);
+        files.extend(charts.iter().cloned());
+        files.extend(crate::report::study::write_study_report(&page, &charts, out.dir)?);
     }
     Ok(Done { files, text: result.text(&json) })
 }
@@ -229,7 +232,23 @@ impl Screening<'_> {
     /// is one line), the rest in grey.
     fn chart(&self) -> Scatter {
         let colours = [palette::VERMILION, palette::BLUE, palette::GREEN];
-        let point = |i: usize| Some((self.effects[i].mu_star?, self.effects[i].sigma.unwrap_or(0.0)));
+        // Each dot's tooltip names the parameter, its range and its statistics.
+        let point = |i: usize| {
+            let (e, r) = (&self.effects[i], &self.ranges[i]);
+            let (mu_star, sigma) = (e.mu_star?, e.sigma.unwrap_or(0.0));
+            let shown = |v: Option<f64>| v.map_or("—".to_string(), super::constraint::short);
+            let label = format!(
+                "{}. {} ({} – {}): μ* {}, μ {}, σ {}",
+                self.ranks[i],
+                r.parameter,
+                r.show(r.value(0.0)),
+                r.show(r.value(1.0)),
+                shown(e.mu_star),
+                shown(e.mu),
+                shown(e.sigma)
+            );
+            Some(((mu_star, sigma), label))
+        };
         let order = self.order();
         let mut sets: Vec<PointSet> = order
             .iter()
@@ -237,12 +256,12 @@ impl Screening<'_> {
             .zip(colours)
             .map(|(&i, c)| {
                 let name = self.ranges[i].parameter.rsplit('.').next().unwrap_or_default();
-                PointSet::new(format!("{}. {name}", self.ranks[i]), c, point(i))
+                PointSet::labelled(format!("{}. {name}", self.ranks[i]), c, point(i))
             })
             .collect();
-        let rest: Vec<(f64, f64)> = order.iter().skip(colours.len()).filter_map(|&i| point(i)).collect();
+        let rest: Vec<((f64, f64), String)> = order.iter().skip(colours.len()).filter_map(|&i| point(i)).collect();
         if !rest.is_empty() {
-            sets.push(PointSet::new("the others", palette::GREY, rest));
+            sets.push(PointSet::labelled("the others", palette::GREY, rest));
         }
         let unit = format!("change in {} over the range", self.spec.metric);
         Scatter::new(

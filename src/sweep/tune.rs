@@ -18,6 +18,7 @@ use super::table::{self, Ordered, cell};
 use super::{Done, Execution, Kind, Output, Prepared, Shard, aws, charts, execute, plan, write_shard};
 use crate::error::{Error, Result};
 use crate::output::write_files;
+use crate::report::study::{StudyPage, write_study_report};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -157,8 +158,11 @@ pub fn tune(p: &Prepared, exec: &Execution, shard: Option<Shard>, out: Output) -
     };
     if spec.robust {
         let stats = point_stats(p, &records);
-        let done = finish(p, &goal, records, &eliminated, out)?;
-        return super::robust::recheck(p, &goal, &stats, &eliminated, exec, out, done);
+        let mut written = write_outcome(p, &goal, records, &eliminated, out)?;
+        let (done, verdict) = super::robust::recheck(p, &goal, &stats, &eliminated, exec, out, written.done)?;
+        written.done = done;
+        written.page.answer.push(verdict.trim_end().replace('\n', " · "));
+        return write_page(written, out);
     }
     finish(p, &goal, records, &eliminated, out)
 }
@@ -192,14 +196,42 @@ fn halving(p: &Prepared, exec: &Execution, goal: &Goal) -> Result<(Vec<RunRecord
     }
 }
 
-/// Writes `tune_runs.csv`, `tune.csv`, `tune.json` and the Pareto chart; also used by `merge`.
+/// Writes `tune_runs.csv`, `tune.csv`, `tune.json`, the Pareto chart and `report.html`; also
+/// used by `merge`.
 pub fn finish(
+    p: &Prepared,
+    goal: &Goal,
+    records: Vec<RunRecord>,
+    eliminated: &[Option<Elimination>],
+    out: Output,
+) -> Result<Done> {
+    let written = write_outcome(p, goal, records, eliminated, out)?;
+    write_page(written, out)
+}
+
+/// What tune wrote before its page, and the page, which `--robust` adds its verdict to.
+struct Written {
+    done: Done,
+    page: StudyPage,
+    charts: Vec<std::path::PathBuf>,
+}
+
+/// Writes `report.html` (with the charts) when charts are on.
+fn write_page(mut written: Written, out: Output) -> Result<Done> {
+    if out.charts {
+        written.done.files.extend(write_study_report(&written.page, &written.charts, out.dir)?);
+    }
+    Ok(written.done)
+}
+
+/// Writes the tables, `tune.json` and the chart, and makes the page.
+fn write_outcome(
     p: &Prepared,
     goal: &Goal,
     mut records: Vec<RunRecord>,
     eliminated: &[Option<Elimination>],
     out: Output,
-) -> Result<Done> {
+) -> Result<Written> {
     let grid = &p.study.grid;
     records.sort_by_key(|r| (r.point, r.seed.wrapping_sub(p.seed(r.point, 0))));
     let stats = point_stats(p, &records);
@@ -217,22 +249,23 @@ pub fn finish(
     json.push(b'\n');
     let files = [(TUNE_RUNS_CSV, runs), (TUNE_CSV, outcome.csv(p)), (TUNE_JSON, json)];
     let mut written = write_files(out.dir, &files)?;
-    if out.charts {
-        written.extend(charts::tune_chart(goal, &stats, &feasible, eliminated, out.dir)?);
-    }
-    Ok(Done { files: written, text: outcome.text(p) })
+    let charts =
+        if out.charts { charts::tune_chart(grid, goal, &stats, &feasible, eliminated, out.dir)? } else { Vec::new() };
+    written.extend(charts.iter().cloned());
+    let page = outcome.page(p, records.len(), None);
+    Ok(Written { done: Done { files: written, text: outcome.text(p, &page) }, page, charts })
 }
 
-struct Outcome<'a> {
-    goal: &'a Goal,
-    stats: &'a [PointStats],
-    eliminated: &'a [Option<Elimination>],
+pub(super) struct Outcome<'a> {
+    pub(super) goal: &'a Goal,
+    pub(super) stats: &'a [PointStats],
+    pub(super) eliminated: &'a [Option<Elimination>],
     /// Feasible finalists, best first.
-    feasible: &'a [usize],
+    pub(super) feasible: &'a [usize],
     /// The feasible finalists grouped by identical results, best first; each group in rank order.
-    groups: &'a [Vec<usize>],
+    pub(super) groups: &'a [Vec<usize>],
     /// The winner's deployment ([`aws::settings`]).
-    aws: Option<&'a Value>,
+    pub(super) aws: Option<&'a Value>,
 }
 
 /// Two grid points with the same result: as many runs and the same mean of every metric.
@@ -256,7 +289,7 @@ fn tie_groups(stats: &[PointStats], feasible: &[usize]) -> Vec<Vec<usize>> {
 /// The searched paths the winner's result does not depend on: every other value of the path,
 /// the rest of the winner's settings kept, gives the same result (a point halving dropped
 /// counts as different, since it was not run as far).
-fn insensitive_to(grid: &super::grid::Grid, stats: &[PointStats], best: usize) -> Vec<String> {
+pub(super) fn insensitive_to(grid: &super::grid::Grid, stats: &[PointStats], best: usize) -> Vec<String> {
     let coordinates = grid.coordinates(best);
     let mut paths = Vec::new();
     for (d, dimension) in grid.dimensions.iter().enumerate() {
@@ -356,7 +389,7 @@ impl Outcome<'_> {
         }
     }
 
-    fn finalists(&self) -> impl Iterator<Item = &PointStats> {
+    pub(super) fn finalists(&self) -> impl Iterator<Item = &PointStats> {
         self.stats.iter().filter(|ps| self.eliminated[ps.point].is_none())
     }
 
@@ -373,8 +406,9 @@ impl Outcome<'_> {
         Ordered(seen)
     }
 
-    /// What the CLI prints: the winner, runners-up, why the rest fail, and the AWS commands.
-    fn text(&self, p: &Prepared) -> String {
+    /// What the CLI prints: the winner, why the rest fail, the top configurations (the
+    /// runners-up) as the page's first table, and the AWS commands.
+    fn text(&self, p: &Prepared, page: &StudyPage) -> String {
         let grid = &p.study.grid;
         let describe = |i: usize| grid.assignments(i).join(" ");
         let metrics = |i: usize| {
@@ -398,34 +432,26 @@ impl Outcome<'_> {
                     text.push_str(&format!("            the same whatever {}\n", insensitive.join(", ")));
                 }
                 text.push_str(&ties_text(self.groups[0].len()));
-                for g in self.groups.iter().skip(1).take(4) {
-                    text.push_str(&format!("runner-up   {}\n            {}\n", describe(g[0]), metrics(g[0])));
-                    text.push_str(&ties_text(g.len()));
-                }
             }
         }
         text.push_str(&self.failures_text());
+        if let Some(top) = page.tables.first().filter(|t| !t.rows.is_empty()) {
+            text.push('\n');
+            text.push_str(&top.to_text());
+            text.push('\n');
+        }
         if let Some(settings) = self.aws {
-            for command in settings["commands"].as_array().into_iter().flatten() {
-                text.push_str(&format!("{}\n", command.as_str().unwrap_or_default()));
-            }
-            for note in settings["notes"].as_array().into_iter().flatten() {
-                text.push_str(&format!("note: {}\n", note.as_str().unwrap_or_default()));
-            }
-            let sets: Vec<String> = settings["scenario_sets"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.as_str().map(|s| format!(" --set '{s}'")))
-                .collect();
-            if !sets.is_empty() {
-                text.push_str(&format!("check: esmsim run {}{}\n", p.study.base.file.display(), sets.concat()));
-            }
+            text.push_str(&super::tune_page::aws_text(settings, p));
         }
         text
     }
 
-    fn failures_text(&self) -> String {
+    /// The constraints a point misses, as `tune.csv`'s `why` says them.
+    pub(super) fn violations_text(&self, point: usize) -> String {
+        self.goal.violations(&self.stats[point]).join("; ")
+    }
+
+    pub(super) fn failures_text(&self) -> String {
         let finalists = self.finalists().count();
         let infeasible = finalists - self.feasible.len();
         let mut text = format!("{} feasible, {infeasible} infeasible", self.feasible.len());
