@@ -117,8 +117,8 @@ enum Command {
         #[command(flatten)]
         study: StudyArgs,
     },
-    /// Run two scenarios on the same seeds and compare every metric; write diff.md, diff.json and
-    /// report.html.
+    /// Run two scenarios on the same seeds and compare every metric; write diff.md, diff.json,
+    /// a chart of the relative changes and report.html.
     Diff {
         a: PathBuf,
         b: PathBuf,
@@ -133,6 +133,9 @@ enum Command {
         jobs: Option<usize>,
         #[arg(long)]
         out: PathBuf,
+        /// Skip the chart of relative changes (report.html is still written).
+        #[arg(long)]
+        no_charts: bool,
         /// Leave this start-up transient out of both scenarios' statistics; the same as --set warmup=DURATION.
         #[arg(long, value_name = "DURATION")]
         warmup: Option<String>,
@@ -429,9 +432,9 @@ fn main() -> ExitCode {
         Command::Capacity { scenario, rates, slos, study } => {
             run_study(scenario, study, |_| Ok(Kind::Capacity(sweep::capacity::CapacitySpec::from_args(&rates, slos)?)))
         }
-        Command::Diff { a, b, mut sets, seeds, jobs, out, warmup, memory } => {
+        Command::Diff { a, b, mut sets, seeds, jobs, out, no_charts, warmup, memory } => {
             sets.extend(warmup.map(|w| format!("warmup={w}")));
-            diff(DiffArgs { a, b, sets, seeds, jobs, out }, &memory)
+            diff(DiffArgs { a, b, sets, seeds, jobs, out, charts: !no_charts }, &memory)
         }
         Command::Sensitivity {
             scenario,
@@ -726,6 +729,7 @@ struct DiffArgs {
     seeds: u32,
     jobs: Option<usize>,
     out: PathBuf,
+    charts: bool,
 }
 
 fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
@@ -746,7 +750,7 @@ fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
     let bar = Bar::new();
     let exec = Execution::new(args.jobs, &bar)?.with_memory(memory.bytes()?);
     let staged = Staged::directory(&args.out)?;
-    let done = sweep::diff::diff(&a, &b, args.seeds, &exec, Output { dir: staged.path(), charts: false })?;
+    let done = sweep::diff::diff(&a, &b, args.seeds, &exec, Output { dir: staged.path(), charts: args.charts })?;
     finish(bar, staged, done)
 }
 

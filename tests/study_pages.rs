@@ -188,7 +188,6 @@ fn diff_page_is_the_table_with_the_largest_change_first() {
     let (text, out) = at_both_job_counts(&["diff", &a, &b, "--seeds", "2"], &dir);
     let html = page(&out);
     assert_self_contained(&html);
-    assert!(!html.contains("<svg"), "diff has no chart");
     // The page's first table row is diff.json's first change (diff order: meaningful first,
     // largest relative change first), and a cost metric.
     let diff = json_file(&out, "diff.json");
@@ -200,6 +199,22 @@ fn diff_page_is_the_table_with_the_largest_change_first() {
     let first_row = html[table..].find("<tr><td").map(|i| &html[table + i..]).unwrap();
     assert!(first_row.starts_with(&format!("<tr><td>{first}</td>")), "largest first: {first_row:.80}");
     assert!(text.contains("report.html"), "{text}");
+    // The chart comes after the table: rank 1 is the first meaningful change with a relative
+    // change (a change from 0 has none), named in its dot's tooltip, and 0 % is a guide.
+    assert!(table < html.find("<svg").expect("the chart of relative changes"));
+    let ranked = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["relative_change"].is_number() && c["meaningful"] == json!(true))
+        .unwrap();
+    let svg = std::fs::read_to_string(out.join("diff-changes.svg")).unwrap();
+    assert!(svg.contains(&format!("<title>1. {}: ", ranked["metric"].as_str().unwrap())), "rank 1's tooltip");
+    assert!(svg.contains("<line class=\"guide\"") && svg.contains("<title>no change</title>"), "the 0 % guide");
+    // --no-charts keeps the page and drops the chart.
+    let bare = dir.path().join("bare");
+    ok(&["diff", &a, &b, "--seeds", "2", "--no-charts", "--out", bare.to_str().unwrap()]);
+    assert!(!bare.join("diff-changes.svg").exists() && !page(&bare).contains("<svg"));
 }
 
 #[test]

@@ -140,11 +140,13 @@ pub fn diff(a: &Loaded, b: &Loaded, seeds: u32, exec: &Execution, out: Output) -
     let names = (a.file.display().to_string(), b.file.display().to_string());
     let md = markdown(&names, &seed_list, &changes);
     let page = super::diff_page::diff_page(&names, &seed_list, &changes);
-    let html = crate::report::study::study_page(&page, &[]).into_bytes();
-    let files = write_files(
-        out.dir,
-        &[(DIFF_MD, md.into_bytes()), (DIFF_JSON, json), (crate::report::study::STUDY_HTML, html)],
-    )?;
+    let mut files = write_files(out.dir, &[(DIFF_MD, md.into_bytes()), (DIFF_JSON, json)])?;
+    let charts = match super::diff_page::changes_chart(&changes).filter(|_| out.charts) {
+        Some(chart) => crate::report::write_chart(&chart, out.dir, super::diff_page::DIFF_CHART)?,
+        None => Vec::new(),
+    };
+    files.extend(charts.iter().cloned());
+    files.extend(crate::report::study::write_study_report(&page, &charts, out.dir)?);
     Ok(Done { files, text: terminal(&names, seeds, &changes) })
 }
 

@@ -1,13 +1,54 @@
 //! Diff's `report.html`: `diff.md`'s table for a browser, the answer first (how many metrics
 //! changed beyond the noise and the largest changes), then the meaningful changes largest first,
-//! then the changes within the noise. There is no chart: the metrics have different units, and
-//! the table's relative column already ranks them.
+//! then the changes within the noise, and one chart: the relative change of each meaningful
+//! metric by rank, since the metrics' own units differ and only the relative change compares.
 
 use super::diff::{Change, interval, percent, show, signed};
+use crate::report::axis::{Axis, Bounds};
+use crate::report::canvas::palette;
+use crate::report::scatter::{Guide, PointSet, Scatter};
 use crate::report::study::{StudyPage, Table};
 
 /// Changes named in the answer.
 const NAMED: usize = 3;
+/// Changes drawn on the chart: the largest, so the rank axis stays readable.
+const CHARTED: usize = 25;
+/// The chart's file stem (`diff-changes.png`, `.svg`).
+pub const DIFF_CHART: &str = "diff-changes";
+
+/// The meaningful changes with a relative change (a change from 0 has none), largest first, as
+/// (relative change in %, rank) with the metric and its values as each dot's tooltip; `None`
+/// when nothing changed beyond the noise.
+pub fn changes_chart(changes: &[Change]) -> Option<Scatter> {
+    let charted: Vec<(usize, &Change, f64)> = changes
+        .iter()
+        .filter(|c| c.meaningful)
+        .filter_map(|c| c.relative_change.map(|r| (c, r * 100.0)))
+        .take(CHARTED)
+        .enumerate()
+        .map(|(i, (c, r))| (i + 1, c, r))
+        .collect();
+    if charted.is_empty() {
+        return None;
+    }
+    let dots = |up: bool| {
+        charted.iter().filter(move |(_, _, r)| (*r > 0.0) == up).map(|&(rank, c, r)| {
+            let label = format!("{}. {}: {} → {} ({})", rank, c.metric, show(c.a_mean), show(c.b_mean), percent(c));
+            ((r, rank as f64), label)
+        })
+    };
+    let sets = vec![
+        PointSet::labelled("B above A", palette::VERMILION, dots(true)),
+        PointSet::labelled("B below A", palette::BLUE, dots(false)),
+    ];
+    let chart = Scatter::new(
+        format!("Relative change B − A of the {} largest meaningful changes", charted.len()),
+        Axis::linear("relative change (%), B against A", Bounds::Data),
+        Axis::linear("rank (1 = largest; hover a dot for its metric)", Bounds::FromZero),
+        sets,
+    );
+    Some(chart.with_guides(vec![Guide::vertical(0.0, "no change").coloured(palette::GREY)]))
+}
 
 fn changes_table(title: String, changes: &[&Change]) -> Table {
     let headers = ["metric", "A", "B", "change (B − A)", "relative", "95 % interval"].map(String::from).to_vec();
