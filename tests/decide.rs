@@ -2,6 +2,8 @@
 //! capacity never above C·B/D, SLOs that make a rate unsustainable, and tune's AWS commands that
 //! deploy exactly the winner.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -39,14 +41,7 @@ fn capacity_of_fixed_concurrency_is_c_b_over_d_and_never_above() {
     // Factor 4 over 8 partitions: 4 batches in flight at once. Full batches of 100 records take
     // 20 ms + 100 × 0.3 ms = 50 ms. C·B/D = 4 × 100 / 0.05 s = 8,000 records/s. Constant
     // arrivals spread round robin, no jitter: above 8,000/s lag grows by the excess every second.
-    let scenario = json!({
-        "name": "fixed", "duration": "5m", "sample_interval": "5s",
-        "topic": { "partitions": 8 },
-        "producers": [{ "rate": 1000, "arrivals": "constant", "partitioning": "round_robin" }],
-        "esm": { "batch_size": 100, "batching_window": "1s",
-                 "scaling": { "mode": "parallelization_factor", "factor": 4 } },
-        "function": { "timeout": "10s", "duration": { "base": "20ms", "per_record": "300us" } }
-    });
+    let scenario = common::fixed_concurrency("5m");
     let dir = TempDir::new().unwrap();
     let file = write(&dir, "fixed.json", &scenario);
     let out = dir.path().join("out");

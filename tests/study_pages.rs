@@ -3,6 +3,8 @@
 //! lines drawn as identifiable guides, the winner's configuration in a point's tooltip, and the
 //! same bytes at `--jobs 1` and `--jobs 2`.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -130,14 +132,7 @@ fn tune_page_answers_first_draws_the_constraint_and_names_the_winner() {
 fn capacity_page_gives_the_verdict_first_and_draws_each_slo_and_the_knee() {
     // The factor model of tests/decide.rs: 4 batches in flight, full batches of 100 in
     // 20 ms + 100 × 0.3 ms = 50 ms, so C·B/D = 4 × 100 / 0.05 s = 8,000 records/s.
-    let scenario = json!({
-        "name": "fixed", "duration": "2m", "sample_interval": "5s",
-        "topic": { "partitions": 8 },
-        "producers": [{ "rate": 1000, "arrivals": "constant", "partitioning": "round_robin" }],
-        "esm": { "batch_size": 100, "batching_window": "1s",
-                 "scaling": { "mode": "parallelization_factor", "factor": 4 } },
-        "function": { "timeout": "10s", "duration": { "base": "20ms", "per_record": "300us" } }
-    });
+    let scenario = common::fixed_concurrency("2m");
     let dir = TempDir::new().unwrap();
     let s = write(&dir, "fixed.json", &scenario);
     let args = [

@@ -366,3 +366,17 @@ pub fn one_batch(records: u32) -> Value {
         "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
     })
 }
+
+/// The fixed-concurrency case of capacity's hand-worked tests: factor 4 over 8 partitions keeps 4
+/// batches in flight; full batches of 100 records take 20 ms + 100 × 0.3 ms = 50 ms, so
+/// C·B/D = 4 × 100 / 0.05 s = 8,000 records/s. Constant arrivals, round robin, no jitter.
+pub fn fixed_concurrency(duration: &str) -> Value {
+    serde_json::json!({
+        "name": "fixed", "duration": duration, "sample_interval": "5s",
+        "topic": { "partitions": 8 },
+        "producers": [{ "rate": 1000, "arrivals": "constant", "partitioning": "round_robin" }],
+        "esm": { "batch_size": 100, "batching_window": "1s",
+                 "scaling": { "mode": "parallelization_factor", "factor": 4 } },
+        "function": { "timeout": "10s", "duration": { "base": "20ms", "per_record": "300us" } }
+    })
+}
