@@ -29,6 +29,20 @@ fn group(digits: &str) -> String {
     out
 }
 
+/// A measured value of any size for a table: thousands separated, with fewer decimals the larger
+/// it is (`101229.5424` → `101,230`, `56.896` → `56.9`, `0.0142` → `0.0142`).
+pub fn number(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v >= 1_000.0 => 0,
+        v if v >= 10.0 => 1,
+        v if v >= 1.0 => 2,
+        _ => 4,
+    };
+    let text = decimal(value, decimals);
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    if text == "-0" { "0".into() } else { text }
+}
+
 /// A duration given in milliseconds as (value, unit): ms below 2 s, s below 2 min, min below
 /// 2 h, h beyond; one decimal.
 pub fn duration_parts(ms: f64) -> (String, &'static str) {
@@ -58,6 +72,13 @@ mod tests {
         assert_eq!(count(1_000), "1,000");
         assert_eq!(count(36_000_000), "36,000,000");
         assert_eq!(decimal(10_000.04, 1), "10,000.0");
+        assert_eq!(number(101_229.542_4), "101,230");
+        assert_eq!(number(-49_735.603_2), "-49,736");
+        assert_eq!(number(56.896), "56.9");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(0.0142), "0.0142");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-0.00001), "0");
         assert_eq!(decimal(-1_234.5, 2), "-1,234.50");
         assert_eq!(decimal(0.1234, 4), "0.1234");
         assert_eq!(decimal(f64::NAN, 1), "NaN");

@@ -1,15 +1,15 @@
 //! Sensitivity's `report.html`: the ranking first (the most influential ASSUMED parameters and
 //! those that cannot matter), then the table of μ*, μ and σ, then the μ* against σ chart.
 
-use super::constraint::short;
 use super::sensitivity::SensitivityJson;
+use crate::human::number;
 use crate::report::study::{StudyPage, Table};
 
 /// Parameters named in the answer.
 const NAMED: usize = 3;
 
 fn value(v: Option<f64>) -> String {
-    v.map_or("—".to_string(), short)
+    v.map_or("—".to_string(), number)
 }
 
 /// The page of a sensitivity study.
