@@ -170,6 +170,63 @@ fn filter_criteria_are_imported_when_esmsim_can_simulate_them() {
     assert!((0.4..0.6).contains(&share), "filtered out {filtered}, invoked {invoked}");
 }
 
+/// A schema registry in AWS's shape (`SchemaRegistryConfig` inside the Kafka source config): the
+/// kind from the URI, the record format and the validated attributes, with provisioned pollers as
+/// AWS requires; without them it is a warning, and a format AWS does not have is one error line.
+#[test]
+fn a_schema_registry_config_is_imported_in_provisioned_mode() {
+    let dir = TempDir::new().unwrap();
+    let mut esm: Value = serde_json::from_slice(&std::fs::read(aws("esm.json")).unwrap()).unwrap();
+    esm["AmazonManagedKafkaEventSourceConfig"]["SchemaRegistryConfig"] = json!({
+        "SchemaRegistryURI": "arn:aws:glue:us-east-1:123456789012:registry/orders",
+        "EventRecordFormat": "JSON",
+        "AccessConfigs": [],
+        "SchemaValidationConfigs": [{"Attribute": "VALUE"}]
+    });
+    let write = |name: &str, value: &Value| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, serde_json::to_string_pretty(value).unwrap()).unwrap();
+        file.to_str().unwrap().to_string()
+    };
+    let file = write("esm-registry.json", &esm);
+    let (s, stderr) = import(&dir, "s.json", &["--esm", &file, "--partitions", "4", "--rate", "100"]);
+    assert_eq!(
+        s["esm"]["schema_registry"],
+        json!({"kind": "glue", "event_record_format": "JSON", "validate": ["VALUE"]})
+    );
+    assert!(stderr.contains("AmazonManagedKafkaEventSourceConfig.ConsumerGroupId"), "{stderr}");
+    assert!(stderr.contains("schema format"), "{stderr}");
+    // The imported scenario runs, with the registry in its summary.
+    let out = dir.path().join("run");
+    let run = esmsim()
+        .arg("run")
+        .arg(dir.path().join("s.json"))
+        .args(["--set", "duration=1m", "--no-charts", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema_registry"], json!({"schema_not_found": 0, "deserialization_error": 0}));
+    // Without provisioned pollers the registry is left out, with a warning saying why.
+    let mut on_demand = esm.clone();
+    on_demand.as_object_mut().unwrap().remove("ProvisionedPollerConfig");
+    let file = write("esm-on-demand.json", &on_demand);
+    let (s, stderr) = import(&dir, "d.json", &["--esm", &file, "--partitions", "4", "--rate", "100"]);
+    assert!(s["esm"].get("schema_registry").is_none());
+    assert!(stderr.contains("a schema registry needs provisioned mode"), "{stderr}");
+    // A record format AWS does not have is one line naming the field.
+    let mut bad = esm.clone();
+    bad["AmazonManagedKafkaEventSourceConfig"]["SchemaRegistryConfig"]["EventRecordFormat"] = json!("AVRO");
+    let file = write("esm-bad.json", &bad);
+    let target = dir.path().join("bad.json");
+    let failed = esmsim().args(["import", "--esm", &file, "--partitions", "4", "--out"]).arg(&target).output().unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success() && !target.exists());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("SchemaRegistryConfig.EventRecordFormat") && stderr.contains("JSON or SOURCE"), "{stderr}");
+}
+
 /// A pattern the filter model cannot read: the mapping is imported without the filter, with a
 /// warning carrying validation's message for the same pattern.
 #[test]

@@ -21,6 +21,8 @@ const MODELLED: &[&str] = &[
     "BisectBatchOnFunctionError",
     "Topics",
     "FilterCriteria",
+    "AmazonManagedKafkaEventSourceConfig",
+    "SelfManagedKafkaEventSourceConfig",
 ];
 
 /// The mapping in `document`: the object itself, or the only item of `EventSourceMappings`.
@@ -105,7 +107,14 @@ pub fn apply(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Resul
     if let Some(filters) = api.get("FilterCriteria").filter(|v| !super::is_empty(v)) {
         super::filter::apply(filters, source, draft)?;
     }
-    draft.ignored(source, &unmodelled(api, MODELLED));
+    let mut ignored = unmodelled(api, MODELLED);
+    for name in super::registry::KAFKA_CONFIGS {
+        if let Some(config) = api.get(name).and_then(Value::as_object) {
+            ignored.extend(super::registry::apply(config, name, source, draft)?);
+        }
+    }
+    ignored.sort();
+    draft.ignored(source, &ignored);
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod cloudformation;
 pub mod esm;
 pub mod filter;
 pub mod function;
+pub mod registry;
 pub mod terraform;
 
 use crate::error::{Error, Result};
