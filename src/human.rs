@@ -43,6 +43,20 @@ pub fn number(value: f64) -> String {
     if text == "-0" { "0".into() } else { text }
 }
 
+/// A sentence with every number in it as [`number`] writes it, for pages that show a reason
+/// kept as plain text in files: `lag.max_age_ms = 64403.8512 > 60000` →
+/// `lag.max_age_ms = 64,404 > 60,000`.
+pub fn numbers_in(text: &str) -> String {
+    let words = text.split(' ').map(|word| {
+        let (body, tail) = word.strip_suffix([';', ',']).map_or((word, ""), |b| (b, &word[b.len()..]));
+        match body.parse::<f64>() {
+            Ok(v) if v.is_finite() => format!("{}{tail}", number(v)),
+            _ => word.to_string(),
+        }
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
 /// A duration given in milliseconds as (value, unit): ms below 2 s, s below 2 min, min below
 /// 2 h, h beyond; one decimal.
 pub fn duration_parts(ms: f64) -> (String, &'static str) {
@@ -79,6 +93,11 @@ mod tests {
         assert_eq!(number(0.0142), "0.0142");
         assert_eq!(number(0.0), "0");
         assert_eq!(number(-0.00001), "0");
+        assert_eq!(numbers_in("lag.max_age_ms = 64403.8512 > 60000"), "lag.max_age_ms = 64,404 > 60,000");
+        assert_eq!(
+            numbers_in("lag growing 891.1197 records/s > 10; x = 2.5"),
+            "lag growing 891.1 records/s > 10; x = 2.5"
+        );
         assert_eq!(decimal(-1_234.5, 2), "-1,234.50");
         assert_eq!(decimal(0.1234, 4), "0.1234");
         assert_eq!(decimal(f64::NAN, 1), "NaN");

@@ -77,7 +77,7 @@ pub(super) fn slo_charts(
                     let rp = view.iter().find(|rp| rp.rate == rate);
                     let verdict = match rp {
                         Some(rp) if rp.sustainable => "sustainable".to_string(),
-                        Some(rp) => format!("not sustainable: {}", rp.missed.join("; ")),
+                        Some(rp) => format!("not sustainable: {}", human::numbers_in(&rp.missed.join("; "))),
                         None => String::new(),
                     };
                     let label = format!("{}: {name} {}; {verdict}", rate_text(rate), metric_cell(name, Some(value)));
@@ -135,8 +135,11 @@ fn verdict(r: &PointResult<'_>) -> Vec<String> {
             rate_text(r.search.lo)
         )),
         (Some(b), _) => {
-            let missed =
-                if b.missed.is_empty() { "kept up".to_string() } else { format!("missed {}", b.missed.join("; ")) };
+            let missed = if b.missed.is_empty() {
+                "kept up".to_string()
+            } else {
+                format!("missed {}", human::numbers_in(&b.missed.join("; ")))
+            };
             let seconds = b.seconds.0.iter().find(|(l, _)| *l == b.limit).and_then(|(_, s)| s.as_f64());
             let held = seconds.map_or(String::new(), |s| format!(" for {} s after the warm-up", human::decimal(s, 0)));
             lines.push(format!(
@@ -198,7 +201,7 @@ fn rates_table(title: String, records: &[RunRecord], point: usize, r: &PointResu
             let v = values.iter().find(|(rate, _)| *rate == rp.rate).and_then(|(_, v)| *v);
             row.push(metric_cell(&names[m], v));
         }
-        row.push(if rp.missed.is_empty() { "–".into() } else { rp.missed.join("; ") });
+        row.push(if rp.missed.is_empty() { "–".into() } else { human::numbers_in(&rp.missed.join("; ")) });
         table.rows.push(row);
     }
     table
