@@ -6,21 +6,15 @@ mod common;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::TempDir;
 
 fn esmsim() -> Command {
-    let mut command = Command::cargo_bin("esmsim").unwrap();
-    for variable in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS"] {
-        command.env_remove(variable);
-    }
-    command
+    common::esmsim_cli()
 }
 
 fn write(dir: &TempDir, name: &str, scenario: &Value) -> String {
-    let path: PathBuf = dir.path().join(name);
-    std::fs::write(&path, scenario.to_string()).unwrap();
-    path.display().to_string()
+    common::write_scenario(dir.path(), name, scenario)
 }
 
 /// Runs `esmsim ARGS`, expecting success; returns stdout.

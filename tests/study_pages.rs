@@ -11,17 +11,11 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 fn esmsim() -> Command {
-    let mut command = Command::cargo_bin("esmsim").unwrap();
-    for variable in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS", "SLURM_ARRAY_TASK_ID"] {
-        command.env_remove(variable);
-    }
-    command
+    common::esmsim_cli()
 }
 
 fn write(dir: &TempDir, name: &str, scenario: &Value) -> String {
-    let path: PathBuf = dir.path().join(name);
-    std::fs::write(&path, scenario.to_string()).unwrap();
-    path.display().to_string()
+    common::write_scenario(dir.path(), name, scenario)
 }
 
 fn ok(args: &[&str]) -> String {

@@ -380,3 +380,20 @@ pub fn fixed_concurrency(duration: &str) -> Value {
         "function": { "timeout": "10s", "duration": { "base": "20ms", "per_record": "300us" } }
     })
 }
+
+/// The `esmsim` binary with no shard variables from the environment, so a test runs the whole
+/// study whatever CI's environment holds.
+pub fn esmsim_cli() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("esmsim").unwrap();
+    for variable in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX", "ESMSIM_SHARDS", "SLURM_ARRAY_TASK_ID"] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Writes `scenario` as `dir/name` and returns its path as text, for command lines.
+pub fn write_scenario(dir: &Path, name: &str, scenario: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    path.display().to_string()
+}
