@@ -30,7 +30,7 @@ pub mod timestamp;
 pub mod trace;
 
 pub use error::{Error, Result};
-pub use scenario::{Loaded, Scenario, Warning, load_scenario, parse_scenario};
+pub use scenario::{Loaded, LoadedMappings, Scenario, Warning, load_scenario, parse_scenario};
 pub use sim::{Limits, Observer, Outcome, Report, Simulation, SimulationBuilder, Stopped};
 
 use sha2::{Digest, Sha256};
@@ -38,7 +38,12 @@ use sha2::{Digest, Sha256};
 /// A short hash of everything that shapes a run except its seed, name and description: two runs
 /// with the same hash and seed give the same results.
 pub fn config_hash(scenario: &Scenario) -> String {
-    let mut canonical = serde_json::to_value(scenario).expect("scenario serialises");
+    config_hash_of(&serde_json::to_value(scenario).expect("scenario serialises"))
+}
+
+/// [`config_hash`] of a scenario's JSON tree (a scenario of several mappings hashes as read).
+pub fn config_hash_of(scenario: &serde_json::Value) -> String {
+    let mut canonical = scenario.clone();
     if let Some(map) = canonical.as_object_mut() {
         for key in ["seed", "name", "description", "$schema"] {
             map.remove(key);
@@ -168,4 +173,121 @@ pub fn run_staged(
     // The trace's own error first: a full disk is why the run stopped.
     writer.finish().map_err(write_error)?;
     report.map_err(stopped)
+}
+
+/// What a scenario of several mappings produced: the totals, each mapping's report, and each
+/// poller group's bill.
+#[derive(Clone, Debug)]
+pub struct MappingsReport {
+    /// Over all mappings, in the contract's shapes (see [`metrics::combine`]).
+    pub totals: Report,
+    /// `(name, report)` per mapping, in the scenario's order.
+    pub mappings: Vec<(String, Report)>,
+    pub poller_groups: Vec<PollerGroupBill>,
+}
+
+/// A poller group's EPU bill, beside what its mappings would pay ungrouped.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PollerGroupBill {
+    pub name: String,
+    pub mappings: Vec<String>,
+    pub epu_hours: f64,
+    pub cost_usd: f64,
+    /// The same mappings' EPU-hours and cost each billed alone (whole EPUs per mapping).
+    pub ungrouped_epu_hours: f64,
+    pub ungrouped_cost_usd: f64,
+}
+
+/// Runs a scenario of several mappings on one clock (see [`sim::mappings`]).
+pub fn run_mappings(
+    loaded: &scenario::LoadedMappings,
+    options: &RunOptions,
+    progress: impl FnMut(f64),
+) -> Result<MappingsReport> {
+    if options.trace.is_some() || options.trace_partition.is_some() {
+        return Err(Error::Argument {
+            argument: "--trace".into(),
+            message: "traces one mapping; this scenario has several (run one mapping as its own scenario to trace it)"
+                .into(),
+        });
+    }
+    let m = &loaded.mappings;
+    if let Some((i, _)) = m.mappings.iter().enumerate().find(|(_, x)| x.scenario.function.handler.is_some()) {
+        return Err(Error::field(
+            &loaded.file,
+            format!("mappings.{i}.function.handler"),
+            "a real handler runs in a scenario of one mapping only",
+        ));
+    }
+    let seed = options.seed.unwrap_or(m.seed);
+    let configs: Vec<config::Config> = m
+        .mappings
+        .iter()
+        .enumerate()
+        .map(|(i, x)| config::Config { seed: scenario::mappings::mapping_seed(seed, i), ..x.config.clone() })
+        .collect();
+    let members: Vec<sim::mappings::Member> = m
+        .mappings
+        .iter()
+        .zip(&configs)
+        .map(|(x, config)| sim::mappings::Member { config, function: x.function, group: x.group })
+        .collect();
+    let together = sim::mappings::run_together(&members, &options.limits(), progress).map_err(|(i, stopped)| {
+        budget::stopped_error(&loaded.file, &stopped, &format!(" (mapping {})", m.mappings[i].name))
+    })?;
+    Ok(assemble(m, seed, &members, together))
+}
+
+/// The totals and the groups' bills from the mappings' reports.
+fn assemble(
+    m: &scenario::mappings::Mappings,
+    seed: u64,
+    members: &[sim::mappings::Member],
+    together: sim::mappings::Together,
+) -> MappingsReport {
+    let first_of_function = |i: usize| !members[..i].iter().any(|x| x.function == members[i].function);
+    let parts: Vec<metrics::combine::Part> = together
+        .reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| metrics::combine::Part {
+            summary: &r.summary,
+            rows: &r.timeseries,
+            cloudwatch: &r.cloudwatch,
+            latency_us: &together.latency_us[i],
+            counts_function: first_of_function(i),
+        })
+        .collect();
+    let clock = &members[0].config.clock;
+    let whole = metrics::combine::Whole {
+        name: &m.name,
+        seed,
+        config_hash: &m.config_hash,
+        account_peak: together.account_peak,
+        sample_s: clock.sample_ns as f64 / 1e9,
+    };
+    let (summary, timeseries, cloudwatch) = metrics::combine::totals(&parts, &whole);
+    let pricing = &members[0].config.pricing;
+    let usd = |epu_hours: f64| epu_hours * pricing.epu_hour_usd;
+    let poller_groups = m
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, name)| {
+            let names = m.mappings.iter().filter(|x| x.group == Some(g)).map(|x| x.name.clone()).collect();
+            let (grouped, alone) = (together.group_epu_hours[g], together.ungrouped_epu_hours[g]);
+            PollerGroupBill {
+                name: name.clone(),
+                mappings: names,
+                epu_hours: grouped,
+                cost_usd: usd(grouped),
+                ungrouped_epu_hours: alone,
+                ungrouped_cost_usd: usd(alone),
+            }
+        })
+        .collect();
+    let destination = together.reports.iter().flat_map(|r| r.destination.iter().cloned()).collect();
+    let totals = Report { summary, timeseries, destination, cloudwatch };
+    let mappings = m.mappings.iter().map(|x| x.name.clone()).zip(together.reports).collect();
+    MappingsReport { totals, mappings, poller_groups }
 }

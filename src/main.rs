@@ -1,6 +1,7 @@
 //! The `esmsim` command line: argument parsing and printing only.
 
 use clap::{Parser, Subcommand};
+use esmsim::scenario::{Parsed, load_any};
 use esmsim::staging::{self, Staged};
 use esmsim::sweep::{self, Base, Done, Execution, Kind, Output, Prepared, Shard, Study, grid::Grid};
 use esmsim::{Error, RunOptions, load_scenario, output};
@@ -499,23 +500,37 @@ fn remove_staged_output_on_signals() {
     });
 }
 
-fn print_warnings(loaded: &esmsim::Loaded) {
-    for w in &loaded.warnings {
-        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", loaded.file.display())));
+fn print_warnings(file: &std::path::Path, warnings: &[esmsim::Warning]) {
+    for w in warnings {
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", file.display())));
     }
 }
 
 fn validate(scenario: PathBuf, sets: Vec<String>, memory: u64) -> Result<(), Error> {
-    let loaded = load_scenario(&scenario, &sets)?;
-    esmsim::check_real_handler(&loaded)?;
-    print_warnings(&loaded);
-    // Not one of the scenario's warnings: it depends on the machine, and report.html keeps those.
-    let budget = esmsim::budget::warning(&loaded.scenario, memory);
-    if let Some(w) = &budget {
-        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", loaded.file.display())));
+    let (warnings, budget, mappings) = match load_any(&scenario, &sets)? {
+        Parsed::One(loaded) => {
+            esmsim::check_real_handler(&loaded)?;
+            print_warnings(&loaded.file, &loaded.warnings);
+            // Not one of the scenario's warnings: it depends on the machine, and report.html keeps those.
+            let budget = esmsim::budget::warning(&loaded.scenario, memory).into_iter().collect();
+            (loaded.warnings.len(), budget, String::new())
+        }
+        Parsed::Many(loaded) => {
+            print_warnings(&loaded.file, &loaded.warnings);
+            let mappings = &loaded.mappings.mappings;
+            let share = memory / mappings.len() as u64;
+            let budget: Vec<String> = mappings
+                .iter()
+                .filter_map(|m| esmsim::budget::warning(&m.scenario, share).map(|w| format!("mapping {}: {w}", m.name)))
+                .collect();
+            (loaded.warnings.len(), budget, format!("{} mappings, ", mappings.len()))
+        }
+    };
+    for w in &budget {
+        eprintln!("warning: {}", esmsim::text::one_line(&format!("{}: {w}", scenario.display())));
     }
-    let n = loaded.warnings.len() + usize::from(budget.is_some());
-    print_out(&format!("{}: valid ({n} warning{})\n", scenario.display(), if n == 1 { "" } else { "s" }));
+    let n = warnings + budget.len();
+    print_out(&format!("{}: valid ({mappings}{n} warning{})\n", scenario.display(), if n == 1 { "" } else { "s" }));
     Ok(())
 }
 
@@ -526,29 +541,87 @@ fn run(
     options: RunOptions,
     charts: bool,
 ) -> Result<(), Error> {
-    let loaded = load_scenario(&scenario, &sets)?;
+    match load_any(&scenario, &sets)? {
+        Parsed::One(loaded) => run_one(loaded, out, options, charts),
+        Parsed::Many(loaded) => run_mappings(loaded, out, options, charts),
+    }
+}
+
+/// Every output a run may write into its directory, staged before the simulation starts; a
+/// stale file of an earlier run there is removed at the commit.
+fn staged_run_dir(out: &std::path::Path) -> Result<Staged, Error> {
+    let stale =
+        ["destination.jsonl", "mappings"].map(String::from).into_iter().chain(esmsim::report::run_report_files());
+    Staged::directory(out).map(|s| s.replacing(stale))
+}
+
+/// A progress bar on a terminal for runs longer than two seconds.
+struct Progress {
+    started: Instant,
+    bar: Option<indicatif::ProgressBar>,
+    show: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress { started: Instant::now(), bar: None, show: std::io::stderr().is_terminal() }
+    }
+
+    fn at(&mut self, fraction: f64) {
+        if self.show && self.bar.is_none() && self.started.elapsed() > Duration::from_secs(2) {
+            self.bar = Some(indicatif::ProgressBar::new(1000));
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position((fraction * 1000.0) as u64);
+        }
+    }
+
+    fn done(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn run_mappings(
+    loaded: esmsim::LoadedMappings,
+    out: Option<PathBuf>,
+    options: RunOptions,
+    charts: bool,
+) -> Result<(), Error> {
+    print_warnings(&loaded.file, &loaded.warnings);
+    let out = out.unwrap_or_else(|| PathBuf::from("reports").join(&loaded.mappings.name));
+    let staged_out = staged_run_dir(&out)?;
+    let mut progress = Progress::new();
+    let report = esmsim::run_mappings(&loaded, &options, |f| progress.at(f))?;
+    progress.done();
+    let dir = staged_out.path();
+    let mut written = output::write_mappings_report(&report, dir)?;
+    if charts {
+        written.extend(esmsim::report::write_mappings_run_report(&report, &loaded, dir)?);
+    }
+    let written: Vec<PathBuf> = written.iter().map(|p| staged_out.final_path(p)).collect();
+    staging::commit(vec![staged_out])?;
+    let mut text = output::mappings_table(&report);
+    for path in written.iter().filter(|p| p.parent() == Some(out.as_path())) {
+        text += &format!("wrote {}\n", path.display());
+    }
+    text += &format!("wrote {} (each mapping's own files)\n", out.join("mappings").display());
+    print_out(&text);
+    Ok(())
+}
+
+fn run_one(loaded: esmsim::Loaded, out: Option<PathBuf>, options: RunOptions, charts: bool) -> Result<(), Error> {
     options.check(&loaded.scenario)?;
-    print_warnings(&loaded);
+    print_warnings(&loaded.file, &loaded.warnings);
     // The name was checked to be an identifier, so this stays under reports/.
     let out = out.unwrap_or_else(|| PathBuf::from("reports").join(&loaded.scenario.name));
     // Every output path is checked, and staged, before the simulation starts.
-    let stale = std::iter::once("destination.jsonl".to_string()).chain(esmsim::report::run_report_files());
-    let staged_out = Staged::directory(&out)?.replacing(stale);
+    let staged_out = staged_run_dir(&out)?;
     let staged_trace = options.trace.as_deref().map(Staged::file).transpose()?;
-    let started = Instant::now();
-    let show_progress = std::io::stderr().is_terminal();
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = esmsim::run_staged(&loaded, &options, staged_trace.as_ref().map(Staged::path), |fraction| {
-        if show_progress && bar.is_none() && started.elapsed() > Duration::from_secs(2) {
-            bar = Some(indicatif::ProgressBar::new(1000));
-        }
-        if let Some(bar) = &bar {
-            bar.set_position((fraction * 1000.0) as u64);
-        }
-    })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let mut progress = Progress::new();
+    let report = esmsim::run_staged(&loaded, &options, staged_trace.as_ref().map(Staged::path), |f| progress.at(f))?;
+    progress.done();
     let dir = staged_out.path();
     let mut written = output::write_report(&report, dir)?;
     if charts {
@@ -738,8 +811,8 @@ fn diff(args: DiffArgs, memory: &MemoryArg) -> Result<(), Error> {
     }
     let a = load_scenario(&args.a, &args.sets)?;
     let b = load_scenario(&args.b, &args.sets)?;
-    print_warnings(&a);
-    print_warnings(&b);
+    print_warnings(&a.file, &a.warnings);
+    print_warnings(&b.file, &b.warnings);
     if a.scenario.seed != b.scenario.seed {
         eprintln!(
             "note: both scenarios run with A's seeds ({} + 0 .. {}), not B's seed",
@@ -764,7 +837,8 @@ fn sensitivity(
 ) -> Result<(), Error> {
     sweep::sensitivity::check(spec)?;
     let base = Base::read(&scenario, &sets)?;
-    print_warnings(&base.load(&[])?);
+    let loaded = base.load(&[])?;
+    print_warnings(&loaded.file, &loaded.warnings);
     let bar = Bar::new();
     let exec = Execution::new(jobs, &bar)?.with_memory(memory.bytes()?);
     let staged = Staged::directory(out.dir)?;

@@ -192,3 +192,83 @@ pub fn summary_table(s: &crate::metrics::Summary) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
 }
+
+/// `summary.json` of a scenario of several mappings: the totals in the contract's fields, then
+/// the poller groups' bills, then each mapping's own summary under its name.
+#[derive(serde::Serialize)]
+struct MappingsSummary<'a> {
+    #[serde(flatten)]
+    totals: &'a crate::metrics::Summary,
+    poller_groups: &'a [crate::PollerGroupBill],
+    mappings: Vec<MappingSummary<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct MappingSummary<'a> {
+    mapping: &'a str,
+    #[serde(flatten)]
+    summary: &'a crate::metrics::Summary,
+}
+
+/// Writes a scenario of several mappings: the totals (`summary.json` with every mapping in it,
+/// `timeseries.csv`, `cloudwatch.csv`) in `dir`, and each mapping's own files in
+/// `dir/mappings/<name>/`.
+pub fn write_mappings_report(report: &crate::MappingsReport, dir: &Path) -> Result<Vec<PathBuf>> {
+    let summary = MappingsSummary {
+        totals: &report.totals.summary,
+        poller_groups: &report.poller_groups,
+        mappings: report
+            .mappings
+            .iter()
+            .map(|(name, r)| MappingSummary { mapping: name, summary: &r.summary })
+            .collect(),
+    };
+    let mut json = serde_json::to_vec_pretty(&summary).expect("summary serialises");
+    json.push(b'\n');
+    let mut csv = Vec::new();
+    write_timeseries_csv(&report.totals.timeseries, &mut csv).expect("writing to memory");
+    let mut cloudwatch = Vec::new();
+    write_cloudwatch_csv(&report.totals.cloudwatch, &mut cloudwatch).expect("writing to memory");
+    let mut written =
+        write_files(dir, &[("summary.json", json), ("timeseries.csv", csv), ("cloudwatch.csv", cloudwatch)])?;
+    for (name, mapping) in &report.mappings {
+        written.extend(write_report(mapping, &dir.join("mappings").join(name))?);
+    }
+    Ok(written)
+}
+
+/// The terminal's table for a scenario of several mappings: the totals, then one line per
+/// mapping and per poller group.
+pub fn mappings_table(report: &crate::MappingsReport) -> String {
+    use crate::human::{count, decimal};
+    let mut text = summary_table(&report.totals.summary);
+    let width = report.mappings.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max(7);
+    text += &format!(
+        "\n{:<width$}  {:>12}  {:>12}  {:>10}  {:>8}  {:>10}\n",
+        "mapping", "succeeded", "invocations", "max lag", "p99", "cost"
+    );
+    for (name, r) in &report.mappings {
+        let s = &r.summary;
+        let p99 = s.latency_ms.p99.map_or("-".into(), crate::human::duration_ms);
+        text += &format!(
+            "{name:<width$}  {:>12}  {:>12}  {:>10}  {:>8}  {:>10}\n",
+            count(s.records.succeeded),
+            count(s.invocations.total),
+            count(s.lag.max_records),
+            p99,
+            format!("${}", decimal(s.cost_usd.total, 4)),
+        );
+    }
+    for g in &report.poller_groups {
+        text += &format!(
+            "poller group {}: {} mappings, {} EPU-hours (${}); billed alone they would use {} (${})\n",
+            g.name,
+            g.mappings.len(),
+            decimal(g.epu_hours, 2),
+            decimal(g.cost_usd, 4),
+            decimal(g.ungrouped_epu_hours, 2),
+            decimal(g.ungrouped_cost_usd, 4),
+        );
+    }
+    text
+}

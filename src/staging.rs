@@ -132,11 +132,17 @@ impl Staged {
         }
         for name in &names {
             let target = self.dest.join(name);
+            // A directory of an earlier run (a scenario's `mappings/`) is replaced whole.
+            if target.is_dir() {
+                std::fs::remove_dir_all(&target).map_err(write_error(&target))?;
+            }
             std::fs::rename(self.temporary.join(name), &target).map_err(write_error(&target))?;
         }
         for name in self.stale.iter().filter(|s| !names.iter().any(|n| n == s.as_str())) {
             let target = self.dest.join(name);
-            match std::fs::remove_file(&target) {
+            let removed =
+                if target.is_dir() { std::fs::remove_dir_all(&target) } else { std::fs::remove_file(&target) };
+            match removed {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(write_error(&target)(e)),
                 _ => {}
             }

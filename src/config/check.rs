@@ -507,7 +507,7 @@ fn check_scaling(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Proble
 fn check_scaling_fields_belong_to_mode(sc: &Scaling) -> Result<(), Problem> {
     use ScalingMode::*;
     let set = |d: Option<Dur>| d.is_some();
-    let fields: [(&str, bool, &[ScalingMode]); 11] = [
+    let fields: [(&str, bool, &[ScalingMode]); 12] = [
         ("factor", sc.factor.is_some(), &[ParallelizationFactor]),
         ("initial_pollers", sc.initial_pollers.is_some(), &[OnDemand]),
         ("invocations_per_poller", sc.invocations_per_poller.is_some(), &[OnDemand, Provisioned]),
@@ -519,6 +519,7 @@ fn check_scaling_fields_belong_to_mode(sc: &Scaling) -> Result<(), Problem> {
         ("scale_down_utilization", sc.scale_down_utilization.is_some(), &[OnDemand, Provisioned]),
         ("rebalance_pause", set(sc.rebalance_pause), &[OnDemand, Provisioned]),
         ("poller_bytes_per_second", sc.poller_bytes_per_second.is_some(), &[OnDemand, Provisioned]),
+        ("poller_group", sc.poller_group.is_some(), &[Provisioned]),
     ];
     for (name, is_set, modes) in fields {
         let names: Vec<&str> = modes.iter().map(|&m| mode_name(m)).collect();
@@ -544,6 +545,14 @@ fn check_provisioned(sc: &Scaling, partitions: u32, warnings: &mut Vec<Warning>)
         "esm.scaling.invocations_per_poller",
         format!("{per} is out of range; allowed: 1 to 5 (AWS's limit per provisioned poller)"),
     )?;
+    if let Some(group) = &sc.poller_group {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
+        ensure(
+            (1..=128).contains(&group.len()) && group.chars().all(allowed),
+            "esm.scaling.poller_group",
+            format!("{} is not allowed; a poller group name is 1 to 128 letters, digits, '-' and '_'", shown(group)),
+        )?;
+    }
     if min > partitions || (sc.max_pollers.is_some() && max > partitions) {
         warnings.push(Warning {
             path: "esm.scaling".into(),

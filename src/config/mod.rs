@@ -72,6 +72,12 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The same clock with t = 0 at `origin_ns` (mappings of one scenario share one clock).
+    pub fn rebased(self, origin_ns: SimTime) -> Clock {
+        let shift = |t: SimTime| t - self.origin_ns + origin_ns;
+        Clock { origin_ns, end_ns: shift(self.end_ns), warmup_end_ns: shift(self.warmup_end_ns), ..self }
+    }
+
     /// Time-series rows the run produces.
     pub fn intervals(&self) -> usize {
         (self.end_ns - self.origin_ns).div_ceil(self.sample_ns) as usize

@@ -52,6 +52,11 @@ impl<E> EventQueue<E> {
         self.heap.pop().map(|entry| (entry.time, entry.event))
     }
 
+    /// The time of the event [`pop`](Self::pop) would return.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|entry| entry.time)
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

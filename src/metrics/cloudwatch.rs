@@ -104,6 +104,57 @@ impl CloudWatch {
         }
     }
 
+    /// Empties every period (keeping the grid and the steady-state start), to add mappings into.
+    pub fn clear(&mut self) {
+        self.periods.iter_mut().for_each(|p| *p = Period::default());
+        self.durations = Histogram::new_with_bounds(1, 1 << 42, 3).ok();
+        self.duration_sum_ns = 0;
+        self.duration_max_ns = 0;
+        self.provisioned = 0;
+    }
+
+    /// Adds another mapping's periods (on the same grid) to these: counts add up, and so do
+    /// maxima, as a bound of the mappings together; a function's concurrency is added only
+    /// once (`counts_function` for the first mapping that invokes it).
+    pub fn absorb(&mut self, other: &CloudWatch, counts_function: bool) {
+        for (mine, theirs) in self.periods.iter_mut().zip(&other.periods) {
+            mine.invocations += theirs.invocations;
+            mine.errors += theirs.errors;
+            mine.throttles += theirs.throttles;
+            mine.dropped_events += theirs.dropped_events;
+            mine.destination_events += theirs.destination_events;
+            mine.polled_events += theirs.polled_events;
+            mine.filtered_out_events += theirs.filtered_out_events;
+            mine.invoked_events += theirs.invoked_events;
+            mine.failed_invoke_events += theirs.failed_invoke_events;
+            mine.committed_events += theirs.committed_events;
+            mine.provisioned_invocations += theirs.provisioned_invocations;
+            mine.spillover_invocations += theirs.spillover_invocations;
+            if counts_function {
+                mine.concurrency_max += theirs.concurrency_max;
+                mine.provisioned_concurrency_max += theirs.provisioned_concurrency_max;
+            }
+            mine.offset_lag_max = match (mine.offset_lag_max, theirs.offset_lag_max) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+            mine.duration_sum_ns += theirs.duration_sum_ns;
+            if let Some(h) = &theirs.durations {
+                let into = mine.durations.get_or_insert_with(|| duration_histogram().unwrap_or_else(empty_histogram));
+                let _ = into.add(h);
+            }
+        }
+        if let (Some(mine), Some(theirs)) = (self.durations.as_mut(), other.durations.as_ref()) {
+            let _ = mine.add(theirs);
+        }
+        self.duration_sum_ns += other.duration_sum_ns;
+        self.duration_max_ns = self.duration_max_ns.max(other.duration_max_ns);
+        self.filtering |= other.filtering;
+        if counts_function {
+            self.provisioned += other.provisioned;
+        }
+    }
+
     /// The warm-up ends at `now`: the run's statistics count whole periods from here on and
     /// durations of invocations started from here on.
     pub fn start_steady_state(&mut self, now: SimTime) {

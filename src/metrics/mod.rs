@@ -3,6 +3,7 @@
 
 mod bottleneck;
 mod cloudwatch;
+pub mod combine;
 mod latency;
 mod observe;
 mod poison;
@@ -342,6 +343,11 @@ impl Metrics {
             flushed_by_window: self.flushed_by_window,
             flushed_by_payload: self.flushed_by_payload,
         }
+    }
+
+    /// Latencies of the records committed after the warm-up, in microseconds.
+    pub fn latency_histogram(&self) -> &Histogram<u64> {
+        &self.latency_total
     }
 
     /// `null` percentiles when nothing was committed (after the warm-up).

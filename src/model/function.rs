@@ -4,8 +4,10 @@
 pub use crate::config::vcpus;
 use crate::config::{Dist, DurationSpec, FunctionConfig};
 use crate::engine::{NS_PER_MS, RngStream, SimTime, StreamId, stream};
+use crate::model::account::AccountPool;
 use rand_distr::Distribution;
 use std::collections::{BTreeSet, VecDeque};
+use std::rc::Rc;
 
 /// Durations of invocations: the configured model plus one jitter draw per invocation.
 pub struct DurationModel {
@@ -45,6 +47,9 @@ pub struct Environments {
     /// Where t = 0 of the `other` schedule lies on the clock.
     origin_ns: SimTime,
     busy: u32,
+    /// The account's pool, shared with the functions of other mappings (`None` when this is
+    /// the only function simulated).
+    account: Option<Rc<AccountPool>>,
     /// Idle environments as (release time, environment), oldest first; reuse takes the most
     /// recent.
     idle: VecDeque<(SimTime, u64)>,
@@ -110,6 +115,7 @@ impl Environments {
             other: f.other_concurrency.clone(),
             origin_ns,
             busy: 0,
+            account: None,
             idle: VecDeque::new(),
             created: f.provisioned as u64,
             gone: Vec::new(),
@@ -129,16 +135,31 @@ impl Environments {
         }
     }
 
+    /// Shares the account's concurrency with the functions of other mappings.
+    pub fn share_account(&mut self, account: Rc<AccountPool>) {
+        self.account = Some(account);
+    }
+
     pub fn busy(&self) -> u32 {
         self.busy
     }
 
     /// Concurrency the function may use at `now`: its reservation, or what other functions
-    /// leave of the account's pool.
+    /// leave of the account's pool (their reservations and `other_concurrency`).
     pub fn limit(&self, now: SimTime) -> u32 {
         let since_origin = now.saturating_sub(self.origin_ns);
         let other = self.other.iter().take_while(|&&(at, _)| at <= since_origin).last().map_or(0, |&(_, v)| v);
-        self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other))
+        let reserved_elsewhere = self.account.as_ref().map_or(0, |a| a.reserved_total());
+        self.reserved.unwrap_or_else(|| self.account_limit.saturating_sub(other).saturating_sub(reserved_elsewhere))
+    }
+
+    /// Environments counted against [`limit`](Self::limit): the function's own with a
+    /// reservation, otherwise every function's in the shared pool.
+    fn busy_against_limit(&self) -> u32 {
+        match (&self.account, self.reserved) {
+            (Some(account), None) => account.unreserved_busy(),
+            _ => self.busy,
+        }
     }
 
     /// Provisioned environments running an invocation now.
@@ -150,7 +171,7 @@ impl Environments {
     /// An idle provisioned environment comes first; beyond them invocations spill over to
     /// on-demand environments.
     pub fn acquire(&mut self, now: SimTime) -> Result<(Start, u64), Throttle> {
-        if self.busy >= self.limit(now) {
+        if self.busy_against_limit() >= self.limit(now) {
             return Err(Throttle::Concurrency);
         }
         if let Some(env) = self.provisioned_idle.pop() {
@@ -216,6 +237,9 @@ impl Environments {
     }
 
     fn set_busy(&mut self, now: SimTime, busy: u32) {
+        if let Some(account) = &self.account {
+            account.changed(self.reserved.is_some(), busy as i32 - self.busy as i32);
+        }
         self.busy_ns += self.busy as u128 * (now - self.last_change_ns) as u128;
         self.last_change_ns = now;
         self.busy = busy;
@@ -230,6 +254,9 @@ impl Environments {
     /// Starts the statistics again at `now` (the end of the warm-up): peak and mean concurrency
     /// from here on.
     pub fn start_window(&mut self, now: SimTime) {
+        if let Some(account) = &self.account {
+            account.start_window();
+        }
         self.window_start_ns = now;
         self.busy_ns_at_window = self.busy_ns_until(now);
         self.peak = self.busy;

@@ -1,6 +1,7 @@
 //! The simulated world: a topic and its producers, the event source mapping, the function,
 //! failures and prices.
 
+pub mod account;
 pub mod esm;
 pub mod failures;
 pub mod function;

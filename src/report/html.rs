@@ -162,3 +162,94 @@ mod tests {
         assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     }
 }
+
+/// What the page of a scenario of several mappings shows.
+pub struct MappingsPage<'a> {
+    pub report: &'a crate::MappingsReport,
+    pub description: &'a str,
+    pub scenario_json: &'a str,
+    pub warnings: &'a [String],
+    pub charts: &'a [(&'a str, &'a str)],
+}
+
+/// The totals' verdict first, then the mappings side by side, the poller groups' bills, the
+/// totals, the charts (one line per mapping) and the scenario. Each mapping's own page is in
+/// `mappings/<name>/report.html`.
+pub fn mappings_page(page: &MappingsPage) -> String {
+    let r = page.report;
+    let s = &r.totals.summary;
+    let mut html = head(&s.scenario);
+    let _ = writeln!(html, "<h1>{}</h1>", escape(&s.scenario));
+    let _ = writeln!(
+        html,
+        "<p class=\"meta\">{} mappings · seed {} · config {} · {} s simulated · esmsim {}</p>",
+        r.mappings.len(),
+        s.seed,
+        escape(&s.config_hash),
+        s.simulated_seconds,
+        escape(&s.esmsim_version)
+    );
+    let _ =
+        writeln!(html, "<p class=\"verdict\"><strong>Verdict (all mappings):</strong> {}</p>", escape(&s.verdict()));
+    if !page.description.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(page.description));
+    }
+    html.push_str("<nav><a href=\"#warnings\">Warnings</a><a href=\"#mappings\">Mappings</a>");
+    html.push_str(
+        "<a href=\"#summary\">Totals</a><a href=\"#charts\">Charts</a><a href=\"#scenario\">Scenario</a></nav>\n",
+    );
+    warnings(&mut html, page.warnings);
+    mappings_table(&mut html, r);
+    summary(&mut html, s);
+    charts(&mut html, page.charts);
+    let _ = writeln!(html, "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>", escape(page.scenario_json));
+    html.push_str(TAIL);
+    html
+}
+
+/// One column per mapping and one for the total; then the poller groups.
+fn mappings_table(html: &mut String, r: &crate::MappingsReport) {
+    use crate::human::{count, decimal, duration_ms};
+    html.push_str("<h2 id=\"mappings\">Mappings</h2>\n<table>\n<tr><th></th>");
+    for (name, _) in &r.mappings {
+        let _ = write!(html, "<th><a href=\"mappings/{0}/report.html\">{0}</a></th>", escape(name));
+    }
+    html.push_str("<th>total</th></tr>\n");
+    let rows: [(&str, fn(&Summary) -> String); 9] = [
+        ("records produced", |s| count(s.records.produced)),
+        ("records succeeded", |s| count(s.records.succeeded)),
+        ("invocations", |s| count(s.invocations.total)),
+        ("throttled", |s| count(s.invocations.throttled)),
+        ("cold starts", |s| count(s.invocations.cold_starts)),
+        ("max lag (records)", |s| count(s.lag.max_records)),
+        ("latency p99", |s| s.latency_ms.p99.map_or("-".to_string(), duration_ms)),
+        ("pollers cost", |s| format!("${}", decimal(s.cost_usd.pollers, 4))),
+        ("total cost", |s| format!("${}", decimal(s.cost_usd.total, 4))),
+    ];
+    for (label, cell) in rows {
+        let _ = write!(html, "<tr><th scope=\"row\">{}</th>", escape(label));
+        for (_, mapping) in &r.mappings {
+            let _ = write!(html, "<td class=\"num\">{}</td>", escape(&cell(&mapping.summary)));
+        }
+        let _ = writeln!(html, "<td class=\"num\"><strong>{}</strong></td></tr>", escape(&cell(&r.totals.summary)));
+    }
+    html.push_str("</table>\n");
+    if r.poller_groups.is_empty() {
+        return;
+    }
+    html.push_str("<h3 style=\"margin-top:20px\">Poller groups</h3>\n<table>\n");
+    html.push_str("<tr><th>group</th><th>mappings</th><th>EPU-hours</th><th>cost</th><th>billed alone</th></tr>\n");
+    for g in &r.poller_groups {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">${}</td><td class=\"num\">{} EPU-hours, ${}</td></tr>",
+            escape(&g.name),
+            escape(&g.mappings.join(", ")),
+            decimal(g.epu_hours, 2),
+            decimal(g.cost_usd, 4),
+            decimal(g.ungrouped_epu_hours, 2),
+            decimal(g.ungrouped_cost_usd, 4)
+        );
+    }
+    html.push_str("</table>\n");
+}

@@ -37,16 +37,7 @@ pub const REPORT_HTML: &str = "report.html";
 /// latency, invocations) and `report.html` into `dir`, each file atomically. Returns the paths
 /// written, charts first.
 pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<Vec<PathBuf>> {
-    let specs = run_charts::run_charts(&report.timeseries, &loaded.config);
-    let mut names = Vec::new();
-    let mut contents = Vec::new();
-    let mut svgs = Vec::new();
-    for (stem, chart) in &specs {
-        let rendered = render(chart).map_err(|e| draw_error(dir, stem, e))?;
-        names.extend([format!("{stem}.png"), format!("{stem}.svg")]);
-        contents.extend([rendered.png, rendered.svg.clone().into_bytes()]);
-        svgs.push((*stem, rendered.svg));
-    }
+    let (mut files, svgs) = rendered_charts(run_charts::run_charts(&report.timeseries, &loaded.config), dir)?;
     // The scenario as it ran: a `--seed` override is part of it, so that copying the page's JSON
     // reproduces this run and not the file's seed.
     let mut resolved = loaded.scenario.clone();
@@ -61,15 +52,74 @@ pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<
         warnings: &warnings,
         charts: &charts,
     };
-    names.push(REPORT_HTML.to_string());
-    contents.push(html::run_page(&page).into_bytes());
-    let files: Vec<(&str, Vec<u8>)> = names.iter().map(String::as_str).zip(contents).collect();
+    files.push((REPORT_HTML.to_string(), html::run_page(&page).into_bytes()));
+    write_named(dir, files)
+}
+
+/// Each chart as `<stem>.png` and `<stem>.svg` contents, and the SVGs again for the page.
+type RenderedCharts = (Vec<(String, Vec<u8>)>, Vec<(&'static str, String)>);
+
+fn rendered_charts<C: Chart>(specs: Vec<(&'static str, C)>, dir: &Path) -> Result<RenderedCharts> {
+    let mut files = Vec::new();
+    let mut svgs = Vec::new();
+    for (stem, chart) in &specs {
+        let rendered = render(chart).map_err(|e| draw_error(dir, stem, e))?;
+        files.push((format!("{stem}.png"), rendered.png));
+        files.push((format!("{stem}.svg"), rendered.svg.clone().into_bytes()));
+        svgs.push((*stem, rendered.svg));
+    }
+    Ok((files, svgs))
+}
+
+fn write_named(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<Vec<PathBuf>> {
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(name, bytes)| (name.as_str(), bytes.clone())).collect();
     write_files(dir, &files)
 }
 
-/// The names of the files [`write_run_report`] writes.
+/// A scenario of several mappings: each mapping's own charts and page in `mappings/<name>/`, then
+/// the side-by-side charts and the page of all of them in `dir`.
+pub fn write_mappings_run_report(
+    report: &crate::MappingsReport,
+    loaded: &crate::scenario::LoadedMappings,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let m = &loaded.mappings;
+    let mut written = Vec::new();
+    for ((name, mapping_report), mapping) in report.mappings.iter().zip(&m.mappings) {
+        let alone = Loaded {
+            scenario: mapping.scenario.clone(),
+            config: mapping.config.clone(),
+            warnings: Vec::new(),
+            file: loaded.file.clone(),
+        };
+        written.extend(write_run_report(mapping_report, &alone, &dir.join("mappings").join(name))?);
+    }
+    let rows: Vec<(&str, &[crate::metrics::Row])> =
+        report.mappings.iter().map(|(name, r)| (name.as_str(), r.timeseries.as_slice())).collect();
+    let specs = run_charts::mapping_charts(&rows, &report.totals.timeseries, &m.mappings[0].config);
+    let (mut files, svgs) = rendered_charts(specs, dir)?;
+    let mut resolved = m.source.clone();
+    resolved["seed"] = serde_json::Value::from(report.totals.summary.seed);
+    let scenario_json = serde_json::to_string_pretty(&resolved).expect("scenario serialises");
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    let charts: Vec<(&str, &str)> = svgs.iter().map(|(stem, svg)| (*stem, svg.as_str())).collect();
+    let page = html::MappingsPage {
+        report,
+        description: &m.description,
+        scenario_json: &scenario_json,
+        warnings: &warnings,
+        charts: &charts,
+    };
+    files.push((REPORT_HTML.to_string(), html::mappings_page(&page).into_bytes()));
+    written.extend(write_named(dir, files)?);
+    Ok(written)
+}
+
+/// The names of the files [`write_run_report`] and [`write_mappings_run_report`] write in a
+/// run's directory.
 pub fn run_report_files() -> Vec<String> {
-    let charts = run_charts::RUN_CHARTS.iter().flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]);
+    let stems = run_charts::RUN_CHARTS.iter().chain(&run_charts::MAPPING_CHARTS);
+    let charts = stems.flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]);
     charts.chain([REPORT_HTML.to_string()]).collect()
 }
 

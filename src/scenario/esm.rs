@@ -178,6 +178,10 @@ pub struct Scaling {
     /// pollers; ASSUMED the same on demand).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poller_bytes_per_second: Option<u64>,
+    /// `provisioned`: AWS's `PollerGroupName`. Mappings of one group (in a scenario's
+    /// `mappings`) pool their pollers and throughput into one EPU bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poller_group: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

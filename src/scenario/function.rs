@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Function {
+    /// The function's name. In a scenario of several `mappings`, mappings that name the same
+    /// function invoke one function: its environments, concurrency and fixed charges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub memory_mb: u32,
     pub architecture: Architecture,
     pub timeout: Dur,
@@ -38,6 +42,7 @@ fn is_zero(n: &u32) -> bool {
 impl Default for Function {
     fn default() -> Self {
         Function {
+            name: None,
             memory_mb: 128,
             architecture: Architecture::X86_64,
             timeout: Dur::parse("3s"),

@@ -32,8 +32,44 @@ pub fn load_scenario(file: &Path, sets: &[String]) -> Result<Loaded> {
     parse_scenario(file, &text, sets)
 }
 
-/// As [`load_scenario`], with the text already read. `file` names the source in errors.
+/// A scenario of one mapping, or of several (`mappings`).
+#[derive(Clone, Debug)]
+pub enum Parsed {
+    One(Loaded),
+    Many(LoadedMappings),
+}
+
+/// A scenario with `mappings` that parsed and validated.
+#[derive(Clone, Debug)]
+pub struct LoadedMappings {
+    pub mappings: super::mappings::Mappings,
+    pub warnings: Vec<Warning>,
+    pub file: PathBuf,
+}
+
+/// As [`load_scenario`], for the commands that also run scenarios of several mappings.
+pub fn load_any(file: &Path, sets: &[String]) -> Result<Parsed> {
+    let text = read_scenario_text(file)?;
+    parse_any(file, &text, sets)
+}
+
+/// As [`load_scenario`], with the text already read. `file` names the source in errors. A
+/// scenario with `mappings` is refused with one line: only `run` and `validate` take those
+/// (see [`parse_any`]), so that no study silently simulates one mapping of several.
 pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded> {
+    match parse_any(file, text, sets)? {
+        Parsed::One(loaded) => Ok(loaded),
+        Parsed::Many(_) => Err(Error::field(
+            file,
+            "mappings",
+            "several mappings run with `esmsim run` and `esmsim validate` only; this command takes a scenario of one \
+             mapping (move one mapping's sections to the top level)",
+        )),
+    }
+}
+
+/// As [`parse_scenario`], accepting scenarios of several mappings.
+pub fn parse_any(file: &Path, text: &str, sets: &[String]) -> Result<Parsed> {
     let mut value = super::strict::parse(text).map_err(|invalid| match invalid {
         Invalid::Syntax(e) => Error::field(file, "(file)", format!("not valid JSON: {e}")),
         Invalid::Duplicate(path) => Error::field(file, path, "is given twice; each key may appear once"),
@@ -45,15 +81,27 @@ pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded
     for set in sets {
         apply_set(&mut value, set).map_err(|p| Error::field(file, p.path, p.message))?;
     }
-    let mut scenario: Scenario = serde_path_to_error::deserialize(&value)
-        .map_err(|e| Error::field(file, dotted(e.path()), e.into_inner().to_string()))?;
     // Traffic files are relative to the scenario file.
     let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if value.get("duration").is_none() {
-        duration_from_traffic(&mut scenario, base).map_err(|p| Error::field(file, p.path, p.message))?;
+    let at_file = |p: Problem| Error::field(file, p.path, p.message);
+    if value.get("mappings").is_some() {
+        let mut warnings = Vec::new();
+        let mappings = super::mappings::read(&value, base, &mut warnings).map_err(at_file)?;
+        return Ok(Parsed::Many(LoadedMappings { mappings, warnings, file: file.to_path_buf() }));
     }
-    let compiled = compile_in(&scenario, base).map_err(|p| Error::field(file, p.path, p.message))?;
-    Ok(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() })
+    let (scenario, compiled) = compile_value(&value, base).map_err(at_file)?;
+    Ok(Parsed::One(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() }))
+}
+
+/// The typed scenario of a JSON tree (with the exact path of the first problem), compiled.
+pub(super) fn compile_value(value: &Value, base: &Path) -> Result<(Scenario, crate::config::Compiled), Problem> {
+    let mut scenario: Scenario =
+        serde_path_to_error::deserialize(value).map_err(|e| problem(dotted(e.path()), e.into_inner().to_string()))?;
+    if value.get("duration").is_none() {
+        duration_from_traffic(&mut scenario, base)?;
+    }
+    let compiled = compile_in(&scenario, base)?;
+    Ok((scenario, compiled))
 }
 
 /// Without a `duration`, a scenario whose producers replay traffic files runs for the longest

@@ -8,6 +8,7 @@ mod failures;
 mod function;
 mod handler;
 mod load;
+pub mod mappings;
 mod producer;
 mod registry;
 pub mod schema;
@@ -19,7 +20,10 @@ pub use esm::*;
 pub use failures::*;
 pub use function::*;
 pub use handler::{DurationSource, HandlerSpec, check_handler};
-pub use load::{Loaded, MAX_SCENARIO_BYTES, apply_set, load_scenario, parse_scenario, read_scenario_text};
+pub use load::{
+    Loaded, LoadedMappings, MAX_SCENARIO_BYTES, Parsed, apply_set, load_any, load_scenario, parse_any, parse_scenario,
+    read_scenario_text,
+};
 pub use producer::*;
 pub use registry::*;
 pub use topic::*;

@@ -13,7 +13,7 @@ impl<O: Observer> Simulation<O> {
     /// Invokes the function with `batch`, or throttles it.
     pub(super) fn invoke(&mut self, batch: BatchId) {
         let now = self.now;
-        let acquired = self.function.envs.acquire(now);
+        let acquired = self.function.envs.borrow_mut().acquire(now);
         self.tell_gone();
         let (start, environment) = match acquired {
             Ok(start) => start,
@@ -54,12 +54,12 @@ impl<O: Observer> Simulation<O> {
         }
         let end = now + init_ns + result.run_ns;
         let billed_ms = billed_ms(init_ns, result.run_ns);
-        let busy = self.function.envs.busy();
+        let busy = self.function.envs.borrow().busy();
         let period = self.metrics.cloudwatch.at(now);
         period.concurrency_max = period.concurrency_max.max(busy);
         if start == Start::Provisioned {
             period.provisioned_concurrency_max =
-                period.provisioned_concurrency_max.max(self.function.envs.provisioned_busy());
+                period.provisioned_concurrency_max.max(self.function.envs.borrow().provisioned_busy());
         }
         let running = Running {
             started_ns: now,
@@ -107,7 +107,7 @@ impl<O: Observer> Simulation<O> {
     /// Tells the handler of environments that expired or were destroyed.
     fn tell_gone(&mut self) {
         let f = &mut self.function;
-        f.envs.take_gone(&mut f.gone);
+        f.envs.borrow_mut().take_gone(&mut f.gone);
         for &env in &f.gone {
             f.handler.environment_gone(env);
         }
@@ -151,7 +151,7 @@ impl<O: Observer> Simulation<O> {
         // (the next invocation must initialise again).
         let destroyed =
             matches!(outcome, Outcome::Crash { .. }) || (running.reinit && matches!(outcome, Outcome::Timeout { .. }));
-        self.function.envs.release(now, running.environment, destroyed);
+        self.function.envs.borrow_mut().release(now, running.environment, destroyed);
         self.tell_gone();
         self.metrics.invocation_ended(&running, running.billed_ms as u128 * self.config.function.memory_mb as u128);
         notify!(self.invocation_ended(now, &self.esm.batches[batch], outcome));

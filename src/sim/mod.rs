@@ -8,6 +8,7 @@ mod batches;
 mod dispatch;
 mod invoke;
 mod limits;
+pub mod mappings;
 mod observer;
 mod pollers;
 mod retry;
@@ -30,6 +31,7 @@ pub use observer::{Observer, Outcome, RetryCause};
 use crate::config::{Config, Fault};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
+use crate::model::account::AccountPool;
 use crate::model::destination::Destination;
 use crate::model::esm::registry::SchemaCheck;
 use crate::model::esm::{Fetcher, Gate, Waiting};
@@ -39,6 +41,8 @@ use crate::model::kafka::range_assignment;
 use crate::model::producer::{Arrival, ProducerGen};
 use crate::model::topic::Partition;
 use batches::BatchTable;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// What a run produces.
 #[derive(Clone, Debug)]
@@ -149,7 +153,11 @@ struct Esm {
 
 /// The Lambda function: its environments and its code.
 struct Function {
-    envs: Environments,
+    /// Shared with the other mappings that invoke the same function, if any.
+    envs: Rc<RefCell<Environments>>,
+    /// Whether this run's bill carries the function's fixed charges (provisioned concurrency's
+    /// allocation, SnapStart's cache): only one of the mappings sharing a function does.
+    charges_fixed: bool,
     handler: Box<dyn Handler>,
     /// Invocations started, numbering attempts for per-attempt random draws.
     attempts: u64,
@@ -164,11 +172,37 @@ pub struct SimulationBuilder<'a> {
     config: &'a Config,
     seed: u64,
     handler: Option<Box<dyn Handler>>,
+    shared: Shared,
+}
+
+/// What a mapping's run shares with the other mappings of its scenario (nothing when alone).
+#[derive(Clone)]
+pub(crate) struct Shared {
+    /// The account's concurrency.
+    pub account: Option<Rc<AccountPool>>,
+    /// The function's environments, when another mapping invokes the same function.
+    pub environments: Option<Rc<RefCell<Environments>>>,
+    /// Whether this mapping's bill carries the function's fixed charges.
+    pub charges_fixed: bool,
+    /// Whether the EPU billing windows are kept, for a poller group's bill.
+    pub keeps_epu_windows: bool,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { account: None, environments: None, charges_fixed: true, keeps_epu_windows: false }
+    }
 }
 
 impl<'a> SimulationBuilder<'a> {
     pub fn new(config: &'a Config) -> Self {
-        SimulationBuilder { config, seed: config.seed, handler: None }
+        SimulationBuilder { config, seed: config.seed, handler: None, shared: Shared::default() }
+    }
+
+    /// Runs as one of several mappings of a scenario, sharing `shared` with the others.
+    pub(crate) fn shared(mut self, shared: Shared) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Runs `handler` (a real one) in place of the built-in model.
@@ -194,7 +228,7 @@ impl<'a> SimulationBuilder<'a> {
 
     pub fn build_with_observer<O: Observer>(self, observer: O) -> Simulation<O> {
         let handler = self.handler.unwrap_or_else(|| Box::new(SyntheticHandler::new(self.config, self.seed)));
-        Simulation::new(self.config, self.seed, handler, observer)
+        Simulation::new(self.config, self.seed, handler, self.shared, observer)
     }
 }
 
@@ -214,7 +248,7 @@ pub struct Simulation<O: Observer> {
 }
 
 impl<O: Observer> Simulation<O> {
-    fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, observer: O) -> Self {
+    fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, shared: Shared, observer: O) -> Self {
         let origin = c.clock.origin_ns;
         let partitions = c.topic.partitions;
         let producers = c
@@ -250,6 +284,7 @@ impl<O: Observer> Simulation<O> {
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
                     let mut scaler = pollers::Autoscaler::new(plan, origin);
                     scaler.epu_throughput_factor = c.esm.registry.map_or(1.0, |r| r.epu_factor);
+                    scaler.epu_windows = shared.keeps_epu_windows.then(Vec::new);
                     scaler
                 }),
                 destination: Destination::new(c, seed),
@@ -258,7 +293,14 @@ impl<O: Observer> Simulation<O> {
                 destination_deliveries: 0,
             },
             function: Function {
-                envs: Environments::new(&c.function, seed, origin),
+                envs: shared.environments.clone().unwrap_or_else(|| {
+                    let mut envs = Environments::new(&c.function, seed, origin);
+                    if let Some(account) = &shared.account {
+                        envs.share_account(account.clone());
+                    }
+                    Rc::new(RefCell::new(envs))
+                }),
+                charges_fixed: shared.charges_fixed,
                 handler,
                 attempts: 0,
                 gone: Vec::new(),
@@ -310,7 +352,7 @@ impl<O: Observer> Simulation<O> {
     pub fn run_with_progress(mut self, progress: impl FnMut(f64)) -> (Report, O) {
         // Without limits and without watching the observer, `drive` always reaches the end.
         let _ = self.drive(&Limits::NONE, false, progress);
-        let report = self.finish();
+        let report = self.finish(None);
         (report, self.observer)
     }
 
@@ -319,39 +361,24 @@ impl<O: Observer> Simulation<O> {
     pub fn try_run(mut self, limits: &Limits, progress: impl FnMut(f64)) -> (Result<Report, Stopped>, O) {
         let report = match self.drive(limits, true, progress) {
             Some(stopped) => Err(stopped),
-            None => Ok(self.finish()),
+            None => Ok(self.finish(None)),
         };
         (report, self.observer)
     }
 
     /// The event loop, from the backlog to the end of the run or the first limit reached.
     fn drive(&mut self, limits: &Limits, watch: bool, mut progress: impl FnMut(f64)) -> Option<Stopped> {
-        if let Some(stopped) = self.backlog_over_budget(limits) {
+        if let Some(stopped) = self.begin(limits) {
             return Some(stopped);
         }
-        self.append_backlog();
         let origin = self.config.clock.origin_ns;
-        // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
-        self.generate_to(origin + self.config.clock.chunk_ns);
-        self.queue.schedule(origin, Event::Source(SourceEvent::Generate));
-        self.schedule_timeline_events();
-        for fetcher in 0..self.esm.fetchers.len() as u32 {
-            self.plan_fetcher(fetcher);
-        }
         let mut handled: u64 = 0;
         while let Some((time, event)) = self.queue.pop() {
             if time >= self.config.clock.end_ns {
                 break;
             }
-            self.sample_until(time);
-            self.now = time;
-            let generated = matches!(event, Event::Source(SourceEvent::Generate));
-            self.handle(event);
-            if generated && let Some(stopped) = self.over_budget(limits) {
+            if let Some(stopped) = self.step(limits, time, event) {
                 return Some(stopped);
-            }
-            if let Some(reason) = self.function.stopped.take() {
-                return Some(Stopped::Handler(reason));
             }
             handled += 1;
             if handled % 65_536 == 0 {
@@ -366,6 +393,36 @@ impl<O: Observer> Simulation<O> {
         None
     }
 
+    /// Puts the backlog in the logs, generates the first arrivals and plans every fetcher;
+    /// `Some` when the backlog alone is over the memory budget.
+    fn begin(&mut self, limits: &Limits) -> Option<Stopped> {
+        if let Some(stopped) = self.backlog_over_budget(limits) {
+            return Some(stopped);
+        }
+        self.append_backlog();
+        let origin = self.config.clock.origin_ns;
+        // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
+        self.generate_to(origin + self.config.clock.chunk_ns);
+        self.queue.schedule(origin, Event::Source(SourceEvent::Generate));
+        self.schedule_timeline_events();
+        for fetcher in 0..self.esm.fetchers.len() as u32 {
+            self.plan_fetcher(fetcher);
+        }
+        None
+    }
+
+    /// Takes the samples due by `time`, then handles `event`; `Some` when the run must stop.
+    fn step(&mut self, limits: &Limits, time: SimTime, event: Event) -> Option<Stopped> {
+        self.sample_until(time);
+        self.now = time;
+        let generated = matches!(event, Event::Source(SourceEvent::Generate));
+        self.handle(event);
+        if generated && let Some(stopped) = self.over_budget(limits) {
+            return Some(stopped);
+        }
+        self.function.stopped.take().map(Stopped::Handler)
+    }
+
     /// Hands the event to the component it concerns.
     fn handle(&mut self, event: Event) {
         match event {
@@ -374,7 +431,7 @@ impl<O: Observer> Simulation<O> {
             Event::Function(FunctionEvent::InvocationEnd { batch }) => self.on_invocation_end(batch),
             Event::SteadyState => {
                 self.metrics.start_steady_state(self.now);
-                self.function.envs.start_window(self.now);
+                self.function.envs.borrow_mut().start_window(self.now);
             }
         }
     }

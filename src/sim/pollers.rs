@@ -45,6 +45,19 @@ pub(super) struct Autoscaler {
     /// How many times polled bytes count towards EPUs (ASSUMED `epu_factor` of a schema
     /// registry, which AWS says "may increase" EPU usage; 1 without one).
     pub epu_throughput_factor: f64,
+    /// Each closed billing window, kept when the mapping is billed with its poller group.
+    pub epu_windows: Option<Vec<EpuWindow>>,
+}
+
+/// One EPU billing window of a mapping: what its group's bill is made of.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpuWindow {
+    pub span_ns: SimTime,
+    /// The most pollers running at once in the window, and their mean.
+    pub peak_pollers: u32,
+    pub mean_pollers: f64,
+    /// Polled bytes per second, times the schema registry's `epu_factor`.
+    pub bytes_per_second: f64,
 }
 
 impl Autoscaler {
@@ -64,6 +77,7 @@ impl Autoscaler {
             window_bytes: 0,
             epu_ns: 0.0,
             epu_throughput_factor: 1.0,
+            epu_windows: None,
         }
     }
 
@@ -129,6 +143,14 @@ impl Autoscaler {
                 }
             };
             self.epu_ns += epus * span_ns;
+            if let Some(windows) = self.epu_windows.as_mut() {
+                windows.push(EpuWindow {
+                    span_ns: now - self.window_start_ns,
+                    peak_pollers: self.window_peak,
+                    mean_pollers: self.window_poller_ns as f64 / span_ns,
+                    bytes_per_second,
+                });
+            }
         }
         self.window_start_ns = now;
         self.window_poller_ns = 0;
@@ -149,13 +171,45 @@ impl Autoscaler {
     }
 }
 
+/// A poller group's bill: its mappings pool their pollers and throughput in each window, so the
+/// group pays `ceil(max(Σ pollers / pollers_per_epu, Σ bytes/s / bytes_per_second_per_epu))` EPUs
+/// (at least one) where each ungrouped mapping pays that on its own (AWS's example: ten mappings
+/// of one poller pay ten EPUs ungrouped, one grouped). `members[m]` are mapping m's windows, on
+/// one grid (the group shares an evaluation interval and a clock). Returns each mapping's share
+/// of the group's EPU-hours: ASSUMED, in proportion to its pollers in each window (AWS bills the
+/// group, not its mappings), so the shares add up to the group's bill.
+pub fn bill_poller_group(members: &[Vec<EpuWindow>], pricing: &Pricing) -> Vec<f64> {
+    let mut hours = vec![0.0; members.len()];
+    let windows = members.iter().map(Vec::len).min().unwrap_or(0);
+    for k in 0..windows {
+        let window: Vec<&EpuWindow> = members.iter().map(|m| &m[k]).collect();
+        let span_ns = window[0].span_ns as f64;
+        let bytes_per_second: f64 = window.iter().map(|w| w.bytes_per_second).sum();
+        let by_throughput = bytes_per_second / pricing.bytes_per_second_per_epu;
+        let pollers = |w: &EpuWindow| match pricing.epu_billing {
+            EpuBilling::Whole => w.peak_pollers as f64,
+            EpuBilling::Fractional => w.mean_pollers,
+        };
+        let total_pollers: f64 = window.iter().map(|w| pollers(w)).sum();
+        let epus = match pricing.epu_billing {
+            EpuBilling::Whole => (total_pollers / pricing.pollers_per_epu).max(by_throughput).ceil().max(1.0),
+            EpuBilling::Fractional => (total_pollers / pricing.pollers_per_epu).max(by_throughput),
+        };
+        for (m, w) in window.iter().enumerate() {
+            let share = if total_pollers > 0.0 { pollers(w) / total_pollers } else { 1.0 / window.len() as f64 };
+            hours[m] += epus * share * span_ns / 3.6e12;
+        }
+    }
+    hours
+}
+
 impl<O: Observer> Simulation<O> {
     /// The autoscaler's once-a-minute look at offset lag and throttles.
     pub(super) fn on_evaluate(&mut self) {
         let now = self.now;
         let throttled = self.metrics.throttled;
         let lag: u64 = self.source.logs.iter().map(|p| p.arrived(now) as u64).sum();
-        let busy_ns = self.function.envs.busy_ns_until(now);
+        let busy_ns = self.function.envs.borrow().busy_ns_until(now);
         let slots: u32 = self.esm.fetchers.iter().map(|f| f.max_in_flight.min(f.partitions.len() as u32)).sum();
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         let window_ns = (now - scaler.window_start_ns).max(1);

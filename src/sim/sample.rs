@@ -36,8 +36,11 @@ impl<O: Observer> Simulation<O> {
         self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);
         self.metrics.age_max_ns = self.metrics.age_max_ns.max(oldest_ns);
         // The sample closes the interval ending at `at`: it belongs to the period before it.
-        let envs = &self.function.envs;
-        self.metrics.cloudwatch.sample(at.saturating_sub(1), lag, envs.busy(), envs.provisioned_busy());
+        let (busy, provisioned_busy) = {
+            let envs = self.function.envs.borrow();
+            (envs.busy(), envs.provisioned_busy())
+        };
+        self.metrics.cloudwatch.sample(at.saturating_sub(1), lag, busy, provisioned_busy);
         let interval = std::mem::take(&mut self.metrics.interval);
         let latency = self.metrics.close_latency_interval();
         let index = self.metrics.rows.len();
@@ -50,7 +53,7 @@ impl<O: Observer> Simulation<O> {
             lag_records: lag,
             max_partition_lag_records: max_lag,
             oldest_record_age_s: oldest_ns as f64 / 1e9,
-            concurrency: self.function.envs.busy(),
+            concurrency: busy,
             invocations: interval.invocations,
             errors: interval.errors,
             throttles: interval.throttles,
@@ -124,16 +127,20 @@ impl<O: Observer> Simulation<O> {
                 restored_gb: charged * memory_gb * self.metrics.restores as f64,
             }
         });
+        // A function shared by several mappings is allocated (and its snapshot cached) once.
+        let fixed = if self.function.charges_fixed { 1.0 } else { 0.0 };
+        let snapstart = snapstart.map(|s| SnapStartUsage { cached_gb: fixed * s.cached_gb, ..s });
         Usage {
-            provisioned_gb: f.provisioned as f64 * memory_gb,
+            provisioned_gb: fixed * f.provisioned as f64 * memory_gb,
             provisioned_billed_mb_ms: self.metrics.provisioned_billed_mb_ms,
             snapstart,
             ..Usage::default()
         }
     }
 
-    /// The summary and time series, once the clock has reached the end.
-    pub(super) fn finish(&mut self) -> Report {
+    /// The summary and time series, once the clock has reached the end. `epu_hours`, when
+    /// given, is this mapping's share of its poller group's bill, in place of its own.
+    pub(super) fn finish(&mut self, group_epu_hours: Option<f64>) -> Report {
         let (origin, end) = (self.config.clock.origin_ns, self.config.clock.end_ns);
         self.metrics.stalls.close_all(end);
         let pricing = &self.config.pricing;
@@ -145,9 +152,12 @@ impl<O: Observer> Simulation<O> {
             None => PollerSummary { peak: 0, mean: 0.0 },
         };
         let epu_hours = match &self.esm.autoscaler {
-            Some(scaler) if matches!(self.config.esm.scaling, Scaling::Provisioned(_)) => scaler.epu_ns / 3.6e12,
+            Some(scaler) if matches!(self.config.esm.scaling, Scaling::Provisioned(_)) => {
+                group_epu_hours.unwrap_or(scaler.epu_ns / 3.6e12)
+            }
             _ => 0.0,
         };
+        let envs = self.function.envs.borrow();
         let m = &self.metrics;
         let pending: u64 = (0..self.source.logs.len() as u32).map(|p| self.pending_in(p)).sum();
         let seconds = (end - origin) as f64 / 1e9;
@@ -174,10 +184,7 @@ impl<O: Observer> Simulation<O> {
             batches: m.batch_summary(),
             latency_ms: m.latency_summary(),
             lag: m.lag_summary(),
-            concurrency: ConcurrencySummary {
-                peak: self.function.envs.peak,
-                mean: self.function.envs.mean_concurrency(end),
-            },
+            concurrency: ConcurrencySummary { peak: envs.peak, mean: envs.mean_concurrency(end) },
             pollers,
             cost_usd: cost(&self.config.pricing, self.config.function.architecture, &usage),
             stalls: m.stall_summary(),
@@ -185,8 +192,8 @@ impl<O: Observer> Simulation<O> {
             poison_pills: m.poison_pills.summary(origin),
             duration_ms: m.cloudwatch.duration_summary(),
             cloudwatch: m.cloudwatch.summary(
-                self.function.envs.peak,
-                self.function.envs.provisioned_peak,
+                envs.peak,
+                envs.provisioned_peak,
                 m.lag_max_records,
                 steady_rows.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0),
             ),
@@ -198,6 +205,7 @@ impl<O: Observer> Simulation<O> {
             summary.cloudwatch.provisioned_pollers.max = summary.pollers.peak as u64;
             summary.cloudwatch.event_poller_unit.avg = epu_hours / (seconds / 3600.0);
         }
+        drop(envs);
         let mut rows = std::mem::take(&mut self.metrics.rows);
         share_cost(&mut rows, &self.metrics.row_usage, &summary.cost_usd);
         Report {
