@@ -542,7 +542,7 @@ fn run(
     charts: bool,
 ) -> Result<(), Error> {
     match load_any(&scenario, &sets)? {
-        Parsed::One(loaded) => run_one(loaded, out, options, charts),
+        Parsed::One(loaded) => run_one(*loaded, out, options, charts),
         Parsed::Many(loaded) => run_mappings(loaded, out, options, charts),
     }
 }

@@ -127,6 +127,27 @@ fn every_shipped_scenario_conforms_and_malformed_ones_do_not() {
 }
 
 #[test]
+fn a_scenario_of_several_mappings_conforms_and_a_bad_mapping_does_not() {
+    let schema = scenario_schema();
+    let scenarios = shipped();
+    let grouped = &scenarios.iter().find(|(f, _)| f.ends_with("poller-group-cuts-epu-cost.json")).unwrap().1;
+    conforms(grouped, &schema, &schema).unwrap();
+    for (pointer, bad) in [("/mappings/0/esm/batch_size", json!(0)), ("/mappings/0/colour", json!("red"))] {
+        let mut scenario = grouped.clone();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        scenario.pointer_mut(parent).unwrap()[key] = bad.clone();
+        assert!(conforms(&scenario, &schema, &schema).is_err(), "schema accepts {pointer} = {bad}");
+        let text = scenario.to_string();
+        let parsed = esmsim::scenario::parse_any(Path::new("g.json"), &text, &[]);
+        assert!(parsed.is_err(), "parser accepts {pointer}");
+    }
+    // Neither a topic nor mappings: refused by both.
+    let mut empty = grouped.clone();
+    empty.as_object_mut().unwrap().remove("mappings");
+    assert!(conforms(&empty, &schema, &schema).is_err());
+}
+
+#[test]
 fn the_duration_pattern_accepts_what_the_parser_accepts() {
     let pattern = regex::Regex::new(DURATION_PATTERN).unwrap();
     for text in ["500ms", "1m30s", "1.5s", "0s", ".5s", "5.s", "7d", "10us", "3ns", " 2h "] {

@@ -153,16 +153,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-    }
-}
-
 /// What the page of a scenario of several mappings shows.
 pub struct MappingsPage<'a> {
     pub report: &'a crate::MappingsReport,
@@ -207,6 +197,9 @@ pub fn mappings_page(page: &MappingsPage) -> String {
     html
 }
 
+/// A row of the mappings table: one summary's value, as shown.
+type Cell = fn(&Summary) -> String;
+
 /// One column per mapping and one for the total; then the poller groups.
 fn mappings_table(html: &mut String, r: &crate::MappingsReport) {
     use crate::human::{count, decimal, duration_ms};
@@ -215,7 +208,7 @@ fn mappings_table(html: &mut String, r: &crate::MappingsReport) {
         let _ = write!(html, "<th><a href=\"mappings/{0}/report.html\">{0}</a></th>", escape(name));
     }
     html.push_str("<th>total</th></tr>\n");
-    let rows: [(&str, fn(&Summary) -> String); 9] = [
+    let rows: [(&str, Cell); 9] = [
         ("records produced", |s| count(s.records.produced)),
         ("records succeeded", |s| count(s.records.succeeded)),
         ("invocations", |s| count(s.invocations.total)),
@@ -252,4 +245,14 @@ fn mappings_table(html: &mut String, r: &crate::MappingsReport) {
         );
     }
     html.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
 }

@@ -309,6 +309,42 @@ fn format_seconds(seconds: f64) -> String {
     }
 }
 
+/// The side-by-side charts of a scenario of several mappings, in display order.
+pub const MAPPING_CHARTS: [&str; 4] = ["mappings-lag", "mappings-throughput", "mappings-concurrency", "mappings-cost"];
+
+/// Colours for mappings, cycled (the Okabe-Ito palette without its greys).
+const MAPPING_COLOURS: [RGBColor; 6] =
+    [palette::BLUE, palette::ORANGE, palette::GREEN, palette::VERMILION, palette::PURPLE, palette::SKY];
+
+/// One line per mapping on each chart, and the total where a total means something (lag,
+/// throughput, cost); `mappings` are `(name, rows)` on one clock.
+pub fn mapping_charts(mappings: &[(&str, &[Row])], totals: &[Row], config: &Config) -> Vec<(&'static str, LineChart)> {
+    // The clock and the warm-up are common; fault windows belong to one mapping each.
+    let common = Config { faults: Vec::new(), ..config.clone() };
+    let t = Timeline::new(totals, &common);
+    let colour = |i: usize| MAPPING_COLOURS[i % MAPPING_COLOURS.len()];
+    let each = |value: &dyn Fn(&Row) -> f64, with_total: bool| {
+        let mut series: Vec<Series> = mappings
+            .iter()
+            .enumerate()
+            .map(|(i, (name, rows))| Series::new(*name, colour(i), rows.iter().map(|r| (t.time(r), value(r)))))
+            .collect();
+        if with_total {
+            series.push(t.series("total", palette::BLACK, value).dashed());
+        }
+        series
+    };
+    let per_second = |r: &Row| r.succeeded_records as f64 / t.sample_interval_s;
+    let charts = [
+        t.chart("Consumer lag by mapping", "lag (records)", each(&|r| r.lag_records as f64, true)),
+        t.chart("Succeeded records by mapping", "throughput (records/s)", each(&per_second, true)),
+        t.chart("Concurrency by mapping (its function's)", "environments busy", each(&|r| r.concurrency as f64, false)),
+        t.chart("Cost by mapping, per sample interval", "USD per interval", each(&|r| r.cost_usd, true)),
+    ];
+    let shaded = charts.into_iter().map(|chart| chart.with_bands(t.windows.clone()));
+    MAPPING_CHARTS.into_iter().zip(shaded).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,40 +510,4 @@ mod tests {
         assert_eq!(format_seconds(0.5), "500 ms");
         assert_eq!(format_seconds(120.0), "2 min");
     }
-}
-
-/// The side-by-side charts of a scenario of several mappings, in display order.
-pub const MAPPING_CHARTS: [&str; 4] = ["mappings-lag", "mappings-throughput", "mappings-concurrency", "mappings-cost"];
-
-/// Colours for mappings, cycled (the Okabe-Ito palette without its greys).
-const MAPPING_COLOURS: [RGBColor; 6] =
-    [palette::BLUE, palette::ORANGE, palette::GREEN, palette::VERMILION, palette::PURPLE, palette::SKY];
-
-/// One line per mapping on each chart, and the total where a total means something (lag,
-/// throughput, cost); `mappings` are `(name, rows)` on one clock.
-pub fn mapping_charts(mappings: &[(&str, &[Row])], totals: &[Row], config: &Config) -> Vec<(&'static str, LineChart)> {
-    // The clock and the warm-up are common; fault windows belong to one mapping each.
-    let common = Config { faults: Vec::new(), ..config.clone() };
-    let t = Timeline::new(totals, &common);
-    let colour = |i: usize| MAPPING_COLOURS[i % MAPPING_COLOURS.len()];
-    let each = |value: &dyn Fn(&Row) -> f64, with_total: bool| {
-        let mut series: Vec<Series> = mappings
-            .iter()
-            .enumerate()
-            .map(|(i, (name, rows))| Series::new(*name, colour(i), rows.iter().map(|r| (t.time(r), value(r)))))
-            .collect();
-        if with_total {
-            series.push(t.series("total", palette::BLACK, value).dashed());
-        }
-        series
-    };
-    let per_second = |r: &Row| r.succeeded_records as f64 / t.sample_interval_s;
-    let charts = [
-        t.chart("Consumer lag by mapping", "lag (records)", each(&|r| r.lag_records as f64, true)),
-        t.chart("Succeeded records by mapping", "throughput (records/s)", each(&per_second, true)),
-        t.chart("Concurrency by mapping (its function's)", "environments busy", each(&|r| r.concurrency as f64, false)),
-        t.chart("Cost by mapping, per sample interval", "USD per interval", each(&|r| r.cost_usd, true)),
-    ];
-    let shaded = charts.into_iter().map(|chart| chart.with_bands(t.windows.clone()));
-    MAPPING_CHARTS.into_iter().zip(shaded).collect()
 }

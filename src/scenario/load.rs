@@ -35,7 +35,7 @@ pub fn load_scenario(file: &Path, sets: &[String]) -> Result<Loaded> {
 /// A scenario of one mapping, or of several (`mappings`).
 #[derive(Clone, Debug)]
 pub enum Parsed {
-    One(Loaded),
+    One(Box<Loaded>),
     Many(LoadedMappings),
 }
 
@@ -58,7 +58,7 @@ pub fn load_any(file: &Path, sets: &[String]) -> Result<Parsed> {
 /// (see [`parse_any`]), so that no study silently simulates one mapping of several.
 pub fn parse_scenario(file: &Path, text: &str, sets: &[String]) -> Result<Loaded> {
     match parse_any(file, text, sets)? {
-        Parsed::One(loaded) => Ok(loaded),
+        Parsed::One(loaded) => Ok(*loaded),
         Parsed::Many(_) => Err(Error::field(
             file,
             "mappings",
@@ -90,7 +90,8 @@ pub fn parse_any(file: &Path, text: &str, sets: &[String]) -> Result<Parsed> {
         return Ok(Parsed::Many(LoadedMappings { mappings, warnings, file: file.to_path_buf() }));
     }
     let (scenario, compiled) = compile_value(&value, base).map_err(at_file)?;
-    Ok(Parsed::One(Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() }))
+    let loaded = Loaded { scenario, config: compiled.config, warnings: compiled.warnings, file: file.to_path_buf() };
+    Ok(Parsed::One(Box::new(loaded)))
 }
 
 /// The typed scenario of a JSON tree (with the exact path of the first problem), compiled.

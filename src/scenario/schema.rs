@@ -44,6 +44,7 @@ pub fn scenario_schema() -> Value {
     schema["description"] = json!(
         "One esmsim simulation input. Durations are strings with a unit (ns us ms s m h d), e.g. \"500ms\", \"1m30s\"."
     );
+    add_mappings(&mut schema);
     let defs = schema.get_mut("$defs").and_then(Value::as_object_mut).expect("the schema has definitions");
     for (definition, property, min, max) in RANGES {
         // A name in RANGES that the types lack is a bug the schema test catches.
@@ -59,6 +60,28 @@ pub fn scenario_schema() -> Value {
         }
     }
     schema
+}
+
+/// `mappings` is read from the JSON tree (`scenario::mappings`), not derived: each mapping holds
+/// a name and the sections a scenario of one mapping has at its top, and a scenario has either
+/// `topic` or `mappings`.
+fn add_mappings(schema: &mut Value) {
+    let properties = &schema["properties"];
+    let mut sections = serde_json::Map::new();
+    sections.insert(
+        "name".into(),
+        json!({"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$", "description": "Unique; names the mapping's folder under mappings/."}),
+    );
+    for section in super::mappings::MAPPING_SECTIONS {
+        sections.insert(section.into(), properties[section].clone());
+    }
+    schema["properties"]["mappings"] = json!({
+        "description": "Several event source mappings on one clock in one account, each with its own topic, producers, esm, function (shared by mappings that give the same function.name), failures and faults. The other top-level fields apply to all.",
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": false, "required": ["name", "topic"], "properties": sections},
+    });
+    schema["required"] = json!(["name"]);
+    schema["anyOf"] = json!([{"required": ["topic"]}, {"required": ["mappings"]}]);
 }
 
 impl JsonSchema for Dur {
