@@ -257,3 +257,43 @@ fn same_seed_same_bytes_and_mappings_draw_their_own_streams() {
     // Two identical mappings are not copies of one another: each has its own seed.
     assert_ne!(x.mappings[0].1.summary.records.produced, x.mappings[1].1.summary.records.produced);
 }
+
+#[test]
+fn run_writes_the_totals_each_mappings_files_and_the_side_by_side_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let s = scenario("2m", vec![mapping("orders", 1, Some("g")), mapping("refunds", 1, Some("g"))]);
+    let file = common::write_scenario(dir.path(), "m.json", &s);
+    common::esmsim_cli().args(["run", &file, "--out", out.to_str().unwrap()]).assert().success();
+    for name in ["summary.json", "timeseries.csv", "cloudwatch.csv", "mappings-lag.svg", "report.html"] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    for name in ["summary.json", "timeseries.csv", "lag.svg", "report.html"] {
+        assert!(out.join("mappings/refunds").join(name).exists(), "refunds/{name}");
+    }
+    let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let mappings = summary["mappings"].as_array().unwrap();
+    assert_eq!(mappings[1]["mapping"], "refunds");
+    let produced: u64 = mappings.iter().map(|m| m["records"]["produced"].as_u64().unwrap()).sum();
+    assert_eq!(summary["records"]["produced"].as_u64().unwrap(), produced);
+    assert_eq!(summary["poller_groups"][0]["mappings"], json!(["orders", "refunds"]));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("href=\"mappings/refunds/report.html\"") && page.contains("Poller groups"));
+    // The same folder reused by a scenario of one mapping: nothing of the mappings is left.
+    let one = common::write_scenario(
+        dir.path(),
+        "one.json",
+        &json!({"name": "one", "duration": "1m", "topic": {"partitions": 1}, "producers": [{"rate": 1}]}),
+    );
+    common::esmsim_cli().args(["run", &one, "--out", out.to_str().unwrap()]).assert().success();
+    assert!(!out.join("mappings").exists() && !out.join("mappings-lag.svg").exists());
+    // A trace is of one mapping: refused in one line, nothing written.
+    let fresh = dir.path().join("fresh");
+    let refused = common::esmsim_cli()
+        .args(["run", &file, "--out", fresh.to_str().unwrap(), "--trace", dir.path().join("t.jsonl").to_str().unwrap()])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!fresh.exists() && !dir.path().join("t.jsonl").exists());
+}
