@@ -159,14 +159,16 @@ pub fn drain_seconds(rows: &[Row]) -> Option<f64> {
     if last.lag_records == 0 {
         return Some(0.0);
     }
+    // Keeping up: the lag is what batching holds, however it wobbles from sample to sample (a
+    // small fall is not a drain to time).
+    let recent = &rows[rows.len().saturating_sub(6)..];
+    if recent.iter().all(|r| r.bottleneck == Bottleneck::None) {
+        return Some(0.0);
+    }
     let first = &rows[rows.len().saturating_sub(7)];
     let span = last.time_s - first.time_s;
     let falling = first.lag_records as f64 - last.lag_records as f64;
-    if span > 0.0 && falling > 0.0 {
-        return Some(last.lag_records as f64 / (falling / span));
-    }
-    let recent = &rows[rows.len().saturating_sub(6)..];
-    recent.iter().all(|r| r.bottleneck == Bottleneck::None).then_some(0.0)
+    (span > 0.0 && falling > 0.0).then(|| last.lag_records as f64 / (falling / span))
 }
 
 /// The first line of a run's report: whether it kept up, the binding limit, the drain time.
@@ -183,5 +185,50 @@ pub fn verdict(b: &Bottlenecks, drain: Option<f64>, steady_seconds: f64) -> Stri
             limit.name()
         ),
         None => format!("kept up; {drain_text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(time_s: f64, lag_records: u64, bottleneck: Bottleneck) -> Row {
+        Row {
+            time_s,
+            produced_records: 0,
+            succeeded_records: 0,
+            lag_records,
+            max_partition_lag_records: 0,
+            oldest_record_age_s: 0.0,
+            concurrency: 0,
+            invocations: 0,
+            errors: 0,
+            throttles: 0,
+            cold_starts: 0,
+            pollers: 0,
+            latency_p50_ms: None,
+            latency_p99_ms: None,
+            bottleneck,
+            cost_usd: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_wobbling_lag_that_keeps_up_has_nothing_to_drain() {
+        // What batching holds goes up and down; ending 10 records lower is not a drain of 1,740 s.
+        let lags = [300, 290, 310, 280, 320, 300, 290];
+        let rows: Vec<Row> = lags.iter().enumerate().map(|(i, &l)| row(10.0 * i as f64, l, Bottleneck::None)).collect();
+        assert_eq!(drain_seconds(&rows), Some(0.0));
+    }
+
+    #[test]
+    fn a_falling_lag_drains_at_its_rate_and_a_rising_one_does_not() {
+        // Behind (concurrency binds) and falling 700 -> 600 over 60 s: 600 / (100 / 60) = 360 s.
+        let falling: Vec<Row> =
+            (0..7).map(|i| row(10.0 * i as f64, 700 - 100 * i / 6, Bottleneck::Concurrency)).collect();
+        assert_eq!(falling.last().unwrap().lag_records, 600);
+        assert!((drain_seconds(&falling).unwrap() - 360.0).abs() < 1e-9);
+        let rising: Vec<Row> = (0..7).map(|i| row(10.0 * i as f64, 600 + 10 * i, Bottleneck::Concurrency)).collect();
+        assert_eq!(drain_seconds(&rising), None);
     }
 }
