@@ -212,13 +212,6 @@ pub fn run_mappings(
         });
     }
     let m = &loaded.mappings;
-    if let Some((i, _)) = m.mappings.iter().enumerate().find(|(_, x)| x.scenario.function.handler.is_some()) {
-        return Err(Error::field(
-            &loaded.file,
-            format!("mappings.{i}.function.handler"),
-            "a real handler runs in a scenario of one mapping only",
-        ));
-    }
     let seed = options.seed.unwrap_or(m.seed);
     let configs: Vec<config::Config> = m
         .mappings

@@ -238,6 +238,10 @@ fn mapping_problems_name_the_mapping_and_aws_limits_hold() {
     let mut b = mapping("b", 1, None);
     b["function"] = json!({"name": "f", "memory_mb": 2048});
     assert!(at(&scenario("1m", vec![a, b])).contains("mappings.1.function"));
+    // A real handler is for a scenario of one mapping (refused by validate too).
+    let mut real = mapping("a", 1, None);
+    real["function"]["handler"] = json!({"command": "python3 h.py"});
+    assert!(at(&scenario("1m", vec![real])).contains("mappings.0.function.handler"));
 }
 
 #[test]

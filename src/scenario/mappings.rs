@@ -78,6 +78,12 @@ pub fn read(root: &Value, base: &Path, warnings: &mut Vec<Warning>) -> Result<Ma
         }
         let prefix = |p: Problem| Problem { path: in_mapping(i, &p.path), message: p.message };
         let (scenario, compiled) = compile_value(&value, base).map_err(prefix)?;
+        if scenario.function.handler.is_some() {
+            return Err(problem(
+                format!("mappings.{i}.function.handler"),
+                "a real handler runs in a scenario of one mapping only; run this mapping as its own scenario",
+            ));
+        }
         warnings.extend(compiled.warnings.into_iter().map(|w| Warning { path: in_mapping(i, &w.path), ..w }));
         let mut config = compiled.config;
         config.seed = mapping_seed(config.seed, i);
