@@ -8,8 +8,13 @@ pub fn count(n: u64) -> String {
 
 /// A decimal with thousands separators in its integer part: `10000.04` at 1 → `10,000.0`.
 pub fn decimal(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
+    grouped(&format!("{value:.decimals$}"))
+}
+
+/// A number already formatted (`-22469.6667`) with thousands separators in its integer part
+/// (`-22,469.6667`); text that is not a plain number (`inf`, `NaN`) is kept as it is.
+pub fn grouped(text: &str) -> String {
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text), |d| ("-", d));
     let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
     let grouped = if int.bytes().all(|b| b.is_ascii_digit()) { group(int) } else { int.to_string() };
     match frac {

@@ -152,18 +152,7 @@ pub fn diff(a: &Loaded, b: &Loaded, seeds: u32, exec: &Execution, out: Output) -
 
 /// A value for people: four decimals at most, thousands separated.
 pub(super) fn show(v: Option<f64>) -> String {
-    let Some(v) = v else { return "—".into() };
-    let text = short(v);
-    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |d| ("-", d));
-    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}{}", fraction.map_or(String::new(), |f| format!(".{f}")))
+    v.map_or_else(|| "—".into(), |v| crate::human::grouped(&short(v)))
 }
 
 pub(super) fn signed(v: Option<f64>) -> String {
