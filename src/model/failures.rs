@@ -4,7 +4,7 @@
 
 use super::esm::Segment;
 use crate::config::{Effect, FailureConfig, Fault};
-use crate::engine::{SimTime, mix64, mix64_more, unit_f64};
+use crate::engine::{SimTime, mix64, mix64_more, unit_bound, unit_f64};
 
 const POISON_SALT: u64 = 0x706f_6973_6f6e; // "poison"
 const TRANSIENT_SALT: u64 = 0x7472_616e_7369; // "transi"
@@ -42,6 +42,9 @@ pub struct Failures {
     /// Listed poison records, sorted by (partition, offset).
     listed: Vec<(u32, u64, Effect)>,
     poison_rate: f64,
+    /// `poison_rate` and `transient_record_error_rate` as bounds on a hash (`unit_bound`).
+    poison_bound: u64,
+    transient_record_bound: u64,
     poison_rate_effect: Effect,
     transient_error_rate: f64,
     transient_record_error_rate: f64,
@@ -61,6 +64,8 @@ impl Failures {
             seed,
             listed: f.poison_records.clone(),
             poison_rate: f.poison_rate,
+            poison_bound: unit_bound(f.poison_rate),
+            transient_record_bound: unit_bound(f.transient_record_error_rate),
             poison_rate_effect: f.poison_rate_effect,
             transient_error_rate: f.transient_error_rate,
             transient_record_error_rate: f.transient_record_error_rate,
@@ -98,7 +103,7 @@ impl Failures {
             return Some(self.listed[i].2);
         }
         // The hash of (seed, salt, partition, offset), continued from its prefix.
-        let drawn = self.poison_rate > 0.0 && unit_f64(mix64_more(keys.poison, &[offset])) < self.poison_rate;
+        let drawn = mix64_more(keys.poison, &[offset]) >> 11 < self.poison_bound;
         drawn.then_some(self.poison_rate_effect)
     }
 
@@ -140,8 +145,8 @@ impl Failures {
         if let Some(effect) = self.poison_keyed(keys, offset) {
             return Some(BadRecord { index, partition, offset, effect, poison: true });
         }
-        let transient = self.transient_record_error_rate > 0.0
-            && unit_f64(mix64_more(keys.record, &[offset, attempt])) < self.transient_record_error_rate;
+        let transient = self.transient_record_bound > 0
+            && mix64_more(keys.record, &[offset, attempt]) >> 11 < self.transient_record_bound;
         transient.then_some(BadRecord { index, partition, offset, effect: Effect::Error, poison: false })
     }
 
