@@ -48,6 +48,16 @@ impl Slot {
         Slot { partition, start, next: start, read_count: 0, read_bytes: 0, first_ns: NOT_YET }
     }
 
+    /// Looks up the log's first matched record until it has one. Touches only what the log
+    /// keeps of its totals (and its front record until then), not the records.
+    fn learn_first(&mut self, log: &Partition) {
+        if self.first_ns == NOT_YET
+            && let Some(r) = log.first_matched()
+        {
+            self.first_ns = r.arrival_ns;
+        }
+    }
+
     /// Reads the records at offsets `next..end` of `log` (this slot's).
     fn read_to(&mut self, log: &Partition, end: u64) -> (u64, u64) {
         let read = (log.matched_between(self.next, end), log.payload_between(self.next, end));
@@ -88,14 +98,13 @@ impl Planner {
             // front is seen by its start offset), so it is kept for the next combined plan.
             return super::batcher::plan(rules, logs, candidates, horizon_ns);
         }
-        self.reconcile(rules, logs, candidates);
-        let (first_arrival, unread) = self.scan(logs);
+        let (first_arrival, total) = self.reconcile(rules, logs, candidates);
         if first_arrival == NOT_YET {
             return Plan::AwaitRecords;
         }
         let deadline = first_arrival.saturating_add(rules.window_ns);
         if self.triggered.is_none() {
-            self.advance(rules, logs, deadline, unread);
+            self.advance(rules, logs, deadline, total);
         }
         match self.triggered {
             Some(t) => Plan::At(t.min(deadline)),
@@ -115,32 +124,43 @@ impl Planner {
 
     /// Brings the merge's state to `candidates`: takes out the share of partitions no longer
     /// candidates (or whose front records were removed), folds in the new ones, or starts again.
-    fn reconcile(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32]) {
+    /// Returns, from the same pass, the candidates' earliest first matched arrival (`NOT_YET`
+    /// if none has one) and their matched records and payload bytes in all.
+    fn reconcile(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32]) -> (SimTime, (u64, u64)) {
         if !candidates.is_sorted() {
             // Owned partitions come from the range assignor, in ascending order; anything else
             // is planned from scratch (correct, only slower).
-            return self.restart(logs, candidates);
+            self.restart(logs, candidates);
+            return self.scan(logs);
         }
         let mut kept = std::mem::take(&mut self.scratch);
         kept.clear();
         let mut joined = false;
         // The records read from the slots that stay; everything else is taken out.
         let (mut count, mut bytes) = (0, 0);
+        // What the answer needs of every candidate, gathered in the same pass (restarting the
+        // merge below does not change it: the candidates and their logs stay).
+        let (mut first, mut total) = (NOT_YET, (0, 0));
         let mut old = self.slots.iter().peekable();
         for &p in candidates {
             while old.next_if(|s| s.partition < p).is_some() {}
-            let start = logs[p as usize].log_start_offset();
-            match old.next_if(|s| s.partition == p) {
+            let log = &logs[p as usize];
+            let start = log.log_start_offset();
+            let mut slot = match old.next_if(|s| s.partition == p) {
                 Some(s) if s.start == start => {
                     count += s.read_count;
                     bytes += s.read_bytes;
-                    kept.push(*s);
+                    *s
                 }
                 _ => {
                     joined = true;
-                    kept.push(Slot::new(p, start));
+                    Slot::new(p, start)
                 }
-            }
+            };
+            slot.learn_first(log);
+            first = first.min(slot.first_ns);
+            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
+            kept.push(slot);
         }
         self.scratch = std::mem::replace(&mut self.slots, kept);
         self.count = count;
@@ -150,16 +170,18 @@ impl Planner {
             // the last record read (at `t`) is still the first that does: every shorter prefix
             // held at least as much before and did not.
             if !joined && self.triggers(rules) && self.last_ns == t {
-                return;
+                return (first, total);
             }
             if joined {
-                return self.restart(logs, candidates);
+                self.restart(logs, candidates);
+                return (first, total);
             }
             self.triggered = None;
         }
         if joined && !self.fold_in_joined(rules, logs) {
             self.restart(logs, candidates);
         }
+        (first, total)
     }
 
     /// Reads, in the slots that joined, every record that arrived by `last_ns`, as the merge
@@ -189,23 +211,16 @@ impl Planner {
         self.slots.extend(candidates.iter().map(|&p| Slot::new(p, logs[p as usize].log_start_offset())));
     }
 
-    /// The earliest first matched arrival over the slots (`NOT_YET` if none has one), and the
-    /// matched records and payload bytes not read yet. Touches only what each log keeps of its
-    /// totals (and its front record until the slot knows it), not the records.
+    /// As `reconcile` returns it, over the slots as they are.
     fn scan(&mut self, logs: &[Partition]) -> (SimTime, (u64, u64)) {
-        let (mut first, mut count, mut bytes) = (NOT_YET, 0, 0);
+        let (mut first, mut total) = (NOT_YET, (0, 0));
         for s in &mut self.slots {
             let log = &logs[s.partition as usize];
-            if s.first_ns == NOT_YET
-                && let Some(r) = log.first_matched()
-            {
-                s.first_ns = r.arrival_ns;
-            }
+            s.learn_first(log);
             first = first.min(s.first_ns);
-            count += log.matched_len() - s.read_count;
-            bytes += log.payload_len() - s.read_bytes;
+            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
         }
-        (first, (count, bytes))
+        (first, total)
     }
 
     fn triggers(&self, rules: &BatchRules) -> bool {
@@ -213,12 +228,11 @@ impl Planner {
     }
 
     /// Reads the slots' unread records in arrival order up to `deadline`, until they trigger.
-    fn advance(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime, unread: (u64, u64)) {
-        // Usually the window decides. If every record generated would not trigger a flush,
-        // none up to the deadline does: the answer needs no merge, and the state stays as it is
-        // (a merge that has read less is still a valid one).
-        let (count, bytes) = (self.count + unread.0, self.bytes + unread.1);
-        if count < rules.batch_size as u64 && bytes <= rules.record_budget_bytes {
+    fn advance(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime, total: (u64, u64)) {
+        // Usually the window decides. If every record generated (`total`, read or not) would
+        // not trigger a flush, none up to the deadline does: the answer needs no merge, and the
+        // state stays as it is (a merge that has read less is still a valid one).
+        if total.0 < rules.batch_size as u64 && total.1 <= rules.record_budget_bytes {
             return;
         }
         // Otherwise one look at the records up to the deadline: if they do not trigger, the
