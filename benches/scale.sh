@@ -3,6 +3,7 @@
 #
 #   benches/scale.sh                 # 10 -> 100,000 partitions at 100,000 records/s, then internet-scale
 #   RATE=50000 DURATION=30s benches/scale.sh
+#   POLLERS=10 benches/scale.sh      # the same partition counts read by 10 pollers
 #
 # For every case it prints the CPU time and peak memory of a full run (/usr/bin/time; CPU time,
 # not wall time, because the machine is shared) and the instructions of a short slice under
@@ -10,6 +11,9 @@
 # scenarios/internet-scale.json (provisioned, 200 pollers) with the partition count varied at a
 # fixed total rate, and the shipped scenario itself (10,000 partitions, 1,000,000 records/s).
 # Set SKIP_CALLGRIND=1 to skip the slices (callgrind is about 50x slower than a plain run).
+# POLLERS=N fixes the provisioned poller count (200 as shipped), and with it the batches: 10
+# pollers at 100,000 records/s fill every batch to its 500 records, at any partition count, so
+# the rows differ only in partitions (the model effect of smaller batches taken out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${RATE:-100000}"           # records/s across the topic, the same for every partition count
@@ -17,6 +21,7 @@ DURATION="${DURATION:-60s}"      # simulated time of each full run
 SLICE="${SLICE:-2s}"             # simulated time of each callgrind slice
 PARTITIONS="${PARTITIONS:-10 100 1000 10000 100000}"
 SCENARIO=scenarios/internet-scale.json
+POLLERS="${POLLERS:-}"
 
 cargo build --release --quiet
 bin="$PWD/target/release/esmsim"
@@ -48,7 +53,12 @@ measure() {
 }
 
 printf "%-24s %14s %9s %9s %8s %10s   %-12s %s\n" case records cpu_s wall_s rss_mb ns/record "Ir(slice)" Ir/record
+pollers=()
+if [[ -n "$POLLERS" ]]; then
+  pollers=(--set "esm.scaling={\"mode\":\"provisioned\",\"min_pollers\":$POLLERS,\"max_pollers\":$POLLERS}")
+fi
 for n in $PARTITIONS; do
-  measure "p$n-r$RATE" "$SCENARIO" --set "topic.partitions=$n" --set "producers.0.rate=$RATE" --set "duration=$DURATION"
+  measure "p$n-r$RATE${POLLERS:+-pollers$POLLERS}" "$SCENARIO" --set "topic.partitions=$n" --set "producers.0.rate=$RATE" \
+    --set "duration=$DURATION" "${pollers[@]}"
 done
-measure "internet-scale" "$SCENARIO"
+[[ -n "$POLLERS" ]] || measure "internet-scale" "$SCENARIO"

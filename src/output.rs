@@ -23,10 +23,13 @@ pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
             std::fs::remove_file(&destination).map_err(|source| Error::Write { path: destination, source })?;
         }
     } else {
-        files.push((
-            "destination.jsonl",
-            report.destination.iter().flat_map(|l| [l.as_bytes(), b"\n"]).flatten().copied().collect(),
-        ));
+        // Line by line, not byte by byte: with a destination on a failure path this file is large.
+        let mut lines = Vec::with_capacity(report.destination.iter().map(|l| l.len() + 1).sum());
+        for line in &report.destination {
+            lines.extend_from_slice(line.as_bytes());
+            lines.push(b'\n');
+        }
+        files.push(("destination.jsonl", lines));
     }
     write_files(dir, &files)
 }

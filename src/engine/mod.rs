@@ -6,5 +6,5 @@ mod rng;
 mod time;
 
 pub use queue::EventQueue;
-pub use rng::{RngStream, StreamId, mix64, stream, unit_f64};
+pub use rng::{RngStream, StreamId, mix64, mix64_more, stream, unit_bound, unit_f64};
 pub use time::{NS_PER_MS, NS_PER_SEC, NS_PER_US, SimTime, format_duration, parse_duration};

@@ -39,7 +39,14 @@ pub fn stream(seed: u64, id: StreamId) -> RngStream {
 /// A well-mixed 64-bit hash of a few words (SplitMix64 finaliser, chained). Used for per-record
 /// and per-attempt random facts that must not depend on event order.
 pub fn mix64(words: &[u64]) -> u64 {
-    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    mix64_more(0x9E37_79B9_7F4A_7C15, words)
+}
+
+/// Continues `mix64` of some words with more: `mix64_more(mix64(&[a, b]), &[c]) ==
+/// mix64(&[a, b, c])`, so that a prefix shared by many hashes (seed, salt, partition) is mixed
+/// once.
+#[inline]
+pub fn mix64_more(mut h: u64, words: &[u64]) -> u64 {
     for &w in words {
         h ^= w;
         h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -48,6 +55,14 @@ pub fn mix64(words: &[u64]) -> u64 {
         h ^= h >> 31;
     }
     h
+}
+
+/// The bound `b` such that `unit_f64(h) < p` exactly when `h >> 11 < b`: the comparison done in
+/// integers, without converting each hash to a float. Exact: `unit_f64(h)` is `(h >> 11)`
+/// times 2^-53 with no rounding, so it is below `p` when `h >> 11` is below `p` times 2^53
+/// (also exact), i.e. below its ceiling.
+pub fn unit_bound(p: f64) -> u64 {
+    if p.is_nan() || p <= 0.0 { 0 } else { (p * (1u64 << 53) as f64).ceil().min((1u64 << 53) as f64) as u64 }
 }
 
 /// Maps a hash to a uniform float in [0, 1).
@@ -59,6 +74,45 @@ pub fn unit_f64(hash: u64) -> f64 {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn a_hash_continues_from_its_prefix() {
+        // One word 0: the finaliser of twice the golden constant, i.e. the second output of
+        // SplitMix64 seeded with 0 (its published sequence: 0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4).
+        assert_eq!(mix64(&[0]), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(mix64_more(mix64(&[1, 2]), &[3, 4]), mix64(&[1, 2, 3, 4]));
+        assert_eq!(mix64_more(mix64(&[]), &[7]), mix64(&[7]));
+    }
+
+    #[test]
+    fn the_integer_bound_agrees_with_the_float_comparison() {
+        let unit = (1u64 << 53) as f64;
+        // Probabilities on the 2^-53 grid, just off it, and the ends.
+        let probabilities = [
+            0.0,
+            1.0,
+            0.5,
+            5e-5,
+            1e-5,
+            0.3,
+            3.0 / unit,
+            3.5 / unit,
+            f64::from_bits((3.0 / unit).to_bits() + 1),
+            1.5,
+            -0.1,
+            1e-300,
+        ];
+        let mut hashes: Vec<u64> = (0..20_000u64).map(|i| mix64(&[i])).collect();
+        // Hashes whose top 53 bits are just below, at and above each grid point 3.
+        hashes.extend([2u64 << 11, 3 << 11, (3 << 11) | 0x7ff, 4 << 11, u64::MAX, 0]);
+        for &p in &probabilities {
+            let bound = unit_bound(p);
+            for &h in &hashes {
+                assert_eq!(unit_f64(h) < p, h >> 11 < bound, "p {p}, h {h:#x}");
+            }
+        }
+        assert_eq!((unit_bound(3.0 / unit), unit_bound(3.5 / unit), unit_bound(1.0)), (3, 4, 1 << 53));
+    }
 
     #[test]
     fn streams_are_reproducible_and_distinct() {

@@ -4,7 +4,7 @@
 
 use super::esm::Segment;
 use crate::config::{Effect, FailureConfig, Fault};
-use crate::engine::{SimTime, mix64, unit_f64};
+use crate::engine::{SimTime, mix64, mix64_more, unit_bound, unit_f64};
 
 const POISON_SALT: u64 = 0x706f_6973_6f6e; // "poison"
 const TRANSIENT_SALT: u64 = 0x7472_616e_7369; // "transi"
@@ -30,11 +30,21 @@ pub struct Conditions {
     pub slowdown: f64,
 }
 
+/// A partition's per-record hash prefixes: (seed, salt, partition) mixed once.
+struct PartitionKeys {
+    partition: u32,
+    poison: u64,
+    record: u64,
+}
+
 pub struct Failures {
     seed: u64,
     /// Listed poison records, sorted by (partition, offset).
     listed: Vec<(u32, u64, Effect)>,
     poison_rate: f64,
+    /// `poison_rate` and `transient_record_error_rate` as bounds on a hash (`unit_bound`).
+    poison_bound: u64,
+    transient_record_bound: u64,
     poison_rate_effect: Effect,
     transient_error_rate: f64,
     transient_record_error_rate: f64,
@@ -54,6 +64,8 @@ impl Failures {
             seed,
             listed: f.poison_records.clone(),
             poison_rate: f.poison_rate,
+            poison_bound: unit_bound(f.poison_rate),
+            transient_record_bound: unit_bound(f.transient_record_error_rate),
             poison_rate_effect: f.poison_rate_effect,
             transient_error_rate: f.transient_error_rate,
             transient_record_error_rate: f.transient_record_error_rate,
@@ -72,11 +84,26 @@ impl Failures {
 
     /// Whether (partition, offset) is poison, and its effect.
     pub fn poison(&self, partition: u32, offset: u64) -> Option<Effect> {
-        if let Ok(i) = self.listed.binary_search_by_key(&(partition, offset), |&(p, o, _)| (p, o)) {
+        self.poison_keyed(&self.keys(partition), offset)
+    }
+
+    /// The hash prefixes of `partition`'s records: each record's hash then costs one round.
+    fn keys(&self, partition: u32) -> PartitionKeys {
+        PartitionKeys {
+            partition,
+            poison: mix64(&[self.seed, POISON_SALT, partition as u64]),
+            record: mix64(&[self.seed, RECORD_SALT, partition as u64]),
+        }
+    }
+
+    fn poison_keyed(&self, keys: &PartitionKeys, offset: u64) -> Option<Effect> {
+        if !self.listed.is_empty()
+            && let Ok(i) = self.listed.binary_search_by_key(&(keys.partition, offset), |&(p, o, _)| (p, o))
+        {
             return Some(self.listed[i].2);
         }
-        let drawn = self.poison_rate > 0.0
-            && unit_f64(mix64(&[self.seed, POISON_SALT, partition as u64, offset])) < self.poison_rate;
+        // The hash of (seed, salt, partition, offset), continued from its prefix.
+        let drawn = mix64_more(keys.poison, &[offset]) >> 11 < self.poison_bound;
         drawn.then_some(self.poison_rate_effect)
     }
 
@@ -88,8 +115,9 @@ impl Failures {
         let mut index = 0;
         for s in segments {
             if scan_all {
+                let keys = self.keys(s.partition);
                 for offset in s.start..s.end {
-                    if let Some(bad) = self.bad_record(s.partition, offset, attempt, index + offset - s.start) {
+                    if let Some(bad) = self.bad_record(&keys, offset, attempt, index + offset - s.start) {
                         out.push(bad);
                         if first_only {
                             return out;
@@ -112,13 +140,13 @@ impl Failures {
         out
     }
 
-    fn bad_record(&self, partition: u32, offset: u64, attempt: u64, index: u64) -> Option<BadRecord> {
-        if let Some(effect) = self.poison(partition, offset) {
+    fn bad_record(&self, keys: &PartitionKeys, offset: u64, attempt: u64, index: u64) -> Option<BadRecord> {
+        let partition = keys.partition;
+        if let Some(effect) = self.poison_keyed(keys, offset) {
             return Some(BadRecord { index, partition, offset, effect, poison: true });
         }
-        let transient = self.transient_record_error_rate > 0.0
-            && unit_f64(mix64(&[self.seed, RECORD_SALT, partition as u64, offset, attempt]))
-                < self.transient_record_error_rate;
+        let transient = self.transient_record_bound > 0
+            && mix64_more(keys.record, &[offset, attempt]) >> 11 < self.transient_record_bound;
         transient.then_some(BadRecord { index, partition, offset, effect: Effect::Error, poison: false })
     }
 
@@ -191,6 +219,24 @@ mod tests {
         let poison_again: Vec<_> = other_attempt.iter().filter(|b| b.poison).collect();
         assert_eq!(poison_again.len() as f64, poison);
         assert_ne!(first, other_attempt);
+    }
+
+    #[test]
+    fn poison_is_the_hash_of_seed_partition_and_offset() {
+        // The documented rule, hashed in full: a record is poison when the hash of (seed,
+        // "poison", partition, offset) maps below the rate. The scan must find exactly those.
+        let f = failures(serde_json::json!({
+            "name": "f", "topic": { "partitions": 3 }, "failures": { "poison_rate": 0.02 }
+        }));
+        let expected: Vec<(u32, u64)> = (0..3u32)
+            .flat_map(|p| (0..2_000u64).map(move |o| (p, o)))
+            .filter(|&(p, o)| unit_f64(mix64(&[1, POISON_SALT, p as u64, o])) < 0.02)
+            .collect();
+        let segments: Vec<Segment> = (0..3).map(|p| Segment { partition: p, start: 0, end: 2_000 }).collect();
+        let found: Vec<(u32, u64)> =
+            f.bad_records(&segments, 9, false).iter().map(|b| (b.partition, b.offset)).collect();
+        assert_eq!(found, expected);
+        assert!((80..160).contains(&found.len()), "{}", found.len());
     }
 
     #[test]

@@ -48,11 +48,13 @@ impl<O: Observer> Simulation<O> {
     fn collect_candidates(&mut self, fetcher: u32) -> Vec<u32> {
         let mut candidates = std::mem::take(&mut self.esm.candidates);
         candidates.clear();
-        for i in 0..self.esm.fetchers[fetcher as usize].partitions.len() {
-            let p = self.esm.fetchers[fetcher as usize].partitions[i];
-            if !self.esm.lanes[p as usize].busy {
+        let lanes = &self.esm.lanes;
+        let owned = &self.esm.fetchers[fetcher as usize].partitions;
+        candidates.extend(owned.iter().copied().filter(|&p| !lanes[p as usize].busy));
+        // Nothing can have expired before the clock has run a retention period.
+        if self.now.checked_sub(self.config.topic.retention_ns).is_some() {
+            for &p in &candidates {
                 self.expire(p);
-                candidates.push(p);
             }
         }
         candidates

@@ -32,6 +32,40 @@ struct Slot {
     start: u64,
     /// The next offset the merge will read.
     next: u64,
+    /// Matched records and payload bytes the merge has read (offsets `start..next`): kept so
+    /// that a plan need not re-read them from the log.
+    read_count: u64,
+    read_bytes: u64,
+    /// Arrival of the log's first matched record, once it has one (`NOT_YET` before): it stays
+    /// while `start` does.
+    first_ns: SimTime,
+}
+
+const NOT_YET: SimTime = SimTime::MAX;
+
+impl Slot {
+    fn new(partition: u32, start: u64) -> Self {
+        Slot { partition, start, next: start, read_count: 0, read_bytes: 0, first_ns: NOT_YET }
+    }
+
+    /// Looks up the log's first matched record until it has one. Touches only what the log
+    /// keeps of its totals (and its front record until then), not the records.
+    fn learn_first(&mut self, log: &Partition) {
+        if self.first_ns == NOT_YET
+            && let Some(r) = log.first_matched()
+        {
+            self.first_ns = r.arrival_ns;
+        }
+    }
+
+    /// Reads the records at offsets `next..end` of `log` (this slot's).
+    fn read_to(&mut self, log: &Partition, end: u64) -> (u64, u64) {
+        let read = (log.matched_between(self.next, end), log.payload_between(self.next, end));
+        self.next = end;
+        self.read_count += read.0;
+        self.read_bytes += read.1;
+        read
+    }
 }
 
 /// A fetcher's planning state (see the module documentation).
@@ -49,7 +83,8 @@ pub struct Planner {
     /// Scratch space for the merge.
     heap: Vec<Reverse<(SimTime, u32)>>,
     scratch: Vec<Slot>,
-    ends: Vec<u64>,
+    /// Per slot: the offset the deadline reaches, and the matched records and bytes before it.
+    ends: Vec<(u64, u64, u64)>,
 }
 
 impl Planner {
@@ -63,15 +98,13 @@ impl Planner {
             // front is seen by its start offset), so it is kept for the next combined plan.
             return super::batcher::plan(rules, logs, candidates, horizon_ns);
         }
-        self.reconcile(rules, logs, candidates);
-        let first_arrival =
-            self.slots.iter().filter_map(|s| logs[s.partition as usize].first_matched()).map(|r| r.arrival_ns).min();
-        let Some(first_arrival) = first_arrival else {
+        let (first_arrival, total) = self.reconcile(rules, logs, candidates);
+        if first_arrival == NOT_YET {
             return Plan::AwaitRecords;
-        };
+        }
         let deadline = first_arrival.saturating_add(rules.window_ns);
         if self.triggered.is_none() {
-            self.advance(rules, logs, deadline);
+            self.advance(rules, logs, deadline, total);
         }
         match self.triggered {
             Some(t) => Plan::At(t.min(deadline)),
@@ -91,32 +124,44 @@ impl Planner {
 
     /// Brings the merge's state to `candidates`: takes out the share of partitions no longer
     /// candidates (or whose front records were removed), folds in the new ones, or starts again.
-    fn reconcile(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32]) {
+    /// Returns, from the same pass, the candidates' earliest first matched arrival (`NOT_YET`
+    /// if none has one) and their matched records and payload bytes in all.
+    fn reconcile(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32]) -> (SimTime, (u64, u64)) {
         if !candidates.is_sorted() {
             // Owned partitions come from the range assignor, in ascending order; anything else
             // is planned from scratch (correct, only slower).
-            return self.restart(logs, candidates);
+            self.restart(logs, candidates);
+            return self.scan(logs);
         }
         let mut kept = std::mem::take(&mut self.scratch);
         kept.clear();
         let mut joined = false;
+        // The records read from the slots that stay; everything else is taken out.
+        let (mut count, mut bytes) = (0, 0);
+        // What the answer needs of every candidate, gathered in the same pass (restarting the
+        // merge below does not change it: the candidates and their logs stay).
+        let (mut first, mut total) = (NOT_YET, (0, 0));
         let mut old = self.slots.iter().peekable();
         for &p in candidates {
             while old.next_if(|s| s.partition < p).is_some() {}
-            let start = logs[p as usize].log_start_offset();
-            match old.next_if(|s| s.partition == p) {
-                Some(s) if s.start == start => kept.push(*s),
+            let log = &logs[p as usize];
+            let start = log.log_start_offset();
+            let mut slot = match old.next_if(|s| s.partition == p) {
+                Some(s) if s.start == start => {
+                    count += s.read_count;
+                    bytes += s.read_bytes;
+                    *s
+                }
                 _ => {
                     joined = true;
-                    kept.push(Slot { partition: p, start, next: start });
+                    Slot::new(p, start)
                 }
-            }
+            };
+            slot.learn_first(log);
+            first = first.min(slot.first_ns);
+            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
+            kept.push(slot);
         }
-        // The records read from the slots that stay; everything else is taken out.
-        let (count, bytes) = kept.iter().fold((0, 0), |(c, b), s| {
-            let log = &logs[s.partition as usize];
-            (c + log.matched_between(s.start, s.next), b + log.payload_between(s.start, s.next))
-        });
         self.scratch = std::mem::replace(&mut self.slots, kept);
         self.count = count;
         self.bytes = bytes;
@@ -125,16 +170,18 @@ impl Planner {
             // the last record read (at `t`) is still the first that does: every shorter prefix
             // held at least as much before and did not.
             if !joined && self.triggers(rules) && self.last_ns == t {
-                return;
+                return (first, total);
             }
             if joined {
-                return self.restart(logs, candidates);
+                self.restart(logs, candidates);
+                return (first, total);
             }
             self.triggered = None;
         }
         if joined && !self.fold_in_joined(rules, logs) {
             self.restart(logs, candidates);
         }
+        (first, total)
     }
 
     /// Reads, in the slots that joined, every record that arrived by `last_ns`, as the merge
@@ -152,19 +199,28 @@ impl Planner {
                 return false;
             }
             let read = log.arrived(self.last_ns) as u64;
-            self.slots[i].next = s.start + read;
-            self.count += log.matched_between(s.start, s.start + read);
-            self.bytes += log.payload_between(s.start, s.start + read);
+            let (count, bytes) = self.slots[i].read_to(log, s.start + read);
+            self.count += count;
+            self.bytes += bytes;
         }
         !self.triggers(rules)
     }
 
     fn restart(&mut self, logs: &[Partition], candidates: &[u32]) {
         self.clear();
-        self.slots.extend(candidates.iter().map(|&p| {
-            let start = logs[p as usize].log_start_offset();
-            Slot { partition: p, start, next: start }
-        }));
+        self.slots.extend(candidates.iter().map(|&p| Slot::new(p, logs[p as usize].log_start_offset())));
+    }
+
+    /// As `reconcile` returns it, over the slots as they are.
+    fn scan(&mut self, logs: &[Partition]) -> (SimTime, (u64, u64)) {
+        let (mut first, mut total) = (NOT_YET, (0, 0));
+        for s in &mut self.slots {
+            let log = &logs[s.partition as usize];
+            s.learn_first(log);
+            first = first.min(s.first_ns);
+            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
+        }
+        (first, total)
     }
 
     fn triggers(&self, rules: &BatchRules) -> bool {
@@ -172,17 +228,11 @@ impl Planner {
     }
 
     /// Reads the slots' unread records in arrival order up to `deadline`, until they trigger.
-    fn advance(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime) {
-        // Usually the window decides. If every record generated would not trigger a flush,
-        // none up to the deadline does: the answer needs no merge, and the state stays as it is
-        // (a merge that has read less is still a valid one).
-        let (mut count, mut bytes) = (self.count, self.bytes);
-        for s in &self.slots {
-            let log = &logs[s.partition as usize];
-            count += log.matched_between(s.next, log.end_offset());
-            bytes += log.payload_between(s.next, log.end_offset());
-        }
-        if count < rules.batch_size as u64 && bytes <= rules.record_budget_bytes {
+    fn advance(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime, total: (u64, u64)) {
+        // Usually the window decides. If every record generated (`total`, read or not) would
+        // not trigger a flush, none up to the deadline does: the answer needs no merge, and the
+        // state stays as it is (a merge that has read less is still a valid one).
+        if total.0 < rules.batch_size as u64 && total.1 <= rules.record_budget_bytes {
             return;
         }
         // Otherwise one look at the records up to the deadline: if they do not trigger, the
@@ -199,13 +249,14 @@ impl Planner {
         for s in &self.slots {
             let log = &logs[s.partition as usize];
             let end = end_by_deadline(s);
-            count += log.matched_between(s.next, end);
-            bytes += log.payload_between(s.next, end);
-            self.ends.push(end);
+            let read = (log.matched_between(s.next, end), log.payload_between(s.next, end));
+            count += read.0;
+            bytes += read.1;
+            self.ends.push((end, read.0, read.1));
         }
         if count < rules.batch_size as u64 && bytes <= rules.record_budget_bytes {
-            for (s, &end) in self.slots.iter_mut().zip(&self.ends) {
-                s.next = end;
+            for (s, &(end, c, b)) in self.slots.iter_mut().zip(&self.ends) {
+                (s.next, s.read_count, s.read_bytes) = (end, s.read_count + c, s.read_bytes + b);
             }
             // Every record arriving by the deadline is read now.
             (self.count, self.bytes, self.last_ns) = (count, bytes, self.last_ns.max(deadline));
@@ -235,9 +286,9 @@ impl Planner {
             let bound = heap.peek().map_or(deadline, |Reverse((t, _))| (*t).min(deadline));
             let mut at = arrival;
             loop {
-                self.count += log.matched_between(s.next, s.next + 1);
-                self.bytes += log.payload_between(s.next, s.next + 1);
-                s.next += 1;
+                let (count, bytes) = s.read_to(log, s.next + 1);
+                self.count += count;
+                self.bytes += bytes;
                 self.last_ns = at;
                 if self.count >= rules.batch_size as u64 || self.bytes > rules.record_budget_bytes {
                     self.triggered = Some(at);

@@ -5,6 +5,8 @@ use crate::config::{Config, DestinationKind};
 use crate::engine::{NS_PER_MS, SimTime, mix64};
 use crate::model::esm::Segment;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// ASSUMED: the simulation clock's zero, 2025-01-01T00:00:00Z, so records carry real-looking
@@ -93,10 +95,12 @@ impl Destination {
         let mut record = self.envelope(d);
         record["KafkaBatchInfo"] = self.batch_info(d.segments.iter().map(|s| s.len()).sum(), d.payload_bytes);
         record["KafkaBatchInfo"]["recordsInfo"] = Value::Object(self.records_info(d));
-        if self.kind == DestinationKind::S3 {
-            record["payload"] = Value::String(self.payload(d, d.segments).to_string());
+        if self.kind != DestinationKind::S3 {
+            return vec![record.to_string()];
         }
-        vec![record.to_string()]
+        // The payload as an escaped JSON string.
+        let payload = self.payload(d, d.segments);
+        vec![with_payload(record, &Value::String(payload).to_string())]
     }
 
     /// Per topic-partition, the first and last failed offset and their timestamps. A partition
@@ -134,8 +138,7 @@ impl Destination {
                     "offset": offset.to_string(),
                     "timestamp": self.iso((d.arrival)(s.partition, offset)),
                 });
-                record["payload"] = self.payload(d, &one);
-                lines.push(record.to_string());
+                lines.push(with_payload(record, &self.payload(d, &one)));
             }
         }
         lines
@@ -190,43 +193,112 @@ impl Destination {
         })
     }
 
-    /// The invocation payload, without keys and values (the simulator does not have them).
-    fn payload(&self, d: &Delivery, segments: &[Segment]) -> Value {
-        let mut records = serde_json::Map::new();
+    /// The invocation payload as JSON text, without keys and values (the simulator does not
+    /// have them). Written directly rather than built as a `Value` tree (it holds every record
+    /// given up), in the bytes `serde_json` writes for that tree: keys in sorted order, compact.
+    fn payload(&self, d: &Delivery, segments: &[Segment]) -> String {
+        let topic = Value::String(self.topic.clone()).to_string();
+        // Several segments of one partition (records retried one by one) share its list; the
+        // lists are keyed "topic-partition", in the keys' string order.
+        let mut records: BTreeMap<String, String> = BTreeMap::new();
         for s in segments {
-            let list: Vec<Value> = (s.start..s.end)
-                .filter(|&offset| !(d.listed_elsewhere)(s.partition, offset))
-                .map(|offset| {
-                    json!({
-                        "topic": self.topic,
-                        "partition": s.partition,
-                        "offset": offset,
-                        "timestamp": EPOCH_MS as i64 + self.since_origin((d.arrival)(s.partition, offset)) / NS_PER_MS as i64,
-                        "timestampType": "CREATE_TIME",
-                        "key": Value::Null,
-                        "value": Value::Null,
-                        "headers": [],
-                    })
-                })
-                .collect();
-            // Several segments of one partition (records retried one by one) share its list.
-            let entry = records.entry(format!("{}-{}", self.topic, s.partition)).or_insert_with(|| json!([]));
-            if let Value::Array(existing) = entry {
-                existing.extend(list);
+            let list = records.entry(format!("{}-{}", self.topic, s.partition)).or_default();
+            for offset in (s.start..s.end).filter(|&offset| !(d.listed_elsewhere)(s.partition, offset)) {
+                let ms = EPOCH_MS as i64 + self.since_origin((d.arrival)(s.partition, offset)) / NS_PER_MS as i64;
+                if !list.is_empty() {
+                    list.push(',');
+                }
+                let _ = write!(
+                    list,
+                    r#"{{"headers":[],"key":null,"offset":{offset},"partition":{},"timestamp":{ms},"timestampType":"CREATE_TIME","topic":{topic},"value":null}}"#,
+                    s.partition
+                );
             }
         }
-        json!({
-            "eventSource": "aws:kafka",
-            "eventSourceArn": self.event_source_arn,
-            "bootstrapServers": self.bootstrap_servers,
-            "records": records,
-        })
+        let mut out = String::with_capacity(records.values().map(|l| l.len() + 40).sum::<usize>() + 200);
+        let _ = write!(
+            out,
+            r#"{{"bootstrapServers":{},"eventSource":"aws:kafka","eventSourceArn":{},"records":{{"#,
+            Value::String(self.bootstrap_servers.clone()),
+            Value::String(self.event_source_arn.clone())
+        );
+        for (i, (key, list)) in records.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(out, "{sep}{}:[{list}]", Value::String(key.clone()));
+        }
+        out.push_str("}}");
+        out
     }
+}
+
+/// `record` as a JSON line with `payload_json` (JSON text) as its `payload`: serialised with a
+/// null there, which is then replaced. Keys are written in sorted order and `"` never appears
+/// unescaped inside a string, so `"payload":null` occurs once, as that key.
+fn with_payload(mut record: Value, payload_json: &str) -> String {
+    record["payload"] = Value::Null;
+    let line = record.to_string();
+    let at = line.find(r#""payload":null"#).expect("the payload key was just set") + r#""payload":"#.len();
+    let mut out = String::with_capacity(line.len() + payload_json.len());
+    out.push_str(&line[..at]);
+    out.push_str(payload_json);
+    out.push_str(&line[at + "null".len()..]);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_text_is_what_serde_json_writes_for_the_tree() {
+        let json = serde_json::json!({
+            "name": "d", "topic": { "partitions": 12 },
+            "esm": { "on_failure_destination": { "kind": "s3" } }
+        });
+        let c = crate::parse_scenario("d.json".as_ref(), &json.to_string(), &[]).unwrap().config;
+        let dest = Destination::new(&c, 1).unwrap();
+        // Partition 10, then 2, then 10 again (retried one by one); offset 6 failed validation.
+        let segments = [
+            Segment { partition: 10, start: 4, end: 6 },
+            Segment { partition: 2, start: 7, end: 8 },
+            Segment { partition: 10, start: 6, end: 8 },
+        ];
+        let arrival = |_: u32, o: u64| c.clock.origin_ns + o * 1_500_000;
+        let delivery = Delivery {
+            now: 0,
+            condition: Condition::RetryAttemptsExhausted,
+            invoke_count: 1,
+            segments: &segments,
+            payload_bytes: 0,
+            arrival: &arrival,
+            record_payload: &|_, _| 0,
+            listed_elsewhere: &|p, o| (p, o) == (10, 6),
+            sequence: 1,
+        };
+        let record = |p: u32, o: u64| {
+            serde_json::json!({ "topic": c.topic.name, "partition": p, "offset": o,
+                "timestamp": EPOCH_MS + o * 3 / 2, "timestampType": "CREATE_TIME",
+                "key": null, "value": null, "headers": [] })
+        };
+        let topic = &c.topic.name;
+        // "-10" sorts before "-2" as a string.
+        let tree = serde_json::json!({
+            "eventSource": "aws:kafka",
+            "eventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/d/simulated",
+            "bootstrapServers": "b-1.simulated.kafka.us-east-1.amazonaws.com:9098",
+            "records": {
+                format!("{topic}-10"): [record(10, 4), record(10, 5), record(10, 7)],
+                format!("{topic}-2"): [record(2, 7)],
+            },
+        });
+        let text = dest.payload(&delivery, &segments);
+        assert_eq!(text, tree.to_string());
+        assert!(text.find(&format!("{topic}-10")) < text.find(&format!("{topic}-2")));
+        // The S3 line carries it as an escaped string, in the sorted key order.
+        let line: Value = serde_json::from_str(&dest.lines(&delivery)[0]).unwrap();
+        assert_eq!(line["payload"], Value::String(tree.to_string()));
+        assert!(dest.lines(&delivery)[0].starts_with(r#"{"KafkaBatchInfo":"#));
+    }
 
     #[test]
     fn timestamps_start_at_the_simulation_epoch() {

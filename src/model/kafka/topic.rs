@@ -77,6 +77,17 @@ impl Partition {
         if !self.filtering || n == 0 { n as u64 } else { self.cum_matched[n - 1] - self.matched_before_log }
     }
 
+    /// Records matching a filter in the whole log (its length without filtering), from the
+    /// totals kept, without reading the records.
+    pub fn matched_len(&self) -> u64 {
+        if self.filtering { self.matched_appended - self.matched_before_log } else { self.log.len() as u64 }
+    }
+
+    /// Payload bytes of the whole log, from the totals kept.
+    pub fn payload_len(&self) -> u64 {
+        self.payload_appended - self.payload_before_log
+    }
+
     /// Records matching a filter at offsets `start..end`.
     pub fn matched_between(&self, start: u64, end: u64) -> u64 {
         let base = self.log_start_offset;
@@ -243,8 +254,10 @@ mod tests {
         assert_eq!(p.arrived_before(20), 1);
         assert_eq!(p.fitting(250), 2);
         assert_eq!(p.payload_of_first(3), 300);
+        assert_eq!((p.matched_len(), p.payload_len()), (4, 400));
         p.pop_front(2);
         assert_eq!(p.log_start_offset(), 2);
+        assert_eq!((p.matched_len(), p.payload_len()), (2, 200));
         assert_eq!(p.payload_between(2, 4), 200);
         assert_eq!(p.fitting(100), 1);
         assert_eq!(p.record(3).arrival_ns, 40);
@@ -267,6 +280,8 @@ mod tests {
         p.pop_front(2);
         assert_eq!(p.first_matched().unwrap().arrival_ns, 40);
         assert_eq!((p.matched_between(2, 6), p.prefix_holding(1)), (2, 3));
+        // The totals kept: offsets 2..6 hold two matched records of 100 bytes.
+        assert_eq!((p.matched_len(), p.payload_len()), (2, 200));
         // 100 payload bytes hold the two unmatched records and the first matched one.
         assert_eq!(p.fitting(100), 3);
     }
