@@ -208,6 +208,13 @@ fn a_schema_registry_config_is_imported_in_provisioned_mode() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["schema_registry"], json!({"schema_not_found": 0, "deserialization_error": 0}));
+    // A poller group's name comes along (it bills with other mappings in a scenario of several).
+    let mut grouped = esm.clone();
+    grouped["ProvisionedPollerConfig"]["PollerGroupName"] = json!("team-streams");
+    let file = write("esm-grouped.json", &grouped);
+    let (s, stderr) = import(&dir, "g.json", &["--esm", &file, "--partitions", "4", "--rate", "100"]);
+    assert_eq!(s["esm"]["scaling"]["poller_group"], json!("team-streams"));
+    assert!(!stderr.contains("PollerGroupName"), "{stderr}");
     // Without provisioned pollers the registry is left out, with a warning saying why.
     let mut on_demand = esm.clone();
     on_demand.as_object_mut().unwrap().remove("ProvisionedPollerConfig");

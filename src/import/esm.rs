@@ -67,8 +67,11 @@ pub fn apply(api: &Map<String, Value>, source: &str, draft: &mut Draft) -> Resul
                 scaling[ours] = json!(n);
             }
         }
+        if let Some(group) = config.get("PollerGroupName").and_then(Value::as_str) {
+            scaling["poller_group"] = json!(group);
+        }
         draft.set("esm", "scaling", scaling);
-        let extra = unmodelled(config, &["MinimumPollers", "MaximumPollers"]);
+        let extra = unmodelled(config, &["MinimumPollers", "MaximumPollers", "PollerGroupName"]);
         let extra: Vec<String> = extra.iter().map(|f| format!("ProvisionedPollerConfig.{f}")).collect();
         draft.ignored(source, &extra);
     }

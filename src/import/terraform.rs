@@ -129,7 +129,12 @@ fn mapping_api(values: &Map<String, Value>) -> Map<String, Value> {
     }
     if let Some(block) = first_block(values, "provisioned_poller_config") {
         let mut config = Map::new();
-        for (tf, name) in [("minimum_pollers", "MinimumPollers"), ("maximum_pollers", "MaximumPollers")] {
+        let fields = [
+            ("minimum_pollers", "MinimumPollers"),
+            ("maximum_pollers", "MaximumPollers"),
+            ("poller_group_name", "PollerGroupName"),
+        ];
+        for (tf, name) in fields {
             if let Some(n) = block.get(tf).filter(|v| !v.is_null()) {
                 config.insert(name.into(), n.clone());
             }
