@@ -88,8 +88,7 @@ impl<O: Observer> Simulation<O> {
         }
         let f = &mut self.esm.fetchers[fetcher as usize];
         let start = rotation_start(f, &self.esm.lanes, &candidates);
-        let (segments, reason) =
-            batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
+        let (segments, reason) = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
         self.esm.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
