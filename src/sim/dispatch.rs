@@ -56,7 +56,7 @@ impl<O: Observer> Simulation<O> {
             let p = owned[slot as usize] as usize;
             !lanes[p].busy && !logs[p].is_empty()
         };
-        candidates.extend(f.candidates.refresh(waiting).iter().map(|&slot| owned[slot as usize]));
+        f.candidates.refresh(waiting, |slot| candidates.push(owned[slot as usize]));
         // Nothing can have expired before the clock has run a retention period.
         if self.now.checked_sub(self.config.topic.retention_ns).is_some() {
             for &p in &candidates {
