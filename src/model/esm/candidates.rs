@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn refresh_merges_additions_in_order_and_drops_rejected_slots() {
         let mut set = CandidateSet::new(100, |_| false);
-        let mut refresh = |set: &mut CandidateSet, reject: u32| {
+        let refresh = |set: &mut CandidateSet, reject: u32| {
             let mut out = Vec::new();
             set.refresh(|s| s != reject, |s| out.push(s));
             out
