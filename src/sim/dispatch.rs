@@ -1,9 +1,9 @@
 //! The ESM's batchers: planning when each fetcher flushes, forming batches, the gate, and
 //! releasing a batch's partitions when it is done.
 
-use super::{BatchId, EsmEvent, Observer, Simulation, notify};
+use super::{BatchId, EsmEvent, Lane, Observer, Simulation, notify};
 use crate::model::destination::Condition;
-use crate::model::esm::{Batch, BatchState, FlushReason, Piece, Segment, Waiting, batcher};
+use crate::model::esm::{Batch, BatchState, Fetcher, FlushReason, Piece, Segment, Waiting, batcher};
 use crate::model::topic::Partition;
 
 impl<O: Observer> Simulation<O> {
@@ -43,14 +43,20 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
-    /// The fetcher's partitions that have no batch outstanding, after retention has deleted
-    /// what it would have.
+    /// The fetcher's partitions that have no batch outstanding and hold records, in owned
+    /// order, after retention has deleted what it would have. Those without records (which a
+    /// plan and a batch pass over) are left out, so this costs what waits, not what is owned.
     fn collect_candidates(&mut self, fetcher: u32) -> Vec<u32> {
         let mut candidates = std::mem::take(&mut self.esm.candidates);
         candidates.clear();
-        let lanes = &self.esm.lanes;
-        let owned = &self.esm.fetchers[fetcher as usize].partitions;
-        candidates.extend(owned.iter().copied().filter(|&p| !lanes[p as usize].busy));
+        let (lanes, logs) = (&self.esm.lanes, &self.source.logs);
+        let f = &mut self.esm.fetchers[fetcher as usize];
+        let owned = &f.partitions;
+        let waiting = |slot: u32| {
+            let p = owned[slot as usize] as usize;
+            !lanes[p].busy && !logs[p].is_empty()
+        };
+        f.candidates.refresh(waiting, |slot| candidates.push(owned[slot as usize]));
         // Nothing can have expired before the clock has run a retention period.
         if self.now.checked_sub(self.config.topic.retention_ns).is_some() {
             for &p in &candidates {
@@ -81,8 +87,8 @@ impl<O: Observer> Simulation<O> {
             self.give_up_oversize_front(p);
         }
         let f = &mut self.esm.fetchers[fetcher as usize];
-        let (segments, reason) =
-            batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, f.rotation, self.now);
+        let start = rotation_start(f, &self.esm.lanes, &candidates);
+        let (segments, reason) = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
         self.esm.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
@@ -101,7 +107,9 @@ impl<O: Observer> Simulation<O> {
 
     fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: FlushReason) -> Batch {
         for s in &segments {
-            self.esm.lanes[s.partition as usize].busy = true;
+            let lane = &mut self.esm.lanes[s.partition as usize];
+            lane.busy = true;
+            self.esm.fetchers[lane.owner as usize].candidates.set_busy(lane.slot, true);
         }
         let mut batch = Batch {
             id: self.esm.batches.next_number(),
@@ -135,8 +143,12 @@ impl<O: Observer> Simulation<O> {
     fn free_partitions(&mut self, partitions: &[u32], also: Option<u32>) {
         let mut owners: Vec<u32> = also.into_iter().collect();
         for &p in partitions {
-            self.esm.lanes[p as usize].busy = false;
-            owners.push(self.esm.lanes[p as usize].owner);
+            let lane = &mut self.esm.lanes[p as usize];
+            lane.busy = false;
+            let candidates = &mut self.esm.fetchers[lane.owner as usize].candidates;
+            candidates.set_busy(lane.slot, false);
+            candidates.add(lane.slot);
+            owners.push(lane.owner);
         }
         owners.sort_unstable();
         owners.dedup();
@@ -201,6 +213,20 @@ impl<O: Observer> Simulation<O> {
             self.give_up(0, &segment, 0, Condition::MaximumPayloadSizeExceeded);
         }
     }
+}
+
+/// Where in `candidates` (those of `f`'s partitions without a batch that hold records) the
+/// next combined batch starts reading: at the first at or after the `rotation`-th of all its
+/// partitions without a batch, empty or not, so that partitions take turns as they did when
+/// every such partition was a candidate.
+fn rotation_start(f: &Fetcher, lanes: &[Lane], candidates: &[u32]) -> usize {
+    let free = f.candidates.free_count();
+    if free == 0 || candidates.is_empty() {
+        return 0;
+    }
+    let pivot = f.candidates.nth_free((f.rotation % free as usize) as u32) as usize;
+    let start = candidates.partition_point(|&p| (lanes[p as usize].slot as usize) < pivot);
+    if start == candidates.len() { 0 } else { start }
 }
 
 /// Recomputes the record count and payload of the batch's current piece.

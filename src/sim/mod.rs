@@ -116,6 +116,8 @@ struct Source {
 struct Lane {
     /// The fetcher that owns it.
     owner: u32,
+    /// Its index in the owner's partitions.
+    slot: u32,
     /// A batch holds it (in flight, throttled or awaiting retry).
     busy: bool,
     notes: settle::Notes,
@@ -139,6 +141,8 @@ struct Esm {
     awaiting_records: Vec<u32>,
     /// Scratch space for a fetcher's partitions without a batch.
     candidates: Vec<u32>,
+    /// Scratch space: partitions that got their first waiting record in a chunk of arrivals.
+    first_records: Vec<u32>,
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
@@ -279,6 +283,7 @@ impl<O: Observer> Simulation<O> {
                 batches: BatchTable::default(),
                 awaiting_records: Vec::new(),
                 candidates: Vec::new(),
+                first_records: Vec::new(),
                 timer_seq: 0,
                 pause: Pause::default(),
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
@@ -340,6 +345,7 @@ impl<O: Observer> Simulation<O> {
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
+        index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs);
     }
 
     /// Runs to the end and returns the report and the observer.
@@ -502,6 +508,7 @@ impl<O: Observer> Simulation<O> {
             bucket: 0,
             bucket_end: 0,
             count: 0,
+            first_records: std::mem::take(&mut self.esm.first_records),
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if screen.active() {
@@ -520,6 +527,14 @@ impl<O: Observer> Simulation<O> {
             source.arrivals = arrivals;
         }
         self.metrics.produced += sink.count;
+        // Partitions whose logs were empty may now be candidates of their fetchers.
+        let mut first_records = sink.first_records;
+        for &p in &first_records {
+            let lane = &self.esm.lanes[p as usize];
+            self.esm.fetchers[lane.owner as usize].candidates.add(lane.slot);
+        }
+        first_records.clear();
+        self.esm.first_records = first_records;
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
     }
 }
@@ -566,6 +581,9 @@ fn feed_screened(
     for &a in scratch.iter() {
         sink.count_arrival(a.time_ns);
         let log = &mut sink.partitions[a.partition as usize];
+        if log.is_empty() {
+            sink.first_records.push(a.partition);
+        }
         let sent = screen.sends(&a, log.end_offset());
         log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, sent);
     }
@@ -580,13 +598,19 @@ struct ArrivalSink<'a> {
     bucket: usize,
     bucket_end: SimTime,
     count: u64,
+    /// Partitions that got a record while their log was empty.
+    first_records: Vec<u32>,
 }
 
 impl ArrivalSink<'_> {
     #[inline(always)]
     fn append(&mut self, a: Arrival) {
         self.count_arrival(a.time_ns);
-        self.partitions[a.partition as usize].append(a.time_ns, a.payload_bytes, a.stored_bytes);
+        let log = &mut self.partitions[a.partition as usize];
+        if log.is_empty() {
+            self.first_records.push(a.partition);
+        }
+        log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
     }
 
     #[inline(always)]
@@ -638,8 +662,22 @@ fn build_fetchers(c: &Config) -> (Vec<Fetcher>, Gate) {
 /// Records which fetcher owns each lane.
 fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
     for (i, f) in fetchers.iter().enumerate() {
-        for &p in &f.partitions {
-            lanes[p as usize].owner = i as u32;
+        for (slot, &p) in f.partitions.iter().enumerate() {
+            (lanes[p as usize].owner, lanes[p as usize].slot) = (i as u32, slot as u32);
+        }
+    }
+}
+
+/// Rebuilds every fetcher's candidate set from scratch (after the owners changed, or records
+/// were appended without telling the sets).
+fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition]) {
+    for f in fetchers {
+        let busy = |slot: usize| lanes[f.partitions[slot] as usize].busy;
+        f.candidates = crate::model::esm::CandidateSet::new(f.partitions.len(), busy);
+        for (slot, &p) in f.partitions.iter().enumerate() {
+            if !lanes[p as usize].busy && !logs[p as usize].is_empty() {
+                f.candidates.add(slot as u32);
+            }
         }
     }
 }

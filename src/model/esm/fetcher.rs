@@ -34,12 +34,13 @@ pub struct Fetcher {
     /// Planning state for combined batches, made at the first plan over several partitions
     /// (a fetcher of the `parallelization_factor` model has one partition and none).
     pub planner: Option<Box<super::Planner>>,
+    /// Its owned partitions that may be batched now, by slot (index in `partitions`).
+    pub candidates: super::CandidateSet,
 }
 
 impl Fetcher {
     pub fn new(partitions: Vec<u32>, max_in_flight: u32) -> Self {
         Fetcher {
-            partitions,
             max_in_flight,
             in_flight: 0,
             rotation: 0,
@@ -47,6 +48,8 @@ impl Fetcher {
             waiting: Waiting::Nothing,
             fetch_ready_ns: 0,
             planner: None,
+            candidates: super::CandidateSet::new(partitions.len(), |_| false),
+            partitions,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod batcher;
+pub mod candidates;
 pub mod fetcher;
 pub mod filter;
 pub mod planner;
@@ -10,6 +11,7 @@ pub mod registry;
 
 pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};
 pub use batcher::{BatchRules, Plan};
+pub use candidates::CandidateSet;
 pub use fetcher::{Fetcher, Gate, Waiting};
 pub use planner::Planner;
 pub use ranges::RangeSet;

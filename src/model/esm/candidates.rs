@@ -1,0 +1,137 @@
+//! A fetcher's candidate partitions (owned, no batch outstanding, records waiting), kept up to
+//! date by events instead of found by visiting every owned partition at each plan.
+//!
+//! Partitions are named by their slot: their index in the fetcher's owned list, so that the set
+//! iterates in the owned order a full scan would. The set (a bit per slot) is a superset: a partition is added
+//! when it may have become a candidate (freed, first record in an empty log, ownership rebuilt)
+//! and dropped lazily, at the next [`CandidateSet::refresh`], once it is not one.
+//!
+//! A combined batch starts reading at the `rotation`-th partition without a batch outstanding
+//! (empty or not), so the set also counts those partitions per slot, in a Fenwick tree that
+//! finds the `r`-th of them in O(log owned).
+
+/// See the module documentation.
+#[derive(Clone, Debug, Default)]
+pub struct CandidateSet {
+    /// One bit per slot: set where the partition may be a candidate. A bit set costs O(1)
+    /// per addition and a scan of owned / 64 words, far less than a look at every lane.
+    maybe: Vec<u64>,
+    /// Fenwick tree (1-based) over slots: 1 where the partition has no batch outstanding.
+    free: Vec<u32>,
+}
+
+impl CandidateSet {
+    /// A set over `owned` slots, `busy(slot)` telling which hold a batch; no candidates yet.
+    pub fn new(owned: usize, busy: impl Fn(usize) -> bool) -> Self {
+        let mut free = vec![0; owned + 1];
+        for i in 1..=owned {
+            free[i] += u32::from(!busy(i - 1));
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= owned {
+                free[parent] += free[i];
+            }
+        }
+        CandidateSet { free, maybe: vec![0; owned.div_ceil(64)] }
+    }
+
+    /// `slot` may have become a candidate.
+    pub fn add(&mut self, slot: u32) {
+        self.maybe[slot as usize / 64] |= 1 << (slot % 64);
+    }
+
+    /// `slot`'s partition now holds a batch (`true`) or no longer does.
+    pub fn set_busy(&mut self, slot: u32, busy: bool) {
+        let mut i = slot as usize + 1;
+        while i < self.free.len() {
+            if busy {
+                self.free[i] -= 1;
+            } else {
+                self.free[i] += 1;
+            }
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Owned partitions without a batch outstanding.
+    pub fn free_count(&self) -> u32 {
+        let mut i = self.free.len() - 1;
+        let mut sum = 0;
+        while i > 0 {
+            sum += self.free[i];
+            i -= i & i.wrapping_neg();
+        }
+        sum
+    }
+
+    /// The slot of the `r`-th (from 0) owned partition without a batch outstanding; `r` must be
+    /// below [`Self::free_count`].
+    pub fn nth_free(&self, r: u32) -> u32 {
+        let n = self.free.len() - 1;
+        let (mut pos, mut rem) = (0, r + 1);
+        let mut step = if n == 0 { 0 } else { 1 << n.ilog2() };
+        while step > 0 {
+            if pos + step <= n && self.free[pos + step] < rem {
+                pos += step;
+                rem -= self.free[pos];
+            }
+            step >>= 1;
+        }
+        pos as u32
+    }
+
+    /// Passes `emit` each slot that `keep` accepts, ascending, and forgets those it rejects.
+    pub fn refresh(&mut self, mut keep: impl FnMut(u32) -> bool, mut emit: impl FnMut(u32)) {
+        for (w, word) in self.maybe.iter_mut().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                let bit = bits.trailing_zeros();
+                bits &= bits - 1;
+                let slot = (w * 64) as u32 + bit;
+                if keep(slot) {
+                    emit(slot);
+                } else {
+                    *word &= !(1 << bit);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_rth_free_slot() {
+        // Seven slots, 1 and 4 busy: free are 0, 2, 3, 5, 6.
+        let mut set = CandidateSet::new(7, |s| s == 1 || s == 4);
+        assert_eq!(set.free_count(), 5);
+        let nth: Vec<u32> = (0..5).map(|r| set.nth_free(r)).collect();
+        assert_eq!(nth, [0, 2, 3, 5, 6]);
+        // 0 becomes busy, 4 free: free are 2, 3, 4, 5, 6.
+        set.set_busy(0, true);
+        set.set_busy(4, false);
+        let nth: Vec<u32> = (0..5).map(|r| set.nth_free(r)).collect();
+        assert_eq!(nth, [2, 3, 4, 5, 6]);
+        assert_eq!(set.free_count(), 5);
+    }
+
+    #[test]
+    fn refresh_merges_additions_in_order_and_drops_rejected_slots() {
+        let mut set = CandidateSet::new(100, |_| false);
+        let refresh = |set: &mut CandidateSet, reject: u32| {
+            let mut out = Vec::new();
+            set.refresh(|s| s != reject, |s| out.push(s));
+            out
+        };
+        for s in [70, 2, 70, 5] {
+            set.add(s);
+        }
+        assert_eq!(refresh(&mut set, 999), [2, 5, 70]);
+        set.add(5);
+        set.add(3);
+        // 70 is no longer a candidate; 5 added again appears once.
+        assert_eq!(refresh(&mut set, 70), [2, 3, 5]);
+        assert_eq!(refresh(&mut set, 999), [2, 3, 5]);
+    }
+}
