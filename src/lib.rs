@@ -238,7 +238,6 @@ fn assemble(
     members: &[sim::mappings::Member],
     together: sim::mappings::Together,
 ) -> MappingsReport {
-    let first_of_function = |i: usize| !members[..i].iter().any(|x| x.function == members[i].function);
     let parts: Vec<metrics::combine::Part> = together
         .reports
         .iter()
@@ -248,7 +247,7 @@ fn assemble(
             rows: &r.timeseries,
             cloudwatch: &r.cloudwatch,
             latency_us: &together.latency_us[i],
-            counts_function: first_of_function(i),
+            counts_function: sim::mappings::Member::first_of_function(members, i),
         })
         .collect();
     let clock = &members[0].config.clock;

@@ -35,7 +35,7 @@ pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Writes every `(name, bytes)` into `dir` atomically per file.
-pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+pub fn write_files(dir: &Path, files: &[(impl AsRef<str>, Vec<u8>)]) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Write { path, source }
@@ -43,6 +43,7 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut written = Vec::new();
     for (name, bytes) in files {
+        let name = name.as_ref();
         let target = dir.join(name);
         let temporary = dir.join(format!(".{name}.partial"));
         std::fs::write(&temporary, bytes).map_err(io(&temporary))?;

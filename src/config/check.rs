@@ -64,13 +64,19 @@ const MAX_NAME_CHARS: usize = 100;
 /// The name is the default output directory under `reports/`, so it must be an identifier and
 /// never a path: no `/`, no `..`, nothing absolute.
 fn check_name(name: &str) -> Result<(), Problem> {
+    check_identifier(name, "name", MAX_NAME_CHARS)
+}
+
+/// A name that becomes a folder (a scenario's, a mapping's): letters, digits, `.`, `_`, `-`, not
+/// starting with `.`, 1 to `max_chars` characters.
+pub fn check_identifier(name: &str, path: &str, max_chars: usize) -> Result<(), Problem> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     ensure(
-        !name.is_empty() && name.len() <= MAX_NAME_CHARS && !name.starts_with('.') && name.chars().all(allowed),
-        "name",
+        !name.is_empty() && name.len() <= max_chars && !name.starts_with('.') && name.chars().all(allowed),
+        path,
         format!(
             "{} is not allowed; a name is letters, digits, '.', '_' and '-', not starting with '.', \
-             1 to {MAX_NAME_CHARS} characters",
+             1 to {max_chars} characters",
             shown(name)
         ),
     )

@@ -14,7 +14,7 @@ pub mod runtime;
 pub mod traffic;
 mod vocabulary;
 
-pub use check::{Problem, Warning, problem};
+pub use check::{Problem, Warning, check_identifier, problem};
 pub use compile::{Compiled, compile, compile_in, traffic_of};
 pub use pricing::{EpuBilling, Pricing, ProvisionedConcurrencyPrices, SnapStartPrices, Tier};
 pub use vocabulary::*;

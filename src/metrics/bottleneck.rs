@@ -193,24 +193,7 @@ mod tests {
     use super::*;
 
     fn row(time_s: f64, lag_records: u64, bottleneck: Bottleneck) -> Row {
-        Row {
-            time_s,
-            produced_records: 0,
-            succeeded_records: 0,
-            lag_records,
-            max_partition_lag_records: 0,
-            oldest_record_age_s: 0.0,
-            concurrency: 0,
-            invocations: 0,
-            errors: 0,
-            throttles: 0,
-            cold_starts: 0,
-            pollers: 0,
-            latency_p50_ms: None,
-            latency_p99_ms: None,
-            bottleneck,
-            cost_usd: 0.0,
-        }
+        Row::quiet(time_s, lag_records, bottleneck)
     }
 
     #[test]

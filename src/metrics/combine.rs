@@ -55,28 +55,6 @@ pub fn totals(parts: &[Part], whole: &Whole) -> (Summary, Vec<Row>, CloudWatch) 
     let lag_max = steady.iter().map(|r| r.lag_records).max().unwrap_or(0);
     let max_partition_lag = steady.iter().map(|r| r.max_partition_lag_records).max().unwrap_or(0);
     let succeeded = sum(|s| s.records.succeeded);
-    let mut cost = CostSummary {
-        requests: sum_f(|s| s.cost_usd.requests),
-        compute: sum_f(|s| s.cost_usd.compute),
-        pollers: sum_f(|s| s.cost_usd.pollers),
-        total: sum_f(|s| s.cost_usd.total),
-        per_million_records: None,
-        per_month: sum_f(|s| s.cost_usd.per_month),
-        provisioned_concurrency: add_options(
-            parts,
-            |s| s.cost_usd.provisioned_concurrency.clone(),
-            |a, b| ProvisionedConcurrencyCost {
-                allocation: a.allocation + b.allocation,
-                duration: a.duration + b.duration,
-            },
-        ),
-        snapstart: add_options(
-            parts,
-            |s| s.cost_usd.snapstart.clone(),
-            |a, b| SnapStartCost { cache: a.cache + b.cache, restore: a.restore + b.restore },
-        ),
-    };
-    cost.per_million_records = (succeeded > 0).then(|| cost.total / succeeded as f64 * 1e6);
     let peak_provisioned: u32 = parts
         .iter()
         .filter(|p| p.counts_function)
@@ -128,7 +106,7 @@ pub fn totals(parts: &[Part], whole: &Whole) -> (Summary, Vec<Row>, CloudWatch) 
                 .max(parts.iter().map(|p| p.summary.pollers.peak).max().unwrap_or(0)),
             mean: sum_f(|s| s.pollers.mean),
         },
-        cost_usd: cost,
+        cost_usd: cost(parts, succeeded),
         stalls: StallSummary {
             count: sum(|s| s.stalls.count),
             total_seconds: sum_f(|s| s.stalls.total_seconds),
@@ -153,6 +131,34 @@ pub fn totals(parts: &[Part], whole: &Whole) -> (Summary, Vec<Row>, CloudWatch) 
         parts.iter().map(|p| p.summary.cloudwatch.provisioned_pollers.max).sum();
     summary.cloudwatch.event_poller_unit.avg = sum_f(|s| s.cloudwatch.event_poller_unit.avg);
     (summary, rows, cloudwatch)
+}
+
+/// The mappings' costs added up (a poller group's EPUs are already shared out among them).
+fn cost(parts: &[Part], succeeded: u64) -> CostSummary {
+    let sum_f = |f: fn(&Summary) -> f64| parts.iter().map(|p| f(p.summary)).sum::<f64>();
+    let mut cost = CostSummary {
+        requests: sum_f(|s| s.cost_usd.requests),
+        compute: sum_f(|s| s.cost_usd.compute),
+        pollers: sum_f(|s| s.cost_usd.pollers),
+        total: sum_f(|s| s.cost_usd.total),
+        per_million_records: None,
+        per_month: sum_f(|s| s.cost_usd.per_month),
+        provisioned_concurrency: add_options(
+            parts,
+            |s| s.cost_usd.provisioned_concurrency.clone(),
+            |a, b| ProvisionedConcurrencyCost {
+                allocation: a.allocation + b.allocation,
+                duration: a.duration + b.duration,
+            },
+        ),
+        snapstart: add_options(
+            parts,
+            |s| s.cost_usd.snapstart.clone(),
+            |a, b| SnapStartCost { cache: a.cache + b.cache, restore: a.restore + b.restore },
+        ),
+    };
+    cost.per_million_records = (succeeded > 0).then(|| cost.total / succeeded as f64 * 1e6);
+    cost
 }
 
 fn add_options<T>(parts: &[Part], get: impl Fn(&Summary) -> Option<T>, add: impl Fn(T, T) -> T) -> Option<T> {

@@ -36,6 +36,31 @@ pub struct Row {
     pub cost_usd: f64,
 }
 
+#[cfg(test)]
+impl Row {
+    /// A row with nothing in it but its time, lag and binding limit, for tests of what reads rows.
+    pub(crate) fn quiet(time_s: f64, lag_records: u64, bottleneck: super::Bottleneck) -> Row {
+        Row {
+            time_s,
+            produced_records: 0,
+            succeeded_records: 0,
+            lag_records,
+            max_partition_lag_records: lag_records,
+            oldest_record_age_s: 0.0,
+            concurrency: 0,
+            invocations: 0,
+            errors: 0,
+            throttles: 0,
+            cold_starts: 0,
+            pollers: 0,
+            latency_p50_ms: None,
+            latency_p99_ms: None,
+            bottleneck,
+            cost_usd: 0.0,
+        }
+    }
+}
+
 /// What each interval used, for sharing out the run's cost once it is known.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct IntervalUsage {

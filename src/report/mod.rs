@@ -53,7 +53,7 @@ pub fn write_run_report(report: &Report, loaded: &Loaded, dir: &Path) -> Result<
         charts: &charts,
     };
     files.push((REPORT_HTML.to_string(), html::run_page(&page).into_bytes()));
-    write_named(dir, files)
+    write_files(dir, &files)
 }
 
 /// Each chart as `<stem>.png` and `<stem>.svg` contents, and the SVGs again for the page.
@@ -69,11 +69,6 @@ fn rendered_charts<C: Chart>(specs: Vec<(&'static str, C)>, dir: &Path) -> Resul
         svgs.push((*stem, rendered.svg));
     }
     Ok((files, svgs))
-}
-
-fn write_named(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<Vec<PathBuf>> {
-    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(name, bytes)| (name.as_str(), bytes.clone())).collect();
-    write_files(dir, &files)
 }
 
 /// A scenario of several mappings: each mapping's own charts and page in `mappings/<name>/`, then
@@ -111,7 +106,7 @@ pub fn write_mappings_run_report(
         charts: &charts,
     };
     files.push((REPORT_HTML.to_string(), html::mappings_page(&page).into_bytes()));
-    written.extend(write_named(dir, files)?);
+    written.extend(write_files(dir, &files)?);
     Ok(written)
 }
 

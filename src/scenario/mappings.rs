@@ -116,15 +116,7 @@ fn mapping_value(shared: &Map<String, Value>, item: &Value, i: usize) -> Result<
         Some(_) => return Err(problem(at("name"), "must be a string")),
         None => return Err(problem(at("name"), "is missing; each mapping has a name")),
     };
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if name.is_empty() || name.len() > 64 || name.starts_with('.') || !name.chars().all(allowed) {
-        return Err(problem(
-            at("name"),
-            format!(
-                "{name:?} is not allowed; a mapping name is letters, digits, '.', '_' and '-', 1 to 64 characters, not starting with '.'"
-            ),
-        ));
-    }
+    crate::config::check_identifier(&name, &at("name"), 64)?;
     let mut value = shared.clone();
     for (key, section) in fields {
         if key == "name" {

@@ -28,6 +28,14 @@ pub struct Member<'a> {
     pub group: Option<usize>,
 }
 
+impl Member<'_> {
+    /// Whether mapping `i` is the first of `members` to invoke its function: the one whose
+    /// concurrency counts in the account's totals and whose bill carries the fixed charges.
+    pub fn first_of_function(members: &[Member], i: usize) -> bool {
+        !members[..i].iter().any(|other| other.function == members[i].function)
+    }
+}
+
 /// What several mappings' run produced.
 pub struct Together {
     /// Each mapping's report, in the scenario's order (a grouped mapping's cost carries its share
@@ -82,14 +90,10 @@ pub fn run_together(
 /// The mappings' simulations, sharing the account and their functions' environments.
 fn build<'a>(members: &[Member<'a>]) -> (Vec<Simulation<()>>, Rc<AccountPool>) {
     // Reservations are per function: a shared function reserves once.
-    let mut reserved_total = 0;
-    let mut first_of_function: Vec<usize> = Vec::new();
-    for (m, member) in members.iter().enumerate() {
-        if !members[..m].iter().any(|other| other.function == member.function) {
-            reserved_total += member.config.function.reserved_concurrency.unwrap_or(0);
-            first_of_function.push(m);
-        }
-    }
+    let reserved_total = (0..members.len())
+        .filter(|&m| Member::first_of_function(members, m))
+        .map(|m| members[m].config.function.reserved_concurrency.unwrap_or(0))
+        .sum();
     let account = Rc::new(AccountPool::new(reserved_total));
     let mut environments: Vec<(usize, Rc<RefCell<Environments>>)> = Vec::new();
     let sims = members
@@ -110,7 +114,7 @@ fn build<'a>(members: &[Member<'a>]) -> (Vec<Simulation<()>>, Rc<AccountPool>) {
             let shared = Shared {
                 account: Some(account.clone()),
                 environments: Some(envs),
-                charges_fixed: first_of_function.contains(&m),
+                charges_fixed: Member::first_of_function(members, m),
                 keeps_epu_windows: member.group.is_some(),
             };
             SimulationBuilder::new(c).shared(shared).build()

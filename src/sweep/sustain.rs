@@ -71,24 +71,7 @@ mod tests {
     use super::*;
 
     fn rows(lags: &[u64]) -> Vec<Row> {
-        let row = |(i, &lag): (usize, &u64)| Row {
-            time_s: (i + 1) as f64 * 10.0,
-            produced_records: 0,
-            succeeded_records: 0,
-            lag_records: lag,
-            max_partition_lag_records: lag,
-            oldest_record_age_s: 0.0,
-            concurrency: 0,
-            invocations: 0,
-            errors: 0,
-            throttles: 0,
-            cold_starts: 0,
-            pollers: 0,
-            latency_p50_ms: None,
-            latency_p99_ms: None,
-            bottleneck: Default::default(),
-            cost_usd: 0.0,
-        };
+        let row = |(i, &lag): (usize, &u64)| Row::quiet((i + 1) as f64 * 10.0, lag, Default::default());
         lags.iter().enumerate().map(row).collect()
     }
 
