@@ -4,6 +4,7 @@
 #   benches/scale.sh                 # 10 -> 100,000 partitions at 100,000 records/s, then internet-scale
 #   RATE=50000 DURATION=30s benches/scale.sh
 #   POLLERS=10 benches/scale.sh      # the same partition counts read by 10 pollers
+#   STREAMS=per_partition benches/scale.sh   # arrival_streams: per_partition
 #
 # For every case it prints the CPU time and peak memory of a full run (/usr/bin/time; CPU time,
 # not wall time, because the machine is shared) and the instructions of a short slice under
@@ -22,6 +23,7 @@ SLICE="${SLICE:-2s}"             # simulated time of each callgrind slice
 PARTITIONS="${PARTITIONS:-10 100 1000 10000 100000}"
 SCENARIO=scenarios/internet-scale.json
 POLLERS="${POLLERS:-}"
+STREAMS="${STREAMS:-}"           # arrival_streams (per_producer, the default, or per_partition)
 
 cargo build --release --quiet
 bin="$PWD/target/release/esmsim"
@@ -31,6 +33,7 @@ trap 'rm -rf "$work"' EXIT
 # measure NAME ARGS...: one full run, then a callgrind slice of the same case.
 measure() {
   local name="$1"; shift
+  [[ -z "$STREAMS" ]] || set -- "$@" --set "arrival_streams=$STREAMS"
   /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$bin" run "$@" --no-charts --out "$work/$name" \
     >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
   read -r user sys wall rss_kb <"$work/time"

@@ -3,7 +3,8 @@
 //! release mode.
 //!
 //! `cargo bench --bench steady` reports the median time per run and the throughput in
-//! simulated records ("elements") per second.
+//! simulated records ("elements") per second, with the default arrival streams (`1h`) and with
+//! `arrival_streams: per_partition` (`1h-per-partition`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esmsim::{SimulationBuilder, load_scenario};
@@ -11,12 +12,14 @@ use std::path::Path;
 use std::time::Duration;
 
 fn bench_steady(c: &mut Criterion) {
-    let loaded = load_scenario(Path::new("scenarios/bench-steady.json"), &[]).expect("bench scenario");
-    let config = loaded.config;
-    let produced = SimulationBuilder::new(&config).build().run().0.summary.records.produced;
     let mut group = c.benchmark_group("bench-steady");
-    group.sample_size(10).measurement_time(Duration::from_secs(12)).throughput(Throughput::Elements(produced));
-    group.bench_function("1h", |b| b.iter(|| SimulationBuilder::new(&config).build().run().0));
+    for (name, sets) in [("1h", vec![]), ("1h-per-partition", vec!["arrival_streams=per_partition".to_string()])] {
+        let loaded = load_scenario(Path::new("scenarios/bench-steady.json"), &sets).expect("bench scenario");
+        let config = loaded.config;
+        let produced = SimulationBuilder::new(&config).build().run().0.summary.records.produced;
+        group.sample_size(10).measurement_time(Duration::from_secs(12)).throughput(Throughput::Elements(produced));
+        group.bench_function(name, |b| b.iter(|| SimulationBuilder::new(&config).build().run().0));
+    }
     group.finish();
 }
 

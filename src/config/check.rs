@@ -142,6 +142,16 @@ fn check_producers(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<(), Prob
     if s.producers.is_empty() {
         warnings.push(Warning { path: "producers".into(), message: "no producers: the topic stays empty".into() });
     }
+    if s.arrival_streams == Some(crate::config::ArrivalStreams::PerPartition)
+        && !s.producers.is_empty()
+        && s.producers.iter().all(|p| p.arrivals == crate::config::Arrivals::Constant)
+    {
+        warnings.push(Warning {
+            path: "arrival_streams".into(),
+            message: "per_partition changes nothing here: it draws Poisson arrivals, and every producer's are constant"
+                .into(),
+        });
+    }
     let partitions = s.topic.partitions;
     for (i, p) in s.producers.iter().enumerate() {
         let at = |field: &str| format!("producers.{i}.{field}");

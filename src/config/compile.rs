@@ -66,6 +66,7 @@ fn build(s: &Scenario, traffic: &[Option<traffic::Traffic>]) -> Result<Config, P
         clock: clock(s, peak_rate),
         topic,
         producers,
+        arrival_streams: s.arrival_streams.unwrap_or_default(),
         esm: EsmConfig { filters: filters(&s.esm)?, ..esm(&s.esm, partitions) },
         function: function(s)?,
         failures: failures(&s.failures),
@@ -150,10 +151,11 @@ fn producer(
         }
         raw::Partitioning::RoundRobin => Partitioner::RoundRobin,
         raw::Partitioning::HotPartition { partition, share } => Partitioner::Hot { partition, share },
-        raw::Partitioning::Zipf { exponent } => Partitioner::Zipf(
-            Zipf::new(partitions as f64, exponent)
+        raw::Partitioning::Zipf { exponent } => Partitioner::Zipf {
+            dist: Zipf::new(partitions as f64, exponent)
                 .map_err(|e| problem(at("partitioning.zipf.exponent"), e.to_string()))?,
-        ),
+            exponent,
+        },
     };
     let record_bytes = match &p.record_bytes {
         // The traffic's own bytes per record win over record_bytes.

@@ -35,6 +35,8 @@ pub struct Config {
     pub clock: Clock,
     pub topic: TopicConfig,
     pub producers: Vec<ProducerConfig>,
+    /// How Poisson producers draw their arrivals.
+    pub arrival_streams: ArrivalStreams,
     pub esm: EsmConfig,
     pub function: FunctionConfig,
     pub failures: FailureConfig,
@@ -126,7 +128,29 @@ pub enum Partitioner {
     Uniform(Uniform<u32>),
     RoundRobin,
     Hot { partition: u32, share: f64 },
-    Zipf(Zipf<f64>),
+    Zipf { dist: Zipf<f64>, exponent: f64 },
+}
+
+impl Partitioner {
+    /// Each of `partitions` partitions' share of the records (round-robin: an equal share).
+    pub fn shares(&self, partitions: u32) -> Vec<f64> {
+        let n = partitions as usize;
+        match *self {
+            Partitioner::Uniform(_) | Partitioner::RoundRobin => vec![1.0 / n as f64; n],
+            Partitioner::Hot { .. } if n == 1 => vec![1.0],
+            Partitioner::Hot { partition, share } => {
+                let mut shares = vec![(1.0 - share) / (n - 1) as f64; n];
+                shares[partition as usize] = share;
+                shares
+            }
+            // rand_distr's Zipf draws k in 1..=n with weight k^-s; partition k - 1 takes it.
+            Partitioner::Zipf { exponent, .. } => {
+                let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-exponent)).collect();
+                let total: f64 = weights.iter().sum();
+                weights.iter().map(|w| w / total).collect()
+            }
+        }
+    }
 }
 
 /// A sampled quantity: fixed, uniform on `min..=max`, or `scale ×` a log-normal draw.

@@ -20,6 +20,19 @@ pub enum Arrivals {
     Constant,
 }
 
+/// How Poisson producers draw their arrivals (`arrival_streams`). Both give the same arrival
+/// process; they differ in the random draws, so in the sample path of a seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalStreams {
+    /// One stream per producer: each arrival's time, then its partition (v0.1's sample paths).
+    #[default]
+    PerProducer,
+    /// One stream per (producer, partition), at the partition's share of the rate: no partition
+    /// pick and no scatter, and a partition's arrivals depend only on its own stream.
+    PerPartition,
+}
+
 /// The handler's reaction to a record it cannot process (`failures.handler`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

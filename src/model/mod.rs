@@ -7,6 +7,7 @@ pub mod failures;
 pub mod function;
 pub mod handler;
 pub mod kafka;
+pub mod partition_streams;
 pub mod pricing;
 pub mod producer;
 pub mod record;

@@ -39,13 +39,7 @@ pub struct ProducerGen {
     partitioner: Partitioner,
     /// The next partition of round-robin partitioning.
     round_robin_next: u32,
-    sizes: Dist,
-    key_bytes: u64,
-    /// Headers' payload and stored bytes, the same for every record.
-    header_bytes: (u64, u64),
-    payload: PayloadRule,
-    /// (payload, stored) bytes of every record when sizes are fixed: nothing to compute per record.
-    fixed_bytes: Option<(u64, u64)>,
+    sizes: RecordSizes,
     arrival_rng: RngStream,
     partition_rng: RngStream,
     size_rng: RngStream,
@@ -73,17 +67,7 @@ impl ProducerGen {
             partitions,
             partitioner: spec.partitioner.clone(),
             round_robin_next: 0,
-            sizes: spec.record_bytes.clone(),
-            key_bytes: spec.key_bytes,
-            header_bytes: (spec.header_payload_bytes, spec.header_stored_bytes),
-            payload,
-            fixed_bytes: match spec.record_bytes {
-                Dist::Fixed(value) => Some((
-                    payload.payload_bytes(spec.key_bytes, value).saturating_add(spec.header_payload_bytes),
-                    spec.key_bytes.saturating_add(value).saturating_add(spec.header_stored_bytes),
-                )),
-                _ => None,
-            },
+            sizes: RecordSizes::new(spec, payload),
             arrival_rng: stream(seed, StreamId::ProducerArrivals(index)),
             partition_rng: stream(seed, StreamId::ProducerPartitioning(index)),
             size_rng: stream(seed, StreamId::ProducerSizes(index)),
@@ -108,14 +92,7 @@ impl ProducerGen {
                 Err(overshot) => self.next_arrival(overshot),
             };
             let partition = self.pick_partition();
-            let (payload_bytes, stored_bytes) = self.fixed_bytes.unwrap_or_else(|| {
-                let value_bytes = self.pick_size();
-                let (header_payload, header_stored) = self.header_bytes;
-                (
-                    self.payload.payload_bytes(self.key_bytes, value_bytes).saturating_add(header_payload),
-                    self.key_bytes.saturating_add(value_bytes).saturating_add(header_stored),
-                )
-            });
+            let (payload_bytes, stored_bytes) = self.sizes.draw(&mut self.size_rng);
             sink(Arrival { time_ns: t as SimTime, partition, payload_bytes, stored_bytes, producer: self.index });
         }
     }
@@ -188,13 +165,50 @@ impl ProducerGen {
                     if other >= partition { other + 1 } else { other }
                 }
             }
-            Partitioner::Zipf(zipf) => (zipf.sample(rng) as u32).clamp(1, n) - 1,
+            Partitioner::Zipf { dist, .. } => (dist.sample(rng) as u32).clamp(1, n) - 1,
         }
     }
+}
 
+/// A producer's record sizes: (payload, stored) bytes of each record it writes.
+#[derive(Clone, Debug)]
+pub struct RecordSizes {
+    values: Dist,
+    key_bytes: u64,
+    /// Headers' payload and stored bytes, the same for every record.
+    header_bytes: (u64, u64),
+    payload: PayloadRule,
+    /// The bytes of every record when sizes are fixed: nothing to compute or draw per record.
+    fixed_bytes: Option<(u64, u64)>,
+}
+
+impl RecordSizes {
+    pub fn new(spec: &ProducerConfig, payload: PayloadRule) -> Self {
+        let mut sizes = RecordSizes {
+            values: spec.record_bytes.clone(),
+            key_bytes: spec.key_bytes,
+            header_bytes: (spec.header_payload_bytes, spec.header_stored_bytes),
+            payload,
+            fixed_bytes: None,
+        };
+        if let Dist::Fixed(value) = spec.record_bytes {
+            sizes.fixed_bytes = Some(sizes.of_value(value));
+        }
+        sizes
+    }
+
+    /// The next record's (payload, stored) bytes, its value's size drawn from `rng` unless fixed.
     #[inline(always)]
-    fn pick_size(&mut self) -> u64 {
-        self.sizes.sample(&mut self.size_rng, f64::INFINITY)
+    pub fn draw(&self, rng: &mut impl rand::Rng) -> (u64, u64) {
+        self.fixed_bytes.unwrap_or_else(|| self.of_value(self.values.sample(rng, f64::INFINITY)))
+    }
+
+    fn of_value(&self, value_bytes: u64) -> (u64, u64) {
+        let (header_payload, header_stored) = self.header_bytes;
+        (
+            self.payload.payload_bytes(self.key_bytes, value_bytes).saturating_add(header_payload),
+            self.key_bytes.saturating_add(value_bytes).saturating_add(header_stored),
+        )
     }
 }
 

@@ -29,8 +29,8 @@ pub use registry::*;
 pub use topic::*;
 // Plain choices mean the same in the file and in the configuration.
 pub use crate::config::{
-    Architecture, Arrivals, DestinationKind, Effect, EpuBilling, HandlerBehaviour as Handler, PartialBatchCommit,
-    Pricing, Tier, Warning,
+    Architecture, ArrivalStreams, Arrivals, DestinationKind, Effect, EpuBilling, HandlerBehaviour as Handler,
+    PartialBatchCommit, Pricing, Tier, Warning,
 };
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,10 @@ pub struct Scenario {
     /// The period of `cloudwatch.csv` rows (default 60s, CloudWatch's standard resolution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch_period: Option<Dur>,
+    /// How Poisson producers draw arrivals: `per_producer` (default; v0.1's sample paths) or
+    /// `per_partition` (the same process from one stream per partition; faster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_streams: Option<ArrivalStreams>,
 }
 
 fn default_seed() -> u64 {

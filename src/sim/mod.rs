@@ -28,7 +28,7 @@ pub use limits::{HELD_BYTES_PER_RECORD, Limits, Stopped};
 use notify;
 pub use observer::{Observer, Outcome, RetryCause};
 
-use crate::config::{Config, Fault};
+use crate::config::{ArrivalStreams, Arrivals, Config, Fault, ProducerConfig};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
@@ -38,6 +38,7 @@ use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
 use crate::model::kafka::range_assignment;
+use crate::model::partition_streams::PartitionStreams;
 use crate::model::producer::{Arrival, ProducerGen};
 use crate::model::topic::Partition;
 use batches::BatchTable;
@@ -100,7 +101,10 @@ enum FunctionEvent {
 /// The topic: partition logs and the producers that fill them.
 struct Source {
     logs: Vec<Partition>,
+    /// Producers that draw each record's partition (all of them under `per_producer` streams).
     producers: Vec<ProducerGen>,
+    /// Poisson producers under `arrival_streams: per_partition`.
+    streams: Vec<PartitionStreams>,
     /// Every arrival before this instant has been generated.
     horizon_ns: SimTime,
     /// Scratch space for merging several producers' arrivals.
@@ -255,12 +259,18 @@ impl<O: Observer> Simulation<O> {
     fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, shared: Shared, observer: O) -> Self {
         let origin = c.clock.origin_ns;
         let partitions = c.topic.partitions;
-        let producers = c
-            .producers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ProducerGen::new(i as u32, p, partitions, c.esm.payload, seed, origin))
-            .collect();
+        // Under per-partition streams, Poisson producers draw partition by partition; constant
+        // arrivals keep their one stream (their times are not random, only their partitions).
+        let per_partition =
+            |p: &ProducerConfig| c.arrival_streams == ArrivalStreams::PerPartition && p.arrivals == Arrivals::Poisson;
+        let (mut producers, mut streams) = (Vec::new(), Vec::new());
+        for (i, p) in c.producers.iter().enumerate() {
+            if per_partition(p) {
+                streams.push(PartitionStreams::new(i as u32, p, partitions, c.esm.payload, seed, origin));
+            } else {
+                producers.push(ProducerGen::new(i as u32, p, partitions, c.esm.payload, seed, origin));
+            }
+        }
         let (fetchers, gate) = build_fetchers(c);
         let mut lanes = vec![Lane::default(); partitions as usize];
         set_owners(&mut lanes, &fetchers);
@@ -271,6 +281,7 @@ impl<O: Observer> Simulation<O> {
             source: Source {
                 logs: (0..partitions).map(|_| Partition::default()).collect(),
                 producers,
+                streams,
                 horizon_ns: 0,
                 arrivals: Vec::new(),
                 filter: record_filter(c, seed),
@@ -502,16 +513,27 @@ impl<O: Observer> Simulation<O> {
         let source = &mut self.source;
         let mut sink = ArrivalSink {
             partitions: &mut source.logs,
-            produced_per_interval: &mut self.metrics.produced_per_interval,
-            origin_ns: clock.origin_ns,
-            sample_ns: clock.sample_ns,
-            bucket: 0,
-            bucket_end: 0,
-            count: 0,
+            produced: ProducedCount {
+                per_interval: &mut self.metrics.produced_per_interval,
+                origin_ns: clock.origin_ns,
+                sample_ns: clock.sample_ns,
+                bucket: 0,
+                bucket_end: 0,
+                count: 0,
+            },
             first_records: std::mem::take(&mut self.esm.first_records),
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
-        if screen.active() {
+        if !source.streams.is_empty() {
+            feed_per_partition(
+                &mut source.producers,
+                &mut source.streams,
+                &mut source.arrivals,
+                end,
+                &mut sink,
+                screen,
+            );
+        } else if screen.active() {
             feed_screened(&mut source.producers, &mut source.arrivals, end, &mut sink, screen);
         } else if let [producer] = source.producers.as_mut_slice() {
             producer.generate_until(end, |a| sink.append(a));
@@ -526,7 +548,7 @@ impl<O: Observer> Simulation<O> {
             arrivals.iter().for_each(|&a| sink.append(a));
             source.arrivals = arrivals;
         }
-        self.metrics.produced += sink.count;
+        self.metrics.produced += sink.produced.count;
         // Partitions whose logs were empty may now be candidates of their fetchers.
         let mut first_records = sink.first_records;
         for &p in &first_records {
@@ -579,33 +601,81 @@ fn feed_screened(
     // Stable: equal times keep producer order.
     scratch.sort_by_key(|a| a.time_ns);
     for &a in scratch.iter() {
-        sink.count_arrival(a.time_ns);
-        let log = &mut sink.partitions[a.partition as usize];
-        if log.is_empty() {
-            sink.first_records.push(a.partition);
+        sink.append_screened(a, screen);
+    }
+}
+
+/// As `generate_to`'s loops, under per-partition streams. With one producer, each partition's
+/// arrivals go straight into its log; otherwise the chunk's arrivals are merged as for several
+/// producers (by time, then producer: the order of the stable sort above).
+#[inline(never)]
+fn feed_per_partition(
+    producers: &mut [ProducerGen],
+    streams: &mut [PartitionStreams],
+    arrivals: &mut Vec<Arrival>,
+    end: SimTime,
+    sink: &mut ArrivalSink,
+    screen: Screen,
+) {
+    if let ([], [streams]) = (&*producers, &mut *streams) {
+        let ArrivalSink { partitions, produced, first_records } = sink;
+        for (p, log) in partitions.iter_mut().enumerate() {
+            let was_empty = log.is_empty();
+            // Time goes back from one partition's arrivals to the next one's.
+            produced.bucket_end = 0;
+            if screen.active() {
+                streams.generate_until(p as u32, end, |a| {
+                    produced.count(a.time_ns);
+                    append(log, screen, a);
+                });
+            } else {
+                streams.generate_until(p as u32, end, |a| {
+                    produced.count(a.time_ns);
+                    log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
+                });
+            }
+            if was_empty && !log.is_empty() {
+                first_records.push(p as u32);
+            }
         }
-        let sent = screen.sends(&a, log.end_offset());
-        log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, sent);
+        return;
+    }
+    arrivals.clear();
+    for producer in producers {
+        producer.generate_until(end, |a| arrivals.push(a));
+    }
+    for streams in streams {
+        (0..streams.partitions()).for_each(|p| streams.generate_until(p, end, |a| arrivals.push(a)));
+    }
+    arrivals.sort_by_key(|a| (a.time_ns, a.producer));
+    for &a in arrivals.iter() {
+        sink.append_screened(a, screen);
     }
 }
 
 /// Appends arrivals, in time order, to their partitions and counts them per sample interval.
 struct ArrivalSink<'a> {
     partitions: &'a mut [Partition],
-    produced_per_interval: &'a mut [u64],
+    produced: ProducedCount<'a>,
+    /// Partitions that got a record while their log was empty.
+    first_records: Vec<u32>,
+}
+
+/// Arrivals counted per sample interval.
+struct ProducedCount<'a> {
+    per_interval: &'a mut [u64],
     origin_ns: SimTime,
     sample_ns: SimTime,
+    /// The interval of the last arrival counted, and its end.
     bucket: usize,
     bucket_end: SimTime,
     count: u64,
-    /// Partitions that got a record while their log was empty.
-    first_records: Vec<u32>,
 }
 
 impl ArrivalSink<'_> {
     #[inline(always)]
     fn append(&mut self, a: Arrival) {
-        self.count_arrival(a.time_ns);
+        self.produced.count(a.time_ns);
         let log = &mut self.partitions[a.partition as usize];
         if log.is_empty() {
             self.first_records.push(a.partition);
@@ -613,13 +683,28 @@ impl ArrivalSink<'_> {
         log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
     }
 
+    /// As `append`, deciding whether the record reaches the function (`Screen`).
     #[inline(always)]
-    fn count_arrival(&mut self, time_ns: SimTime) {
+    fn append_screened(&mut self, a: Arrival, screen: Screen) {
+        self.produced.count(a.time_ns);
+        let log = &mut self.partitions[a.partition as usize];
+        if log.is_empty() {
+            self.first_records.push(a.partition);
+        }
+        append(log, screen, a);
+    }
+}
+
+impl ProducedCount<'_> {
+    /// Counts an arrival at `time_ns`, at or after the previous one's interval (or anywhere
+    /// after `bucket_end` is reset to 0).
+    #[inline(always)]
+    fn count(&mut self, time_ns: SimTime) {
         if time_ns >= self.bucket_end {
             self.bucket = ((time_ns - self.origin_ns) / self.sample_ns) as usize;
             self.bucket_end = self.origin_ns + (self.bucket as u64 + 1) * self.sample_ns;
         }
-        self.produced_per_interval[self.bucket] += 1;
+        self.per_interval[self.bucket] += 1;
         self.count += 1;
     }
 }

@@ -1,0 +1,292 @@
+//! Per-partition arrival streams (`arrival_streams: "per_partition"`): every partition of a
+//! Poisson producer draws its own arrivals, at its share of the producer's rate, from its own
+//! small, fast generator.
+//!
+//! Why this is the same traffic: a Poisson stream whose records are sent to partition `i` with
+//! probability `wᵢ`, independently, splits into independent Poisson streams of rate `λ·wᵢ`. So
+//! each partition can be drawn on its own, with no partition pick per record and no scatter into
+//! the logs, and a partition's arrivals depend only on (seed, producer, partition), which is what
+//! generating lazily needs. Round-robin partitioning gives partition `i` every n-th record: gaps
+//! of n exponential draws (Erlang), the first after `i + 1`; the partitions' phases are drawn
+//! independently, so only their marginals are exact.
+//!
+//! Rate steps are followed in operational time: a stream draws its gaps in expected records of
+//! the producer and maps them onto the clock through the schedule (a zero-rate step takes no
+//! operational time, so no arrival falls inside it). For Poisson gaps this is the same process as
+//! restarting at each step.
+
+use super::producer::{Arrival, PayloadRule, RecordSizes};
+use crate::config::{Partitioner, ProducerConfig};
+use crate::engine::{SimTime, mix64};
+use rand_distr::{Distribution, Exp1, Gamma};
+use rand_pcg::Pcg64Mcg;
+
+/// Salt of the per-partition streams' seeds, so that they share nothing with other hashes.
+const SALT: u64 = 0x7061_7274_6974_696f;
+
+/// A stretch of the schedule at one rate.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    /// Expected records of the producer before the segment.
+    start_units: f64,
+    /// The clock at operational time `u` in this segment is `base_ns + u × ns_per_unit`.
+    base_ns: f64,
+    /// Nanoseconds per expected record; infinite once the rate is 0 for good.
+    ns_per_unit: f64,
+}
+
+impl Segment {
+    fn clock_ns(&self, units: f64) -> f64 {
+        if self.ns_per_unit.is_finite() { self.base_ns + units * self.ns_per_unit } else { f64::INFINITY }
+    }
+}
+
+/// What one partition's stream keeps: 48 bytes.
+#[derive(Clone, Debug)]
+struct Stream {
+    rng: Pcg64Mcg,
+    /// The next arrival, in operational units and on the clock (infinite when there is none).
+    next_units: f64,
+    next_ns: f64,
+    /// The segment `next_units` falls in.
+    segment: u32,
+}
+
+/// How many expected records of the producer lie between a partition's arrivals.
+#[derive(Clone, Debug)]
+enum Gaps {
+    /// Poisson with the partition's share `w` of the rate: exponential gaps of mean `1 / w`,
+    /// one entry per partition.
+    Exponential(Vec<f64>),
+    /// Round-robin over n partitions: Erlang(n) gaps.
+    Erlang(Gamma<f64>),
+}
+
+/// One Poisson producer's arrivals, drawn partition by partition.
+pub struct PartitionStreams {
+    producer: u32,
+    segments: Vec<Segment>,
+    streams: Vec<Stream>,
+    gaps: Gaps,
+    sizes: RecordSizes,
+}
+
+impl PartitionStreams {
+    /// Producer `index`'s streams; its t = 0 lies at `origin_ns` on the clock.
+    pub fn new(
+        index: u32,
+        spec: &ProducerConfig,
+        partitions: u32,
+        payload: PayloadRule,
+        seed: u64,
+        origin_ns: u64,
+    ) -> Self {
+        let gaps = match spec.partitioner {
+            Partitioner::RoundRobin => Gaps::Erlang(Gamma::new(partitions as f64, 1.0).expect("a positive shape")),
+            _ => Gaps::Exponential(spec.partitioner.shares(partitions).iter().map(|w| 1.0 / w).collect()),
+        };
+        let mut streams = PartitionStreams {
+            producer: index,
+            segments: segments(spec, origin_ns as f64),
+            streams: Vec::with_capacity(partitions as usize),
+            gaps,
+            sizes: RecordSizes::new(spec, payload),
+        };
+        for partition in 0..partitions {
+            let state = ((mix64(&[SALT, seed, index as u64, partition as u64]) as u128) << 64)
+                | mix64(&[SALT, seed, partition as u64, index as u64]) as u128;
+            let mut stream = Stream { rng: Pcg64Mcg::new(state), next_units: 0.0, next_ns: 0.0, segment: 0 };
+            let first = match &streams.gaps {
+                Gaps::Exponential(mean) => {
+                    Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize]
+                }
+                // The first arrival is the producer's (partition + 1)-th record.
+                Gaps::Erlang(_) => {
+                    Gamma::new(partition as f64 + 1.0, 1.0).expect("a positive shape").sample(&mut stream.rng)
+                }
+            };
+            stream.next_units = first;
+            locate(&streams.segments, &mut stream);
+            stream.next_ns = streams.segments[stream.segment as usize].clock_ns(first);
+            streams.streams.push(stream);
+        }
+        streams
+    }
+
+    /// Hands `sink` every arrival of `partition` before `end_ns`, in time order.
+    #[inline]
+    pub fn generate_until(&mut self, partition: u32, end_ns: SimTime, mut sink: impl FnMut(Arrival)) {
+        let end = end_ns as f64;
+        let stream = &mut self.streams[partition as usize];
+        if stream.next_ns >= end {
+            return;
+        }
+        let mean_gap = match &self.gaps {
+            Gaps::Exponential(mean) => mean[partition as usize],
+            Gaps::Erlang(_) => 0.0,
+        };
+        // The segment's values in registers; a step boundary is the rare case.
+        let mut segment = self.segments[stream.segment as usize];
+        let mut segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+        while stream.next_ns < end {
+            let time_ns = stream.next_ns as SimTime;
+            stream.next_units += match &self.gaps {
+                Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean_gap,
+                Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
+            };
+            if stream.next_units >= segment_end {
+                locate(&self.segments, stream);
+                segment = self.segments[stream.segment as usize];
+                segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+            }
+            stream.next_ns = segment.clock_ns(stream.next_units);
+            let (payload_bytes, stored_bytes) = self.sizes.draw(&mut stream.rng);
+            sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer });
+        }
+    }
+
+    /// The next arrival of `partition` (`None` when it has no more).
+    pub fn next_arrival_ns(&self, partition: u32) -> Option<SimTime> {
+        let next = self.streams[partition as usize].next_ns;
+        next.is_finite().then_some(next as SimTime)
+    }
+
+    pub fn partitions(&self) -> u32 {
+        self.streams.len() as u32
+    }
+}
+
+/// Finds the segment of `stream.next_units` (at or after its current one).
+fn locate(segments: &[Segment], stream: &mut Stream) {
+    let mut k = stream.segment as usize;
+    while segments.get(k + 1).is_some_and(|s| s.start_units <= stream.next_units) {
+        k += 1;
+    }
+    stream.segment = k as u32;
+}
+
+/// The schedule in operational time: one segment per step with a positive rate, and a last one
+/// without arrivals if the rate ends at 0 (steps are in time order; the first starts at 0).
+fn segments(spec: &ProducerConfig, origin_ns: f64) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    let mut units = 0.0;
+    for (k, &(at_ns, rate)) in spec.steps.iter().enumerate() {
+        let start_ns = origin_ns + at_ns as f64;
+        let end_ns = spec.steps.get(k + 1).map_or(f64::INFINITY, |s| origin_ns + s.0 as f64);
+        if rate > 0.0 {
+            let ns_per_unit = 1e9 / rate;
+            segments.push(Segment { start_units: units, base_ns: start_ns - units * ns_per_unit, ns_per_unit });
+            units += (end_ns - start_ns) * rate / 1e9;
+        } else if end_ns.is_infinite() {
+            segments.push(Segment { start_units: units, base_ns: start_ns, ns_per_unit: f64::INFINITY });
+        }
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn streams(spec: serde_json::Value, partitions: u32, seed: u64) -> PartitionStreams {
+        let scenario = json!({ "name": "p", "topic": { "partitions": partitions }, "producers": [spec] });
+        let loaded = crate::parse_scenario("t.json".as_ref(), &scenario.to_string(), &[]).unwrap();
+        PartitionStreams::new(0, &loaded.config.producers[0], partitions, PayloadRule::new(0), seed, 0)
+    }
+
+    fn arrivals(s: &mut PartitionStreams, partition: u32, end_ns: u64) -> Vec<Arrival> {
+        let mut out = Vec::new();
+        s.generate_until(partition, end_ns, |a| out.push(a));
+        out
+    }
+
+    fn counts(s: &mut PartitionStreams, end_ns: u64) -> Vec<f64> {
+        (0..s.partitions()).map(|p| arrivals(s, p, end_ns).len() as f64).collect()
+    }
+
+    /// Whether `count` is within five standard deviations of a Poisson mean.
+    fn near(count: f64, mean: f64) -> bool {
+        (count - mean).abs() < 5.0 * mean.sqrt()
+    }
+
+    #[test]
+    fn partitions_take_their_share_of_the_rate() {
+        // 1,000 records/s for 100 s over 4 partitions: 25,000 each; a hot partition 2 at 0.7
+        // takes 70,000 and the others 10,000; Zipf exponent 1 gives weights 12/25, 6/25, 4/25, 3/25.
+        let uniform = counts(&mut streams(json!({ "rate": 1000 }), 4, 1), 100_000_000_000);
+        assert!(uniform.iter().all(|&c| near(c, 25_000.0)), "{uniform:?}");
+        let hot = json!({ "rate": 1000, "partitioning": { "hot_partition": { "partition": 2, "share": 0.7 } } });
+        let hot = counts(&mut streams(hot, 4, 1), 100_000_000_000);
+        assert!(near(hot[2], 70_000.0) && [0, 1, 3].iter().all(|&p| near(hot[p], 10_000.0)), "{hot:?}");
+        let zipf = json!({ "rate": 1000, "partitioning": { "zipf": { "exponent": 1.0 } } });
+        let zipf = counts(&mut streams(zipf, 4, 1), 100_000_000_000);
+        for (count, weight) in zipf.iter().zip([12.0, 6.0, 4.0, 3.0]) {
+            assert!(near(*count, 100_000.0 * weight / 25.0), "{zipf:?}");
+        }
+    }
+
+    #[test]
+    fn gaps_are_exponential_with_the_partitions_mean() {
+        // 400 records/s over 4 partitions: each partition's gaps average 10 ms, and an
+        // exponential's standard deviation equals its mean.
+        let mut s = streams(json!({ "rate": 400 }), 4, 3);
+        let times: Vec<f64> = arrivals(&mut s, 1, 1_000_000_000_000).iter().map(|a| a.time_ns as f64).collect();
+        let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt();
+        assert!((mean / 1e7 - 1.0).abs() < 0.01, "mean gap {mean} ns");
+        assert!((sd / mean - 1.0).abs() < 0.02, "sd {sd}, mean {mean}");
+    }
+
+    #[test]
+    fn round_robin_gives_erlang_gaps() {
+        // 1,000 records/s round-robin over 10 partitions: 100/s each, with gaps that are sums of
+        // 10 exponentials (standard deviation 1/√10 of the mean), not exponential.
+        let mut s = streams(json!({ "rate": 1000, "partitioning": "round_robin" }), 10, 5);
+        let times: Vec<f64> = arrivals(&mut s, 7, 1_000_000_000_000).iter().map(|a| a.time_ns as f64).collect();
+        assert!(near(times.len() as f64, 100_000.0), "{}", times.len());
+        let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64).sqrt();
+        assert!((sd / mean - 1.0 / 10f64.sqrt()).abs() < 0.01, "sd / mean {}", sd / mean);
+    }
+
+    #[test]
+    fn counts_follow_each_rate_step() {
+        // 1,000/s for 100 s, 0 for 100 s, 10/s for 100 s over two partitions.
+        let schedule = json!([{ "at": "100s", "rate": 0 }, { "at": "200s", "rate": 10 }]);
+        let mut s = streams(json!({ "rate": 1000, "schedule": schedule }), 2, 7);
+        let all: Vec<Arrival> = (0..2).flat_map(|p| arrivals(&mut s, p, 300_000_000_000)).collect();
+        let count = |from: u64, to: u64| {
+            all.iter().filter(|a| (from * 1_000_000_000..to * 1_000_000_000).contains(&a.time_ns)).count() as f64
+        };
+        assert!(near(count(0, 100), 100_000.0), "{}", count(0, 100));
+        assert_eq!(count(100, 200), 0.0);
+        assert!(near(count(200, 300), 1_000.0), "{}", count(200, 300));
+        // A rate that ends at 0 ends the stream.
+        let mut s = streams(json!({ "rate": 100, "schedule": [{ "at": "1s", "rate": 0 }] }), 1, 7);
+        assert!(near(arrivals(&mut s, 0, 1_000_000_000_000).len() as f64, 100.0));
+        assert_eq!(s.next_arrival_ns(0), None);
+    }
+
+    #[test]
+    fn chunks_give_the_same_arrivals_as_one_go_and_seeds_differ() {
+        let spec = json!({ "rate": 500, "record_bytes": { "distribution": "uniform", "min": 10, "max": 2000 } });
+        let whole = arrivals(&mut streams(spec.clone(), 3, 11), 2, 10_000_000_000);
+        let mut s = streams(spec.clone(), 3, 11);
+        let pieces: Vec<Arrival> = (1..=10u64).flat_map(|k| arrivals(&mut s, 2, k * 1_000_000_000)).collect();
+        assert_eq!(whole, pieces);
+        assert!(whole.windows(2).all(|w| w[0].time_ns <= w[1].time_ns));
+        assert!(whole.iter().any(|a| a.payload_bytes != whole[0].payload_bytes), "sizes are drawn");
+        assert_ne!(whole, arrivals(&mut streams(spec.clone(), 3, 12), 2, 10_000_000_000));
+        // Another partition of the same producer draws another stream.
+        assert_ne!(
+            whole.iter().map(|a| a.time_ns).collect::<Vec<_>>()[..10],
+            {
+                let other = arrivals(&mut streams(spec, 3, 11), 1, 10_000_000_000);
+                other.iter().map(|a| a.time_ns).collect::<Vec<_>>()[..10].to_vec()
+            }[..]
+        );
+    }
+}

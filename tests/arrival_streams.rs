@@ -1,0 +1,133 @@
+//! `arrival_streams: "per_partition"`: the same traffic as one stream per producer, drawn
+//! partition by partition. Checked against answers worked out by hand and against the default
+//! streams on bench-steady.
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+
+fn per_partition(mut scenario: Value) -> Value {
+    scenario["arrival_streams"] = "per_partition".into();
+    scenario
+}
+
+fn bench_steady(minutes: u32) -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/bench-steady.json")).unwrap();
+    let mut s: Value = serde_json::from_str(&text).unwrap();
+    s["duration"] = format!("{minutes}m").into();
+    s
+}
+
+fn mean_lag(report: &esmsim::Report) -> f64 {
+    report.timeseries.iter().map(|r| r.lag_records as f64).sum::<f64>() / report.timeseries.len() as f64
+}
+
+#[test]
+fn bench_steady_agrees_with_per_producer_streams() {
+    // 10 minutes of 10,000 records/s: 6,000,000 records expected (Poisson, so within 5 σ ≈
+    // 12,250), and the same batching: batches of about 210 records flushed by the 500 ms window
+    // (24 partitions at 417 records/s each), the mean lag and median latency within 3 %.
+    let one = run(&scenario(bench_steady(10)));
+    let split = run(&scenario(per_partition(bench_steady(10))));
+    for r in [&one, &split] {
+        let produced = r.summary.records.produced as f64;
+        assert!((produced - 6_000_000.0).abs() < 5.0 * 6_000_000f64.sqrt(), "{produced}");
+        assert_eq!(r.summary.batches.flushed_by_window, r.summary.batches.count);
+    }
+    let within = |a: f64, b: f64, what: &str| assert!((a / b - 1.0).abs() < 0.03, "{what}: {a} against {b}");
+    within(split.summary.batches.mean_records, one.summary.batches.mean_records, "mean batch");
+    within(mean_lag(&split), mean_lag(&one), "mean lag");
+    within(split.summary.latency_ms.p50.unwrap(), one.summary.latency_ms.p50.unwrap(), "latency p50");
+    // By hand: a partition's window opens at its first record and closes 500 ms later, so a batch
+    // holds that record and the Poisson arrivals of the next 500 ms: 1 + 416.7 × 0.5 ≈ 209.
+    within(split.summary.batches.mean_records, 209.3, "mean batch by hand");
+    // Not the same draws: another sample path of the same traffic.
+    assert_ne!(split.summary.records.produced, one.summary.records.produced);
+}
+
+#[test]
+fn a_window_gathers_the_arrivals_of_its_span() {
+    // One partition at 40 records/s, batch 10,000, window 2 s: each batch is its first record
+    // and the arrivals of the next 2 s, about 1 + 80 = 81 records.
+    let s = json!({
+        "name": "window", "duration": "1h",
+        "topic": { "partitions": 1 },
+        "producers": [{ "rate": 40 }],
+        "esm": { "batch_size": 10000, "batching_window": "2s", "scaling": { "mode": "parallelization_factor", "factor": 1 } },
+        "function": { "duration": { "base": "1ms", "per_record": "0us" } }
+    });
+    let r = run(&scenario(per_partition(s)));
+    let mean = r.summary.batches.mean_records;
+    assert!((mean - 81.0).abs() < 1.5, "mean batch {mean}");
+}
+
+#[test]
+fn a_hot_partition_gets_its_share() {
+    // 1,000 records/s, partition 3 of 8 takes 60 %: over 10 minutes 360,000 records reach it;
+    // it is the one whose lag is the highest, and every record is accounted for.
+    let s = json!({
+        "name": "hot", "duration": "10m", "sample_interval": "1m",
+        "topic": { "partitions": 8 },
+        "producers": [{ "rate": 1000, "partitioning": { "hot_partition": { "partition": 3, "share": 0.6 } } }],
+        "esm": { "batch_size": 100, "batching_window": "1s", "scaling": { "mode": "parallelization_factor", "factor": 1 } },
+        "function": { "duration": { "base": "10ms", "per_record": "100us" } }
+    });
+    let r = run(&scenario(per_partition(s)));
+    let records = &r.summary.records;
+    assert_eq!(records.produced, records.succeeded + records.pending_at_end);
+    assert!((records.produced as f64 - 600_000.0).abs() < 5.0 * 600_000f64.sqrt());
+    // Batches of at most 100 from partition 3 at 600/s against 57/s elsewhere.
+    let full = r.summary.batches.flushed_by_size as f64 / r.summary.batches.count as f64;
+    assert!(full > 0.4, "share of full batches {full}");
+}
+
+#[test]
+fn constant_producers_are_unchanged_and_others_merge() {
+    // Constant arrivals are not random in time: both settings give the same run (apart from the
+    // config hash, which names the setting).
+    let constant = json!({
+        "name": "constant", "duration": "5m",
+        "topic": { "partitions": 3 },
+        "producers": [{ "rate": 40, "arrivals": "constant", "partitioning": "round_robin" }],
+        "esm": { "batch_size": 1000, "batching_window": "2s" }
+    });
+    let mut one = run(&scenario(constant.clone())).summary;
+    let split = run(&scenario(per_partition(constant))).summary;
+    one.config_hash = split.config_hash.clone();
+    assert_eq!(one, split);
+    // A constant and a Poisson producer on one topic, with filtering: the Poisson one's records
+    // are drawn per partition and merged with the other's in time order; all are accounted for.
+    let mixed = json!({
+        "name": "mixed", "duration": "5m",
+        "topic": { "partitions": 4 },
+        "producers": [
+            { "rate": 50, "arrivals": "constant", "value": { "fields": { "kind": { "one_of": { "values": ["a"] } } } } },
+            { "rate": 150, "partitioning": "round_robin", "value": { "fields": { "kind": { "one_of": { "values": ["b"] } } } } }
+        ],
+        "esm": { "batch_size": 50, "batching_window": "1s", "filter_criteria": { "Filters": [{ "Pattern": "{\"value\": {\"kind\": [\"b\"]}}" }] } }
+    });
+    let a = run(&scenario(per_partition(mixed.clone())));
+    let b = run(&scenario(per_partition(mixed)));
+    assert_eq!(a.summary, b.summary);
+    assert_eq!(a.timeseries, b.timeseries);
+    let r = &a.summary.records;
+    let filtered_out = r.filtered_out.unwrap();
+    assert_eq!(r.produced, r.succeeded + filtered_out + r.pending_at_end);
+    // 15,000 constant records filtered out (kind a), about 45,000 Poisson ones sent.
+    assert!((filtered_out as f64 - 15_000.0).abs() < 100.0, "{filtered_out}");
+    assert!((r.produced as f64 - 60_000.0).abs() < 5.0 * 45_000f64.sqrt(), "{}", r.produced);
+}
+
+#[test]
+fn only_constant_producers_get_a_warning() {
+    let s = json!({
+        "name": "w", "arrival_streams": "per_partition", "topic": { "partitions": 1 },
+        "producers": [{ "rate": 1, "arrivals": "constant" }]
+    });
+    let text = s.to_string();
+    let loaded = esmsim::parse_scenario("w.json".as_ref(), &text, &[]).unwrap();
+    assert!(loaded.warnings.iter().any(|w| w.path == "arrival_streams"), "{:?}", loaded.warnings);
+    let bad = json!({ "name": "w", "arrival_streams": "per_record", "topic": { "partitions": 1 } }).to_string();
+    let err = esmsim::parse_scenario("w.json".as_ref(), &bad, &[]).err().unwrap().to_string();
+    assert!(err.contains("arrival_streams") && err.contains("per_partition"), "{err}");
+}
