@@ -41,13 +41,12 @@ impl Segment {
     }
 }
 
-/// What one partition's stream keeps: 48 bytes.
+/// What one partition's stream keeps besides its next arrival on the clock.
 #[derive(Clone, Debug)]
 struct Stream {
     rng: Pcg64Mcg,
-    /// The next arrival, in operational units and on the clock (infinite when there is none).
+    /// The next arrival in operational units.
     next_units: f64,
-    next_ns: f64,
     /// The segment `next_units` falls in.
     segment: u32,
 }
@@ -67,6 +66,9 @@ pub struct PartitionStreams {
     producer: u32,
     segments: Vec<Segment>,
     streams: Vec<Stream>,
+    /// Each partition's next arrival on the clock (infinite when there is none), apart from
+    /// the rest so that finding the partitions due in a chunk reads 8 bytes per partition.
+    next_ns: Vec<f64>,
     gaps: Gaps,
     sizes: RecordSizes,
 }
@@ -89,13 +91,14 @@ impl PartitionStreams {
             producer: index,
             segments: segments(spec, origin_ns as f64),
             streams: Vec::with_capacity(partitions as usize),
+            next_ns: Vec::with_capacity(partitions as usize),
             gaps,
             sizes: RecordSizes::new(spec, payload),
         };
         for partition in 0..partitions {
             let state = ((mix64(&[SALT, seed, index as u64, partition as u64]) as u128) << 64)
                 | mix64(&[SALT, seed, partition as u64, index as u64]) as u128;
-            let mut stream = Stream { rng: Pcg64Mcg::new(state), next_units: 0.0, next_ns: 0.0, segment: 0 };
+            let mut stream = Stream { rng: Pcg64Mcg::new(state), next_units: 0.0, segment: 0 };
             let first = match &streams.gaps {
                 Gaps::Exponential(mean) => {
                     Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize]
@@ -107,7 +110,7 @@ impl PartitionStreams {
             };
             stream.next_units = first;
             locate(&streams.segments, &mut stream);
-            stream.next_ns = streams.segments[stream.segment as usize].clock_ns(first);
+            streams.next_ns.push(streams.segments[stream.segment as usize].clock_ns(first));
             streams.streams.push(stream);
         }
         streams
@@ -117,10 +120,11 @@ impl PartitionStreams {
     #[inline]
     pub fn generate_until(&mut self, partition: u32, end_ns: SimTime, mut sink: impl FnMut(Arrival)) {
         let end = end_ns as f64;
-        let stream = &mut self.streams[partition as usize];
-        if stream.next_ns >= end {
+        let next_ns = &mut self.next_ns[partition as usize];
+        if *next_ns >= end {
             return;
         }
+        let stream = &mut self.streams[partition as usize];
         let mean_gap = match &self.gaps {
             Gaps::Exponential(mean) => mean[partition as usize],
             Gaps::Erlang(_) => 0.0,
@@ -128,8 +132,8 @@ impl PartitionStreams {
         // The segment's values in registers; a step boundary is the rare case.
         let mut segment = self.segments[stream.segment as usize];
         let mut segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
-        while stream.next_ns < end {
-            let time_ns = stream.next_ns as SimTime;
+        while *next_ns < end {
+            let time_ns = *next_ns as SimTime;
             stream.next_units += match &self.gaps {
                 Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean_gap,
                 Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
@@ -139,7 +143,7 @@ impl PartitionStreams {
                 segment = self.segments[stream.segment as usize];
                 segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
             }
-            stream.next_ns = segment.clock_ns(stream.next_units);
+            *next_ns = segment.clock_ns(stream.next_units);
             let (payload_bytes, stored_bytes) = self.sizes.draw(&mut stream.rng);
             sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer });
         }
@@ -147,8 +151,14 @@ impl PartitionStreams {
 
     /// The next arrival of `partition` (`None` when it has no more).
     pub fn next_arrival_ns(&self, partition: u32) -> Option<SimTime> {
-        let next = self.streams[partition as usize].next_ns;
+        let next = self.next_ns[partition as usize];
         next.is_finite().then_some(next as SimTime)
+    }
+
+    /// Whether `partition` has an arrival before `end_ns`.
+    #[inline(always)]
+    pub fn is_due(&self, partition: u32, end_ns: SimTime) -> bool {
+        self.next_ns[partition as usize] < end_ns as f64
     }
 
     pub fn partitions(&self) -> u32 {
