@@ -61,16 +61,49 @@ enum Gaps {
     Erlang(Gamma<f64>),
 }
 
-/// One Poisson producer's arrivals, drawn partition by partition.
-pub struct PartitionStreams {
+/// What every partition's stream of one producer shares.
+struct Shape {
     producer: u32,
     segments: Vec<Segment>,
+    gaps: Gaps,
+    sizes: RecordSizes,
+}
+
+impl Shape {
+    /// The arrival at `next_ns`, moving `stream` and `next_ns` on to the next one. Draws as
+    /// `generate_until`'s loop does (which keeps the segment in registers); a test holds them
+    /// to the same arrivals.
+    #[inline(always)]
+    fn emit(&self, partition: u32, stream: &mut Stream, next_ns: &mut f64) -> Arrival {
+        let time_ns = *next_ns as SimTime;
+        stream.next_units += match &self.gaps {
+            Gaps::Exponential(mean) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize],
+            Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
+        };
+        if self.segments.get(stream.segment as usize + 1).is_some_and(|s| s.start_units <= stream.next_units) {
+            locate(&self.segments, stream);
+        }
+        *next_ns = self.segments[stream.segment as usize].clock_ns(stream.next_units);
+        let (payload_bytes, stored_bytes) = self.sizes.draw(&mut stream.rng);
+        Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer }
+    }
+}
+
+/// One Poisson producer's arrivals, drawn partition by partition.
+pub struct PartitionStreams {
+    shape: Shape,
     streams: Vec<Stream>,
     /// Each partition's next arrival on the clock (infinite when there is none), apart from
     /// the rest so that finding the partitions due in a chunk reads 8 bytes per partition.
     next_ns: Vec<f64>,
-    gaps: Gaps,
-    sizes: RecordSizes,
+}
+
+/// A point in one partition's stream: replaying from it gives the arrivals that followed it,
+/// the same draws (records counted but not kept are regenerated from here).
+#[derive(Clone, Debug)]
+pub struct Resume {
+    stream: Stream,
+    next_ns: f64,
 }
 
 impl PartitionStreams {
@@ -87,19 +120,19 @@ impl PartitionStreams {
             Partitioner::RoundRobin => Gaps::Erlang(Gamma::new(partitions as f64, 1.0).expect("a positive shape")),
             _ => Gaps::Exponential(spec.partitioner.shares(partitions).iter().map(|w| 1.0 / w).collect()),
         };
-        let mut streams = PartitionStreams {
+        let shape = Shape {
             producer: index,
             segments: segments(spec, origin_ns as f64),
-            streams: Vec::with_capacity(partitions as usize),
-            next_ns: Vec::with_capacity(partitions as usize),
             gaps,
             sizes: RecordSizes::new(spec, payload),
         };
+        let mut streams = Vec::with_capacity(partitions as usize);
+        let mut next_ns = Vec::with_capacity(partitions as usize);
         for partition in 0..partitions {
             let state = ((mix64(&[SALT, seed, index as u64, partition as u64]) as u128) << 64)
                 | mix64(&[SALT, seed, partition as u64, index as u64]) as u128;
             let mut stream = Stream { rng: Pcg64Mcg::new(state), next_units: 0.0, segment: 0 };
-            let first = match &streams.gaps {
+            stream.next_units = match &shape.gaps {
                 Gaps::Exponential(mean) => {
                     Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize]
                 }
@@ -108,12 +141,11 @@ impl PartitionStreams {
                     Gamma::new(partition as f64 + 1.0, 1.0).expect("a positive shape").sample(&mut stream.rng)
                 }
             };
-            stream.next_units = first;
-            locate(&streams.segments, &mut stream);
-            streams.next_ns.push(streams.segments[stream.segment as usize].clock_ns(first));
-            streams.streams.push(stream);
+            locate(&shape.segments, &mut stream);
+            next_ns.push(shape.segments[stream.segment as usize].clock_ns(stream.next_units));
+            streams.push(stream);
         }
-        streams
+        PartitionStreams { shape, streams, next_ns }
     }
 
     /// Hands `sink` every arrival of `partition` before `end_ns`, in time order.
@@ -124,29 +156,39 @@ impl PartitionStreams {
         if *next_ns >= end {
             return;
         }
-        let stream = &mut self.streams[partition as usize];
-        let mean_gap = match &self.gaps {
+        let (shape, stream) = (&self.shape, &mut self.streams[partition as usize]);
+        let mean_gap = match &shape.gaps {
             Gaps::Exponential(mean) => mean[partition as usize],
             Gaps::Erlang(_) => 0.0,
         };
         // The segment's values in registers; a step boundary is the rare case.
-        let mut segment = self.segments[stream.segment as usize];
-        let mut segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+        let segment_end = |k: u32| shape.segments.get(k as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+        let (mut segment, mut end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
         while *next_ns < end {
             let time_ns = *next_ns as SimTime;
-            stream.next_units += match &self.gaps {
+            stream.next_units += match &shape.gaps {
                 Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean_gap,
                 Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
             };
-            if stream.next_units >= segment_end {
-                locate(&self.segments, stream);
-                segment = self.segments[stream.segment as usize];
-                segment_end = self.segments.get(stream.segment as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+            if stream.next_units >= end_units {
+                locate(&shape.segments, stream);
+                (segment, end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
             }
             *next_ns = segment.clock_ns(stream.next_units);
-            let (payload_bytes, stored_bytes) = self.sizes.draw(&mut stream.rng);
-            sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer });
+            let (payload_bytes, stored_bytes) = shape.sizes.draw(&mut stream.rng);
+            sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: shape.producer });
         }
+    }
+
+    /// Where `partition`'s stream stands now: its next arrival is the first replayed from it.
+    pub fn resume_point(&self, partition: u32) -> Resume {
+        Resume { stream: self.streams[partition as usize].clone(), next_ns: self.next_ns[partition as usize] }
+    }
+
+    /// The arrival at `resume` (which must be a point of `partition`'s stream), moving past it.
+    #[inline]
+    pub fn replay(&self, partition: u32, resume: &mut Resume) -> Arrival {
+        self.shape.emit(partition, &mut resume.stream, &mut resume.next_ns)
     }
 
     /// The next arrival of `partition` (`None` when it has no more).
@@ -278,6 +320,24 @@ mod tests {
         let mut s = streams(json!({ "rate": 100, "schedule": [{ "at": "1s", "rate": 0 }] }), 1, 7);
         assert!(near(arrivals(&mut s, 0, 1_000_000_000_000).len() as f64, 100.0));
         assert_eq!(s.next_arrival_ns(0), None);
+    }
+
+    #[test]
+    fn replaying_gives_the_arrivals_generated() {
+        // Through rate steps (one at 0), Poisson and round-robin, fixed and drawn sizes.
+        let schedule = json!([{ "at": "2s", "rate": 0 }, { "at": "3s", "rate": 5000 }, { "at": "6s", "rate": 300 }]);
+        let specs = [
+            json!({ "rate": 800, "schedule": schedule, "record_bytes": { "distribution": "uniform", "min": 1, "max": 900 } }),
+            json!({ "rate": 800, "schedule": schedule, "partitioning": "round_robin" }),
+        ];
+        for spec in specs {
+            let mut s = streams(spec, 3, 9);
+            let mut resume = s.resume_point(1);
+            let generated: Vec<Arrival> = (1..=9u64).flat_map(|k| arrivals(&mut s, 1, k * 1_000_000_000)).collect();
+            assert!(generated.len() > 1_000);
+            let replayed: Vec<Arrival> = generated.iter().map(|_| s.replay(1, &mut resume)).collect();
+            assert_eq!(generated, replayed);
+        }
     }
 
     #[test]
