@@ -232,6 +232,15 @@ pub struct BatchRules {
     pub record_budget_bytes: u64,
 }
 
+impl BatchRules {
+    /// Whether `log` holds `batches` full batches' worth (by count of the records that reach
+    /// the function, or by payload): then the next batch is formed from it, whatever follows.
+    pub fn log_holds(&self, log: &crate::model::topic::Partition, batches: u64) -> bool {
+        log.matched_len() >= batches * self.batch_size as u64
+            || log.payload_len() > batches.saturating_mul(self.record_budget_bytes)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EsmConfig {
     pub rules: BatchRules,

@@ -180,6 +180,33 @@ impl PartitionStreams {
         }
     }
 
+    /// As `generate_until`, handing `sink` each arrival with the point of the stream just
+    /// before it (for arrivals counted and not stored).
+    pub fn generate_with_points_until(
+        &mut self,
+        partition: u32,
+        end_ns: SimTime,
+        mut sink: impl FnMut(Arrival, &Resume),
+    ) {
+        let end = end_ns as f64;
+        let mut point = self.resume_point(partition);
+        while point.next_ns < end {
+            let before = point.clone();
+            sink(self.replay(partition, &mut point), &before);
+        }
+        (self.streams[partition as usize], self.next_ns[partition as usize]) = (point.stream, point.next_ns);
+    }
+
+    /// Arrivals from `point` on, among the next `records`, that arrive at or before `t_ns`.
+    pub fn arrived_by(&self, partition: u32, point: &Resume, records: u64, t_ns: SimTime) -> u64 {
+        let mut point = point.clone();
+        let mut n = 0;
+        while n < records && self.replay(partition, &mut point).time_ns <= t_ns {
+            n += 1;
+        }
+        n
+    }
+
     /// Where `partition`'s stream stands now: its next arrival is the first replayed from it.
     pub fn resume_point(&self, partition: u32) -> Resume {
         Resume { stream: self.streams[partition as usize].clone(), next_ns: self.next_ns[partition as usize] }

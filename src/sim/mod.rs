@@ -28,7 +28,7 @@ pub use limits::{HELD_BYTES_PER_RECORD, Limits, Stopped};
 use notify;
 pub use observer::{Observer, Outcome, RetryCause};
 
-use crate::config::{ArrivalStreams, Arrivals, Config, Fault, ProducerConfig};
+use crate::config::{ArrivalStreams, Arrivals, BatchRules, Config, Fault, ProducerConfig};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
@@ -37,6 +37,7 @@ use crate::model::esm::registry::SchemaCheck;
 use crate::model::esm::{Fetcher, Gate, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
+use crate::model::kafka::deferred::Deferred;
 use crate::model::kafka::range_assignment;
 use crate::model::partition_streams::PartitionStreams;
 use crate::model::producer::{Arrival, ProducerGen};
@@ -105,6 +106,9 @@ struct Source {
     producers: Vec<ProducerGen>,
     /// Poisson producers under `arrival_streams: per_partition`.
     streams: Vec<PartitionStreams>,
+    /// Per partition, the arrivals counted but not stored; empty unless one producer writes
+    /// the topic from per-partition streams (the only case that can regenerate them).
+    deferred: Vec<Deferred>,
     /// Every arrival before this instant has been generated.
     horizon_ns: SimTime,
     /// Scratch space for merging several producers' arrivals.
@@ -181,6 +185,7 @@ pub struct SimulationBuilder<'a> {
     seed: u64,
     handler: Option<Box<dyn Handler>>,
     shared: Shared,
+    store_every_record: bool,
 }
 
 /// What a mapping's run shares with the other mappings of its scenario (nothing when alone).
@@ -204,7 +209,13 @@ impl Default for Shared {
 
 impl<'a> SimulationBuilder<'a> {
     pub fn new(config: &'a Config) -> Self {
-        SimulationBuilder { config, seed: config.seed, handler: None, shared: Shared::default() }
+        SimulationBuilder {
+            config,
+            seed: config.seed,
+            handler: None,
+            shared: Shared::default(),
+            store_every_record: false,
+        }
     }
 
     /// Runs as one of several mappings of a scenario, sharing `shared` with the others.
@@ -216,6 +227,14 @@ impl<'a> SimulationBuilder<'a> {
     /// Runs `handler` (a real one) in place of the built-in model.
     pub fn handler(mut self, handler: Box<dyn Handler>) -> Self {
         self.handler = Some(handler);
+        self
+    }
+
+    /// Stores every arrival in its partition's log, as without per-partition streams, rather than
+    /// counting those a lagging partition does not need yet (see `model/kafka/deferred.rs`):
+    /// the same outputs with memory in proportion to lag, for comparing the two.
+    pub fn store_every_record(mut self) -> Self {
+        self.store_every_record = true;
         self
     }
 
@@ -236,7 +255,11 @@ impl<'a> SimulationBuilder<'a> {
 
     pub fn build_with_observer<O: Observer>(self, observer: O) -> Simulation<O> {
         let handler = self.handler.unwrap_or_else(|| Box::new(SyntheticHandler::new(self.config, self.seed)));
-        Simulation::new(self.config, self.seed, handler, self.shared, observer)
+        let mut simulation = Simulation::new(self.config, self.seed, handler, self.shared, observer);
+        if self.store_every_record {
+            simulation.source.deferred.clear();
+        }
+        simulation
     }
 }
 
@@ -280,6 +303,11 @@ impl<O: Observer> Simulation<O> {
             queue: EventQueue::default(),
             source: Source {
                 logs: (0..partitions).map(|_| Partition::default()).collect(),
+                deferred: if producers.is_empty() && streams.len() == 1 {
+                    vec![Deferred::default(); partitions as usize]
+                } else {
+                    Vec::new()
+                },
                 producers,
                 streams,
                 horizon_ns: 0,
@@ -525,6 +553,7 @@ impl<O: Observer> Simulation<O> {
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if !source.streams.is_empty() {
+            let deferral = Deferral { deferred: &mut source.deferred, rules: self.config.esm.rules };
             feed_per_partition(
                 &mut source.producers,
                 &mut source.streams,
@@ -532,6 +561,7 @@ impl<O: Observer> Simulation<O> {
                 end,
                 &mut sink,
                 screen,
+                deferral,
             );
         } else if screen.active() {
             feed_screened(&mut source.producers, &mut source.arrivals, end, &mut sink, screen);
@@ -616,6 +646,7 @@ fn feed_per_partition(
     end: SimTime,
     sink: &mut ArrivalSink,
     screen: Screen,
+    deferral: Deferral,
 ) {
     if let ([], [streams]) = (&*producers, &mut *streams) {
         let ArrivalSink { partitions, produced, first_records } = sink;
@@ -628,6 +659,18 @@ fn feed_per_partition(
             let was_empty = log.is_empty();
             // Time goes back from one partition's arrivals to the next one's.
             produced.bucket_end = 0;
+            if let Some(deferred) = deferral.deferred.get_mut(p) {
+                if !deferred.is_active() && deferral.rules.log_holds(log, 2) {
+                    deferred.start(streams.resume_point(p as u32));
+                }
+                if deferred.is_active() {
+                    streams.generate_with_points_until(p as u32, end, |a, before| {
+                        produced.count(a.time_ns);
+                        deferred.count(produced.bucket, before);
+                    });
+                    continue;
+                }
+            }
             if screen.active() {
                 streams.generate_until(p as u32, end, |a| {
                     produced.count(a.time_ns);
@@ -664,6 +707,14 @@ struct ArrivalSink<'a> {
     produced: ProducedCount<'a>,
     /// Partitions that got a record while their log was empty.
     first_records: Vec<u32>,
+}
+
+/// Whether arrivals may be counted rather than stored (`model/kafka/deferred.rs`): a partition
+/// stops storing once its log holds two batches' worth, so that the next batch is decided by
+/// the records it stores.
+struct Deferral<'a> {
+    deferred: &'a mut [Deferred],
+    rules: BatchRules,
 }
 
 /// Arrivals counted per sample interval.

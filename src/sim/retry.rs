@@ -254,7 +254,8 @@ impl<O: Observer> Simulation<O> {
         let now = self.now;
         for &RecordKey { lane: partition, position: offset } in culprits {
             let log = &self.source.logs[partition as usize];
-            let arrived_after = (log.arrived(now) as u64).saturating_sub(offset + 1 - log.log_start_offset());
+            let arrived = log.arrived(now) as u64 + self.deferred_arrived_by(partition, now);
+            let arrived_after = arrived.saturating_sub(offset + 1 - log.log_start_offset());
             self.metrics.poison_pills.failed(partition, offset, now, arrived_after);
         }
     }

@@ -25,8 +25,12 @@ impl<O: Observer> Simulation<O> {
             }
         }
         let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
+        // Deferred arrivals are counted by sample interval; this sample closes interval `rows`.
+        let interval_end = self.metrics.rows.len() + 1;
+        let mut deferred = self.source.deferred.iter_mut();
         for p in &self.source.logs {
-            let arrived = p.arrived_before(at) as u64;
+            let deferred_arrived = deferred.next().map_or(0, |d| d.arrived_before_interval(interval_end));
+            let arrived = p.arrived_before(at) as u64 + deferred_arrived;
             lag += arrived;
             max_lag = max_lag.max(arrived);
             if let Some(front) = p.front().filter(|_| arrived > 0) {

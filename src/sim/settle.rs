@@ -5,6 +5,7 @@
 //! batch whose offsets they lie in resolves.
 
 use super::{Observer, Simulation, notify};
+use crate::engine::SimTime;
 use crate::metrics::Resolution;
 use crate::model::destination::{Condition, Delivery};
 use crate::model::esm::{RangeSet, Segment};
@@ -73,6 +74,36 @@ impl<O: Observer> Simulation<O> {
         if !matches!(verdict, Settlement::Lost) {
             self.source.logs[p].commit(end);
             notify!(self.committed(self.now, partition, end));
+        }
+        self.restore_deferred(partition);
+    }
+
+    /// A partition's arrivals counted and not stored that arrived at or before `t_ns`.
+    pub(super) fn deferred_arrived_by(&self, partition: u32, t_ns: SimTime) -> u64 {
+        match (self.source.deferred.get(partition as usize), self.source.streams.as_slice()) {
+            (Some(d), [streams]) if d.is_active() => d.arrived_by(streams, partition, t_ns, &self.config.clock),
+            _ => 0,
+        }
+    }
+
+    /// Stores a partition's deferred arrivals again, regenerated with the offsets they would
+    /// have had, once its log no longer holds a batch's worth; up to two batches' worth.
+    fn restore_deferred(&mut self, partition: u32) {
+        let p = partition as usize;
+        let source = &mut self.source;
+        let (Some(deferred), [streams]) = (source.deferred.get_mut(p), source.streams.as_slice()) else { return };
+        let rules = self.config.esm.rules;
+        let log = &mut source.logs[p];
+        if !deferred.is_active() || rules.log_holds(log, 1) {
+            return;
+        }
+        let screen = super::Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
+        while let Some(resume) = deferred.resume.as_mut() {
+            if rules.log_holds(log, 2) {
+                break;
+            }
+            super::append(log, screen, streams.replay(partition, resume));
+            deferred.take_oldest();
         }
     }
 
@@ -179,7 +210,8 @@ impl<O: Observer> Simulation<O> {
             .notes
             .resolved_ahead
             .count_within(log.log_start_offset(), log.end_offset());
-        log.len() as u64 - ahead
+        let deferred = self.source.deferred.get(partition as usize).map_or(0, |d| d.records());
+        log.len() as u64 - ahead + deferred
     }
 
     /// Records of `partition` at `from..to`, resolving as sent to the destination or discarded:
@@ -266,12 +298,17 @@ impl<O: Observer> Simulation<O> {
 
     /// Deletes what retention has deleted from the front of a partition's log.
     pub(super) fn expire(&mut self, p: u32) -> u64 {
-        let partition = &self.source.logs[p as usize];
-        let n = partition.expired(self.now, self.config.topic.retention_ns) as u64;
-        if n > 0 {
+        let mut total = 0;
+        // Again while deferred arrivals, stored as the log empties, are expired too.
+        loop {
+            let partition = &self.source.logs[p as usize];
+            let n = partition.expired(self.now, self.config.topic.retention_ns) as u64;
+            if n == 0 {
+                return total;
+            }
             let end = partition.log_start_offset() + n;
             self.settle(p, end, Settlement::Lost);
+            total += n;
         }
-        n
     }
 }

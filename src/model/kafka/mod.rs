@@ -9,6 +9,7 @@
 pub mod assignor;
 pub mod backlog;
 pub mod checkpoint;
+pub mod deferred;
 pub mod destination;
 pub mod topic;
 
