@@ -17,16 +17,23 @@ impl<O: Observer> Simulation<O> {
             self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             return;
         }
-        let candidates = self.collect_candidates(fetcher);
-        let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
-        let f = &mut self.esm.fetchers[fetcher as usize];
-        let plan = if candidates.len() > 1 {
-            // A poller combining partitions: incremental, so that a plan costs what changed.
-            f.planner.get_or_insert_default().plan(rules, logs, &candidates, horizon_ns)
+        let plan = if self.esm.fetchers[fetcher as usize].planner.is_some() {
+            // A poller combining partitions: incremental, so that a plan costs what changed. It
+            // needs no candidate list, unless retention may have deleted records from them.
+            if self.retention_may_have_expired() {
+                let candidates = self.collect_candidates(fetcher);
+                self.esm.candidates = candidates;
+            }
+            let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
+            let f = &mut self.esm.fetchers[fetcher as usize];
+            f.planner.as_mut().expect("checked above").plan(rules, logs, &f.partitions, horizon_ns)
         } else {
-            batcher::plan(rules, logs, &candidates, horizon_ns)
+            let candidates = self.collect_candidates(fetcher);
+            let plan = batcher::plan(&self.config.esm.rules, &self.source.logs, &candidates, self.source.horizon_ns);
+            self.esm.candidates = candidates;
+            plan
         };
-        self.esm.candidates = candidates;
+        let f = &mut self.esm.fetchers[fetcher as usize];
         match plan {
             batcher::Plan::At(t) => {
                 self.esm.timer_seq += 1;
@@ -57,13 +64,17 @@ impl<O: Observer> Simulation<O> {
             !lanes[p].busy && !logs[p].is_empty()
         };
         f.candidates.refresh(waiting, |slot| candidates.push(owned[slot as usize]));
-        // Nothing can have expired before the clock has run a retention period.
-        if self.now.checked_sub(self.config.topic.retention_ns).is_some() {
+        if self.retention_may_have_expired() {
             for &p in &candidates {
                 self.expire(p);
             }
         }
         candidates
+    }
+
+    /// Nothing can have expired before the clock has run a retention period.
+    fn retention_may_have_expired(&self) -> bool {
+        self.now.checked_sub(self.config.topic.retention_ns).is_some()
     }
 
     pub(super) fn on_flush_timer(&mut self, fetcher: u32, generation: u64) {
@@ -109,7 +120,11 @@ impl<O: Observer> Simulation<O> {
         for s in &segments {
             let lane = &mut self.esm.lanes[s.partition as usize];
             lane.busy = true;
-            self.esm.fetchers[lane.owner as usize].candidates.set_busy(lane.slot, true);
+            let f = &mut self.esm.fetchers[lane.owner as usize];
+            f.candidates.set_busy(lane.slot, true);
+            if let Some(planner) = &mut f.planner {
+                planner.set_busy(lane.slot, true, &self.source.logs[s.partition as usize]);
+            }
         }
         let mut batch = Batch {
             id: self.esm.batches.next_number(),
@@ -145,9 +160,12 @@ impl<O: Observer> Simulation<O> {
         for &p in partitions {
             let lane = &mut self.esm.lanes[p as usize];
             lane.busy = false;
-            let candidates = &mut self.esm.fetchers[lane.owner as usize].candidates;
-            candidates.set_busy(lane.slot, false);
-            candidates.add(lane.slot);
+            let f = &mut self.esm.fetchers[lane.owner as usize];
+            f.candidates.set_busy(lane.slot, false);
+            f.candidates.add(lane.slot);
+            if let Some(planner) = &mut f.planner {
+                planner.set_busy(lane.slot, false, &self.source.logs[p as usize]);
+            }
             owners.push(lane.owner);
         }
         owners.sort_unstable();

@@ -34,7 +34,7 @@ use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
 use crate::model::destination::Destination;
 use crate::model::esm::registry::SchemaCheck;
-use crate::model::esm::{Fetcher, Gate, Waiting};
+use crate::model::esm::{Fetcher, Gate, Planner, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
 use crate::model::kafka::range_assignment;
@@ -143,6 +143,8 @@ struct Esm {
     candidates: Vec<u32>,
     /// Scratch space: partitions that got their first waiting record in a chunk of arrivals.
     first_records: Vec<u32>,
+    /// Some fetcher has a planner, which must hear of every appended record.
+    planning: bool,
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
@@ -284,6 +286,7 @@ impl<O: Observer> Simulation<O> {
                 awaiting_records: Vec::new(),
                 candidates: Vec::new(),
                 first_records: Vec::new(),
+                planning: false,
                 timer_seq: 0,
                 pause: Pause::default(),
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
@@ -345,7 +348,7 @@ impl<O: Observer> Simulation<O> {
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
-        index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs);
+        self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs);
     }
 
     /// Runs to the end and returns the report and the observer.
@@ -509,6 +512,10 @@ impl<O: Observer> Simulation<O> {
             bucket_end: 0,
             count: 0,
             first_records: std::mem::take(&mut self.esm.first_records),
+            planners: self
+                .esm
+                .planning
+                .then_some(Planners { lanes: &self.esm.lanes, fetchers: &mut self.esm.fetchers }),
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if screen.active() {
@@ -527,8 +534,9 @@ impl<O: Observer> Simulation<O> {
             source.arrivals = arrivals;
         }
         self.metrics.produced += sink.count;
+        let first_records = sink.first_records;
         // Partitions whose logs were empty may now be candidates of their fetchers.
-        let mut first_records = sink.first_records;
+        let mut first_records = first_records;
         for &p in &first_records {
             let lane = &self.esm.lanes[p as usize];
             self.esm.fetchers[lane.owner as usize].candidates.add(lane.slot);
@@ -586,6 +594,9 @@ fn feed_screened(
         }
         let sent = screen.sends(&a, log.end_offset());
         log.append_filtered(a.time_ns, a.payload_bytes, a.stored_bytes, sent);
+        if let Some(planners) = &mut sink.planners {
+            planners.appended(a.partition, log);
+        }
     }
 }
 
@@ -600,6 +611,24 @@ struct ArrivalSink<'a> {
     count: u64,
     /// Partitions that got a record while their log was empty.
     first_records: Vec<u32>,
+    /// The fetchers' planners, when some fetcher has one.
+    planners: Option<Planners<'a>>,
+}
+
+/// Where appended records are reported to the planners of the fetchers that own them.
+struct Planners<'a> {
+    lanes: &'a [Lane],
+    fetchers: &'a mut [Fetcher],
+}
+
+impl Planners<'_> {
+    #[inline(always)]
+    fn appended(&mut self, partition: u32, log: &Partition) {
+        let lane = &self.lanes[partition as usize];
+        if let Some(planner) = &mut self.fetchers[lane.owner as usize].planner {
+            planner.appended(lane.slot, log);
+        }
+    }
 }
 
 impl ArrivalSink<'_> {
@@ -611,6 +640,9 @@ impl ArrivalSink<'_> {
             self.first_records.push(a.partition);
         }
         log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
+        if let Some(planners) = &mut self.planners {
+            planners.appended(a.partition, log);
+        }
     }
 
     #[inline(always)]
@@ -668,18 +700,21 @@ fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
     }
 }
 
-/// Rebuilds every fetcher's candidate set from scratch (after the owners changed, or records
-/// were appended without telling the sets).
-fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition]) {
-    for f in fetchers {
+/// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
+/// records were appended without telling them); `true` when some fetcher has a planner.
+fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition]) -> bool {
+    for f in fetchers.iter_mut() {
         let busy = |slot: usize| lanes[f.partitions[slot] as usize].busy;
         f.candidates = crate::model::esm::CandidateSet::new(f.partitions.len(), busy);
+        // A fetcher that combines partitions plans incrementally.
+        f.planner = (f.partitions.len() > 1).then(|| Box::new(Planner::new(logs, &f.partitions, busy)));
         for (slot, &p) in f.partitions.iter().enumerate() {
             if !lanes[p as usize].busy && !logs[p as usize].is_empty() {
                 f.candidates.add(slot as u32);
             }
         }
     }
+    fetchers.iter().any(|f| f.planner.is_some())
 }
 
 /// One fetcher per poller, owning partitions as Kafka's range assignor gives them.
