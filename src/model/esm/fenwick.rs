@@ -21,6 +21,19 @@ impl Fenwick {
         self.tree.clear();
     }
 
+    /// Replaces every value by `values`, in O(n).
+    pub fn rebuild(&mut self, values: Vec<u64>) {
+        self.tree = values;
+        self.tree.insert(0, 0);
+        let n = self.tree.len();
+        for i in 1..n {
+            let parent = i + lowbit(i);
+            if parent < n {
+                self.tree[parent] += self.tree[i];
+            }
+        }
+    }
+
     /// Appends `value` as the last one.
     pub fn push(&mut self, value: u64) {
         if self.tree.is_empty() {
@@ -106,6 +119,9 @@ mod tests {
                 });
                 assert_eq!(f.first_reaching(amount), expected, "amount {amount} of {values:?}");
             }
+            let mut rebuilt = Fenwick::default();
+            rebuilt.rebuild(values.clone());
+            assert_eq!(rebuilt.tree, f.tree);
         }
     }
 }

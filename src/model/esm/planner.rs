@@ -8,14 +8,14 @@
 //! exceeds the payload budget (records arriving at the same instant may come in any order: the
 //! prefix before the first of them does not trigger, the prefix through all of them does).
 //!
-//! The planner numbers the owned partitions' records in arrival order, busy or not, by a k-way
-//! merge whose heap lives across plans, and only as far as a plan needs (the frontier). Two
-//! Fenwick trees over the numbers hold each record's matched count and payload while its
-//! partition is a candidate (no batch outstanding; 0 while a batch holds it), so each search
-//! costs O(log n). Every change costs what it touches: a partition that becomes busy or free
-//! moves its numbered records out of the sums or back; records that leave a log's front leave
-//! the sums; an appended record at most queues its partition in the heap (records are appended
-//! after the frontier, at or after the generated horizon).
+//! The planner numbers the owned partitions' records in arrival order, busy or not, only as far
+//! as a plan needs (the frontier). Records already in the logs when it (re)starts are merged by a
+//! heap; records appended later arrive after all of those, in append order, so a queue of their
+//! partitions numbers them without a heap. Two Fenwick trees over the numbers hold each record's
+//! matched count and payload while its partition is a candidate (no batch outstanding; 0 while a
+//! batch holds it), so each search costs O(log n). Every change costs what it touches: a
+//! partition that becomes busy or free moves its numbered records out of the sums or back;
+//! records that leave a log's front leave the sums; an appended record is queued.
 //!
 //! Invariant: every record of an owned partition that arrived before the last numbered one is
 //! numbered, so a prefix of the numbers is a prefix of the merge.
@@ -25,8 +25,8 @@ use super::fenwick::Fenwick;
 use crate::engine::SimTime;
 use crate::model::topic::Partition;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::collections::binary_heap::PeekMut;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// No number: the end of a partition's list.
 const NONE: u32 = u32::MAX;
@@ -37,6 +37,8 @@ struct Numbered {
     arrival_ns: SimTime,
     payload_bytes: u64,
     matched: bool,
+    /// Still in its log (numbers of removed records are dropped when the numbers are compacted).
+    live: bool,
     /// The next numbered record of the same partition (`NONE` after its last).
     next: u32,
 }
@@ -50,11 +52,14 @@ struct Slot {
     numbered_end: u64,
     head: u32,
     tail: u32,
+    /// The log's end when the planner (re)started: records before it are merged by the heap,
+    /// later ones are in the queue of appended records.
+    old_end: u64,
+    /// Queued appended records of this partition removed before they were numbered: the next
+    /// `skip` of its queue entries stand for nothing.
+    skip: u32,
     /// A batch holds the partition: its records count for nothing.
     busy: bool,
-    /// It has an entry in the heap, whose key is at most its next record's arrival (records
-    /// removed from the front since only make that later).
-    queued: bool,
     /// The log's matched records and payload bytes, numbered or not, as last told.
     log_totals: (u64, u64),
 }
@@ -75,9 +80,11 @@ pub struct Planner {
     /// Matched records and payload bytes in the candidates' logs, numbered or not: when they
     /// cannot trigger a flush, no plan needs to number further.
     candidate_totals: (u64, u64),
-    /// The merge: per partition with records not numbered yet, (a lower bound of) the next
-    /// one's arrival.
+    /// The merge of the records in the logs at the (re)start: per partition with some not
+    /// numbered yet, (a lower bound of) the next one's arrival.
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// The partitions of the records appended since, in append (and so arrival) order.
+    appended: VecDeque<u32>,
 }
 
 impl Planner {
@@ -88,8 +95,9 @@ impl Planner {
             numbered_end: 0,
             head: NONE,
             tail: NONE,
+            old_end: 0,
+            skip: 0,
             busy: busy(i),
-            queued: false,
             log_totals: (0, 0),
         };
         let mut planner = Planner {
@@ -102,17 +110,18 @@ impl Planner {
             live: 0,
             candidate_totals: (0, 0),
             heap: BinaryHeap::new(),
+            appended: VecDeque::new(),
         };
         planner.restart(logs, owned);
         planner
     }
 
-    /// Forgets every number and starts the merge again from the logs' fronts: how the numbers
-    /// are compacted once most of them belong to records that left their logs.
+    /// Forgets every number and starts the merge again from the logs' fronts.
     pub fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
         self.numbered.clear();
         self.matched.clear();
         self.payload.clear();
+        self.appended.clear();
         (self.matched_total, self.payload_total, self.live) = (0, 0, 0);
         let mut heap = std::mem::take(&mut self.heap).into_vec();
         heap.clear();
@@ -121,7 +130,7 @@ impl Planner {
             let log = &logs[owned[i] as usize];
             let start = log.log_start_offset();
             (s.front, s.numbered_end, s.head, s.tail) = (start, start, NONE, NONE);
-            s.queued = !log.is_empty();
+            (s.old_end, s.skip) = (log.end_offset(), 0);
             s.log_totals = (log.matched_len(), log.payload_len());
             if !s.busy {
                 self.candidate_totals.0 += s.log_totals.0;
@@ -138,12 +147,7 @@ impl Planner {
     #[inline]
     pub fn appended(&mut self, slot: u32, log: &Partition) {
         self.retotal(slot, log);
-        let s = &mut self.slots[slot as usize];
-        if !s.queued {
-            // Every earlier record is numbered: this one is the next.
-            s.queued = true;
-            self.heap.push(Reverse((log.last_arrival().unwrap_or(0), slot)));
-        }
+        self.appended.push_back(slot);
     }
 
     /// Takes in the totals of `log` (the log of `slot`) as they are now.
@@ -164,7 +168,8 @@ impl Planner {
         let start = log.log_start_offset();
         let s = &mut self.slots[slot as usize];
         while s.front < start && s.head != NONE {
-            let n = self.numbered[s.head as usize];
+            let n = &mut self.numbered[s.head as usize];
+            n.live = false;
             if !s.busy {
                 self.matched.sub(s.head as usize, u64::from(n.matched));
                 self.payload.sub(s.head as usize, n.payload_bytes);
@@ -176,6 +181,9 @@ impl Planner {
         }
         if s.head == NONE {
             // Removed up to or past the last numbered record: the next to number is the front.
+            // Removed records that were queued as appended are skipped there.
+            let queued_from = s.numbered_end.max(s.old_end);
+            s.skip += start.saturating_sub(queued_from) as u32;
             s.tail = NONE;
             s.numbered_end = s.numbered_end.max(start);
             s.front = s.numbered_end;
@@ -220,7 +228,7 @@ impl Planner {
     /// [`batcher::plan`]: super::batcher::plan
     pub fn plan(&mut self, rules: &BatchRules, logs: &[Partition], owned: &[u32], horizon_ns: SimTime) -> Plan {
         if self.numbered.len() > 2 * self.live + self.slots.len() + 1024 {
-            self.restart(logs, owned);
+            self.compact();
         }
         // The window opens at the candidates' first matched record.
         if self.candidate_totals.0 == 0 {
@@ -256,16 +264,16 @@ impl Planner {
 
     /// Numbers the next record in arrival order, if it arrives by `limit`.
     fn number_next(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> bool {
-        while let Some(mut top) = self.heap.peek_mut() {
+        loop {
+            let Some(mut top) = self.heap.peek_mut() else { break };
             let Reverse((key, slot)) = *top;
             if key > limit {
                 return false;
             }
-            let s = &mut self.slots[slot as usize];
+            let s = &self.slots[slot as usize];
             let log = &logs[owned[slot as usize] as usize];
             let offset = s.numbered_end;
-            if offset >= log.end_offset() {
-                s.queued = false;
+            if offset >= s.old_end {
                 PeekMut::pop(top);
                 continue;
             }
@@ -275,31 +283,89 @@ impl Planner {
                 *top = Reverse((record.arrival_ns, slot));
                 continue;
             }
-            let number = self.numbered.len() as u32;
-            let matched = log.is_matched(offset);
-            let payload_bytes = log.payload_between(offset, offset + 1);
-            self.numbered.push(Numbered { arrival_ns: key, payload_bytes, matched, next: NONE });
-            if s.tail == NONE {
-                (s.head, s.front) = (number, offset);
+            if offset + 1 < s.old_end {
+                *top = Reverse((log.record(offset + 1).arrival_ns, slot));
+                drop(top);
             } else {
-                self.numbered[s.tail as usize].next = number;
-            }
-            s.tail = number;
-            s.numbered_end = offset + 1;
-            let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
-            self.matched.push(m);
-            self.payload.push(p);
-            (self.matched_total, self.payload_total) = (self.matched_total + m, self.payload_total + p);
-            self.live += 1;
-            if s.numbered_end < log.end_offset() {
-                *top = Reverse((log.record(s.numbered_end).arrival_ns, slot));
-            } else {
-                s.queued = false;
                 PeekMut::pop(top);
             }
+            self.number(slot, offset, log);
+            return true;
+        }
+        // Every record there was at the (re)start is numbered: next come the appended ones.
+        while let Some(&slot) = self.appended.front() {
+            let s = &mut self.slots[slot as usize];
+            if s.skip > 0 {
+                s.skip -= 1;
+                self.appended.pop_front();
+                continue;
+            }
+            let log = &logs[owned[slot as usize] as usize];
+            let offset = s.numbered_end;
+            if log.record(offset).arrival_ns > limit {
+                return false;
+            }
+            self.appended.pop_front();
+            self.number(slot, offset, log);
             return true;
         }
         false
+    }
+
+    /// Gives the record at `offset` of `log` (the log of `slot`) the next number.
+    fn number(&mut self, slot: u32, offset: u64, log: &Partition) {
+        let s = &mut self.slots[slot as usize];
+        let number = self.numbered.len() as u32;
+        let matched = log.is_matched(offset);
+        let payload_bytes = log.payload_between(offset, offset + 1);
+        let arrival_ns = log.record(offset).arrival_ns;
+        self.numbered.push(Numbered { arrival_ns, payload_bytes, matched, live: true, next: NONE });
+        if s.tail == NONE {
+            (s.head, s.front) = (number, offset);
+        } else {
+            self.numbered[s.tail as usize].next = number;
+        }
+        s.tail = number;
+        s.numbered_end = offset + 1;
+        let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
+        self.matched.push(m);
+        self.payload.push(p);
+        (self.matched_total, self.payload_total) = (self.matched_total + m, self.payload_total + p);
+        self.live += 1;
+    }
+
+    /// Drops the numbers of records no longer in their logs (keeping the others' order), once
+    /// they are most of them: O(numbers + partitions), so O(1) per number.
+    fn compact(&mut self) {
+        let mut renumber = vec![NONE; self.numbered.len()];
+        let mut kept = 0;
+        for (i, n) in self.numbered.iter().enumerate() {
+            if n.live {
+                renumber[i] = kept;
+                kept += 1;
+            }
+        }
+        self.numbered.retain(|n| n.live);
+        for n in &mut self.numbered {
+            if n.next != NONE {
+                n.next = renumber[n.next as usize];
+            }
+        }
+        let (mut matched, mut payload) = (vec![0; self.numbered.len()], vec![0; self.numbered.len()]);
+        for s in &mut self.slots {
+            if s.head == NONE {
+                continue;
+            }
+            (s.head, s.tail) = (renumber[s.head as usize], renumber[s.tail as usize]);
+            let mut i = s.head;
+            while i != NONE && !s.busy {
+                let n = &self.numbered[i as usize];
+                (matched[i as usize], payload[i as usize]) = (u64::from(n.matched), n.payload_bytes);
+                i = n.next;
+            }
+        }
+        self.matched.rebuild(matched);
+        self.payload.rebuild(payload);
     }
 }
 
@@ -436,8 +502,8 @@ mod tests {
     #[test]
     fn answers_as_the_search_does_through_any_sequence_of_changes() {
         // Random logs (filtered or not) grow chunk by chunk while records are removed from
-        // their fronts, partitions become busy and free, and the numbers are now and then
-        // compacted, as in a run; after every step the planner must answer exactly as
+        // their fronts, partitions become busy and free, and the planner now and then starts
+        // again or compacts its numbers, as in a run; after every step the planner must answer exactly as
         // `batcher::plan` searching from scratch (`Bench::plan` checks).
         for seed in 0..300 {
             let mut rng = SplitMix(seed);
@@ -465,6 +531,7 @@ mod tests {
                         b.pop(p, k);
                     }
                     3 if rng.next(4) == 0 => b.planner.restart(&b.parts, &b.owned),
+                    4 if rng.next(2) == 0 => b.planner.compact(),
                     _ => {}
                 }
                 let candidates: Vec<u32> = (0..n as u32).filter(|_| rng.next(3) > 0).collect();
