@@ -22,9 +22,10 @@ impl Fenwick {
     }
 
     /// Replaces every value by `values`, in O(n).
-    pub fn rebuild(&mut self, values: Vec<u64>) {
-        self.tree = values;
-        self.tree.insert(0, 0);
+    pub fn rebuild(&mut self, values: impl IntoIterator<Item = u64>) {
+        self.tree.clear();
+        self.tree.push(0);
+        self.tree.extend(values);
         let n = self.tree.len();
         for i in 1..n {
             let parent = i + lowbit(i);
@@ -120,7 +121,7 @@ mod tests {
                 assert_eq!(f.first_reaching(amount), expected, "amount {amount} of {values:?}");
             }
             let mut rebuilt = Fenwick::default();
-            rebuilt.rebuild(values.clone());
+            rebuilt.rebuild(values.iter().copied());
             assert_eq!(rebuilt.tree, f.tree);
         }
     }

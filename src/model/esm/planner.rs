@@ -71,8 +71,10 @@ pub struct Planner {
     /// Records in arrival order, by number.
     numbered: Vec<Numbered>,
     /// Per number, the record's matched count and payload bytes, 0 while its partition is busy.
+    /// The payload's are kept only once the candidates' payload exceeds the budget (usually
+    /// the count triggers first), from the first plan that sees it so.
     matched: Fenwick,
-    payload: Fenwick,
+    payload: Option<Fenwick>,
     matched_total: u64,
     payload_total: u64,
     /// Numbered records still in their logs.
@@ -85,6 +87,8 @@ pub struct Planner {
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
     /// The partitions of the records appended since, in append (and so arrival) order.
     appended: VecDeque<u32>,
+    /// Scratch space for compacting: each old number's new one.
+    renumber: Vec<u32>,
 }
 
 impl Planner {
@@ -104,13 +108,14 @@ impl Planner {
             slots: (0..owned.len()).map(slot).collect(),
             numbered: Vec::new(),
             matched: Fenwick::default(),
-            payload: Fenwick::default(),
+            payload: None,
             matched_total: 0,
             payload_total: 0,
             live: 0,
             candidate_totals: (0, 0),
             heap: BinaryHeap::new(),
             appended: VecDeque::new(),
+            renumber: Vec::new(),
         };
         planner.restart(logs, owned);
         planner
@@ -120,7 +125,7 @@ impl Planner {
     pub fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
         self.numbered.clear();
         self.matched.clear();
-        self.payload.clear();
+        self.payload = None;
         self.appended.clear();
         (self.matched_total, self.payload_total, self.live) = (0, 0, 0);
         let mut heap = std::mem::take(&mut self.heap).into_vec();
@@ -172,7 +177,9 @@ impl Planner {
             n.live = false;
             if !s.busy {
                 self.matched.sub(s.head as usize, u64::from(n.matched));
-                self.payload.sub(s.head as usize, n.payload_bytes);
+                if let Some(payload) = &mut self.payload {
+                    payload.sub(s.head as usize, n.payload_bytes);
+                }
                 self.matched_total -= u64::from(n.matched);
                 self.payload_total -= n.payload_bytes;
             }
@@ -209,12 +216,16 @@ impl Planner {
             let n = self.numbered[i as usize];
             if busy {
                 self.matched.sub(i as usize, u64::from(n.matched));
-                self.payload.sub(i as usize, n.payload_bytes);
+                if let Some(payload) = &mut self.payload {
+                    payload.sub(i as usize, n.payload_bytes);
+                }
                 self.matched_total -= u64::from(n.matched);
                 self.payload_total -= n.payload_bytes;
             } else {
                 self.matched.add(i as usize, u64::from(n.matched));
-                self.payload.add(i as usize, n.payload_bytes);
+                if let Some(payload) = &mut self.payload {
+                    payload.add(i as usize, n.payload_bytes);
+                }
                 self.matched_total += u64::from(n.matched);
                 self.payload_total += n.payload_bytes;
             }
@@ -229,6 +240,11 @@ impl Planner {
     pub fn plan(&mut self, rules: &BatchRules, logs: &[Partition], owned: &[u32], horizon_ns: SimTime) -> Plan {
         if self.numbered.len() > 2 * self.live + self.slots.len() + 1024 {
             self.compact();
+        }
+        if self.payload.is_none() && self.candidate_totals.1 > rules.record_budget_bytes {
+            let mut payload = Fenwick::default();
+            payload.rebuild(self.weights(|n| n.payload_bytes));
+            self.payload = Some(payload);
         }
         // The window opens at the candidates' first matched record.
         if self.candidate_totals.0 == 0 {
@@ -250,7 +266,10 @@ impl Planner {
             // A trigger after the deadline is a generated record's arrival, so the deadline is
             // before the horizon: the window decides, as in the search.
             let size = self.matched.first_reaching((rules.batch_size as u64).max(1));
-            let payload = rules.record_budget_bytes.checked_add(1).and_then(|over| self.payload.first_reaching(over));
+            let payload = match (&self.payload, rules.record_budget_bytes.checked_add(1)) {
+                (Some(payload), Some(over)) => payload.first_reaching(over),
+                _ => None,
+            };
             let at = |i: Option<usize>| i.map_or(SimTime::MAX, |i| self.numbered[i].arrival_ns);
             return Plan::At(at(size).min(at(payload)).min(deadline));
         }
@@ -329,7 +348,9 @@ impl Planner {
         s.numbered_end = offset + 1;
         let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
         self.matched.push(m);
-        self.payload.push(p);
+        if let Some(payload) = &mut self.payload {
+            payload.push(p);
+        }
         (self.matched_total, self.payload_total) = (self.matched_total + m, self.payload_total + p);
         self.live += 1;
     }
@@ -337,35 +358,45 @@ impl Planner {
     /// Drops the numbers of records no longer in their logs (keeping the others' order), once
     /// they are most of them: O(numbers + partitions), so O(1) per number.
     fn compact(&mut self) {
-        let mut renumber = vec![NONE; self.numbered.len()];
+        let mut renumber = std::mem::take(&mut self.renumber);
+        renumber.clear();
         let mut kept = 0;
-        for (i, n) in self.numbered.iter().enumerate() {
-            if n.live {
-                renumber[i] = kept;
-                kept += 1;
-            }
-        }
+        renumber.extend(self.numbered.iter().map(|n| {
+            kept += u32::from(n.live);
+            if n.live { kept - 1 } else { NONE }
+        }));
         self.numbered.retain(|n| n.live);
         for n in &mut self.numbered {
             if n.next != NONE {
                 n.next = renumber[n.next as usize];
             }
         }
-        let (mut matched, mut payload) = (vec![0; self.numbered.len()], vec![0; self.numbered.len()]);
         for s in &mut self.slots {
-            if s.head == NONE {
-                continue;
+            if s.head != NONE {
+                (s.head, s.tail) = (renumber[s.head as usize], renumber[s.tail as usize]);
             }
-            (s.head, s.tail) = (renumber[s.head as usize], renumber[s.tail as usize]);
+        }
+        self.renumber = renumber;
+        let matched = self.weights(|n| u64::from(n.matched));
+        self.matched.rebuild(matched);
+        if self.payload.is_some() {
+            let payload = self.weights(|n| n.payload_bytes);
+            self.payload.as_mut().expect("checked").rebuild(payload);
+        }
+    }
+
+    /// Per number, `weight` of the record while its partition is a candidate (0 otherwise).
+    fn weights(&self, weight: impl Fn(&Numbered) -> u64) -> Vec<u64> {
+        let mut values = vec![0; self.numbered.len()];
+        for s in self.slots.iter().filter(|s| !s.busy) {
             let mut i = s.head;
-            while i != NONE && !s.busy {
+            while i != NONE {
                 let n = &self.numbered[i as usize];
-                (matched[i as usize], payload[i as usize]) = (u64::from(n.matched), n.payload_bytes);
+                values[i as usize] = weight(n);
                 i = n.next;
             }
         }
-        self.matched.rebuild(matched);
-        self.payload.rebuild(payload);
+        values
     }
 }
 
