@@ -96,6 +96,11 @@ impl ProducerGen {
         generator
     }
 
+    /// The payload bytes of every record, when sizes are fixed.
+    pub fn fixed_payload_bytes(&self) -> Option<u64> {
+        self.fixed_bytes.map(|(payload, _)| payload)
+    }
+
     /// Hands `sink` every arrival with time before `end_ns`, in time order.
     #[inline]
     pub fn generate_until(&mut self, end_ns: SimTime, mut sink: impl FnMut(Arrival)) {

@@ -94,8 +94,10 @@ impl<O: Observer> Simulation<O> {
     fn dispatch(&mut self, fetcher: u32) {
         self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
         let candidates = self.collect_candidates(fetcher);
-        for &p in &candidates {
-            self.give_up_oversize_front(p);
+        if self.source.oversize_possible {
+            for &p in &candidates {
+                self.give_up_oversize_front(p);
+            }
         }
         let f = &mut self.esm.fetchers[fetcher as usize];
         let start = rotation_start(f, &self.esm.lanes, &candidates);

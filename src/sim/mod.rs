@@ -109,6 +109,9 @@ struct Source {
     filter: Option<crate::model::value::RecordFilter>,
     /// The schema registry's verdicts (`None` unless some records can fail validation).
     schema: Option<SchemaCheck>,
+    /// Some record may have a payload over the invocation's budget (sizes vary, or are fixed
+    /// above it, or the backlog's are): otherwise no batch needs to look for one.
+    oversize_possible: bool,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -277,6 +280,7 @@ impl<O: Observer> Simulation<O> {
                 arrivals: Vec::new(),
                 filter: record_filter(c, seed),
                 schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
+                oversize_possible: false,
             },
             esm: Esm {
                 fetchers,
@@ -344,7 +348,11 @@ impl<O: Observer> Simulation<O> {
             log.reserve(per_partition as usize);
         }
         let screen = Screen { filter: self.source.filter.as_ref(), schema: self.source.schema.as_ref() };
+        let budget = c.esm.rules.record_budget_bytes;
+        let fixed_fits = |p: &ProducerGen| p.fixed_payload_bytes().is_some_and(|b| b <= budget);
+        self.source.oversize_possible = !self.source.producers.iter().all(fixed_fits);
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
+            self.source.oversize_possible |= a.payload_bytes > budget;
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }

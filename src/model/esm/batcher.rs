@@ -115,6 +115,9 @@ pub fn form(
     for i in 0..count {
         let id = candidates[(rotation + i) % count];
         let p = &partitions[id as usize];
+        if p.front().is_none_or(|r| r.arrival_ns > now) {
+            continue; // nothing arrived yet: skipped without a search
+        }
         // Records up to the `room`-th matching one (all records match without filtering).
         let wanted = p.arrived(now).min(p.prefix_holding(room as u64));
         if wanted == 0 {
