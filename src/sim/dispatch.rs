@@ -93,16 +93,12 @@ impl<O: Observer> Simulation<O> {
     /// Forms a batch now and delivers it, then plans the fetcher's next one.
     fn dispatch(&mut self, fetcher: u32) {
         self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
-        let candidates = self.collect_candidates(fetcher);
-        if self.source.oversize_possible {
-            for &p in &candidates {
-                self.give_up_oversize_front(p);
-            }
-        }
+        let (segments, reason) = if self.source.oversize_possible || self.retention_may_have_expired() {
+            self.form_from_all(fetcher)
+        } else {
+            self.form_from_rotation(fetcher)
+        };
         let f = &mut self.esm.fetchers[fetcher as usize];
-        let start = rotation_start(f, &self.esm.lanes, &candidates);
-        let (segments, reason) = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
-        self.esm.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
             return;
@@ -116,6 +112,46 @@ impl<O: Observer> Simulation<O> {
         let batch = self.esm.batches.insert(formed);
         self.deliver(batch);
         self.plan_fetcher(fetcher);
+    }
+
+    /// The batch `fetcher` forms now, after every candidate's front records that retention
+    /// deleted or that are too large have gone.
+    fn form_from_all(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+        let candidates = self.collect_candidates(fetcher);
+        if self.source.oversize_possible {
+            for &p in &candidates {
+                self.give_up_oversize_front(p);
+            }
+        }
+        let f = &self.esm.fetchers[fetcher as usize];
+        let start = rotation_start(f, &self.esm.lanes, &candidates);
+        let formed = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
+        self.esm.candidates = candidates;
+        formed
+    }
+
+    /// As `form_from_all` when no front record can need removing: the candidates are read from
+    /// the rotation's pivot on, only as many as the batch takes, without listing them all.
+    fn form_from_rotation(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+        let (lanes, logs) = (&self.esm.lanes, &self.source.logs);
+        let f = &mut self.esm.fetchers[fetcher as usize];
+        let free = f.candidates.free_count();
+        let pivot = if free == 0 { 0 } else { f.candidates.nth_free((f.rotation % free as usize) as u32) };
+        let owned = &f.partitions;
+        let waiting = |slot: u32| {
+            let p = owned[slot as usize] as usize;
+            !lanes[p].busy && !logs[p].is_empty()
+        };
+        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, self.now);
+        let mut reason = FlushReason::Window;
+        f.candidates.visit_from(pivot, waiting, |slot| match forming.offer(owned[slot as usize]) {
+            Some(full) => {
+                reason = full;
+                false
+            }
+            None => true,
+        });
+        (forming.segments, reason)
     }
 
     fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: FlushReason) -> Batch {
