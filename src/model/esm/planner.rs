@@ -379,9 +379,9 @@ impl Planner {
         self.renumber = renumber;
         let matched = self.weights(|n| u64::from(n.matched));
         self.matched.rebuild(matched);
-        if self.payload.is_some() {
-            let payload = self.weights(|n| n.payload_bytes);
-            self.payload.as_mut().expect("checked").rebuild(payload);
+        if let Some(mut payload) = self.payload.take() {
+            payload.rebuild(self.weights(|n| n.payload_bytes));
+            self.payload = Some(payload);
         }
     }
 
