@@ -203,6 +203,11 @@ impl RecordSizes {
         self.fixed_bytes.unwrap_or_else(|| self.of_value(self.values.sample(rng, f64::INFINITY)))
     }
 
+    /// The payload bytes of every record, when sizes are fixed.
+    pub fn fixed_payload_bytes(&self) -> Option<u64> {
+        self.fixed_bytes.map(|(payload, _)| payload)
+    }
+
     fn of_value(&self, value_bytes: u64) -> (u64, u64) {
         let (header_payload, header_stored) = self.header_bytes;
         (

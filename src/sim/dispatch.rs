@@ -17,16 +17,23 @@ impl<O: Observer> Simulation<O> {
             self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
             return;
         }
-        let candidates = self.collect_candidates(fetcher);
-        let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
-        let f = &mut self.esm.fetchers[fetcher as usize];
-        let plan = if candidates.len() > 1 {
-            // A poller combining partitions: incremental, so that a plan costs what changed.
-            f.planner.get_or_insert_default().plan(rules, logs, &candidates, horizon_ns)
+        let plan = if self.esm.fetchers[fetcher as usize].planner.is_some() {
+            // A poller combining partitions: incremental, so that a plan costs what changed. It
+            // needs no candidate list, unless retention may have deleted records from them.
+            if self.retention_may_have_expired() {
+                let candidates = self.collect_candidates(fetcher);
+                self.esm.candidates = candidates;
+            }
+            let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
+            let f = &mut self.esm.fetchers[fetcher as usize];
+            f.planner.as_mut().expect("checked above").plan(rules, logs, &f.partitions, horizon_ns)
         } else {
-            batcher::plan(rules, logs, &candidates, horizon_ns)
+            let candidates = self.collect_candidates(fetcher);
+            let plan = batcher::plan(&self.config.esm.rules, &self.source.logs, &candidates, self.source.horizon_ns);
+            self.esm.candidates = candidates;
+            plan
         };
-        self.esm.candidates = candidates;
+        let f = &mut self.esm.fetchers[fetcher as usize];
         match plan {
             batcher::Plan::At(t) => {
                 self.esm.timer_seq += 1;
@@ -57,13 +64,17 @@ impl<O: Observer> Simulation<O> {
             !lanes[p].busy && !logs[p].is_empty()
         };
         f.candidates.refresh(waiting, |slot| candidates.push(owned[slot as usize]));
-        // Nothing can have expired before the clock has run a retention period.
-        if self.now.checked_sub(self.config.topic.retention_ns).is_some() {
+        if self.retention_may_have_expired() {
             for &p in &candidates {
                 self.expire(p);
             }
         }
         candidates
+    }
+
+    /// Nothing can have expired before the clock has run a retention period.
+    fn retention_may_have_expired(&self) -> bool {
+        self.now.checked_sub(self.config.topic.retention_ns).is_some()
     }
 
     pub(super) fn on_flush_timer(&mut self, fetcher: u32, generation: u64) {
@@ -82,14 +93,12 @@ impl<O: Observer> Simulation<O> {
     /// Forms a batch now and delivers it, then plans the fetcher's next one.
     fn dispatch(&mut self, fetcher: u32) {
         self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
-        let candidates = self.collect_candidates(fetcher);
-        for &p in &candidates {
-            self.give_up_oversize_front(p);
-        }
+        let (segments, reason) = if self.source.oversize_possible || self.retention_may_have_expired() {
+            self.form_from_all(fetcher)
+        } else {
+            self.form_from_rotation(fetcher)
+        };
         let f = &mut self.esm.fetchers[fetcher as usize];
-        let start = rotation_start(f, &self.esm.lanes, &candidates);
-        let (segments, reason) = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
-        self.esm.candidates = candidates;
         if segments.is_empty() {
             self.plan_fetcher(fetcher);
             return;
@@ -105,11 +114,55 @@ impl<O: Observer> Simulation<O> {
         self.plan_fetcher(fetcher);
     }
 
+    /// The batch `fetcher` forms now, after every candidate's front records that retention
+    /// deleted or that are too large have gone.
+    fn form_from_all(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+        let candidates = self.collect_candidates(fetcher);
+        if self.source.oversize_possible {
+            for &p in &candidates {
+                self.give_up_oversize_front(p);
+            }
+        }
+        let f = &self.esm.fetchers[fetcher as usize];
+        let start = rotation_start(f, &self.esm.lanes, &candidates);
+        let formed = batcher::form(&self.config.esm.rules, &self.source.logs, &candidates, start, self.now);
+        self.esm.candidates = candidates;
+        formed
+    }
+
+    /// As `form_from_all` when no front record can need removing: the candidates are read from
+    /// the rotation's pivot on, only as many as the batch takes, without listing them all.
+    fn form_from_rotation(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+        let (lanes, logs) = (&self.esm.lanes, &self.source.logs);
+        let f = &mut self.esm.fetchers[fetcher as usize];
+        let free = f.candidates.free_count();
+        let pivot = if free == 0 { 0 } else { f.candidates.nth_free((f.rotation % free as usize) as u32) };
+        let owned = &f.partitions;
+        let waiting = |slot: u32| {
+            let p = owned[slot as usize] as usize;
+            !lanes[p].busy && !logs[p].is_empty()
+        };
+        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, self.now);
+        let mut reason = FlushReason::Window;
+        f.candidates.visit_from(pivot, waiting, |slot| match forming.offer(owned[slot as usize]) {
+            Some(full) => {
+                reason = full;
+                false
+            }
+            None => true,
+        });
+        (forming.segments, reason)
+    }
+
     fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: FlushReason) -> Batch {
         for s in &segments {
             let lane = &mut self.esm.lanes[s.partition as usize];
             lane.busy = true;
-            self.esm.fetchers[lane.owner as usize].candidates.set_busy(lane.slot, true);
+            let f = &mut self.esm.fetchers[lane.owner as usize];
+            f.candidates.set_busy(lane.slot, true);
+            if let Some(planner) = &mut f.planner {
+                planner.set_busy(lane.slot, true, &self.source.logs[s.partition as usize]);
+            }
         }
         let mut batch = Batch {
             id: self.esm.batches.next_number(),
@@ -145,9 +198,12 @@ impl<O: Observer> Simulation<O> {
         for &p in partitions {
             let lane = &mut self.esm.lanes[p as usize];
             lane.busy = false;
-            let candidates = &mut self.esm.fetchers[lane.owner as usize].candidates;
-            candidates.set_busy(lane.slot, false);
-            candidates.add(lane.slot);
+            let f = &mut self.esm.fetchers[lane.owner as usize];
+            f.candidates.set_busy(lane.slot, false);
+            f.candidates.add(lane.slot);
+            if let Some(planner) = &mut f.planner {
+                planner.set_busy(lane.slot, false, &self.source.logs[p as usize]);
+            }
             owners.push(lane.owner);
         }
         owners.sort_unstable();

@@ -34,13 +34,13 @@ use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
 use crate::model::destination::Destination;
 use crate::model::esm::registry::SchemaCheck;
-use crate::model::esm::{Fetcher, Gate, Waiting};
+use crate::model::esm::{Fetcher, Gate, Planner, Waiting};
 use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
 use crate::model::kafka::deferred::Deferred;
 use crate::model::kafka::range_assignment;
 use crate::model::partition_streams::PartitionStreams;
-use crate::model::producer::{Arrival, ProducerGen};
+use crate::model::producer::{Arrival, ProducerGen, RecordSizes};
 use crate::model::topic::Partition;
 use batches::BatchTable;
 use std::cell::RefCell;
@@ -117,6 +117,9 @@ struct Source {
     filter: Option<crate::model::value::RecordFilter>,
     /// The schema registry's verdicts (`None` unless some records can fail validation).
     schema: Option<SchemaCheck>,
+    /// Some record may have a payload over the invocation's budget (sizes vary, or are fixed
+    /// above it, or the backlog's are): otherwise no batch needs to look for one.
+    oversize_possible: bool,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -151,6 +154,8 @@ struct Esm {
     candidates: Vec<u32>,
     /// Scratch space: partitions that got their first waiting record in a chunk of arrivals.
     first_records: Vec<u32>,
+    /// Some fetcher has a planner, which must hear of every appended record.
+    planning: bool,
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
@@ -314,6 +319,7 @@ impl<O: Observer> Simulation<O> {
                 arrivals: Vec::new(),
                 filter: record_filter(c, seed),
                 schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
+                oversize_possible: false,
             },
             esm: Esm {
                 fetchers,
@@ -323,6 +329,7 @@ impl<O: Observer> Simulation<O> {
                 awaiting_records: Vec::new(),
                 candidates: Vec::new(),
                 first_records: Vec::new(),
+                planning: false,
                 timer_seq: 0,
                 pause: Pause::default(),
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
@@ -380,11 +387,17 @@ impl<O: Observer> Simulation<O> {
             log.reserve(per_partition as usize);
         }
         let screen = Screen { filter: self.source.filter.as_ref(), schema: self.source.schema.as_ref() };
+        let budget = c.esm.rules.record_budget_bytes;
+        let fixed_fits =
+            |p: &ProducerConfig| RecordSizes::new(p, c.esm.payload).fixed_payload_bytes().is_some_and(|b| b <= budget);
+        self.source.oversize_possible = !c.producers.iter().all(fixed_fits);
         for a in crate::model::backlog::arrivals(&c.topic, c.clock.origin_ns, c.esm.payload) {
+            self.source.oversize_possible |= a.payload_bytes > budget;
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
-        index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs);
+        let planners = self.planners();
+        self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planners);
     }
 
     /// Runs to the end and returns the report and the observer.
@@ -550,6 +563,10 @@ impl<O: Observer> Simulation<O> {
                 count: 0,
             },
             first_records: std::mem::take(&mut self.esm.first_records),
+            planners: self
+                .esm
+                .planning
+                .then_some(Planners { lanes: &self.esm.lanes, fetchers: &mut self.esm.fetchers }),
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if !source.streams.is_empty() {
@@ -579,8 +596,9 @@ impl<O: Observer> Simulation<O> {
             source.arrivals = arrivals;
         }
         self.metrics.produced += sink.produced.count;
+        let first_records = sink.first_records;
         // Partitions whose logs were empty may now be candidates of their fetchers.
-        let mut first_records = sink.first_records;
+        let mut first_records = first_records;
         for &p in &first_records {
             let lane = &self.esm.lanes[p as usize];
             self.esm.fetchers[lane.owner as usize].candidates.add(lane.slot);
@@ -649,7 +667,9 @@ fn feed_per_partition(
     deferral: Deferral,
 ) {
     if let ([], [streams]) = (&*producers, &mut *streams) {
-        let ArrivalSink { partitions, produced, first_records } = sink;
+        // No planners to tell: they need appends in time order across partitions, so
+        // per-partition streams go without them (see `index_candidates`).
+        let ArrivalSink { partitions, produced, first_records, .. } = sink;
         for (p, log) in partitions.iter_mut().enumerate() {
             // Most partitions of a large topic have no arrival in a chunk: skip them without
             // touching their logs.
@@ -707,6 +727,24 @@ struct ArrivalSink<'a> {
     produced: ProducedCount<'a>,
     /// Partitions that got a record while their log was empty.
     first_records: Vec<u32>,
+    /// The fetchers' planners, when some fetcher has one.
+    planners: Option<Planners<'a>>,
+}
+
+/// Where appended records are reported to the planners of the fetchers that own them.
+struct Planners<'a> {
+    lanes: &'a [Lane],
+    fetchers: &'a mut [Fetcher],
+}
+
+impl Planners<'_> {
+    #[inline(always)]
+    fn appended(&mut self, partition: u32, log: &Partition) {
+        let lane = &self.lanes[partition as usize];
+        if let Some(planner) = &mut self.fetchers[lane.owner as usize].planner {
+            planner.appended(lane.slot, log);
+        }
+    }
 }
 
 /// Whether arrivals may be counted rather than stored (`model/kafka/deferred.rs`): a partition
@@ -737,6 +775,9 @@ impl ArrivalSink<'_> {
             self.first_records.push(a.partition);
         }
         log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
+        if let Some(planners) = &mut self.planners {
+            planners.appended(a.partition, log);
+        }
     }
 
     /// As `append`, deciding whether the record reaches the function (`Screen`).
@@ -748,6 +789,9 @@ impl ArrivalSink<'_> {
             self.first_records.push(a.partition);
         }
         append(log, screen, a);
+        if let Some(planners) = &mut self.planners {
+            planners.appended(a.partition, log);
+        }
     }
 }
 
@@ -809,18 +853,38 @@ fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
     }
 }
 
-/// Rebuilds every fetcher's candidate set from scratch (after the owners changed, or records
-/// were appended without telling the sets).
-fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition]) {
-    for f in fetchers {
+impl<O: Observer> Simulation<O> {
+    /// Whether fetchers may plan incrementally (see `index_candidates`).
+    fn planners(&self) -> bool {
+        self.config.arrival_streams == ArrivalStreams::PerProducer
+    }
+}
+
+/// Fetchers owning more partitions than this plan incrementally. Measured with POLLERS=10
+/// benches/scale.sh (instructions per record): at 10 partitions per poller the search from
+/// scratch costs 361 and the planner 835; at 100, the search 1,091 and the planner 891.
+const PLANNER_MIN_PARTITIONS: usize = 32;
+
+/// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
+/// records were appended without telling them); `true` when some fetcher has a planner. Without
+/// `planners` (per-partition streams, which append a chunk partition by partition and store
+/// deferred arrivals late, not in time order across partitions as planners number them), every
+/// fetcher searches from scratch.
+fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition], planners: bool) -> bool {
+    for f in fetchers.iter_mut() {
         let busy = |slot: usize| lanes[f.partitions[slot] as usize].busy;
         f.candidates = crate::model::esm::CandidateSet::new(f.partitions.len(), busy);
+        // A fetcher that combines many partitions plans incrementally; over a few, the search
+        // from scratch costs less than keeping the planner up to date.
+        f.planner = (planners && f.partitions.len() > PLANNER_MIN_PARTITIONS)
+            .then(|| Box::new(Planner::new(logs, &f.partitions, busy)));
         for (slot, &p) in f.partitions.iter().enumerate() {
             if !lanes[p as usize].busy && !logs[p as usize].is_empty() {
                 f.candidates.add(slot as u32);
             }
         }
     }
+    fetchers.iter().any(|f| f.planner.is_some())
 }
 
 /// One fetcher per poller, owning partitions as Kafka's range assignor gives them.

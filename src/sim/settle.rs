@@ -71,6 +71,10 @@ impl<O: Observer> Simulation<O> {
             self.esm.lanes[p].notes.processed_ok.remove_below(end);
             self.esm.lanes[p].notes.resolved_ahead.remove_below(end);
         }
+        let lane = &self.esm.lanes[p];
+        if let Some(planner) = &mut self.esm.fetchers[lane.owner as usize].planner {
+            planner.front_removed(lane.slot, &self.source.logs[p]);
+        }
         if !matches!(verdict, Settlement::Lost) {
             self.source.logs[p].commit(end);
             notify!(self.committed(self.now, partition, end));

@@ -108,33 +108,55 @@ pub fn form(
     rotation: usize,
     now: SimTime,
 ) -> (Vec<Segment>, FlushReason) {
-    let mut segments = Vec::new();
-    let mut room = rules.batch_size;
-    let mut budget = rules.record_budget_bytes;
+    let mut forming = Forming::new(rules, partitions, now);
     let count = candidates.len();
     for i in 0..count {
-        let id = candidates[(rotation + i) % count];
-        let p = &partitions[id as usize];
-        // Records up to the `room`-th matching one (all records match without filtering).
-        let wanted = p.arrived(now).min(p.prefix_holding(room as u64));
-        if wanted == 0 {
-            continue;
-        }
-        let n = wanted.min(p.fitting(budget));
-        if n > 0 {
-            let start = p.log_start_offset();
-            segments.push(Segment { partition: id, start, end: start + n as u64 });
-            room -= p.matched_of_first(n) as usize;
-            budget -= p.payload_of_first(n);
-        }
-        if n < wanted {
-            return (segments, FlushReason::Payload);
-        }
-        if room == 0 {
-            return (segments, FlushReason::Size);
+        if let Some(reason) = forming.offer(candidates[(rotation + i) % count]) {
+            return (forming.segments, reason);
         }
     }
-    (segments, FlushReason::Window)
+    (forming.segments, FlushReason::Window)
+}
+
+/// A batch being formed at `now`, offered partitions in reading order until it is full.
+pub struct Forming<'a> {
+    partitions: &'a [Partition],
+    now: SimTime,
+    pub segments: Vec<Segment>,
+    /// Matched records and payload bytes it still has room for.
+    room: usize,
+    budget: u64,
+}
+
+impl<'a> Forming<'a> {
+    pub fn new(rules: &'a BatchRules, partitions: &'a [Partition], now: SimTime) -> Self {
+        Forming { partitions, now, segments: Vec::new(), room: rules.batch_size, budget: rules.record_budget_bytes }
+    }
+
+    /// Takes every record of partition `id` arrived by now that fits; `Some` once the batch is
+    /// full (by size or payload).
+    pub fn offer(&mut self, id: u32) -> Option<FlushReason> {
+        let p = &self.partitions[id as usize];
+        if p.front().is_none_or(|r| r.arrival_ns > self.now) {
+            return None; // nothing arrived yet: skipped without a search
+        }
+        // Records up to the `room`-th matching one (all records match without filtering).
+        let wanted = p.arrived(self.now).min(p.prefix_holding(self.room as u64));
+        if wanted == 0 {
+            return None;
+        }
+        let n = wanted.min(p.fitting(self.budget));
+        if n > 0 {
+            let start = p.log_start_offset();
+            self.segments.push(Segment { partition: id, start, end: start + n as u64 });
+            self.room -= p.matched_of_first(n) as usize;
+            self.budget -= p.payload_of_first(n);
+        }
+        if n < wanted {
+            return Some(FlushReason::Payload);
+        }
+        (self.room == 0).then_some(FlushReason::Size)
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,32 @@ impl CandidateSet {
         pos as u32
     }
 
+    /// Passes `visit` each slot that `keep` accepts, from `first` up, then from 0 up to it,
+    /// until `visit` returns `false`; forgets the slots `keep` rejects on the way. Costs the
+    /// slots visited, not the whole set.
+    pub fn visit_from(&mut self, first: u32, mut keep: impl FnMut(u32) -> bool, mut visit: impl FnMut(u32) -> bool) {
+        let words = self.maybe.len();
+        let (first_word, first_bit) = (first as usize / 64, first % 64);
+        // The first word's bits from `first`, the words after it, the words before it, and the
+        // first word's bits below `first`.
+        let low_mask = if first_bit == 0 { 0 } else { u64::MAX >> (64 - first_bit) };
+        let order = (first_word..words).chain(0..first_word).map(|w| (w, !0)).chain([(first_word, low_mask)]);
+        for (k, (w, mask)) in order.enumerate() {
+            let Some(word) = self.maybe.get_mut(w) else { continue };
+            let mut bits = *word & if k == 0 { !low_mask } else { mask };
+            while bits != 0 {
+                let bit = bits.trailing_zeros();
+                bits &= bits - 1;
+                let slot = (w * 64) as u32 + bit;
+                if !keep(slot) {
+                    *word &= !(1 << bit);
+                } else if !visit(slot) {
+                    return;
+                }
+            }
+        }
+    }
+
     /// Passes `emit` each slot that `keep` accepts, ascending, and forgets those it rejects.
     pub fn refresh(&mut self, mut keep: impl FnMut(u32) -> bool, mut emit: impl FnMut(u32)) {
         for (w, word) in self.maybe.iter_mut().enumerate() {
@@ -114,6 +140,39 @@ mod tests {
         let nth: Vec<u32> = (0..5).map(|r| set.nth_free(r)).collect();
         assert_eq!(nth, [2, 3, 4, 5, 6]);
         assert_eq!(set.free_count(), 5);
+    }
+
+    #[test]
+    fn visits_from_a_slot_around_as_the_rotated_list() {
+        // 200 slots, every third added; those divisible by 7 are rejected (and forgotten).
+        for first in [0, 1, 63, 64, 65, 100, 127, 128, 199] {
+            let mut set = CandidateSet::new(200, |_| false);
+            (0..200).step_by(3).for_each(|s| set.add(s));
+            let kept: Vec<u32> = (0..200).step_by(3).filter(|s| s % 7 != 0).collect();
+            let start = kept.partition_point(|&s| s < first);
+            let expected: Vec<u32> = kept[start..].iter().chain(&kept[..start]).copied().collect();
+            let mut got = Vec::new();
+            set.visit_from(
+                first,
+                |s| s % 7 != 0,
+                |s| {
+                    got.push(s);
+                    true
+                },
+            );
+            assert_eq!(got, expected, "from {first}");
+            // Stopping early; the rejected slots are gone for the next pass.
+            let mut two = Vec::new();
+            set.visit_from(
+                first,
+                |_| true,
+                |s| {
+                    two.push(s);
+                    two.len() < 2
+                },
+            );
+            assert_eq!(two, expected[..2]);
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod batcher;
 pub mod candidates;
+pub mod fenwick;
 pub mod fetcher;
 pub mod filter;
 pub mod planner;

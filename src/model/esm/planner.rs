@@ -1,311 +1,402 @@
 //! Incremental planning for a fetcher that combines partitions (a poller): the same answer as
 //! [`batcher::plan`], at the cost of what changed since the fetcher's last plan.
 //!
-//! `batcher::plan` searches the candidates' logs from scratch; a poller that owns thousands of
-//! partitions re-plans several times per batch (after each batch it forms, each batch that
-//! retires, each chunk of arrivals it waits for), and each search costs about a microsecond per
-//! owned partition. The planner instead keeps, per candidate partition, how far a k-way merge of
-//! the candidates' arrivals (in time order) has read, and the matched records and payload read so
-//! far. New arrivals only extend the merge; a candidate that left (its partition now busy) has
-//! its share taken out; a candidate that joined is folded in when that cannot move the answer
-//! earlier, and otherwise the merge starts again.
+//! `batcher::plan` searches the candidates' logs from scratch, about a microsecond per owned
+//! partition, and a poller re-plans several times per batch. Its answer is two searches over the
+//! candidates' records in arrival order: the first matched record opens the window, and the
+//! batch triggers at the first record whose prefix reaches `batch_size` matched records or
+//! exceeds the payload budget (records arriving at the same instant may come in any order: the
+//! prefix before the first of them does not trigger, the prefix through all of them does).
 //!
-//! Why the merge gives the same answer as the search: the search finds the smallest instant `t`
-//! at which the records arrived by `t` reach `batch_size` matched records or exceed the payload
-//! budget. Counts only grow along the merge, so that instant is the arrival of the first record,
-//! in merge order, whose prefix triggers; records arriving at the same instant can be merged in
-//! any order (the prefix before the first of them does not trigger, the prefix through all of
-//! them does).
+//! The planner numbers the owned partitions' records in arrival order, busy or not, only as far
+//! as a plan needs (the frontier). Records already in the logs when it (re)starts are merged by a
+//! heap; records appended later arrive after all of those, in append order, so a queue of their
+//! partitions numbers them without a heap. Two Fenwick trees over the numbers hold each record's
+//! matched count and payload while its partition is a candidate (no batch outstanding; 0 while a
+//! batch holds it), so each search costs O(log n). Every change costs what it touches: a
+//! partition that becomes busy or free moves its numbered records out of the sums or back;
+//! records that leave a log's front leave the sums; an appended record is queued.
+//!
+//! Invariant: every record of an owned partition that arrived before the last numbered one is
+//! numbered, so a prefix of the numbers is a prefix of the merge.
 
 use super::batcher::{BatchRules, Plan};
+use super::fenwick::Fenwick;
 use crate::engine::SimTime;
 use crate::model::topic::Partition;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BinaryHeap, VecDeque};
 
-/// How far the merge has read one candidate partition.
+/// No number: the end of a partition's list.
+const NONE: u32 = u32::MAX;
+
+/// A record the merge has numbered.
 #[derive(Clone, Copy, Debug)]
-struct Slot {
-    partition: u32,
-    /// The log's start offset when the merge began reading it: a change means records were
-    /// removed from its front (committed, given up, expired), and its share must be re-read.
-    start: u64,
-    /// The next offset the merge will read.
-    next: u64,
-    /// Matched records and payload bytes the merge has read (offsets `start..next`): kept so
-    /// that a plan need not re-read them from the log.
-    read_count: u64,
-    read_bytes: u64,
-    /// Arrival of the log's first matched record, once it has one (`NOT_YET` before): it stays
-    /// while `start` does.
-    first_ns: SimTime,
+struct Numbered {
+    arrival_ns: SimTime,
+    payload_bytes: u64,
+    matched: bool,
+    /// Still in its log (numbers of removed records are dropped when the numbers are compacted).
+    live: bool,
+    /// The next numbered record of the same partition (`NONE` after its last).
+    next: u32,
 }
 
-const NOT_YET: SimTime = SimTime::MAX;
-
-impl Slot {
-    fn new(partition: u32, start: u64) -> Self {
-        Slot { partition, start, next: start, read_count: 0, read_bytes: 0, first_ns: NOT_YET }
-    }
-
-    /// Looks up the log's first matched record until it has one. Touches only what the log
-    /// keeps of its totals (and its front record until then), not the records.
-    fn learn_first(&mut self, log: &Partition) {
-        if self.first_ns == NOT_YET
-            && let Some(r) = log.first_matched()
-        {
-            self.first_ns = r.arrival_ns;
-        }
-    }
-
-    /// Reads the records at offsets `next..end` of `log` (this slot's).
-    fn read_to(&mut self, log: &Partition, end: u64) -> (u64, u64) {
-        let read = (log.matched_between(self.next, end), log.payload_between(self.next, end));
-        self.next = end;
-        self.read_count += read.0;
-        self.read_bytes += read.1;
-        read
-    }
+/// What the planner knows of one owned partition (by slot: its index in the owned list).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// Offset of the first numbered record still in the log (`head`'s), and the next offset to
+    /// number: records `front..numbered_end` are numbered, linked from `head` to `tail`.
+    front: u64,
+    numbered_end: u64,
+    head: u32,
+    tail: u32,
+    /// The log's end when the planner (re)started: records before it are merged by the heap,
+    /// later ones are in the queue of appended records.
+    old_end: u64,
+    /// Queued appended records of this partition removed before they were numbered: the next
+    /// `skip` of its queue entries stand for nothing.
+    skip: u32,
+    /// A batch holds the partition: its records count for nothing.
+    busy: bool,
+    /// The log's matched records and payload bytes, numbered or not, as last told.
+    log_totals: (u64, u64),
 }
 
 /// A fetcher's planning state (see the module documentation).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Planner {
-    /// The candidates of the last plan, in ascending partition order.
     slots: Vec<Slot>,
-    /// Matched records and payload bytes the merge has read across `slots`.
-    count: u64,
-    bytes: u64,
-    /// Arrival of the last record the merge read: every record arriving earlier has been read.
-    last_ns: SimTime,
-    /// The arrival at which the records read trigger a flush (size or payload), once they do.
-    triggered: Option<SimTime>,
-    /// Scratch space for the merge.
-    heap: Vec<Reverse<(SimTime, u32)>>,
-    scratch: Vec<Slot>,
-    /// Per slot: the offset the deadline reaches, and the matched records and bytes before it.
-    ends: Vec<(u64, u64, u64)>,
+    /// Records in arrival order, by number.
+    numbered: Vec<Numbered>,
+    /// Per number, the record's matched count and payload bytes, 0 while its partition is busy.
+    /// The payload's are kept only once the candidates' payload exceeds the budget (usually
+    /// the count triggers first), from the first plan that sees it so.
+    matched: Fenwick,
+    payload: Option<Fenwick>,
+    matched_total: u64,
+    payload_total: u64,
+    /// Numbered records still in their logs.
+    live: usize,
+    /// Matched records and payload bytes in the candidates' logs, numbered or not: when they
+    /// cannot trigger a flush, no plan needs to number further.
+    candidate_totals: (u64, u64),
+    /// The merge of the records in the logs at the (re)start: per partition with some not
+    /// numbered yet, (a lower bound of) the next one's arrival.
+    heap: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// The partitions of the records appended since, in append (and so arrival) order.
+    appended: VecDeque<u32>,
+    /// Scratch space for compacting: each old number's new one.
+    renumber: Vec<u32>,
 }
 
 impl Planner {
-    /// The flush time of a batch over `candidates`, exactly as [`batcher::plan`] computes it.
+    /// A planner over the `owned` partitions, `busy(slot)` telling which a batch holds.
+    pub fn new(logs: &[Partition], owned: &[u32], busy: impl Fn(usize) -> bool) -> Self {
+        let slot = |i: usize| Slot {
+            front: 0,
+            numbered_end: 0,
+            head: NONE,
+            tail: NONE,
+            old_end: 0,
+            skip: 0,
+            busy: busy(i),
+            log_totals: (0, 0),
+        };
+        let mut planner = Planner {
+            slots: (0..owned.len()).map(slot).collect(),
+            numbered: Vec::new(),
+            matched: Fenwick::default(),
+            payload: None,
+            matched_total: 0,
+            payload_total: 0,
+            live: 0,
+            candidate_totals: (0, 0),
+            heap: BinaryHeap::new(),
+            appended: VecDeque::new(),
+            renumber: Vec::new(),
+        };
+        planner.restart(logs, owned);
+        planner
+    }
+
+    /// Forgets every number and starts the merge again from the logs' fronts.
+    pub fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
+        self.numbered.clear();
+        self.matched.clear();
+        self.payload = None;
+        self.appended.clear();
+        (self.matched_total, self.payload_total, self.live) = (0, 0, 0);
+        let mut heap = std::mem::take(&mut self.heap).into_vec();
+        heap.clear();
+        self.candidate_totals = (0, 0);
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            let log = &logs[owned[i] as usize];
+            let start = log.log_start_offset();
+            (s.front, s.numbered_end, s.head, s.tail) = (start, start, NONE, NONE);
+            (s.old_end, s.skip) = (log.end_offset(), 0);
+            s.log_totals = (log.matched_len(), log.payload_len());
+            if !s.busy {
+                self.candidate_totals.0 += s.log_totals.0;
+                self.candidate_totals.1 += s.log_totals.1;
+            }
+            if let Some(r) = log.front() {
+                heap.push(Reverse((r.arrival_ns, i as u32)));
+            }
+        }
+        self.heap = BinaryHeap::from(heap);
+    }
+
+    /// A record was appended to `log` (the log of `slot`).
+    #[inline]
+    pub fn appended(&mut self, slot: u32, log: &Partition) {
+        self.retotal(slot, log);
+        self.appended.push_back(slot);
+    }
+
+    /// Takes in the totals of `log` (the log of `slot`) as they are now.
+    #[inline]
+    fn retotal(&mut self, slot: u32, log: &Partition) {
+        let s = &mut self.slots[slot as usize];
+        let now = (log.matched_len(), log.payload_len());
+        if !s.busy {
+            let c = &mut self.candidate_totals;
+            *c = (c.0 + now.0 - s.log_totals.0, c.1 + now.1 - s.log_totals.1);
+        }
+        s.log_totals = now;
+    }
+
+    /// Records may have left the front of `log` (the log of `slot`).
+    pub fn front_removed(&mut self, slot: u32, log: &Partition) {
+        self.retotal(slot, log);
+        let start = log.log_start_offset();
+        let s = &mut self.slots[slot as usize];
+        while s.front < start && s.head != NONE {
+            let n = &mut self.numbered[s.head as usize];
+            n.live = false;
+            if !s.busy {
+                self.matched.sub(s.head as usize, u64::from(n.matched));
+                if let Some(payload) = &mut self.payload {
+                    payload.sub(s.head as usize, n.payload_bytes);
+                }
+                self.matched_total -= u64::from(n.matched);
+                self.payload_total -= n.payload_bytes;
+            }
+            (s.head, s.front) = (n.next, s.front + 1);
+            self.live -= 1;
+        }
+        if s.head == NONE {
+            // Removed up to or past the last numbered record: the next to number is the front.
+            // Removed records that were queued as appended are skipped there.
+            let queued_from = s.numbered_end.max(s.old_end);
+            s.skip += start.saturating_sub(queued_from) as u32;
+            s.tail = NONE;
+            s.numbered_end = s.numbered_end.max(start);
+            s.front = s.numbered_end;
+        }
+    }
+
+    /// A batch now holds the partition of `slot` (`true`) or no longer does.
+    pub fn set_busy(&mut self, slot: u32, busy: bool, log: &Partition) {
+        self.front_removed(slot, log);
+        let s = &mut self.slots[slot as usize];
+        if s.busy == busy {
+            return;
+        }
+        s.busy = busy;
+        let c = &mut self.candidate_totals;
+        *c = if busy {
+            (c.0 - s.log_totals.0, c.1 - s.log_totals.1)
+        } else {
+            (c.0 + s.log_totals.0, c.1 + s.log_totals.1)
+        };
+        let mut i = s.head;
+        while i != NONE {
+            let n = self.numbered[i as usize];
+            if busy {
+                self.matched.sub(i as usize, u64::from(n.matched));
+                if let Some(payload) = &mut self.payload {
+                    payload.sub(i as usize, n.payload_bytes);
+                }
+                self.matched_total -= u64::from(n.matched);
+                self.payload_total -= n.payload_bytes;
+            } else {
+                self.matched.add(i as usize, u64::from(n.matched));
+                if let Some(payload) = &mut self.payload {
+                    payload.add(i as usize, n.payload_bytes);
+                }
+                self.matched_total += u64::from(n.matched);
+                self.payload_total += n.payload_bytes;
+            }
+            i = n.next;
+        }
+    }
+
+    /// The flush time of a batch over the owned partitions that no batch holds, exactly as
+    /// [`batcher::plan`] computes it over them.
     ///
     /// [`batcher::plan`]: super::batcher::plan
-    pub fn plan(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32], horizon_ns: SimTime) -> Plan {
-        if candidates.len() == 1 {
-            // One partition needs no merge: its own log answers in O(log n). The merge's state
-            // stays valid for its own slots (logs only grow at the back, and a change at the
-            // front is seen by its start offset), so it is kept for the next combined plan.
-            return super::batcher::plan(rules, logs, candidates, horizon_ns);
+    pub fn plan(&mut self, rules: &BatchRules, logs: &[Partition], owned: &[u32], horizon_ns: SimTime) -> Plan {
+        if self.numbered.len() > 2 * self.live + self.slots.len() + 1024 {
+            self.compact();
         }
-        let (first_arrival, total) = self.reconcile(rules, logs, candidates);
-        if first_arrival == NOT_YET {
+        if self.payload.is_none() && self.candidate_totals.1 > rules.record_budget_bytes {
+            let mut payload = Fenwick::default();
+            payload.rebuild(self.weights(|n| n.payload_bytes));
+            self.payload = Some(payload);
+        }
+        // The window opens at the candidates' first matched record.
+        if self.candidate_totals.0 == 0 {
             return Plan::AwaitRecords;
         }
-        let deadline = first_arrival.saturating_add(rules.window_ns);
-        if self.triggered.is_none() {
-            self.advance(rules, logs, deadline, total);
+        while self.matched_total == 0 {
+            if !self.number_next(logs, owned, SimTime::MAX) {
+                return Plan::AwaitRecords;
+            }
         }
-        match self.triggered {
-            Some(t) => Plan::At(t.min(deadline)),
-            None if deadline < horizon_ns => Plan::At(deadline),
-            None => Plan::AwaitRecords,
-        }
-    }
-
-    /// Forgets the merge: the next plan starts it again.
-    pub fn clear(&mut self) {
-        self.slots.clear();
-        self.count = 0;
-        self.bytes = 0;
-        self.last_ns = 0;
-        self.triggered = None;
-    }
-
-    /// Brings the merge's state to `candidates`: takes out the share of partitions no longer
-    /// candidates (or whose front records were removed), folds in the new ones, or starts again.
-    /// Returns, from the same pass, the candidates' earliest first matched arrival (`NOT_YET`
-    /// if none has one) and their matched records and payload bytes in all.
-    fn reconcile(&mut self, rules: &BatchRules, logs: &[Partition], candidates: &[u32]) -> (SimTime, (u64, u64)) {
-        if !candidates.is_sorted() {
-            // Owned partitions come from the range assignor, in ascending order; anything else
-            // is planned from scratch (correct, only slower).
-            self.restart(logs, candidates);
-            return self.scan(logs);
-        }
-        let mut kept = std::mem::take(&mut self.scratch);
-        kept.clear();
-        let mut joined = false;
-        // The records read from the slots that stay; everything else is taken out.
-        let (mut count, mut bytes) = (0, 0);
-        // What the answer needs of every candidate, gathered in the same pass (restarting the
-        // merge below does not change it: the candidates and their logs stay).
-        let (mut first, mut total) = (NOT_YET, (0, 0));
-        let mut old = self.slots.iter().peekable();
-        for &p in candidates {
-            while old.next_if(|s| s.partition < p).is_some() {}
-            let log = &logs[p as usize];
-            let start = log.log_start_offset();
-            let mut slot = match old.next_if(|s| s.partition == p) {
-                Some(s) if s.start == start => {
-                    count += s.read_count;
-                    bytes += s.read_bytes;
-                    *s
-                }
-                _ => {
-                    joined = true;
-                    Slot::new(p, start)
-                }
+        let first = self.matched.first_reaching(1).map_or(SimTime::MAX, |i| self.numbered[i].arrival_ns);
+        let deadline = first.saturating_add(rules.window_ns);
+        // Usually the window decides: if every record generated would not trigger a flush,
+        // none numbered up to the deadline does.
+        let can_trigger =
+            self.candidate_totals.0 >= rules.batch_size as u64 || self.candidate_totals.1 > rules.record_budget_bytes;
+        while can_trigger && !self.triggers(rules) && self.number_next(logs, owned, deadline) {}
+        if self.triggers(rules) {
+            // A trigger after the deadline is a generated record's arrival, so the deadline is
+            // before the horizon: the window decides, as in the search.
+            let size = self.matched.first_reaching((rules.batch_size as u64).max(1));
+            let payload = match (&self.payload, rules.record_budget_bytes.checked_add(1)) {
+                (Some(payload), Some(over)) => payload.first_reaching(over),
+                _ => None,
             };
-            slot.learn_first(log);
-            first = first.min(slot.first_ns);
-            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
-            kept.push(slot);
+            let at = |i: Option<usize>| i.map_or(SimTime::MAX, |i| self.numbered[i].arrival_ns);
+            return Plan::At(at(size).min(at(payload)).min(deadline));
         }
-        self.scratch = std::mem::replace(&mut self.slots, kept);
-        self.count = count;
-        self.bytes = bytes;
-        if let Some(t) = self.triggered {
-            // Removing records can only make the trigger later. If what is left still triggers,
-            // the last record read (at `t`) is still the first that does: every shorter prefix
-            // held at least as much before and did not.
-            if !joined && self.triggers(rules) && self.last_ns == t {
-                return (first, total);
-            }
-            if joined {
-                self.restart(logs, candidates);
-                return (first, total);
-            }
-            self.triggered = None;
-        }
-        if joined && !self.fold_in_joined(rules, logs) {
-            self.restart(logs, candidates);
-        }
-        (first, total)
+        if deadline < horizon_ns { Plan::At(deadline) } else { Plan::AwaitRecords }
     }
 
-    /// Reads, in the slots that joined, every record that arrived by `last_ns`, as the merge
-    /// would have (ties may be read in any order). Fails when that triggers a flush (it might
-    /// have triggered earlier: the merge starts again to find where) or when a joined
-    /// partition's window would close before `last_ns`.
-    fn fold_in_joined(&mut self, rules: &BatchRules, logs: &[Partition]) -> bool {
-        for i in 0..self.slots.len() {
-            let s = self.slots[i];
-            let log = &logs[s.partition as usize];
-            if s.next != s.start || log.is_empty() {
-                continue;
-            }
-            if log.first_matched().is_some_and(|r| r.arrival_ns.saturating_add(rules.window_ns) < self.last_ns) {
+    /// Whether the numbered candidates' records trigger a flush.
+    fn triggers(&self, rules: &BatchRules) -> bool {
+        self.matched_total >= rules.batch_size as u64 || self.payload_total > rules.record_budget_bytes
+    }
+
+    /// Numbers the next record in arrival order, if it arrives by `limit`.
+    fn number_next(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> bool {
+        loop {
+            let Some(mut top) = self.heap.peek_mut() else { break };
+            let Reverse((key, slot)) = *top;
+            if key > limit {
                 return false;
             }
-            let read = log.arrived(self.last_ns) as u64;
-            let (count, bytes) = self.slots[i].read_to(log, s.start + read);
-            self.count += count;
-            self.bytes += bytes;
+            let s = &self.slots[slot as usize];
+            let log = &logs[owned[slot as usize] as usize];
+            let offset = s.numbered_end;
+            if offset >= s.old_end {
+                PeekMut::pop(top);
+                continue;
+            }
+            let record = log.record(offset);
+            if record.arrival_ns != key {
+                // Records before it were removed since it was queued: queue it at its own time.
+                *top = Reverse((record.arrival_ns, slot));
+                continue;
+            }
+            if offset + 1 < s.old_end {
+                *top = Reverse((log.record(offset + 1).arrival_ns, slot));
+                drop(top);
+            } else {
+                PeekMut::pop(top);
+            }
+            self.number(slot, offset, log);
+            return true;
         }
-        !self.triggers(rules)
+        // Every record there was at the (re)start is numbered: next come the appended ones.
+        while let Some(&slot) = self.appended.front() {
+            let s = &mut self.slots[slot as usize];
+            if s.skip > 0 {
+                s.skip -= 1;
+                self.appended.pop_front();
+                continue;
+            }
+            let log = &logs[owned[slot as usize] as usize];
+            let offset = s.numbered_end;
+            if log.record(offset).arrival_ns > limit {
+                return false;
+            }
+            self.appended.pop_front();
+            self.number(slot, offset, log);
+            return true;
+        }
+        false
     }
 
-    fn restart(&mut self, logs: &[Partition], candidates: &[u32]) {
-        self.clear();
-        self.slots.extend(candidates.iter().map(|&p| Slot::new(p, logs[p as usize].log_start_offset())));
+    /// Gives the record at `offset` of `log` (the log of `slot`) the next number.
+    fn number(&mut self, slot: u32, offset: u64, log: &Partition) {
+        let s = &mut self.slots[slot as usize];
+        let number = self.numbered.len() as u32;
+        let matched = log.is_matched(offset);
+        let payload_bytes = log.payload_between(offset, offset + 1);
+        let arrival_ns = log.record(offset).arrival_ns;
+        self.numbered.push(Numbered { arrival_ns, payload_bytes, matched, live: true, next: NONE });
+        if s.tail == NONE {
+            (s.head, s.front) = (number, offset);
+        } else {
+            self.numbered[s.tail as usize].next = number;
+        }
+        s.tail = number;
+        s.numbered_end = offset + 1;
+        let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
+        self.matched.push(m);
+        if let Some(payload) = &mut self.payload {
+            payload.push(p);
+        }
+        (self.matched_total, self.payload_total) = (self.matched_total + m, self.payload_total + p);
+        self.live += 1;
     }
 
-    /// As `reconcile` returns it, over the slots as they are.
-    fn scan(&mut self, logs: &[Partition]) -> (SimTime, (u64, u64)) {
-        let (mut first, mut total) = (NOT_YET, (0, 0));
+    /// Drops the numbers of records no longer in their logs (keeping the others' order), once
+    /// they are most of them: O(numbers + partitions), so O(1) per number.
+    fn compact(&mut self) {
+        let mut renumber = std::mem::take(&mut self.renumber);
+        renumber.clear();
+        let mut kept = 0;
+        renumber.extend(self.numbered.iter().map(|n| {
+            kept += u32::from(n.live);
+            if n.live { kept - 1 } else { NONE }
+        }));
+        self.numbered.retain(|n| n.live);
+        for n in &mut self.numbered {
+            if n.next != NONE {
+                n.next = renumber[n.next as usize];
+            }
+        }
         for s in &mut self.slots {
-            let log = &logs[s.partition as usize];
-            s.learn_first(log);
-            first = first.min(s.first_ns);
-            total = (total.0 + log.matched_len(), total.1 + log.payload_len());
+            if s.head != NONE {
+                (s.head, s.tail) = (renumber[s.head as usize], renumber[s.tail as usize]);
+            }
         }
-        (first, total)
+        self.renumber = renumber;
+        let matched = self.weights(|n| u64::from(n.matched));
+        self.matched.rebuild(matched);
+        if let Some(mut payload) = self.payload.take() {
+            payload.rebuild(self.weights(|n| n.payload_bytes));
+            self.payload = Some(payload);
+        }
     }
 
-    fn triggers(&self, rules: &BatchRules) -> bool {
-        self.count >= rules.batch_size as u64 || self.bytes > rules.record_budget_bytes
-    }
-
-    /// Reads the slots' unread records in arrival order up to `deadline`, until they trigger.
-    fn advance(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime, total: (u64, u64)) {
-        // Usually the window decides. If every record generated (`total`, read or not) would
-        // not trigger a flush, none up to the deadline does: the answer needs no merge, and the
-        // state stays as it is (a merge that has read less is still a valid one).
-        if total.0 < rules.batch_size as u64 && total.1 <= rules.record_budget_bytes {
-            return;
-        }
-        // Otherwise one look at the records up to the deadline: if they do not trigger, the
-        // window decides, and they are all read at once, without the merge.
-        let end_by_deadline = |s: &Slot| {
-            let log = &logs[s.partition as usize];
-            match log.last_arrival() {
-                Some(l) if l > deadline => (s.start + log.arrived(deadline) as u64).max(s.next),
-                _ => log.end_offset(),
-            }
-        };
-        let (mut count, mut bytes) = (self.count, self.bytes);
-        self.ends.clear();
-        for s in &self.slots {
-            let log = &logs[s.partition as usize];
-            let end = end_by_deadline(s);
-            let read = (log.matched_between(s.next, end), log.payload_between(s.next, end));
-            count += read.0;
-            bytes += read.1;
-            self.ends.push((end, read.0, read.1));
-        }
-        if count < rules.batch_size as u64 && bytes <= rules.record_budget_bytes {
-            for (s, &(end, c, b)) in self.slots.iter_mut().zip(&self.ends) {
-                (s.next, s.read_count, s.read_bytes) = (end, s.read_count + c, s.read_bytes + b);
-            }
-            // Every record arriving by the deadline is read now.
-            (self.count, self.bytes, self.last_ns) = (count, bytes, self.last_ns.max(deadline));
-            return;
-        }
-        self.merge(rules, logs, deadline);
-    }
-
-    /// Merges the slots' unread records in arrival order up to `deadline`, until they trigger.
-    fn merge(&mut self, rules: &BatchRules, logs: &[Partition], deadline: SimTime) {
-        let mut heap = std::mem::take(&mut self.heap);
-        heap.clear();
-        for (i, s) in self.slots.iter().enumerate() {
-            let log = &logs[s.partition as usize];
-            if s.next < log.end_offset() {
-                heap.push(Reverse((log.record(s.next).arrival_ns, i as u32)));
+    /// Per number, `weight` of the record while its partition is a candidate (0 otherwise).
+    fn weights(&self, weight: impl Fn(&Numbered) -> u64) -> Vec<u64> {
+        let mut values = vec![0; self.numbered.len()];
+        for s in self.slots.iter().filter(|s| !s.busy) {
+            let mut i = s.head;
+            while i != NONE {
+                let n = &self.numbered[i as usize];
+                values[i as usize] = weight(n);
+                i = n.next;
             }
         }
-        let mut heap = BinaryHeap::from(heap);
-        while let Some(Reverse((arrival, i))) = heap.pop() {
-            if arrival > deadline {
-                break;
-            }
-            let s = &mut self.slots[i as usize];
-            let log = &logs[s.partition as usize];
-            // Read this partition's records while they come before every other's next one.
-            let bound = heap.peek().map_or(deadline, |Reverse((t, _))| (*t).min(deadline));
-            let mut at = arrival;
-            loop {
-                let (count, bytes) = s.read_to(log, s.next + 1);
-                self.count += count;
-                self.bytes += bytes;
-                self.last_ns = at;
-                if self.count >= rules.batch_size as u64 || self.bytes > rules.record_budget_bytes {
-                    self.triggered = Some(at);
-                    self.heap = heap.into_vec();
-                    return;
-                }
-                if s.next >= log.end_offset() {
-                    break;
-                }
-                at = log.record(s.next).arrival_ns;
-                if at > bound {
-                    heap.push(Reverse((at, i)));
-                    break;
-                }
-            }
-        }
-        self.heap = heap.into_vec();
+        values
     }
 }
 
@@ -318,15 +409,55 @@ mod tests {
         BatchRules { batch_size, window_ns, record_budget_bytes: budget }
     }
 
-    fn logs(arrivals: &[&[u64]]) -> Vec<Partition> {
-        arrivals
-            .iter()
-            .map(|a| {
-                let mut p = Partition::default();
-                a.iter().for_each(|&t| p.append(t, 1, 1));
-                p
-            })
-            .collect()
+    /// Logs and a planner over all of them, told of every change as the simulation tells it.
+    struct Bench {
+        parts: Vec<Partition>,
+        owned: Vec<u32>,
+        busy: Vec<bool>,
+        planner: Planner,
+    }
+
+    impl Bench {
+        fn new(arrivals: &[&[u64]]) -> Self {
+            let parts: Vec<Partition> = arrivals
+                .iter()
+                .map(|a| {
+                    let mut p = Partition::default();
+                    a.iter().for_each(|&t| p.append(t, 1, 1));
+                    p
+                })
+                .collect();
+            let owned: Vec<u32> = (0..parts.len() as u32).collect();
+            let planner = Planner::new(&parts, &owned, |_| false);
+            Bench { busy: vec![false; parts.len()], parts, owned, planner }
+        }
+
+        fn append(&mut self, p: usize, t: u64, bytes: u64, matched: Option<bool>) {
+            match matched {
+                Some(m) => self.parts[p].append_filtered(t, bytes, bytes, m),
+                None => self.parts[p].append(t, bytes, bytes),
+            }
+            self.planner.appended(p as u32, &self.parts[p]);
+        }
+
+        fn pop(&mut self, p: usize, n: usize) {
+            self.parts[p].pop_front(n);
+            self.planner.front_removed(p as u32, &self.parts[p]);
+        }
+
+        /// Makes exactly `candidates` free, then plans; checks the search agrees.
+        fn plan(&mut self, r: &BatchRules, candidates: &[u32], horizon: u64) -> Plan {
+            for p in 0..self.parts.len() {
+                let busy = !candidates.contains(&(p as u32));
+                if busy != self.busy[p] {
+                    self.busy[p] = busy;
+                    self.planner.set_busy(p as u32, busy, &self.parts[p]);
+                }
+            }
+            let got = self.planner.plan(r, &self.parts, &self.owned, horizon);
+            assert_eq!(got, batcher::plan(r, &self.parts, candidates, horizon), "candidates {candidates:?}");
+            got
+        }
     }
 
     #[test]
@@ -334,63 +465,57 @@ mod tests {
         // Batch 5, window 100. A = [10, 30], B = [20], C = []: three records, the window closes
         // at 110, beyond the horizon 40, so the plan waits for records.
         let r = rules(5, 100, u64::MAX);
-        let mut parts = logs(&[&[10, 30], &[20], &[]]);
-        let mut planner = Planner::default();
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 40), Plan::AwaitRecords);
+        let mut b = Bench::new(&[&[10, 30], &[20], &[]]);
+        assert_eq!(b.plan(&r, &[0, 1, 2], 40), Plan::AwaitRecords);
         // A gets 50, B 60: merged 10, 20, 30, 50, 60, the fifth (batch full) at 60.
-        parts[0].append(50, 1, 1);
-        parts[1].append(60, 1, 1);
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 70), Plan::At(60));
+        b.append(0, 50, 1, None);
+        b.append(1, 60, 1, None);
+        assert_eq!(b.plan(&r, &[0, 1, 2], 70), Plan::At(60));
         // B leaves (its batch is out): A and C hold 10, 30, 50, three records: waiting again.
-        assert_eq!(planner.plan(&r, &parts, &[0, 2], 70), Plan::AwaitRecords);
+        assert_eq!(b.plan(&r, &[0, 2], 70), Plan::AwaitRecords);
         // B comes back with its two records committed (an empty log): still three records;
         // then B 80 and A 90 make the fifth at 90.
-        parts[1].pop_front(2);
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 70), Plan::AwaitRecords);
-        parts[1].append(80, 1, 1);
-        parts[0].append(90, 1, 1);
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 100), Plan::At(90));
-        // C (empty) leaves: the five records still fill the batch at 90.
-        assert_eq!(planner.plan(&r, &parts, &[0, 1], 100), Plan::At(90));
-        // B leaves the full merge: A's 10, 30, 50, 90 are four records, no longer enough, so
-        // the window decides: 10 + 100 = 110, once the horizon has passed it.
-        assert_eq!(planner.plan(&r, &parts, &[0, 2], 100), Plan::AwaitRecords);
-        assert_eq!(planner.plan(&r, &parts, &[0, 2], 200), Plan::At(110));
+        b.pop(1, 2);
+        assert_eq!(b.plan(&r, &[0, 1, 2], 70), Plan::AwaitRecords);
+        b.append(1, 80, 1, None);
+        b.append(0, 90, 1, None);
+        assert_eq!(b.plan(&r, &[0, 1, 2], 100), Plan::At(90));
+        // B leaves: A's 10, 30, 50, 90 are four records, no longer enough, so the window
+        // decides: 10 + 100 = 110, once the horizon has passed it.
+        assert_eq!(b.plan(&r, &[0, 2], 100), Plan::AwaitRecords);
+        assert_eq!(b.plan(&r, &[0, 2], 200), Plan::At(110));
     }
 
     #[test]
     fn a_partition_that_joins_can_make_the_batch_earlier() {
-        // Batch 3, window 100. A = [10, 20], B = [] (horizon 30): two records, waiting.
+        // Batch 3, window 100. A = [10, 20]: two records, waiting. C = [5, 15] joins: merged
+        // 5, 10, 15, 20, so the third record is at 15, not 20.
         let r = rules(3, 100, u64::MAX);
-        let parts = logs(&[&[10, 20], &[], &[5, 15]]);
-        let mut planner = Planner::default();
-        assert_eq!(planner.plan(&r, &parts, &[0, 1], 30), Plan::AwaitRecords);
-        // C = [5, 15] joins: merged 5, 10, 15, 20, so the third record is at 15, not 20.
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 30), Plan::At(15));
+        let mut b = Bench::new(&[&[10, 20], &[], &[5, 15]]);
+        assert_eq!(b.plan(&r, &[0, 1], 30), Plan::AwaitRecords);
+        assert_eq!(b.plan(&r, &[0, 1, 2], 30), Plan::At(15));
     }
 
     #[test]
     fn a_partition_that_joins_can_close_the_window_earlier() {
-        // Batch 10, window 100. A = [50, 60, 140]: the window closes at 150.
+        // Batch 10, window 100. A = [50, 60, 140]: the window closes at 150; C's record at 20
+        // opens it at 20, so it closes at 120.
         let r = rules(10, 100, u64::MAX);
-        let parts = logs(&[&[50, 60, 140], &[], &[20]]);
-        let mut planner = Planner::default();
-        assert_eq!(planner.plan(&r, &parts, &[0, 1], 160), Plan::At(150));
-        // C's record at 20 opens the window at 20: it closes at 120, before A's 140 (read
-        // already), so the merge starts again and answers 120.
-        assert_eq!(planner.plan(&r, &parts, &[0, 1, 2], 160), Plan::At(120));
+        let mut b = Bench::new(&[&[50, 60, 140], &[], &[20]]);
+        assert_eq!(b.plan(&r, &[0, 1], 160), Plan::At(150));
+        assert_eq!(b.plan(&r, &[0, 1, 2], 160), Plan::At(120));
     }
 
     #[test]
     fn payload_triggers_as_in_the_search() {
-        // Budget 250 bytes, 100 per record: the third record would not fit. A = [10, 40],
-        // B = [30]: merged 10, 30, 40; the third (at 40) exceeds the payload.
+        // Budget 250 bytes, 100 per record: A = [10, 40], B = [30]: merged 10, 30, 40; the
+        // third (at 40) exceeds the payload.
         let r = rules(100, 1_000, 250);
-        let mut parts: Vec<Partition> = (0..2).map(|_| Partition::default()).collect();
+        let mut b = Bench::new(&[&[], &[]]);
         for (p, t) in [(0, 10), (1, 30), (0, 40)] {
-            parts[p].append(t, 100, 100);
+            b.append(p, t, 100, None);
         }
-        assert_eq!(Planner::default().plan(&r, &parts, &[0, 1], 100), Plan::At(40));
+        assert_eq!(b.plan(&r, &[0, 1], 100), Plan::At(40));
     }
 
     /// A small deterministic generator for the randomised comparison below.
@@ -408,44 +533,40 @@ mod tests {
     #[test]
     fn answers_as_the_search_does_through_any_sequence_of_changes() {
         // Random logs (filtered or not) grow chunk by chunk while records are removed from
-        // their fronts and candidates come and go, as in a run; after every step the planner
-        // must answer exactly as `batcher::plan` searching from scratch.
+        // their fronts, partitions become busy and free, and the planner now and then starts
+        // again or compacts its numbers, as in a run; after every step the planner must answer exactly as
+        // `batcher::plan` searching from scratch (`Bench::plan` checks).
         for seed in 0..300 {
             let mut rng = SplitMix(seed);
             let n = 2 + rng.next(6) as usize;
             let filtering = seed % 3 == 0;
             let r = rules(1 + rng.next(12) as usize, rng.next(400), 50 + rng.next(600));
-            let mut parts: Vec<Partition> = (0..n).map(|_| Partition::default()).collect();
-            let mut planner = Planner::default();
+            let mut b = Bench::new(&vec![&[][..]; n]);
             let mut horizon = 0;
             for _ in 0..60 {
-                match rng.next(4) {
+                match rng.next(5) {
                     0 | 1 => {
                         // A chunk: arrivals in [horizon, horizon + 100), in time order.
                         let mut times: Vec<u64> = (0..rng.next(8)).map(|_| horizon + rng.next(100)).collect();
                         times.sort_unstable();
                         for t in times {
-                            let p = &mut parts[rng.next(n as u64) as usize];
+                            let p = rng.next(n as u64) as usize;
                             let bytes = 1 + rng.next(120);
-                            if filtering {
-                                p.append_filtered(t, bytes, bytes, rng.next(2) == 0);
-                            } else {
-                                p.append(t, bytes, bytes);
-                            }
+                            b.append(p, t, bytes, filtering.then(|| rng.next(2) == 0));
                         }
                         horizon += 100;
                     }
                     2 => {
-                        let p = &mut parts[rng.next(n as u64) as usize];
-                        let k = rng.next(p.len() as u64 + 1) as usize;
-                        p.pop_front(k);
+                        let p = rng.next(n as u64) as usize;
+                        let k = rng.next(b.parts[p].len() as u64 + 1) as usize;
+                        b.pop(p, k);
                     }
+                    3 if rng.next(4) == 0 => b.planner.restart(&b.parts, &b.owned),
+                    4 if rng.next(2) == 0 => b.planner.compact(),
                     _ => {}
                 }
                 let candidates: Vec<u32> = (0..n as u32).filter(|_| rng.next(3) > 0).collect();
-                let expected = batcher::plan(&r, &parts, &candidates, horizon);
-                let got = planner.plan(&r, &parts, &candidates, horizon);
-                assert_eq!(got, expected, "seed {seed}, candidates {candidates:?}, rules {r:?}");
+                b.plan(&r, &candidates, horizon);
             }
         }
     }
