@@ -239,6 +239,12 @@ impl BatchRules {
         log.matched_len() >= batches * self.batch_size as u64
             || log.payload_len() > batches.saturating_mul(self.record_budget_bytes)
     }
+
+    /// As `log_holds`, for the first `records` of the log.
+    pub fn first_hold(&self, log: &crate::model::topic::Partition, records: usize, batches: u64) -> bool {
+        log.matched_of_first(records) >= batches * self.batch_size as u64
+            || log.payload_of_first(records) > batches.saturating_mul(self.record_budget_bytes)
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -570,7 +570,8 @@ impl<O: Observer> Simulation<O> {
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if !source.streams.is_empty() {
-            let deferral = Deferral { deferred: &mut source.deferred, rules: self.config.esm.rules };
+            let deferral =
+                Deferral { deferred: &mut source.deferred, rules: self.config.esm.rules, before_ns: self.now };
             feed_per_partition(
                 &mut source.producers,
                 &mut source.streams,
@@ -680,7 +681,8 @@ fn feed_per_partition(
             // Time goes back from one partition's arrivals to the next one's.
             produced.bucket_end = 0;
             if let Some(deferred) = deferral.deferred.get_mut(p) {
-                if !deferred.is_active() && deferral.rules.log_holds(log, 2) {
+                // Only a partition that lags: records generated ahead of the clock are kept.
+                if !deferred.is_active() && deferral.rules.first_hold(log, log.arrived(deferral.before_ns), 2) {
                     deferred.start(streams.resume_point(p as u32));
                 }
                 if deferred.is_active() {
@@ -748,11 +750,13 @@ impl Planners<'_> {
 }
 
 /// Whether arrivals may be counted rather than stored (`model/kafka/deferred.rs`): a partition
-/// stops storing once its log holds two batches' worth, so that the next batch is decided by
-/// the records it stores.
+/// stops storing once the records it holds that have arrived make two batches' worth, so that
+/// the next batch is decided by the records it stores.
 struct Deferral<'a> {
     deferred: &'a mut [Deferred],
     rules: BatchRules,
+    /// The clock: what arrived by then is lag; what arrives later was generated ahead.
+    before_ns: SimTime,
 }
 
 /// Arrivals counted per sample interval.
