@@ -864,10 +864,11 @@ impl<O: Observer> Simulation<O> {
     }
 }
 
-/// Fetchers owning more partitions than this plan incrementally. Measured with POLLERS=10
-/// benches/scale.sh (instructions per record): at 10 partitions per poller the search from
-/// scratch costs 361 and the planner 835; at 100, the search 1,091 and the planner 891.
-const PLANNER_MIN_PARTITIONS: usize = 32;
+/// Fetchers owning more partitions than this plan incrementally. Measured with benches/scale.sh
+/// (instructions per record): at 10 partitions per poller the search from scratch costs 361 and
+/// the planner 835; at 50 (10,000 partitions, 200 pollers) 554 against 671; at 100 (POLLERS=10),
+/// 1,091 against 891.
+const PLANNER_MIN_PARTITIONS: usize = 64;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
 /// records were appended without telling them); `true` when some fetcher has a planner. Without
