@@ -1,8 +1,8 @@
-//! Records a partition has but does not store. Under per-partition streams a partition whose
-//! log already holds more than its next batches need stops storing new arrivals and only counts
-//! them; when its log runs short they are regenerated from the stream's resume point, the same
-//! draws, and stored with the offsets they would have had. What a run holds then grows with its
-//! partitions and batches, not with its lag.
+//! Records a partition has but does not store. Under per-partition streams a partition that
+//! lags (the records it holds that have arrived make two batches' worth) stops storing new
+//! arrivals and only counts them; when its log runs short they are regenerated from the stream's
+//! resume point, the same draws, and stored with the offsets they would have had. What a run
+//! holds then grows with its partitions and batches, not with its lag.
 
 use crate::config::Clock;
 use crate::engine::SimTime;
