@@ -208,9 +208,7 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn on_evaluate(&mut self) {
         let now = self.now;
         let throttled = self.metrics.throttled;
-        let lag: u64 = (0..self.source.logs.len() as u32)
-            .map(|p| self.source.logs[p as usize].arrived(now) as u64 + self.deferred_arrived_by(p, now))
-            .sum();
+        let lag: u64 = (0..self.source.logs.len() as u32).map(|p| self.arrived_by(p, now)).sum();
         let busy_ns = self.function.envs.borrow().busy_ns_until(now);
         let slots: u32 = self.esm.fetchers.iter().map(|f| f.max_in_flight.min(f.partitions.len() as u32)).sum();
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };

@@ -253,9 +253,8 @@ impl<O: Observer> Simulation<O> {
     fn blame(&mut self, culprits: &[RecordKey]) {
         let now = self.now;
         for &RecordKey { lane: partition, position: offset } in culprits {
-            let log = &self.source.logs[partition as usize];
-            let arrived = log.arrived(now) as u64 + self.deferred_arrived_by(partition, now);
-            let arrived_after = arrived.saturating_sub(offset + 1 - log.log_start_offset());
+            let start = self.source.logs[partition as usize].log_start_offset();
+            let arrived_after = self.arrived_by(partition, now).saturating_sub(offset + 1 - start);
             self.metrics.poison_pills.failed(partition, offset, now, arrived_after);
         }
     }

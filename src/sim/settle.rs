@@ -82,12 +82,15 @@ impl<O: Observer> Simulation<O> {
         self.restore_deferred(partition);
     }
 
-    /// A partition's arrivals counted and not stored that arrived at or before `t_ns`.
-    pub(super) fn deferred_arrived_by(&self, partition: u32, t_ns: SimTime) -> u64 {
-        match (self.source.deferred.get(partition as usize), self.source.streams.as_slice()) {
+    /// Records of `partition`'s log (from its start) that arrived at or before `t_ns`, those
+    /// counted and not stored included.
+    pub(super) fn arrived_by(&self, partition: u32, t_ns: SimTime) -> u64 {
+        let stored = self.source.logs[partition as usize].arrived(t_ns) as u64;
+        let deferred = match (self.source.deferred.get(partition as usize), self.source.streams.as_slice()) {
             (Some(d), [streams]) if d.is_active() => d.arrived_by(streams, partition, t_ns, &self.config.clock),
             _ => 0,
-        }
+        };
+        stored + deferred
     }
 
     /// Stores a partition's deferred arrivals again, regenerated with the offsets they would
