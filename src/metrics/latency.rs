@@ -57,6 +57,26 @@ impl IntervalLatency {
         self.total += 1;
     }
 
+    /// Values that do not increase (records committed together, oldest first): the first and
+    /// the last bound the buckets touched.
+    #[inline]
+    pub fn record_nonincreasing(&mut self, values_us: impl ExactSizeIterator<Item = u64>) {
+        let n = values_us.len();
+        let (mut first, mut last) = (None, 0);
+        for value in values_us {
+            let i = index_of(value);
+            self.counts[i] += 1;
+            first.get_or_insert(i);
+            debug_assert!(i <= first.unwrap_or(i) && (last == 0 || i <= last), "latencies increased");
+            last = i;
+        }
+        if let Some(first) = first {
+            self.highest = self.highest.max(first);
+            self.lowest = self.lowest.min(last);
+            self.total += n as u64;
+        }
+    }
+
     /// The interval's quantiles (µs), then moves its samples into `into` and starts afresh.
     pub fn drain(&mut self, quantiles: &[f64], into: &mut Histogram<u64>) -> Option<Vec<u64>> {
         if self.total == 0 {

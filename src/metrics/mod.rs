@@ -268,6 +268,20 @@ impl Metrics {
         self.latency_max_ns = self.latency_max_ns.max(latency_ns);
     }
 
+    /// Records committed together, oldest first: their latencies do not increase, so the
+    /// extremes are the first and the last (the per-record comparisons were 15 % of the hot path).
+    #[inline]
+    pub fn record_latencies(&mut self, latencies_ns: impl ExactSizeIterator<Item = SimTime>) {
+        let mut first = None;
+        self.latency_interval.record_nonincreasing(latencies_ns.map(|latency_ns| {
+            first.get_or_insert(latency_ns);
+            latency_ns / NS_PER_US
+        }));
+        if let Some(longest_ns) = first {
+            self.latency_max_ns = self.latency_max_ns.max(longest_ns);
+        }
+    }
+
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
     /// record was committed in it, and folds it into the run's histogram.
     pub fn close_latency_interval(&mut self) -> Option<(f64, f64)> {

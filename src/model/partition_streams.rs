@@ -35,6 +35,15 @@ struct Segment {
     ns_per_unit: f64,
 }
 
+/// An arrival's instant on the clock, which is finite, non-negative and before the run's end
+/// (far below 2^63 ns): the signed conversion is a third of the unsigned one's instructions,
+/// and the same value.
+#[inline(always)]
+fn whole_ns(clock_ns: f64) -> SimTime {
+    debug_assert!((0.0..9.2e18).contains(&clock_ns), "arrival at {clock_ns} ns");
+    clock_ns as i64 as SimTime
+}
+
 impl Segment {
     fn clock_ns(&self, units: f64) -> f64 {
         if self.ns_per_unit.is_finite() { self.base_ns + units * self.ns_per_unit } else { f64::INFINITY }
@@ -75,7 +84,7 @@ impl Shape {
     /// to the same arrivals.
     #[inline(always)]
     fn emit(&self, partition: u32, stream: &mut Stream, next_ns: &mut f64) -> Arrival {
-        let time_ns = *next_ns as SimTime;
+        let time_ns = whole_ns(*next_ns);
         stream.next_units += match &self.gaps {
             Gaps::Exponential(mean) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize],
             Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
@@ -165,7 +174,7 @@ impl PartitionStreams {
         let segment_end = |k: u32| shape.segments.get(k as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
         let (mut segment, mut end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
         while *next_ns < end {
-            let time_ns = *next_ns as SimTime;
+            let time_ns = whole_ns(*next_ns);
             stream.next_units += match &shape.gaps {
                 Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean_gap,
                 Gaps::Erlang(gap) => gap.sample(&mut stream.rng),

@@ -560,6 +560,7 @@ impl<O: Observer> Simulation<O> {
                 sample_ns: clock.sample_ns,
                 bucket: 0,
                 bucket_end: 0,
+                in_bucket: 0,
                 count: 0,
             },
             first_records: std::mem::take(&mut self.esm.first_records),
@@ -596,6 +597,7 @@ impl<O: Observer> Simulation<O> {
             arrivals.iter().for_each(|&a| sink.append(a));
             source.arrivals = arrivals;
         }
+        sink.produced.flush();
         self.metrics.produced += sink.produced.count;
         let first_records = sink.first_records;
         // Partitions whose logs were empty may now be candidates of their fetchers.
@@ -767,6 +769,9 @@ struct ProducedCount<'a> {
     /// The interval of the last arrival counted, and its end.
     bucket: usize,
     bucket_end: SimTime,
+    /// Arrivals in `bucket` not yet added to `per_interval` and `count`: one increment per
+    /// arrival instead of two through references.
+    in_bucket: u64,
     count: u64,
 }
 
@@ -805,11 +810,19 @@ impl ProducedCount<'_> {
     #[inline(always)]
     fn count(&mut self, time_ns: SimTime) {
         if time_ns >= self.bucket_end {
+            self.flush();
             self.bucket = ((time_ns - self.origin_ns) / self.sample_ns) as usize;
             self.bucket_end = self.origin_ns + (self.bucket as u64 + 1) * self.sample_ns;
         }
-        self.per_interval[self.bucket] += 1;
-        self.count += 1;
+        self.in_bucket += 1;
+    }
+
+    /// Adds the arrivals counted in the current interval to the totals.
+    fn flush(&mut self) {
+        if self.in_bucket > 0 {
+            self.per_interval[self.bucket] += self.in_bucket;
+            self.count += std::mem::take(&mut self.in_bucket);
+        }
     }
 }
 

@@ -119,9 +119,9 @@ impl<O: Observer> Simulation<O> {
         let now = self.now;
         let log = &mut self.source.logs[partition as usize];
         let start = log.log_start_offset();
-        for record in log.pop_front((end - start) as usize) {
-            self.metrics.record_latency(now - record.arrival_ns);
-        }
+        log.pop_front_runs((end - start) as usize, |run| {
+            self.metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
+        });
         self.count_succeeded(end - start);
         self.resolved(partition, start, end, Resolution::Succeeded);
     }
@@ -140,9 +140,10 @@ impl<O: Observer> Simulation<O> {
             let n = end - offset;
             match how {
                 Resolution::Succeeded => {
-                    for record in self.source.logs[p].pop_front(n as usize) {
-                        self.metrics.record_latency(now - record.arrival_ns);
-                    }
+                    let metrics = &mut self.metrics;
+                    self.source.logs[p].pop_front_runs(n as usize, |run| {
+                        metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
+                    });
                     self.count_succeeded(n);
                 }
                 Resolution::ToDestination => {

@@ -204,8 +204,22 @@ impl Partition {
         }
     }
 
-    /// Removes the first `n` records of the log and returns them (committed, discarded or lost).
-    pub fn pop_front(&mut self, n: usize) -> std::collections::vec_deque::Drain<'_, Record> {
+    /// Removes the first `n` records of the log, handing them to `f` first (committed records,
+    /// for their latency) in one or two runs in offset order. Slices, because a `VecDeque`'s
+    /// draining iterator costs several times as much per record.
+    #[inline]
+    pub fn pop_front_runs(&mut self, n: usize, mut f: impl FnMut(&[Record])) {
+        let (a, b) = self.log.as_slices();
+        let in_a = n.min(a.len());
+        f(&a[..in_a]);
+        if n > in_a {
+            f(&b[..n - in_a]);
+        }
+        self.pop_front(n);
+    }
+
+    /// Removes the first `n` records of the log (committed, discarded or lost).
+    pub fn pop_front(&mut self, n: usize) {
         if n > 0 {
             self.payload_before_log = self.log[n - 1].cum_payload_bytes;
             self.stored_before_log = self.log[n - 1].cum_stored_bytes;
@@ -215,7 +229,7 @@ impl Partition {
                 self.cum_matched.drain(..n);
             }
         }
-        self.log.drain(..n)
+        self.log.drain(..n);
     }
 
     /// Number of records at the front of the log older than `retention` at `now`, i.e. the ones
