@@ -173,20 +173,25 @@ impl PartitionStreams {
         // The segment's values in registers; a step boundary is the rare case.
         let segment_end = |k: u32| shape.segments.get(k as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
         let (mut segment, mut end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
-        while *next_ns < end {
-            let time_ns = whole_ns(*next_ns);
-            stream.next_units += match &shape.gaps {
-                Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean_gap,
-                Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
+        // The stream's state in locals, written back at the end: through `stream` the compiler
+        // reloads and stores it around every call of `sink`.
+        let (mut rng, mut units, mut next) = (stream.rng.clone(), stream.next_units, *next_ns);
+        while next < end {
+            let time_ns = whole_ns(next);
+            units += match &shape.gaps {
+                Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut rng) * mean_gap,
+                Gaps::Erlang(gap) => gap.sample(&mut rng),
             };
-            if stream.next_units >= end_units {
+            if units >= end_units {
+                stream.next_units = units;
                 locate(&shape.segments, stream);
                 (segment, end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
             }
-            *next_ns = segment.clock_ns(stream.next_units);
-            let (payload_bytes, stored_bytes) = shape.sizes.draw(&mut stream.rng);
+            next = segment.clock_ns(units);
+            let (payload_bytes, stored_bytes) = shape.sizes.draw(&mut rng);
             sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: shape.producer });
         }
+        (stream.rng, stream.next_units, *next_ns) = (rng, units, next);
     }
 
     /// As `generate_until`, handing `sink` each arrival with the point of the stream just
