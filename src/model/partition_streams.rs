@@ -19,7 +19,7 @@ use super::producer::{Arrival, PayloadRule, RecordSizes};
 use crate::config::{Partitioner, ProducerConfig};
 use crate::engine::{SimTime, mix64};
 use rand_distr::{Distribution, Exp1, Gamma};
-use rand_pcg::Pcg64Mcg;
+use wyrand::WyRand;
 
 /// Salt of the per-partition streams' seeds, so that they share nothing with other hashes.
 const SALT: u64 = 0x7061_7274_6974_696f;
@@ -53,7 +53,7 @@ impl Segment {
 /// What one partition's stream keeps besides its next arrival on the clock.
 #[derive(Clone, Debug)]
 struct Stream {
-    rng: Pcg64Mcg,
+    rng: WyRand,
     /// The next arrival in operational units.
     next_units: f64,
     /// The segment `next_units` falls in.
@@ -138,9 +138,8 @@ impl PartitionStreams {
         let mut streams = Vec::with_capacity(partitions as usize);
         let mut next_ns = Vec::with_capacity(partitions as usize);
         for partition in 0..partitions {
-            let state = ((mix64(&[SALT, seed, index as u64, partition as u64]) as u128) << 64)
-                | mix64(&[SALT, seed, partition as u64, index as u64]) as u128;
-            let mut stream = Stream { rng: Pcg64Mcg::new(state), next_units: 0.0, segment: 0 };
+            let state = mix64(&[SALT, seed, index as u64, partition as u64]);
+            let mut stream = Stream { rng: WyRand::new(state), next_units: 0.0, segment: 0 };
             stream.next_units = match &shape.gaps {
                 Gaps::Exponential(mean) => {
                     Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize]
