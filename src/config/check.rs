@@ -88,12 +88,16 @@ const MAX_SAMPLES: u64 = 1_000_000;
 /// Bytes of a record's key or value: far above Kafka's limits, low enough for exact arithmetic.
 const MAX_RECORD_BYTES: u64 = 1 << 30;
 const MAX_KAFKA_TIMEOUT_NS: u64 = 14 * 60 * NS_PER_SEC;
+/// A run's duration, and a backlog's span: 100 years each keeps every instant of the clock below
+/// 2^63 ns, which arrival times are converted through.
+const MAX_SPAN_NS: u64 = 36_500 * 86_400 * NS_PER_SEC;
 
 /// Checks every range; returns the warnings, or the first problem.
 pub fn validate(s: &Scenario) -> Result<Vec<Warning>, Problem> {
     let mut warnings = Vec::new();
     check_name(&s.name)?;
     ensure(s.duration.ns() > 0, "duration", "must be longer than 0s")?;
+    ensure(s.duration.ns() <= MAX_SPAN_NS, "duration", "at most 36500d (100 years) is supported")?;
     ensure(s.sample_interval.ns() > 0, "sample_interval", "must be longer than 0s")?;
     ensure(
         s.sample_interval <= s.duration,
@@ -460,6 +464,7 @@ fn check_starting_position(s: &Scenario, warnings: &mut Vec<Warning>) -> Result<
                         .into(),
             });
         }
+        ensure(backlog.span.ns() <= MAX_SPAN_NS, "topic.backlog.span", "at most 36500d (100 years) is supported")?;
         if backlog.span > s.topic.retention {
             warnings.push(Warning {
                 path: "topic.backlog.span".into(),

@@ -36,8 +36,8 @@ struct Segment {
 }
 
 /// An arrival's instant on the clock, which is finite, non-negative and before the run's end
-/// (far below 2^63 ns): the signed conversion is a third of the unsigned one's instructions,
-/// and the same value.
+/// (below 2^63 ns, as validation keeps runs and backlogs to 100 years each): the signed
+/// conversion is the same value in a third of the unsigned one's instructions.
 #[inline(always)]
 fn whole_ns(clock_ns: f64) -> SimTime {
     debug_assert!((0.0..9.2e18).contains(&clock_ns), "arrival at {clock_ns} ns");
