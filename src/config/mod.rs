@@ -233,17 +233,25 @@ pub struct BatchRules {
 }
 
 impl BatchRules {
+    /// Whether `matched` records (those that reach the function) of `payload_bytes` trigger a
+    /// batch: `batch_size` of them, or more payload than the budget.
+    pub fn triggered_by(&self, matched: u64, payload_bytes: u64) -> bool {
+        self.hold(matched, payload_bytes, 1)
+    }
+
     /// Whether `log` holds `batches` full batches' worth (by count of the records that reach
     /// the function, or by payload): then the next batch is formed from it, whatever follows.
     pub fn log_holds(&self, log: &crate::model::topic::Partition, batches: u64) -> bool {
-        log.matched_len() >= batches * self.batch_size as u64
-            || log.payload_len() > batches.saturating_mul(self.record_budget_bytes)
+        self.hold(log.matched_len(), log.payload_len(), batches)
     }
 
     /// As `log_holds`, for the first `records` of the log.
     pub fn first_hold(&self, log: &crate::model::topic::Partition, records: usize, batches: u64) -> bool {
-        log.matched_of_first(records) >= batches * self.batch_size as u64
-            || log.payload_of_first(records) > batches.saturating_mul(self.record_budget_bytes)
+        self.hold(log.matched_of_first(records), log.payload_of_first(records), batches)
+    }
+
+    fn hold(&self, matched: u64, payload_bytes: u64, batches: u64) -> bool {
+        matched >= batches * self.batch_size as u64 || payload_bytes > batches.saturating_mul(self.record_budget_bytes)
     }
 }
 

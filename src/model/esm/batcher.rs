@@ -62,34 +62,81 @@ fn multi_partition_trigger(
     deadline: SimTime,
 ) -> Option<SimTime> {
     let logs: Vec<&Partition> = candidates.iter().map(|&p| &partitions[p as usize]).collect();
-    let triggered = |t: SimTime| {
-        let (mut count, mut bytes) = (0usize, 0u64);
-        for p in &logs {
-            let n = p.arrived(t);
-            count += p.matched_of_first(n) as usize;
-            bytes += p.payload_of_first(n);
-        }
-        count >= rules.batch_size || bytes > rules.record_budget_bytes
-    };
-    // Usually the window decides: one look at the deadline settles it.
     let last = logs.iter().filter_map(|p| p.last_arrival()).max()?;
     let mut hi = deadline.min(last);
     // A record too large for the payload triggers the batch by itself once it has arrived:
     // searching below it, not from the deadline, keeps a stream of them (each given up at its
     // own flush) from costing a full search over every partition per record. The answer is the
     // same: the search finds the earliest instant that triggers, which is at most this one.
-    match earliest_oversize_front(rules, &logs) {
-        Some(t) if t <= hi => hi = t,
-        _ if !triggered(hi) => return None,
-        _ => {}
+    let oversize = earliest_oversize_front(rules, &logs).filter(|&t| t <= hi);
+    if let Some(t) = oversize {
+        hi = t;
     }
-    // Smallest t with triggered(t): it is always some record's arrival time.
-    let mut lo = first_arrival;
-    while lo < hi {
+    let upto: Vec<usize> = logs.iter().map(|p| p.arrived(hi)).collect();
+    // Usually the window decides: one look at the deadline settles it.
+    let (count, bytes) = logs.iter().zip(&upto).fold((0, 0), |(c, b), (p, &n)| {
+        let (count, bytes) = weigh(p, n);
+        (c + count, b + bytes)
+    });
+    if oversize.is_none() && !rules.triggered_by(count, bytes) {
+        return None;
+    }
+    Some(earliest_trigger(rules, &logs, first_arrival, hi, upto))
+}
+
+/// The matched records and payload bytes of the first `n` records of a log.
+fn weigh(p: &Partition, n: usize) -> (u64, u64) {
+    (p.matched_of_first(n), p.payload_of_first(n))
+}
+
+/// The smallest t in `lo..=hi` at which the records arrived in `logs` trigger the batch (it
+/// does at `hi`): it is always some record's arrival time. A bisection over time, in which each
+/// log's records arrived by t are bracketed by those arrived by the bounds, so each step searches
+/// only the records between them, and only in the logs that still have some there (after a few
+/// steps, few do): a step costs what is left, not a search of every log.
+fn earliest_trigger(
+    rules: &BatchRules,
+    logs: &[&Partition],
+    mut lo: SimTime,
+    mut hi: SimTime,
+    mut upto: Vec<usize>,
+) -> SimTime {
+    // Per log: records arrived by any t in lo..=hi lie in from..=upto (`upto`: those by `hi`).
+    let mut from = vec![0; logs.len()];
+    let mut open: Vec<usize> = (0..logs.len()).collect();
+    // Matched records and payload of the logs no longer open, whose count is settled.
+    let (mut settled_count, mut settled_bytes) = (0u64, 0u64);
+    let mut at = vec![0; logs.len()];
+    loop {
+        open.retain(|&i| {
+            let still_open = from[i] < upto[i];
+            if !still_open {
+                let (count, bytes) = weigh(logs[i], from[i]);
+                settled_count += count;
+                settled_bytes += bytes;
+            }
+            still_open
+        });
+        if lo >= hi {
+            return lo;
+        }
         let mid = lo + (hi - lo) / 2;
-        if triggered(mid) { hi = mid } else { lo = mid + 1 }
+        let (mut count, mut bytes) = (settled_count, settled_bytes);
+        for &i in &open {
+            at[i] = logs[i].arrived_within(mid, from[i], upto[i]);
+            let (c, b) = weigh(logs[i], at[i]);
+            count += c;
+            bytes += b;
+        }
+        let bound = if rules.triggered_by(count, bytes) {
+            hi = mid;
+            &mut upto
+        } else {
+            lo = mid + 1;
+            &mut from
+        };
+        open.iter().for_each(|&i| bound[i] = at[i]);
     }
-    Some(lo)
 }
 
 /// The arrival of the earliest record that alone exceeds the payload budget at the front of a

@@ -259,8 +259,7 @@ impl Planner {
         let deadline = first.saturating_add(rules.window_ns);
         // Usually the window decides: if every record generated would not trigger a flush,
         // none numbered up to the deadline does.
-        let can_trigger =
-            self.candidate_totals.0 >= rules.batch_size as u64 || self.candidate_totals.1 > rules.record_budget_bytes;
+        let can_trigger = rules.triggered_by(self.candidate_totals.0, self.candidate_totals.1);
         while can_trigger && !self.triggers(rules) && self.number_next(logs, owned, deadline) {}
         if self.triggers(rules) {
             // A trigger after the deadline is a generated record's arrival, so the deadline is
@@ -278,7 +277,7 @@ impl Planner {
 
     /// Whether the numbered candidates' records trigger a flush.
     fn triggers(&self, rules: &BatchRules) -> bool {
-        self.matched_total >= rules.batch_size as u64 || self.payload_total > rules.record_budget_bytes
+        rules.triggered_by(self.matched_total, self.payload_total)
     }
 
     /// Numbers the next record in arrival order, if it arrives by `limit`.

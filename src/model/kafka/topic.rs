@@ -170,6 +170,21 @@ impl Partition {
         }
     }
 
+    /// As [`arrived`](Self::arrived), knowing that the answer lies in `from..=upto`: a search of
+    /// those records only.
+    pub fn arrived_within(&self, t: SimTime, from: usize, upto: usize) -> usize {
+        let (a, b) = self.log.as_slices();
+        let by_t = |r: &Record| r.arrival_ns <= t;
+        if upto <= a.len() {
+            from + a[from..upto].partition_point(by_t)
+        } else if from >= a.len() {
+            from + b[from - a.len()..upto - a.len()].partition_point(by_t)
+        } else {
+            let in_a = a[from..].partition_point(by_t);
+            if from + in_a < a.len() { from + in_a } else { a.len() + b[..upto - a.len()].partition_point(by_t) }
+        }
+    }
+
     /// Records of the log that arrived strictly before `t` (used at sample instants).
     pub fn arrived_before(&self, t: SimTime) -> usize {
         if t == 0 { 0 } else { self.arrived(t - 1) }
