@@ -156,6 +156,8 @@ struct Esm {
     first_records: Vec<u32>,
     /// Some fetcher has a planner, which must hear of every appended record.
     planning: bool,
+    /// Fetchers owning more partitions than this plan incrementally (see `index_candidates`).
+    plan_incrementally_above: usize,
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
@@ -191,6 +193,7 @@ pub struct SimulationBuilder<'a> {
     handler: Option<Box<dyn Handler>>,
     shared: Shared,
     store_every_record: bool,
+    plan_incrementally_above: usize,
 }
 
 /// What a mapping's run shares with the other mappings of its scenario (nothing when alone).
@@ -220,6 +223,7 @@ impl<'a> SimulationBuilder<'a> {
             handler: None,
             shared: Shared::default(),
             store_every_record: false,
+            plan_incrementally_above: PLANNER_MIN_PARTITIONS,
         }
     }
 
@@ -240,6 +244,14 @@ impl<'a> SimulationBuilder<'a> {
     /// the same outputs with memory in proportion to lag, for comparing the two.
     pub fn store_every_record(mut self) -> Self {
         self.store_every_record = true;
+        self
+    }
+
+    /// Fetchers owning more than `partitions` plan incrementally, the others search from
+    /// scratch (the same answers; the default is where the two cost the same). For comparing
+    /// the two: 0 gives every fetcher a planner.
+    pub fn plan_incrementally_above(mut self, partitions: usize) -> Self {
+        self.plan_incrementally_above = partitions;
         self
     }
 
@@ -264,6 +276,7 @@ impl<'a> SimulationBuilder<'a> {
         if self.store_every_record {
             simulation.source.deferred.clear();
         }
+        simulation.esm.plan_incrementally_above = self.plan_incrementally_above;
         simulation
     }
 }
@@ -330,6 +343,7 @@ impl<O: Observer> Simulation<O> {
                 candidates: Vec::new(),
                 first_records: Vec::new(),
                 planning: false,
+                plan_incrementally_above: PLANNER_MIN_PARTITIONS,
                 timer_seq: 0,
                 pause: Pause::default(),
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
@@ -396,7 +410,7 @@ impl<O: Observer> Simulation<O> {
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
-        let planners = self.planners();
+        let planners = self.planners_above();
         self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planners);
     }
 
@@ -871,30 +885,38 @@ fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
 }
 
 impl<O: Observer> Simulation<O> {
-    /// Whether fetchers may plan incrementally (see `index_candidates`).
-    fn planners(&self) -> bool {
-        self.config.arrival_streams == ArrivalStreams::PerProducer
+    /// Above how many partitions fetchers plan incrementally, if they may (see
+    /// `index_candidates`).
+    fn planners_above(&self) -> Option<usize> {
+        (self.config.arrival_streams == ArrivalStreams::PerProducer).then_some(self.esm.plan_incrementally_above)
     }
 }
 
-/// Fetchers owning more partitions than this plan incrementally. Measured with benches/scale.sh
-/// (instructions per record): at 10 partitions per poller the search from scratch costs 361 and
-/// the planner 835; at 50 (10,000 partitions, 200 pollers) 554 against 671; at 100 (POLLERS=10),
-/// 1,091 against 891.
-const PLANNER_MIN_PARTITIONS: usize = 64;
+/// Fetchers owning more partitions than this plan incrementally. Measured as instructions per
+/// record between 2 s and 6 s of `internet-scale.json` at 100,000 records/s and 10 provisioned
+/// pollers (the search brackets each log between its bisection's bounds): at 100 partitions per
+/// poller the search costs 650 and the planner 835; at 300, 1,368 against 1,687; at 500, 1,968
+/// against 1,541; at 1,000, 3,213 against 1,681.
+const PLANNER_MIN_PARTITIONS: usize = 400;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
-/// records were appended without telling them); `true` when some fetcher has a planner. Without
-/// `planners` (per-partition streams, which append a chunk partition by partition and store
+/// records were appended without telling them); `true` when some fetcher has a planner: those
+/// owning more partitions than `planners_above`. Without it (per-partition streams, which append a chunk partition by partition and store
 /// deferred arrivals late, not in time order across partitions as planners number them), every
 /// fetcher searches from scratch.
-fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition], planners: bool) -> bool {
+fn index_candidates(
+    lanes: &[Lane],
+    fetchers: &mut [Fetcher],
+    logs: &[Partition],
+    planners_above: Option<usize>,
+) -> bool {
     for f in fetchers.iter_mut() {
         let busy = |slot: usize| lanes[f.partitions[slot] as usize].busy;
         f.candidates = crate::model::esm::CandidateSet::new(f.partitions.len(), busy);
         // A fetcher that combines many partitions plans incrementally; over a few, the search
         // from scratch costs less than keeping the planner up to date.
-        f.planner = (planners && f.partitions.len() > PLANNER_MIN_PARTITIONS)
+        f.planner = planners_above
+            .is_some_and(|above| f.partitions.len() > above)
             .then(|| Box::new(Planner::new(logs, &f.partitions, busy)));
         for (slot, &p) in f.partitions.iter().enumerate() {
             if !lanes[p as usize].busy && !logs[p as usize].is_empty() {

@@ -262,7 +262,7 @@ impl<O: Observer> Simulation<O> {
             self.esm.fetchers =
                 super::poller_fetchers(self.config.topic.partitions, scaler.count, plan.invocations_per_poller);
             super::set_owners(&mut self.esm.lanes, &self.esm.fetchers);
-            let planners = self.planners();
+            let planners = self.planners_above();
             self.esm.planning =
                 super::index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planners);
             self.reattach_batches();
