@@ -54,7 +54,8 @@ impl Config {
             p.peak_rate *= factor;
         }
         let peak: f64 = c.producers.iter().map(|p| p.peak_rate).sum();
-        c.clock.chunk_ns = compile::chunk_ns(peak, c.clock.end_ns);
+        let records = compile::chunk_records(c.arrival_streams, c.topic.partitions);
+        c.clock.chunk_ns = compile::chunk_ns(peak, c.clock.end_ns, records);
         c
     }
 }
