@@ -114,6 +114,15 @@ fn every_aws_range() {
 }
 
 #[test]
+fn runs_and_backlogs_longer_than_a_century_are_rejected() {
+    // Every instant of the clock stays below 2^63 ns (292 years), which arrival times rely on.
+    let century = ["--set", "sample_interval=1d", "--set", "duration=36501d"];
+    rejects(VALID, &century, "duration", "at most 36500d (100 years)");
+    let backlog = ["--set", r#"topic.backlog={"records":10,"span":"36501d"}"#];
+    rejects(VALID, &backlog, "topic.backlog.span", "at most 36500d (100 years)");
+}
+
+#[test]
 fn settings_for_another_scaling_mode_are_rejected_not_ignored() {
     rejects_set("esm.scaling.initial_pollers", "2", "applies only to mode on_demand");
 }

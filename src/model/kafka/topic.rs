@@ -316,6 +316,24 @@ mod tests {
     }
 
     #[test]
+    fn a_search_between_known_bounds_finds_what_the_full_one_does() {
+        // Records at 0, 10, 10, 20, ..., wrapped around the log's buffer: appended, partly
+        // consumed, appended again, so that the records lie in two slices.
+        let mut p = Partition::default();
+        (0..6).for_each(|i| p.append(i * 10, 1, 1));
+        p.pop_front(4);
+        (6..12).for_each(|i| p.append((i / 2) * 20, 1, 1));
+        for t in 0..140 {
+            let n = p.arrived(t);
+            for from in 0..=n {
+                for upto in n..=p.len() {
+                    assert_eq!(p.arrived_within(t, from, upto), n, "t {t}, bounds {from}..={upto}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn retention_expires_only_old_arrived_records() {
         let p = partition(&[10, 20, 30, 40], 1);
         assert_eq!(p.expired(25, 10), 1); // 10 < 15; 20 is not older than 10ns
