@@ -66,8 +66,8 @@ impl IntervalLatency {
         for value in values_us {
             let i = index_of(value);
             self.counts[i] += 1;
+            debug_assert!(first.is_none() || i <= last, "latencies increased");
             first.get_or_insert(i);
-            debug_assert!(i <= first.unwrap_or(i) && (last == 0 || i <= last), "latencies increased");
             last = i;
         }
         if let Some(first) = first {

@@ -269,7 +269,8 @@ impl Metrics {
     }
 
     /// Records committed together, oldest first: their latencies do not increase, so the
-    /// extremes are the first and the last (the per-record comparisons were 15 % of the hot path).
+    /// extremes are the first and the last, not two comparisons per record (a log holds its
+    /// records in arrival order).
     #[inline]
     pub fn record_latencies(&mut self, latencies_ns: impl ExactSizeIterator<Item = SimTime>) {
         let mut first = None;
