@@ -33,6 +33,7 @@ use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
 use crate::model::destination::Destination;
+use crate::model::esm::planner::Appends;
 use crate::model::esm::registry::SchemaCheck;
 use crate::model::esm::{Fetcher, Gate, Planner, Waiting};
 use crate::model::function::Environments;
@@ -410,8 +411,8 @@ impl<O: Observer> Simulation<O> {
             append(&mut self.source.logs[a.partition as usize], screen, a);
             self.metrics.produced += 1;
         }
-        let planners = self.planners_above();
-        self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planners);
+        let planning = self.planning();
+        self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planning);
     }
 
     /// Runs to the end and returns the report and the observer.
@@ -684,9 +685,8 @@ fn feed_per_partition(
     deferral: Deferral,
 ) {
     if let ([], [streams]) = (&*producers, &mut *streams) {
-        // No planners to tell: they need appends in time order across partitions, so
-        // per-partition streams go without them (see `index_candidates`).
-        let ArrivalSink { partitions, produced, first_records, .. } = sink;
+        // Planners hear of each partition's run of appends once (`Appends::ByPartition`).
+        let ArrivalSink { partitions, produced, first_records, planners } = sink;
         for (p, log) in partitions.iter_mut().enumerate() {
             // Most partitions of a large topic have no arrival in a chunk: skip them without
             // touching their logs.
@@ -722,6 +722,9 @@ fn feed_per_partition(
             }
             if was_empty && !log.is_empty() {
                 first_records.push(p as u32);
+            }
+            if let Some(planners) = planners {
+                planners.appended(p as u32, log);
             }
         }
         return;
@@ -885,11 +888,23 @@ fn set_owners(lanes: &mut [Lane], fetchers: &[Fetcher]) {
 }
 
 impl<O: Observer> Simulation<O> {
-    /// Above how many partitions fetchers plan incrementally, if they may (see
-    /// `index_candidates`).
-    fn planners_above(&self) -> Option<usize> {
-        (self.config.arrival_streams == ArrivalStreams::PerProducer).then_some(self.esm.plan_incrementally_above)
+    /// Which fetchers plan incrementally (see `index_candidates`), and how records reach their
+    /// logs: per-partition streams append a chunk partition by partition.
+    pub(super) fn planning(&self) -> Planning {
+        let appends = match self.config.arrival_streams {
+            ArrivalStreams::PerProducer => Appends::InArrivalOrder,
+            ArrivalStreams::PerPartition => Appends::ByPartition,
+        };
+        Planning { above: self.esm.plan_incrementally_above, appends }
     }
+}
+
+/// Fetchers owning more than `above` partitions plan incrementally, told of appends as
+/// `appends` says they come.
+#[derive(Clone, Copy)]
+pub(super) struct Planning {
+    above: usize,
+    appends: Appends,
 }
 
 /// Fetchers owning more partitions than this plan incrementally. Measured as instructions per
@@ -901,23 +916,15 @@ const PLANNER_MIN_PARTITIONS: usize = 400;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
 /// records were appended without telling them); `true` when some fetcher has a planner: those
-/// owning more partitions than `planners_above`. Without it (per-partition streams, which append a chunk partition by partition and store
-/// deferred arrivals late, not in time order across partitions as planners number them), every
-/// fetcher searches from scratch.
-fn index_candidates(
-    lanes: &[Lane],
-    fetchers: &mut [Fetcher],
-    logs: &[Partition],
-    planners_above: Option<usize>,
-) -> bool {
+/// owning more partitions than `planning.above`.
+fn index_candidates(lanes: &[Lane], fetchers: &mut [Fetcher], logs: &[Partition], planning: Planning) -> bool {
     for f in fetchers.iter_mut() {
         let busy = |slot: usize| lanes[f.partitions[slot] as usize].busy;
         f.candidates = crate::model::esm::CandidateSet::new(f.partitions.len(), busy);
         // A fetcher that combines many partitions plans incrementally; over a few, the search
         // from scratch costs less than keeping the planner up to date.
-        f.planner = planners_above
-            .is_some_and(|above| f.partitions.len() > above)
-            .then(|| Box::new(Planner::new(logs, &f.partitions, busy)));
+        f.planner = (f.partitions.len() > planning.above)
+            .then(|| Box::new(Planner::new(logs, &f.partitions, busy, planning.appends)));
         for (slot, &p) in f.partitions.iter().enumerate() {
             if !lanes[p as usize].busy && !logs[p as usize].is_empty() {
                 f.candidates.add(slot as u32);

@@ -262,9 +262,9 @@ impl<O: Observer> Simulation<O> {
             self.esm.fetchers =
                 super::poller_fetchers(self.config.topic.partitions, scaler.count, plan.invocations_per_poller);
             super::set_owners(&mut self.esm.lanes, &self.esm.fetchers);
-            let planners = self.planners_above();
+            let planning = self.planning();
             self.esm.planning =
-                super::index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planners);
+                super::index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planning);
             self.reattach_batches();
         }
         self.esm.awaiting_records.clear();

@@ -105,12 +105,20 @@ impl<O: Observer> Simulation<O> {
             return;
         }
         let screen = super::Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
+        let end_before = log.end_offset();
         while let Some(resume) = deferred.resume.as_mut() {
             if rules.log_holds(log, 2) {
                 break;
             }
             super::append(log, screen, streams.replay(partition, resume));
             deferred.take_oldest();
+        }
+        // Records stored late arrived before others a planner may have numbered: it starts over.
+        if log.end_offset() > end_before {
+            let owner = &mut self.esm.fetchers[self.esm.lanes[p].owner as usize];
+            if let Some(planner) = &mut owner.planner {
+                planner.restart(&source.logs, &owner.partitions);
+            }
         }
     }
 

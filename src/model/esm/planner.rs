@@ -17,6 +17,12 @@
 //! partition that becomes busy or free moves its numbered records out of the sums or back;
 //! records that leave a log's front leave the sums; an appended record is queued.
 //!
+//! With per-partition streams, a chunk of arrivals is appended partition by partition, not in
+//! arrival order across them: the planner then merges appended records by the heap too
+//! ([`Appends::ByPartition`]). A chunk's records all arrive after every record of the chunks
+//! before, and a plan numbers only records already in the logs, so the invariant below holds;
+//! records stored late (deferred arrivals) restart the planner.
+//!
 //! Invariant: every record of an owned partition that arrived before the last numbered one is
 //! numbered, so a prefix of the numbers is a prefix of the merge.
 
@@ -30,6 +36,15 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// No number: the end of a partition's list.
 const NONE: u32 = u32::MAX;
+
+/// How records are appended to the owned partitions' logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appends {
+    /// One by one in arrival order across partitions: queued, no heap.
+    InArrivalOrder,
+    /// A run per partition (per-partition streams): merged by the heap.
+    ByPartition,
+}
 
 /// A record the merge has numbered.
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +75,8 @@ struct Slot {
     skip: u32,
     /// A batch holds the partition: its records count for nothing.
     busy: bool,
+    /// The heap has an entry for the partition (appends `ByPartition`).
+    in_heap: bool,
     /// The log's matched records and payload bytes, numbered or not, as last told.
     log_totals: (u64, u64),
 }
@@ -89,11 +106,12 @@ pub struct Planner {
     appended: VecDeque<u32>,
     /// Scratch space for compacting: each old number's new one.
     renumber: Vec<u32>,
+    appends: Appends,
 }
 
 impl Planner {
     /// A planner over the `owned` partitions, `busy(slot)` telling which a batch holds.
-    pub fn new(logs: &[Partition], owned: &[u32], busy: impl Fn(usize) -> bool) -> Self {
+    pub fn new(logs: &[Partition], owned: &[u32], busy: impl Fn(usize) -> bool, appends: Appends) -> Self {
         let slot = |i: usize| Slot {
             front: 0,
             numbered_end: 0,
@@ -102,6 +120,7 @@ impl Planner {
             old_end: 0,
             skip: 0,
             busy: busy(i),
+            in_heap: false,
             log_totals: (0, 0),
         };
         let mut planner = Planner {
@@ -116,6 +135,7 @@ impl Planner {
             heap: BinaryHeap::new(),
             appended: VecDeque::new(),
             renumber: Vec::new(),
+            appends,
         };
         planner.restart(logs, owned);
         planner
@@ -141,6 +161,7 @@ impl Planner {
                 self.candidate_totals.0 += s.log_totals.0;
                 self.candidate_totals.1 += s.log_totals.1;
             }
+            s.in_heap = log.front().is_some();
             if let Some(r) = log.front() {
                 heap.push(Reverse((r.arrival_ns, i as u32)));
             }
@@ -152,7 +173,22 @@ impl Planner {
     #[inline]
     pub fn appended(&mut self, slot: u32, log: &Partition) {
         self.retotal(slot, log);
-        self.appended.push_back(slot);
+        match self.appends {
+            Appends::InArrivalOrder => self.appended.push_back(slot),
+            Appends::ByPartition => self.merge(slot, log),
+        }
+    }
+
+    /// Records were appended to `log` (the log of `slot`) by partition: the heap gets an entry
+    /// for it, if it has none, at its next record to number (a stale key is corrected when it
+    /// comes up, as after removals).
+    fn merge(&mut self, slot: u32, log: &Partition) {
+        let s = &mut self.slots[slot as usize];
+        let next = s.numbered_end.max(log.log_start_offset());
+        if !s.in_heap && next < log.end_offset() {
+            s.in_heap = true;
+            self.heap.push(Reverse((log.record(next).arrival_ns, slot)));
+        }
     }
 
     /// Takes in the totals of `log` (the log of `slot`) as they are now.
@@ -189,8 +225,10 @@ impl Planner {
         if s.head == NONE {
             // Removed up to or past the last numbered record: the next to number is the front.
             // Removed records that were queued as appended are skipped there.
-            let queued_from = s.numbered_end.max(s.old_end);
-            s.skip += start.saturating_sub(queued_from) as u32;
+            if self.appends == Appends::InArrivalOrder {
+                let queued_from = s.numbered_end.max(s.old_end);
+                s.skip += start.saturating_sub(queued_from) as u32;
+            }
             s.tail = NONE;
             s.numbered_end = s.numbered_end.max(start);
             s.front = s.numbered_end;
@@ -288,10 +326,16 @@ impl Planner {
             if key > limit {
                 return false;
             }
-            let s = &self.slots[slot as usize];
+            let s = &mut self.slots[slot as usize];
             let log = &logs[owned[slot as usize] as usize];
             let offset = s.numbered_end;
-            if offset >= s.old_end {
+            // Queued appends come after the heap's records; merged ones are the heap's own.
+            let end = match self.appends {
+                Appends::InArrivalOrder => s.old_end,
+                Appends::ByPartition => log.end_offset(),
+            };
+            if offset >= end {
+                s.in_heap = false;
                 PeekMut::pop(top);
                 continue;
             }
@@ -301,10 +345,11 @@ impl Planner {
                 *top = Reverse((record.arrival_ns, slot));
                 continue;
             }
-            if offset + 1 < s.old_end {
+            if offset + 1 < end {
                 *top = Reverse((log.record(offset + 1).arrival_ns, slot));
                 drop(top);
             } else {
+                s.in_heap = false;
                 PeekMut::pop(top);
             }
             self.number(slot, offset, log);
@@ -427,7 +472,7 @@ mod tests {
                 })
                 .collect();
             let owned: Vec<u32> = (0..parts.len() as u32).collect();
-            let planner = Planner::new(&parts, &owned, |_| false);
+            let planner = Planner::new(&parts, &owned, |_| false, Appends::InArrivalOrder);
             Bench { busy: vec![false; parts.len()], parts, owned, planner }
         }
 
