@@ -157,8 +157,9 @@ struct Esm {
     first_records: Vec<u32>,
     /// Some fetcher has a planner, which must hear of every appended record.
     planning: bool,
-    /// Fetchers owning more partitions than this plan incrementally (see `index_candidates`).
-    plan_incrementally_above: usize,
+    /// Fetchers owning more partitions than this plan incrementally (see `index_candidates`);
+    /// `None`: the default for the arrival streams.
+    plan_incrementally_above: Option<usize>,
     /// Source of flush-timer generations, unique across fetchers and reassignments, so that a
     /// timer that is no longer wanted is recognised and ignored.
     timer_seq: u64,
@@ -194,7 +195,7 @@ pub struct SimulationBuilder<'a> {
     handler: Option<Box<dyn Handler>>,
     shared: Shared,
     store_every_record: bool,
-    plan_incrementally_above: usize,
+    plan_incrementally_above: Option<usize>,
 }
 
 /// What a mapping's run shares with the other mappings of its scenario (nothing when alone).
@@ -224,7 +225,7 @@ impl<'a> SimulationBuilder<'a> {
             handler: None,
             shared: Shared::default(),
             store_every_record: false,
-            plan_incrementally_above: PLANNER_MIN_PARTITIONS,
+            plan_incrementally_above: None,
         }
     }
 
@@ -252,7 +253,7 @@ impl<'a> SimulationBuilder<'a> {
     /// scratch (the same answers; the default is where the two cost the same). For comparing
     /// the two: 0 gives every fetcher a planner.
     pub fn plan_incrementally_above(mut self, partitions: usize) -> Self {
-        self.plan_incrementally_above = partitions;
+        self.plan_incrementally_above = Some(partitions);
         self
     }
 
@@ -344,7 +345,7 @@ impl<O: Observer> Simulation<O> {
                 candidates: Vec::new(),
                 first_records: Vec::new(),
                 planning: false,
-                plan_incrementally_above: PLANNER_MIN_PARTITIONS,
+                plan_incrementally_above: None,
                 timer_seq: 0,
                 pause: Pause::default(),
                 autoscaler: c.esm.scaling.pollers().map(|&plan| {
@@ -891,11 +892,11 @@ impl<O: Observer> Simulation<O> {
     /// Which fetchers plan incrementally (see `index_candidates`), and how records reach their
     /// logs: per-partition streams append a chunk partition by partition.
     pub(super) fn planning(&self) -> Planning {
-        let appends = match self.config.arrival_streams {
-            ArrivalStreams::PerProducer => Appends::InArrivalOrder,
-            ArrivalStreams::PerPartition => Appends::ByPartition,
+        let (appends, above) = match self.config.arrival_streams {
+            ArrivalStreams::PerProducer => (Appends::InArrivalOrder, PLANNER_MIN_PARTITIONS),
+            ArrivalStreams::PerPartition => (Appends::ByPartition, PLANNER_MIN_PARTITIONS_BY_PARTITION),
         };
-        Planning { above: self.esm.plan_incrementally_above, appends }
+        Planning { above: self.esm.plan_incrementally_above.unwrap_or(above), appends }
     }
 }
 
@@ -913,6 +914,13 @@ pub(super) struct Planning {
 /// poller the search costs 650 and the planner 835; at 300, 1,368 against 1,687; at 500, 1,968
 /// against 1,541; at 1,000, 3,213 against 1,681.
 const PLANNER_MIN_PARTITIONS: usize = 400;
+
+/// The same with per-partition streams, whose appends the planner merges with its heap
+/// (instructions per record between 2 s and 6 s): at 500 partitions per poller the search costs
+/// 1,948 and the planner 1,756 when batches fill by size (10 pollers), but 1,573 against 2,016
+/// when most partitions are empty and the window decides (100,000 partitions, 200 pollers); at
+/// 1,000 (10 pollers), 3,246 against 2,124.
+const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 800;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
 /// records were appended without telling them); `true` when some fetcher has a planner: those
