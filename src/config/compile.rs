@@ -128,9 +128,10 @@ pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime, records: f64) -> SimTime
     chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC)
 }
 
-/// Arrivals per chunk: about 32k; with per-partition streams also at least CHUNK_RECORDS_PER_PARTITION
-/// per partition on average, since each partition's stream costs something per chunk whatever it
-/// draws (at 10,000 partitions and 1,000,000 records/s, 32k arrivals are 3 per partition).
+/// Arrivals per chunk: about 32k; with per-partition streams also at least
+/// `CHUNK_RECORDS_PER_PARTITION` per partition on average, since each partition's stream costs
+/// something per chunk whatever it draws (at 10,000 partitions and 1,000,000 records/s, 32k
+/// arrivals are 3 per partition). Outputs do not depend on it: only how far ahead records wait.
 pub(super) fn chunk_records(streams: ArrivalStreams, partitions: u32) -> f64 {
     match streams {
         ArrivalStreams::PerProducer => 32_768.0,
