@@ -163,6 +163,10 @@ impl Partition {
 
     /// Records of the log (from its start) that arrived at or before `t`.
     pub fn arrived(&self, t: SimTime) -> usize {
+        // Most logs a plan asks about have arrived in full by the instant it asks about.
+        if self.log.back().is_none_or(|r| r.arrival_ns <= t) {
+            return self.log.len();
+        }
         let (a, b) = self.log.as_slices();
         match a.last() {
             Some(last) if last.arrival_ns > t => a.partition_point(|r| r.arrival_ns <= t),
@@ -211,6 +215,9 @@ impl Partition {
 
     /// How many of the first records of the log fit in `budget` payload bytes.
     pub fn fitting(&self, budget: u64) -> usize {
+        if self.payload_len() <= budget {
+            return self.log.len();
+        }
         let limit = self.payload_before_log.saturating_add(budget);
         let (a, b) = self.log.as_slices();
         match a.last() {
