@@ -463,6 +463,10 @@ mod tests {
 
     impl Bench {
         fn new(arrivals: &[&[u64]]) -> Self {
+            Self::with_appends(arrivals, Appends::InArrivalOrder)
+        }
+
+        fn with_appends(arrivals: &[&[u64]], appends: Appends) -> Self {
             let parts: Vec<Partition> = arrivals
                 .iter()
                 .map(|a| {
@@ -472,16 +476,21 @@ mod tests {
                 })
                 .collect();
             let owned: Vec<u32> = (0..parts.len() as u32).collect();
-            let planner = Planner::new(&parts, &owned, |_| false, Appends::InArrivalOrder);
+            let planner = Planner::new(&parts, &owned, |_| false, appends);
             Bench { busy: vec![false; parts.len()], parts, owned, planner }
         }
 
         fn append(&mut self, p: usize, t: u64, bytes: u64, matched: Option<bool>) {
+            self.store(p, t, bytes, matched);
+            self.planner.appended(p as u32, &self.parts[p]);
+        }
+
+        /// Appends a record without telling the planner (a run told of once it is whole).
+        fn store(&mut self, p: usize, t: u64, bytes: u64, matched: Option<bool>) {
             match matched {
                 Some(m) => self.parts[p].append_filtered(t, bytes, bytes, m),
                 None => self.parts[p].append(t, bytes, bytes),
             }
-            self.planner.appended(p as u32, &self.parts[p]);
         }
 
         fn pop(&mut self, p: usize, n: usize) {
@@ -576,16 +585,27 @@ mod tests {
 
     #[test]
     fn answers_as_the_search_does_through_any_sequence_of_changes() {
-        // Random logs (filtered or not) grow chunk by chunk while records are removed from
-        // their fronts, partitions become busy and free, and the planner now and then starts
-        // again or compacts its numbers, as in a run; after every step the planner must answer exactly as
-        // `batcher::plan` searching from scratch (`Bench::plan` checks).
+        answers_as_the_search_does(Appends::InArrivalOrder);
+    }
+
+    #[test]
+    fn answers_as_the_search_does_when_chunks_come_partition_by_partition() {
+        answers_as_the_search_does(Appends::ByPartition);
+    }
+
+    /// Random logs (filtered or not) grow chunk by chunk while records are removed from their
+    /// fronts, partitions become busy and free, and the planner now and then starts again or
+    /// compacts its numbers, as in a run; after every step the planner must answer exactly as
+    /// `batcher::plan` searching from scratch (`Bench::plan` checks). `ByPartition`: each
+    /// chunk is appended as per-partition streams append it, a partition's run at a time in
+    /// a random order of partitions, the planner told once per run.
+    fn answers_as_the_search_does(appends: Appends) {
         for seed in 0..300 {
             let mut rng = SplitMix(seed);
             let n = 2 + rng.next(6) as usize;
             let filtering = seed % 3 == 0;
             let r = rules(1 + rng.next(12) as usize, rng.next(400), 50 + rng.next(600));
-            let mut b = Bench::new(&vec![&[][..]; n]);
+            let mut b = Bench::with_appends(&vec![&[][..]; n], appends);
             let mut horizon = 0;
             for _ in 0..60 {
                 match rng.next(5) {
@@ -593,10 +613,32 @@ mod tests {
                         // A chunk: arrivals in [horizon, horizon + 100), in time order.
                         let mut times: Vec<u64> = (0..rng.next(8)).map(|_| horizon + rng.next(100)).collect();
                         times.sort_unstable();
+                        let mut runs = vec![Vec::new(); n];
                         for t in times {
                             let p = rng.next(n as u64) as usize;
                             let bytes = 1 + rng.next(120);
-                            b.append(p, t, bytes, filtering.then(|| rng.next(2) == 0));
+                            runs[p].push((t, bytes, filtering.then(|| rng.next(2) == 0)));
+                        }
+                        match appends {
+                            Appends::InArrivalOrder => {
+                                // Back in arrival order across partitions (equal times: any order).
+                                let mut all: Vec<_> = runs
+                                    .iter()
+                                    .enumerate()
+                                    .flat_map(|(p, run)| run.iter().map(move |&a| (a.0, p, a)))
+                                    .collect();
+                                all.sort_by_key(|&(t, ..)| t);
+                                all.into_iter().for_each(|(_, p, (t, bytes, m))| b.append(p, t, bytes, m));
+                            }
+                            Appends::ByPartition => {
+                                let first = rng.next(n as u64) as usize;
+                                for p in (0..n).map(|i| (first + i) % n) {
+                                    runs[p].iter().for_each(|&(t, bytes, m)| b.store(p, t, bytes, m));
+                                    if !runs[p].is_empty() {
+                                        b.planner.appended(p as u32, &b.parts[p]);
+                                    }
+                                }
+                            }
                         }
                         horizon += 100;
                     }
