@@ -163,9 +163,13 @@ impl Partition {
 
     /// Records of the log (from its start) that arrived at or before `t`.
     pub fn arrived(&self, t: SimTime) -> usize {
-        // Most logs a plan asks about have arrived in full by the instant it asks about.
-        if self.log.back().is_none_or(|r| r.arrival_ns <= t) {
-            return self.log.len();
+        // Most logs a plan asks about have arrived in full by the instant it asks about, or
+        // (many partitions, each with few records) not at all.
+        match (self.log.front(), self.log.back()) {
+            (_, None) => return 0,
+            (_, Some(last)) if last.arrival_ns <= t => return self.log.len(),
+            (Some(first), _) if first.arrival_ns > t => return 0,
+            _ => {}
         }
         let (a, b) = self.log.as_slices();
         match a.last() {
