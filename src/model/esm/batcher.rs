@@ -81,7 +81,7 @@ fn multi_partition_trigger(
     if oversize.is_none() && !rules.triggered_by(count, bytes) {
         return None;
     }
-    Some(earliest_trigger(rules, &logs, first_arrival, hi, upto))
+    Some(earliest_trigger(rules, &logs, first_arrival, hi, upto, (count, bytes)))
 }
 
 /// The matched records and payload bytes of the first `n` records of a log.
@@ -90,16 +90,19 @@ fn weigh(p: &Partition, n: usize) -> (u64, u64) {
 }
 
 /// The smallest t in `lo..=hi` at which the records arrived in `logs` trigger the batch (it
-/// does at `hi`): it is always some record's arrival time. A bisection over time, in which each
-/// log's records arrived by t are bracketed by those arrived by the bounds, so each step searches
-/// only the records between them, and only in the logs that still have some there (after a few
-/// steps, few do): a step costs what is left, not a search of every log.
+/// does at `hi`, where they weigh `at_hi`): it is always some record's arrival time. A search
+/// over time, in which each log's records arrived by t are bracketed by those arrived by the
+/// bounds, so each step searches only the records between them, and only in the logs that still
+/// have some there: a step costs what is left, not a search of every log. The first steps cut
+/// where the records would trigger if they arrived evenly (so that most logs drop out at once),
+/// later ones halve the time, and once a single log is left its records are searched by count.
 fn earliest_trigger(
     rules: &BatchRules,
     logs: &[&Partition],
     mut lo: SimTime,
     mut hi: SimTime,
     mut upto: Vec<usize>,
+    at_hi: (u64, u64),
 ) -> SimTime {
     // Per log: records arrived by any t in lo..=hi lie in from..=upto (`upto`: those by `hi`).
     let mut from = vec![0; logs.len()];
@@ -107,7 +110,9 @@ fn earliest_trigger(
     // Matched records and payload of the logs no longer open, whose count is settled.
     let (mut settled_count, mut settled_bytes) = (0u64, 0u64);
     let mut at = vec![0; logs.len()];
-    loop {
+    // Matched records and payload of the first `from` and the first `upto` records of the logs.
+    let (mut below, mut above) = ((0, 0), at_hi);
+    for step in 0.. {
         open.retain(|&i| {
             let still_open = from[i] < upto[i];
             if !still_open {
@@ -117,10 +122,19 @@ fn earliest_trigger(
             }
             still_open
         });
-        if lo >= hi {
-            return lo;
+        match open[..] {
+            _ if lo >= hi => return lo,
+            // Nothing arrives between the bounds: what triggers at `hi` does at `lo`.
+            [] => return lo,
+            // One log left: the trigger is one of its records, found by count, not by time.
+            [i] => {
+                return first_triggering(rules, logs[i], from[i], upto[i], (settled_count, settled_bytes))
+                    .unwrap_or(lo);
+            }
+            _ => {}
         }
-        let mid = lo + (hi - lo) / 2;
+        let mid =
+            if step < INTERPOLATED_STEPS { interpolated_cut(rules, lo, hi, below, above) } else { lo + (hi - lo) / 2 };
         let (mut count, mut bytes) = (settled_count, settled_bytes);
         for &i in &open {
             at[i] = logs[i].arrived_within(mid, from[i], upto[i]);
@@ -129,14 +143,59 @@ fn earliest_trigger(
             bytes += b;
         }
         let bound = if rules.triggered_by(count, bytes) {
-            hi = mid;
+            (hi, above) = (mid, (count, bytes));
             &mut upto
         } else {
-            lo = mid + 1;
+            (lo, below) = (mid + 1, (count, bytes));
             &mut from
         };
         open.iter().for_each(|&i| bound[i] = at[i]);
     }
+    unreachable!("the search ends within 64 halvings of a 64-bit interval")
+}
+
+/// Steps of [`earliest_trigger`] that cut by interpolation before it halves: the first cuts,
+/// made while every log is open, are the costly ones, and on near-even arrivals they leave
+/// few records between the bounds; later halvings guard against uneven ones.
+const INTERPOLATED_STEPS: usize = 2;
+
+/// Where the records between the bounds (weighing `below` before `lo` and `above` at `hi`)
+/// would trigger the batch if they arrived evenly over `lo..=hi`: a cut in `lo..hi`.
+fn interpolated_cut(rules: &BatchRules, lo: SimTime, hi: SimTime, below: (u64, u64), above: (u64, u64)) -> SimTime {
+    // The share of the way from `below` to `above` at which `need` is reached, if it is.
+    let share = |need: u64, below: u64, above: u64| {
+        (above >= need && above > below).then(|| need.saturating_sub(below) as f64 / (above - below) as f64)
+    };
+    let by_count = share(rules.batch_size as u64, below.0, above.0);
+    let by_payload = share(rules.record_budget_bytes.saturating_add(1), below.1, above.1);
+    let fraction = match (by_count, by_payload) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(0.5),
+    };
+    lo + (((hi - lo) as f64 * fraction) as SimTime).min(hi - lo - 1)
+}
+
+/// The arrival of the record of `log` among `from..upto` (by position) through which its
+/// records, on top of `others`, trigger the batch (they do through `upto`); `None` if the first
+/// `from` already do.
+fn first_triggering(
+    rules: &BatchRules,
+    log: &Partition,
+    from: usize,
+    upto: usize,
+    others: (u64, u64),
+) -> Option<SimTime> {
+    let triggers = |n: usize| {
+        let (count, bytes) = weigh(log, n);
+        rules.triggered_by(others.0 + count, others.1 + bytes)
+    };
+    // The fewest records that trigger, in from..=upto.
+    let (mut lo, mut hi) = (from, upto);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if triggers(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    (lo > from).then(|| log.record(log.log_start_offset() + lo as u64 - 1).arrival_ns)
 }
 
 /// The arrival of the earliest record that alone exceeds the payload budget at the front of a
