@@ -113,11 +113,11 @@ impl<O: Observer> Simulation<O> {
             super::append(log, screen, streams.replay(partition, resume));
             deferred.take_oldest();
         }
-        // Records stored late arrived before others a planner may have numbered: it starts over.
+        // Records stored late arrived before others a planner may have numbered: it starts over
+        // at its next plan (once, however many of its partitions store records before then).
         if log.end_offset() > end_before {
-            let owner = &mut self.esm.fetchers[self.esm.lanes[p].owner as usize];
-            if let Some(planner) = &mut owner.planner {
-                planner.restart(&source.logs, &owner.partitions);
+            if let Some(planner) = &mut self.esm.fetchers[self.esm.lanes[p].owner as usize].planner {
+                planner.invalidate();
             }
         }
     }

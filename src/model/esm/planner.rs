@@ -107,6 +107,9 @@ pub struct Planner {
     /// Scratch space for compacting: each old number's new one.
     renumber: Vec<u32>,
     appends: Appends,
+    /// Records were stored out of arrival order (deferred arrivals stored late): every number
+    /// is void, and the next plan starts over; until then only busy changes are kept.
+    stale: bool,
 }
 
 impl Planner {
@@ -136,6 +139,7 @@ impl Planner {
             appended: VecDeque::new(),
             renumber: Vec::new(),
             appends,
+            stale: false,
         };
         planner.restart(logs, owned);
         planner
@@ -143,6 +147,7 @@ impl Planner {
 
     /// Forgets every number and starts the merge again from the logs' fronts.
     pub fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
+        self.stale = false;
         self.numbered.clear();
         self.matched.clear();
         self.payload = None;
@@ -169,9 +174,18 @@ impl Planner {
         self.heap = BinaryHeap::from(heap);
     }
 
+    /// Records were stored out of arrival order: the next plan starts over. Once, however many
+    /// partitions store late records before it (a restart costs a pass over every partition).
+    pub fn invalidate(&mut self) {
+        self.stale = true;
+    }
+
     /// A record was appended to `log` (the log of `slot`).
     #[inline]
     pub fn appended(&mut self, slot: u32, log: &Partition) {
+        if self.stale {
+            return;
+        }
         self.retotal(slot, log);
         match self.appends {
             Appends::InArrivalOrder => self.appended.push_back(slot),
@@ -205,6 +219,9 @@ impl Planner {
 
     /// Records may have left the front of `log` (the log of `slot`).
     pub fn front_removed(&mut self, slot: u32, log: &Partition) {
+        if self.stale {
+            return;
+        }
         self.retotal(slot, log);
         let start = log.log_start_offset();
         let s = &mut self.slots[slot as usize];
@@ -237,6 +254,10 @@ impl Planner {
 
     /// A batch now holds the partition of `slot` (`true`) or no longer does.
     pub fn set_busy(&mut self, slot: u32, busy: bool, log: &Partition) {
+        if self.stale {
+            self.slots[slot as usize].busy = busy;
+            return;
+        }
         self.front_removed(slot, log);
         let s = &mut self.slots[slot as usize];
         if s.busy == busy {
@@ -276,6 +297,9 @@ impl Planner {
     ///
     /// [`batcher::plan`]: super::batcher::plan
     pub fn plan(&mut self, rules: &BatchRules, logs: &[Partition], owned: &[u32], horizon_ns: SimTime) -> Plan {
+        if self.stale {
+            self.restart(logs, owned);
+        }
         if self.numbered.len() > 2 * self.live + self.slots.len() + 1024 {
             self.compact();
         }
@@ -648,6 +672,11 @@ mod tests {
                         b.pop(p, k);
                     }
                     3 if rng.next(4) == 0 => b.planner.restart(&b.parts, &b.owned),
+                    // Stale until the next plan (not this step's: changes come in between).
+                    3 if rng.next(3) == 0 => {
+                        b.planner.invalidate();
+                        continue;
+                    }
                     4 if rng.next(2) == 0 => b.planner.compact(),
                     _ => {}
                 }
