@@ -31,8 +31,9 @@ pub struct Fetcher {
     pub waiting: Waiting,
     /// A poller's throughput limit: it may not fetch again before this instant.
     pub fetch_ready_ns: u64,
-    /// Planning state for combined batches, made at the first plan over several partitions
-    /// (a fetcher of the `parallelization_factor` model has one partition and none).
+    /// Planning state for combined batches, for a fetcher owning more partitions than the
+    /// simulation's threshold (`PLANNER_MIN_PARTITIONS`, or `plan_incrementally_above`), made
+    /// whenever owners change; the others search from scratch at each plan.
     pub planner: Option<Box<super::Planner>>,
     /// Its owned partitions that may be batched now, by slot (index in `partitions`).
     pub candidates: super::CandidateSet,

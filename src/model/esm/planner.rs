@@ -68,10 +68,11 @@ struct Slot {
     head: u32,
     tail: u32,
     /// The log's end when the planner (re)started: records before it are merged by the heap,
-    /// later ones are in the queue of appended records.
+    /// later ones are in the queue of appended records (appends `InArrivalOrder`; with
+    /// `ByPartition` every record goes through the heap and this is not read).
     old_end: u64,
     /// Queued appended records of this partition removed before they were numbered: the next
-    /// `skip` of its queue entries stand for nothing.
+    /// `skip` of its queue entries stand for nothing (`InArrivalOrder` only).
     skip: u32,
     /// A batch holds the partition: its records count for nothing.
     busy: bool,
@@ -99,10 +100,12 @@ pub struct Planner {
     /// Matched records and payload bytes in the candidates' logs, numbered or not: when they
     /// cannot trigger a flush, no plan needs to number further.
     candidate_totals: (u64, u64),
-    /// The merge of the records in the logs at the (re)start: per partition with some not
-    /// numbered yet, (a lower bound of) the next one's arrival.
+    /// The merge of the records in the logs at the (re)start, and with appends `ByPartition` of
+    /// every record appended since: per partition with some not numbered yet, (a lower bound
+    /// of) the next one's arrival.
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
-    /// The partitions of the records appended since, in append (and so arrival) order.
+    /// With appends `InArrivalOrder`, the partitions of the records appended since, in append
+    /// (and so arrival) order; empty with `ByPartition`.
     appended: VecDeque<u32>,
     /// Scratch space for compacting: each old number's new one.
     renumber: Vec<u32>,
