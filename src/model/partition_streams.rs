@@ -232,6 +232,7 @@ impl PartitionStreams {
     }
 
     /// The next arrival of `partition` (`None` when it has no more).
+    #[cfg(test)]
     pub fn next_arrival_ns(&self, partition: u32) -> Option<SimTime> {
         let next = self.next_ns[partition as usize];
         next.is_finite().then_some(next as SimTime)

@@ -106,12 +106,9 @@ impl<O: Observer> Simulation<O> {
         }
         let screen = super::Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         let end_before = log.end_offset();
-        while let Some(resume) = deferred.resume.as_mut() {
-            if rules.log_holds(log, 2) {
-                break;
-            }
-            super::append(log, screen, streams.replay(partition, resume));
-            deferred.take_oldest();
+        while !rules.log_holds(log, 2) {
+            let Some(arrival) = deferred.take_oldest(streams, partition) else { break };
+            super::append(log, screen, arrival);
         }
         // Records stored late arrived before others a planner may have numbered: it starts over
         // at its next plan (once, however many of its partitions store records before then).

@@ -7,13 +7,14 @@
 use crate::config::Clock;
 use crate::engine::SimTime;
 use crate::model::partition_streams::{PartitionStreams, Resume};
+use crate::model::producer::Arrival;
 use std::collections::VecDeque;
 
 /// A partition's arrivals counted but not stored, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct Deferred {
     /// The stream at the first record not stored (`None` while every record is stored).
-    pub resume: Option<Resume>,
+    resume: Option<Resume>,
     records: u64,
     /// Of `records`, the oldest that arrived before the last sample taken...
     settled: u64,
@@ -80,8 +81,10 @@ impl Deferred {
         self.settled
     }
 
-    /// The oldest record not stored is stored now; with the last one, storing resumes.
-    pub fn take_oldest(&mut self) {
+    /// The oldest record not stored, drawn again from `partition`'s stream to be stored now
+    /// (`None` if there is none); with the last one, storing resumes.
+    pub fn take_oldest(&mut self, streams: &PartitionStreams, partition: u32) -> Option<Arrival> {
+        let arrival = streams.replay(partition, self.resume.as_mut()?);
         self.records -= 1;
         if self.settled > 0 {
             self.settled -= 1;
@@ -95,6 +98,7 @@ impl Deferred {
         if self.records == 0 {
             self.resume = None;
         }
+        Some(arrival)
     }
 }
 
@@ -116,6 +120,7 @@ mod tests {
         );
         let point = streams.resume_point(0);
         let mut d = Deferred::default();
+        d.start(point.clone());
         // Three records in interval 4, two in 5, one in 7.
         for interval in [4, 4, 4, 5, 5, 7] {
             d.count(interval, &point);
@@ -126,9 +131,12 @@ mod tests {
         assert_eq!(d.arrived_before_interval(7), 5);
         // Storing takes the settled (oldest) first, then the interval counts.
         for _ in 0..5 {
-            d.take_oldest();
+            assert!(d.take_oldest(&streams, 0).is_some());
         }
         assert_eq!((d.records(), d.arrived_before_interval(7)), (1, 0));
         assert_eq!(d.arrived_before_interval(8), 1);
+        // With the last one, every record is stored again.
+        assert!(d.take_oldest(&streams, 0).is_some());
+        assert!(!d.is_active() && d.take_oldest(&streams, 0).is_none());
     }
 }
