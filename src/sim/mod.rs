@@ -298,10 +298,10 @@ pub struct Simulation<O: Observer> {
     observer: O,
 }
 
-impl<O: Observer> Simulation<O> {
-    fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, shared: Shared, observer: O) -> Self {
-        let origin = c.clock.origin_ns;
-        let partitions = c.topic.partitions;
+impl Source {
+    /// The topic's logs and the producers that fill them.
+    fn new(c: &Config, seed: u64) -> Self {
+        let (origin, partitions) = (c.clock.origin_ns, c.topic.partitions);
         // Under per-partition streams, Poisson producers draw partition by partition; constant
         // arrivals keep their one stream (their times are not random, only their partitions).
         let per_partition =
@@ -314,80 +314,116 @@ impl<O: Observer> Simulation<O> {
                 producers.push(ProducerGen::new(i as u32, p, partitions, c.esm.payload, seed, origin));
             }
         }
+        Source {
+            logs: (0..partitions).map(|_| Partition::default()).collect(),
+            // Only one producer's per-partition streams can regenerate what a partition defers.
+            deferred: if producers.is_empty() && streams.len() == 1 {
+                vec![Deferred::default(); partitions as usize]
+            } else {
+                Vec::new()
+            },
+            producers,
+            streams,
+            horizon_ns: 0,
+            arrivals: Vec::new(),
+            filter: record_filter(c, seed),
+            schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
+            oversize_possible: false,
+        }
+    }
+}
+
+impl Esm {
+    /// Partitions whose logs were empty, and got records, may now be candidates of their
+    /// fetchers (the list's buffer is kept for the next chunk).
+    fn add_first_records(&mut self, mut partitions: Vec<u32>) {
+        for &p in &partitions {
+            let lane = &self.lanes[p as usize];
+            self.fetchers[lane.owner as usize].candidates.add(lane.slot);
+        }
+        partitions.clear();
+        self.first_records = partitions;
+    }
+
+    /// The mapping's fetchers, owning the partitions, before anything is fetched.
+    fn new(c: &Config, seed: u64, shared: &Shared) -> Self {
         let (fetchers, gate) = build_fetchers(c);
-        let mut lanes = vec![Lane::default(); partitions as usize];
+        let mut lanes = vec![Lane::default(); c.topic.partitions as usize];
         set_owners(&mut lanes, &fetchers);
+        Esm {
+            fetchers,
+            lanes,
+            gate,
+            batches: BatchTable::default(),
+            awaiting_records: Vec::new(),
+            candidates: Vec::new(),
+            first_records: Vec::new(),
+            planning: false,
+            plan_incrementally_above: None,
+            timer_seq: 0,
+            pause: Pause::default(),
+            autoscaler: c.esm.scaling.pollers().map(|&plan| {
+                let mut scaler = pollers::Autoscaler::new(plan, c.clock.origin_ns);
+                scaler.epu_throughput_factor = c.esm.registry.map_or(1.0, |r| r.epu_factor);
+                scaler.epu_windows = shared.keeps_epu_windows.then(Vec::new);
+                scaler
+            }),
+            destination: Destination::new(c, seed),
+            destination_lines: Vec::new(),
+            destination_bytes: 0,
+            destination_deliveries: 0,
+        }
+    }
+}
+
+impl Function {
+    /// The function's environments (shared with other mappings that invoke it, if any).
+    fn new(c: &Config, seed: u64, shared: Shared, handler: Box<dyn Handler>) -> Self {
+        Function {
+            envs: shared.environments.unwrap_or_else(|| {
+                let mut envs = Environments::new(&c.function, seed, c.clock.origin_ns);
+                if let Some(account) = &shared.account {
+                    envs.share_account(account.clone());
+                }
+                Rc::new(RefCell::new(envs))
+            }),
+            charges_fixed: shared.charges_fixed,
+            handler,
+            attempts: 0,
+            gone: Vec::new(),
+            stopped: None,
+        }
+    }
+}
+
+/// The run's metrics, told what the scenario turns on.
+fn new_metrics(c: &Config, seed: u64) -> Metrics {
+    let mut metrics = Metrics::new(
+        c.topic.partitions as usize,
+        c.clock.intervals(),
+        CloudWatch::new(c.clock.origin_ns, c.clock.end_ns, c.clock.cloudwatch_period_ns),
+        c.esm.reports_batch_item_failures,
+    );
+    metrics.filtering = c.esm.filters.is_some();
+    metrics.cloudwatch.filtering = metrics.filtering;
+    metrics.cloudwatch.provisioned = c.function.provisioned;
+    metrics.snapstart = c.function.snapstart.is_some();
+    metrics.registry = c.esm.registry.is_some();
+    metrics.schema = c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed));
+    metrics
+}
+
+impl<O: Observer> Simulation<O> {
+    fn new(c: &Config, seed: u64, handler: Box<dyn Handler>, shared: Shared, observer: O) -> Self {
+        let origin = c.clock.origin_ns;
         Simulation {
             seed,
             now: origin,
             queue: EventQueue::default(),
-            source: Source {
-                logs: (0..partitions).map(|_| Partition::default()).collect(),
-                deferred: if producers.is_empty() && streams.len() == 1 {
-                    vec![Deferred::default(); partitions as usize]
-                } else {
-                    Vec::new()
-                },
-                producers,
-                streams,
-                horizon_ns: 0,
-                arrivals: Vec::new(),
-                filter: record_filter(c, seed),
-                schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
-                oversize_possible: false,
-            },
-            esm: Esm {
-                fetchers,
-                lanes,
-                gate,
-                batches: BatchTable::default(),
-                awaiting_records: Vec::new(),
-                candidates: Vec::new(),
-                first_records: Vec::new(),
-                planning: false,
-                plan_incrementally_above: None,
-                timer_seq: 0,
-                pause: Pause::default(),
-                autoscaler: c.esm.scaling.pollers().map(|&plan| {
-                    let mut scaler = pollers::Autoscaler::new(plan, origin);
-                    scaler.epu_throughput_factor = c.esm.registry.map_or(1.0, |r| r.epu_factor);
-                    scaler.epu_windows = shared.keeps_epu_windows.then(Vec::new);
-                    scaler
-                }),
-                destination: Destination::new(c, seed),
-                destination_lines: Vec::new(),
-                destination_bytes: 0,
-                destination_deliveries: 0,
-            },
-            function: Function {
-                envs: shared.environments.clone().unwrap_or_else(|| {
-                    let mut envs = Environments::new(&c.function, seed, origin);
-                    if let Some(account) = &shared.account {
-                        envs.share_account(account.clone());
-                    }
-                    Rc::new(RefCell::new(envs))
-                }),
-                charges_fixed: shared.charges_fixed,
-                handler,
-                attempts: 0,
-                gone: Vec::new(),
-                stopped: None,
-            },
-            metrics: {
-                let mut metrics = Metrics::new(
-                    partitions as usize,
-                    c.clock.intervals(),
-                    CloudWatch::new(origin, c.clock.end_ns, c.clock.cloudwatch_period_ns),
-                    c.esm.reports_batch_item_failures,
-                );
-                metrics.filtering = c.esm.filters.is_some();
-                metrics.cloudwatch.filtering = metrics.filtering;
-                metrics.cloudwatch.provisioned = c.function.provisioned;
-                metrics.snapstart = c.function.snapstart.is_some();
-                metrics.registry = c.esm.registry.is_some();
-                metrics.schema = c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed));
-                metrics
-            },
+            source: Source::new(c, seed),
+            esm: Esm::new(c, seed, &shared),
+            function: Function::new(c, seed, shared, handler),
+            metrics: new_metrics(c, seed),
             next_sample_ns: (origin + c.clock.sample_ns).min(c.clock.end_ns),
             config: c.clone(),
             tally: limits::Tally::default(),
@@ -603,27 +639,13 @@ impl<O: Observer> Simulation<O> {
         } else if let [producer] = source.producers.as_mut_slice() {
             producer.generate_until(end, |a| sink.append(a));
         } else {
-            let mut arrivals = std::mem::take(&mut source.arrivals);
-            arrivals.clear();
-            for producer in &mut source.producers {
-                producer.generate_until(end, |a| arrivals.push(a));
-            }
-            // Stable: equal times keep producer order.
-            arrivals.sort_by_key(|a| a.time_ns);
-            arrivals.iter().for_each(|&a| sink.append(a));
-            source.arrivals = arrivals;
+            feed_merged(&mut source.producers, &mut source.arrivals, end, &mut sink);
         }
         sink.produced.flush();
         self.metrics.produced += sink.produced.count;
-        // Partitions whose logs were empty may now be candidates of their fetchers.
-        let mut first_records = sink.first_records;
-        for &p in &first_records {
-            let lane = &self.esm.lanes[p as usize];
-            self.esm.fetchers[lane.owner as usize].candidates.add(lane.slot);
-        }
-        first_records.clear();
-        self.esm.first_records = first_records;
+        let first_records = sink.first_records;
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
+        self.esm.add_first_records(first_records);
     }
 }
 
@@ -685,49 +707,7 @@ fn feed_per_partition(
     deferral: Deferral,
 ) {
     if let ([], [streams]) = (&*producers, &mut *streams) {
-        // Planners hear of each partition's run of appends once (`Appends::ByPartition`).
-        let ArrivalSink { partitions, produced, first_records, planners } = sink;
-        for (p, log) in partitions.iter_mut().enumerate() {
-            // Most partitions of a large topic have no arrival in a chunk: skip them without
-            // touching their logs.
-            if !streams.is_due(p as u32, end) {
-                continue;
-            }
-            let was_empty = log.is_empty();
-            // Time goes back from one partition's arrivals to the next one's.
-            produced.bucket_end = 0;
-            if let Some(deferred) = deferral.deferred.get_mut(p) {
-                // Only a partition that lags: records generated ahead of the clock are kept.
-                if !deferred.is_active() && deferral.rules.first_hold(log, log.arrived(deferral.before_ns), 2) {
-                    deferred.start(streams.resume_point(p as u32));
-                }
-                if deferred.is_active() {
-                    streams.generate_with_points_until(p as u32, end, |a, before| {
-                        produced.count(a.time_ns);
-                        deferred.count(produced.bucket, before);
-                    });
-                    continue;
-                }
-            }
-            if screen.active() {
-                streams.generate_until(p as u32, end, |a| {
-                    produced.count(a.time_ns);
-                    append(log, screen, a);
-                });
-            } else {
-                streams.generate_until(p as u32, end, |a| {
-                    produced.count(a.time_ns);
-                    log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
-                });
-            }
-            if was_empty && !log.is_empty() {
-                first_records.push(p as u32);
-            }
-            if let Some(planners) = planners {
-                planners.appended(p as u32, log);
-            }
-        }
-        return;
+        return feed_own_streams(streams, end, sink, screen, deferral);
     }
     arrivals.clear();
     for producer in producers {
@@ -739,6 +719,89 @@ fn feed_per_partition(
     arrivals.sort_by_key(|a| (a.time_ns, a.producer));
     for &a in arrivals.iter() {
         sink.append_screened(a, screen);
+    }
+}
+
+/// Several producers, unscreened: their arrivals merged by time (stable: equal times keep
+/// producer order).
+fn feed_merged(producers: &mut [ProducerGen], arrivals: &mut Vec<Arrival>, end: SimTime, sink: &mut ArrivalSink) {
+    arrivals.clear();
+    for producer in producers {
+        producer.generate_until(end, |a| arrivals.push(a));
+    }
+    arrivals.sort_by_key(|a| a.time_ns);
+    arrivals.iter().for_each(|&a| sink.append(a));
+}
+
+/// One producer's per-partition streams: each partition's arrivals go into its log, a
+/// partition at a time (planners hear of each partition's run once: `Appends::ByPartition`),
+/// or are counted and deferred while it lags.
+#[inline(always)]
+fn feed_own_streams(
+    streams: &mut PartitionStreams,
+    end: SimTime,
+    sink: &mut ArrivalSink,
+    screen: Screen,
+    mut deferral: Deferral,
+) {
+    let ArrivalSink { partitions, produced, first_records, planners } = sink;
+    for (p, log) in partitions.iter_mut().enumerate() {
+        // Most partitions of a large topic have no arrival in a chunk: skip them without
+        // touching their logs.
+        if !streams.is_due(p as u32, end) {
+            continue;
+        }
+        let was_empty = log.is_empty();
+        // Time goes back from one partition's arrivals to the next one's.
+        produced.bucket_end = 0;
+        if deferral.counts_instead(streams, p as u32, log, end, produced) {
+            continue;
+        }
+        if screen.active() {
+            streams.generate_until(p as u32, end, |a| {
+                produced.count(a.time_ns);
+                append(log, screen, a);
+            });
+        } else {
+            streams.generate_until(p as u32, end, |a| {
+                produced.count(a.time_ns);
+                log.append(a.time_ns, a.payload_bytes, a.stored_bytes);
+            });
+        }
+        if was_empty && !log.is_empty() {
+            first_records.push(p as u32);
+        }
+        if let Some(planners) = planners {
+            planners.appended(p as u32, log);
+        }
+    }
+}
+
+impl Deferral<'_> {
+    /// Counts partition `p`'s arrivals before `end` instead of storing them, if it lags (its
+    /// log holds two batches' worth that arrived before now) or already does; whether it did.
+    #[inline(always)]
+    fn counts_instead(
+        &mut self,
+        streams: &mut PartitionStreams,
+        p: u32,
+        log: &Partition,
+        end: SimTime,
+        produced: &mut ProducedCount,
+    ) -> bool {
+        let Some(deferred) = self.deferred.get_mut(p as usize) else { return false };
+        // Only a partition that lags: records generated ahead of the clock are kept.
+        if !deferred.is_active() && self.rules.first_hold(log, log.arrived(self.before_ns), 2) {
+            deferred.start(streams.resume_point(p));
+        }
+        if !deferred.is_active() {
+            return false;
+        }
+        streams.generate_with_points_until(p, end, |a, before| {
+            produced.count(a.time_ns);
+            deferred.count(produced.bucket, before);
+        });
+        true
     }
 }
 

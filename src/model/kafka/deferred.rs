@@ -83,6 +83,7 @@ impl Deferred {
 
     /// The oldest record not stored, drawn again from `partition`'s stream to be stored now
     /// (`None` if there is none); with the last one, storing resumes.
+    #[inline(always)]
     pub fn take_oldest(&mut self, streams: &PartitionStreams, partition: u32) -> Option<Arrival> {
         let arrival = streams.replay(partition, self.resume.as_mut()?);
         self.records -= 1;
