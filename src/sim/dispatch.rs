@@ -19,11 +19,8 @@ impl<O: Observer> Simulation<O> {
         }
         let plan = if self.esm.fetchers[fetcher as usize].planner.is_some() {
             // A poller combining partitions: incremental, so that a plan costs what changed. It
-            // needs no candidate list, unless retention may have deleted records from them.
-            if self.retention_may_have_expired() {
-                let candidates = self.collect_candidates(fetcher);
-                self.esm.candidates = candidates;
-            }
+            // needs no candidate list, but what retention deleted must leave the logs first.
+            self.expire_candidates(fetcher);
             let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
             let f = &mut self.esm.fetchers[fetcher as usize];
             f.planner.as_mut().expect("checked above").plan(rules, logs, &f.partitions, horizon_ns)
@@ -70,6 +67,14 @@ impl<O: Observer> Simulation<O> {
             }
         }
         candidates
+    }
+
+    /// Deletes what retention has deleted from the fronts of `fetcher`'s candidates' logs.
+    fn expire_candidates(&mut self, fetcher: u32) {
+        if self.retention_may_have_expired() {
+            // Collecting the candidates expires them; the list's buffer is kept for reuse.
+            self.esm.candidates = self.collect_candidates(fetcher);
+        }
     }
 
     /// Nothing can have expired before the clock has run a retention period.
