@@ -21,7 +21,7 @@
 //! arrival order across them: the planner then merges appended records by the heap too
 //! ([`Appends::ByPartition`]). A chunk's records all arrive after every record of the chunks
 //! before, and a plan numbers only records already in the logs, so the invariant below holds;
-//! records stored late (deferred arrivals) restart the planner.
+//! records stored late (deferred arrivals) make it stale, and it starts over at its next plan.
 //!
 //! Invariant: every record of an owned partition that arrived before the last numbered one is
 //! numbered, so a prefix of the numbers is a prefix of the merge.
@@ -149,7 +149,7 @@ impl Planner {
     }
 
     /// Forgets every number and starts the merge again from the logs' fronts.
-    pub fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
+    fn restart(&mut self, logs: &[Partition], owned: &[u32]) {
         self.stale = false;
         self.numbered.clear();
         self.matched.clear();
