@@ -95,7 +95,8 @@ fn weigh(p: &Partition, n: usize) -> (u64, u64) {
 /// bounds, so each step searches only the records between them, and only in the logs that still
 /// have some there: a step costs what is left, not a search of every log. The first steps cut
 /// where the records would trigger if they arrived evenly (so that most logs drop out at once),
-/// later ones halve the time, and once a single log is left its records are searched by count.
+/// later ones halve the time; once a single log is left its records are searched by count, and
+/// once a bound is a few records from the trigger they are walked in arrival order.
 fn earliest_trigger(
     rules: &BatchRules,
     logs: &[&Partition],
@@ -133,6 +134,20 @@ fn earliest_trigger(
             }
             _ => {}
         }
+        // A few records from a bound: walking them in arrival order is cheaper than cutting.
+        let forward = (rules.batch_size as u64).saturating_sub(below.0);
+        let backward = if above.1 > rules.record_budget_bytes {
+            u64::MAX // the payload triggers at `hi`: how far back it stops doing so is unknown
+        } else {
+            (above.0 + 1).saturating_sub(rules.batch_size as u64)
+        };
+        if forward.min(backward) <= WALK_RECORDS {
+            return if forward <= backward {
+                walk_forward(rules, logs, &open, &mut from, &upto, below)
+            } else {
+                walk_backward(rules, logs, &open, &from, &mut upto, above).unwrap_or(lo)
+            };
+        }
         let mid =
             if step < INTERPOLATED_STEPS { interpolated_cut(rules, lo, hi, below, above) } else { lo + (hi - lo) / 2 };
         let (mut count, mut bytes) = (settled_count, settled_bytes);
@@ -160,6 +175,78 @@ fn earliest_trigger(
 /// 2 s of `internet-scale` with per-partition streams: 699.0 M with 1, 677.6 M with 2, 668.0 M
 /// with 3, 678.3 M with 6.
 const INTERPOLATED_STEPS: usize = 3;
+
+/// Records from a bound of [`earliest_trigger`] within which it walks them in arrival order
+/// instead of cutting again: a cut looks at every open log, a step of the walk at the open
+/// logs' next records. Instructions of 2 s of `internet-scale` with per-partition streams:
+/// 668.1 M without walking; 620.9 M with 2, 609.5 M with 6, 608.5 M with 8, 615.9 M with 16.
+const WALK_RECORDS: u64 = 8;
+
+/// The arrival of the record at position `n` of `log`.
+fn arrival(log: &Partition, n: usize) -> SimTime {
+    log.record(log.log_start_offset() + n as u64).arrival_ns
+}
+
+/// The weight (matched records, payload) of the record at position `n` of `log`.
+fn weight_of(log: &Partition, n: usize) -> (u64, u64) {
+    let ((c0, b0), (c1, b1)) = (weigh(log, n), weigh(log, n + 1));
+    (c1 - c0, b1 - b0)
+}
+
+/// Adds the records between the bounds of the `open` logs in arrival order to those below
+/// them (weighing `below`) until the batch triggers: at the arrival of the record that
+/// triggers it, since every earlier record is in and (the rules being monotone) every record
+/// of the same instant can only keep it triggered.
+fn walk_forward(
+    rules: &BatchRules,
+    logs: &[&Partition],
+    open: &[usize],
+    from: &mut [usize],
+    upto: &[usize],
+    mut below: (u64, u64),
+) -> SimTime {
+    loop {
+        let (i, t) = open
+            .iter()
+            .filter(|&&i| from[i] < upto[i])
+            .map(|&i| (i, arrival(logs[i], from[i])))
+            .min_by_key(|&(_, t)| t)
+            .expect("the records through the upper bounds trigger the batch");
+        let (count, bytes) = weight_of(logs[i], from[i]);
+        from[i] += 1;
+        below = (below.0 + count, below.1 + bytes);
+        if rules.triggered_by(below.0, below.1) {
+            return t;
+        }
+    }
+}
+
+/// Takes the records between the bounds of the `open` logs in reverse arrival order from those
+/// through the upper bounds (weighing `above`, which trigger) until the batch no longer
+/// triggers: at the arrival of the record whose removal stops it, since every record left is
+/// no later. `None` if every record between the bounds goes and it still triggers.
+fn walk_backward(
+    rules: &BatchRules,
+    logs: &[&Partition],
+    open: &[usize],
+    from: &[usize],
+    upto: &mut [usize],
+    mut above: (u64, u64),
+) -> Option<SimTime> {
+    loop {
+        let (i, t) = open
+            .iter()
+            .filter(|&&i| from[i] < upto[i])
+            .map(|&i| (i, arrival(logs[i], upto[i] - 1)))
+            .max_by_key(|&(_, t)| t)?;
+        upto[i] -= 1;
+        let (count, bytes) = weight_of(logs[i], upto[i]);
+        above = (above.0 - count, above.1 - bytes);
+        if !rules.triggered_by(above.0, above.1) {
+            return Some(t);
+        }
+    }
+}
 
 /// Where the records between the bounds (weighing `below` before `lo` and `above` at `hi`)
 /// would trigger the batch if they arrived evenly over `lo..=hi`: a cut in `lo..hi`.
@@ -356,6 +443,64 @@ mod tests {
         let other = filtered_log(&[(15, true), (25, false), (35, true)], 10);
         let both = [filtered_log(&records, 10), other];
         assert_eq!(plan(&rules(3, 1_000, u64::MAX), &both, &[0, 1], u64::MAX), Plan::At(35));
+    }
+
+    /// The flush time by the rules' definition: the earliest arrival by which the candidates'
+    /// records trigger the batch, or the window's end, whichever is first.
+    fn plan_by_definition(r: &BatchRules, parts: &[Partition], candidates: &[u32], horizon: u64) -> Plan {
+        let logs: Vec<&Partition> = candidates.iter().map(|&p| &parts[p as usize]).collect();
+        let Some(first) = logs.iter().filter_map(|p| p.first_matched()).map(|r| r.arrival_ns).min() else {
+            return Plan::AwaitRecords;
+        };
+        let deadline = first + r.window_ns;
+        let mut times: Vec<u64> = logs.iter().flat_map(|p| (0..p.len()).map(|n| arrival(p, n))).collect();
+        times.sort_unstable();
+        let triggers = |t: u64| {
+            let (count, bytes) =
+                logs.iter().map(|p| weigh(p, p.arrived(t))).fold((0, 0), |a, w| (a.0 + w.0, a.1 + w.1));
+            r.triggered_by(count, bytes)
+        };
+        match times.into_iter().find(|&t| triggers(t)) {
+            Some(t) => Plan::At(t.min(deadline)),
+            None if deadline < horizon => Plan::At(deadline),
+            None => Plan::AwaitRecords,
+        }
+    }
+
+    #[test]
+    fn combined_plans_agree_with_the_definition() {
+        use rand::{RngExt, SeedableRng};
+        // Crowded instants (ties), spread ones, payload and count triggers, filtering: the
+        // search's interpolated cuts, halvings and walks from either bound all end here.
+        for seed in 0..3_000u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let spread = if rng.random_range(0..2) == 0 { 50 } else { 1_000_000 };
+            let filtering = rng.random_range(0..4) == 0;
+            // Logs hold every record arriving before the horizon, and none after.
+            let horizon = rng.random_range(1..spread * 2);
+            let parts: Vec<Partition> = (0..rng.random_range(2..30))
+                .map(|_| {
+                    let mut times: Vec<u64> = (0..rng.random_range(0..60))
+                        .map(|_| rng.random_range(0..spread))
+                        .filter(|&t| t < horizon)
+                        .collect();
+                    times.sort_unstable();
+                    let mut p = Partition::default();
+                    for t in times {
+                        let bytes = rng.random_range(1..40);
+                        match filtering {
+                            true => p.append_filtered(t, bytes, bytes, rng.random_range(0..3) > 0),
+                            false => p.append(t, bytes, bytes),
+                        }
+                    }
+                    p
+                })
+                .collect();
+            let candidates: Vec<u32> = (0..parts.len() as u32).filter(|_| rng.random_range(0..4) > 0).collect();
+            let r = rules(rng.random_range(1..120), rng.random_range(0..spread * 2), rng.random_range(20..3_000));
+            let expected = plan_by_definition(&r, &parts, &candidates, horizon);
+            assert_eq!(plan(&r, &parts, &candidates, horizon), expected, "seed {seed}");
+        }
     }
 
     #[test]
