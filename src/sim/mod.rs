@@ -959,19 +959,18 @@ pub(super) struct Planning {
     appends: Appends,
 }
 
-/// Fetchers owning more partitions than this (not as many) plan incrementally. Measured, before
-/// the search's interpolated cuts (about 8 % off it at 300 partitions per poller), as instructions per
-/// record between 2 s and 6 s of `internet-scale.json` at 100,000 records/s and 10 provisioned
-/// pollers (the search brackets each log between its bisection's bounds): at 100 partitions per
-/// poller the search costs 650 and the planner 835; at 300, 1,368 against 1,687; at 500, 1,968
-/// against 1,541; at 1,000, 3,213 against 1,681.
-const PLANNER_MIN_PARTITIONS: usize = 400;
+/// Fetchers owning more partitions than this (not as many) plan incrementally. Measured as
+/// instructions per record between 2 s and 6 s of `internet-scale.json` at 100,000 records/s and
+/// 10 provisioned pollers, after the search learnt to walk its last records (2026-12-03): at 300
+/// partitions per poller the search costs 1,045 and the planner 1,687; at 500, 1,507 against
+/// 1,540; at 1,000, 2,522 against 1,682.
+const PLANNER_MIN_PARTITIONS: usize = 500;
 
 /// The same with per-partition streams, whose appends the planner merges with its heap
-/// (instructions per record between 2 s and 6 s): at 500 partitions per poller the search costs
-/// 1,948 and the planner 1,756 when batches fill by size (10 pollers), but 1,573 against 2,016
-/// when most partitions are empty and the window decides (100,000 partitions, 200 pollers); at
-/// 1,000 (10 pollers), 3,246 against 2,124.
+/// (instructions per record between 2 s and 6 s, 10 pollers, 2026-12-03): at 500 partitions per
+/// poller the search costs 1,544 and the planner 1,745; at 1,000, 2,721 against 2,111. Before
+/// the search's walk, with 200 pollers at 100,000 partitions (most partitions empty, the window
+/// deciding), 500 per poller cost 1,573 by search against 2,016 by planner.
 const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 800;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
