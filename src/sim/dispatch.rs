@@ -26,7 +26,10 @@ impl<O: Observer> Simulation<O> {
             f.planner.as_mut().expect("checked above").plan(rules, logs, &f.partitions, horizon_ns)
         } else {
             let candidates = self.collect_candidates(fetcher);
-            let plan = batcher::plan(&self.config.esm.rules, &self.source.logs, &candidates, self.source.horizon_ns);
+            // The timer goes off no earlier than now and the poller's next fetch.
+            let not_before_ns = self.now.max(self.esm.fetchers[fetcher as usize].fetch_ready_ns);
+            let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
+            let plan = batcher::plan(rules, logs, &candidates, horizon_ns, not_before_ns);
             self.esm.candidates = candidates;
             plan
         };

@@ -18,8 +18,16 @@ pub enum Plan {
 }
 
 /// The flush time of a batch over `candidates` (partitions with no batch outstanding), given
-/// that every record arriving before `horizon_ns` is already in the logs.
-pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], horizon_ns: SimTime) -> Plan {
+/// that every record arriving before `horizon_ns` is already in the logs. The caller flushes no
+/// earlier than `not_before_ns`, so every instant up to it is as good as another: when the batch
+/// flushes by then, the answer is some instant by then, not necessarily the earliest.
+pub fn plan(
+    rules: &BatchRules,
+    partitions: &[Partition],
+    candidates: &[u32],
+    horizon_ns: SimTime,
+    not_before_ns: SimTime,
+) -> Plan {
     // Under event filtering a batch holds matched records: its window opens at the first one.
     let Some(first_arrival) =
         candidates.iter().filter_map(|&p| partitions[p as usize].first_matched()).map(|r| r.arrival_ns).min()
@@ -27,9 +35,12 @@ pub fn plan(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], ho
         return Plan::AwaitRecords;
     };
     let deadline = first_arrival.saturating_add(rules.window_ns);
+    if deadline <= not_before_ns && deadline < horizon_ns {
+        return Plan::At(deadline); // the window has closed: whatever triggered it, it flushes now
+    }
     let trigger = match candidates {
         [only] => single_partition_trigger(rules, &partitions[*only as usize]),
-        _ => multi_partition_trigger(rules, partitions, candidates, first_arrival, deadline),
+        _ => multi_partition_trigger(rules, partitions, candidates, (first_arrival, deadline), not_before_ns),
     };
     match trigger {
         Some(t) => Plan::At(t.min(deadline)),
@@ -58,8 +69,8 @@ fn multi_partition_trigger(
     rules: &BatchRules,
     partitions: &[Partition],
     candidates: &[u32],
-    first_arrival: SimTime,
-    deadline: SimTime,
+    (first_arrival, deadline): (SimTime, SimTime),
+    not_before_ns: SimTime,
 ) -> Option<SimTime> {
     let logs: Vec<&Partition> = candidates.iter().map(|&p| &partitions[p as usize]).collect();
     let last = logs.iter().filter_map(|p| p.last_arrival()).max()?;
@@ -81,7 +92,7 @@ fn multi_partition_trigger(
     if oversize.is_none() && !rules.triggered_by(count, bytes) {
         return None;
     }
-    Some(earliest_trigger(rules, &logs, first_arrival, hi, upto, (count, bytes)))
+    Some(earliest_trigger(rules, &logs, (first_arrival.max(not_before_ns), hi), upto, (count, bytes)))
 }
 
 /// The matched records and payload bytes of the first `n` records of a log.
@@ -100,19 +111,24 @@ fn weigh(p: &Partition, n: usize) -> (u64, u64) {
 fn earliest_trigger(
     rules: &BatchRules,
     logs: &[&Partition],
-    mut lo: SimTime,
-    mut hi: SimTime,
+    (mut lo, mut hi): (SimTime, SimTime),
     mut upto: Vec<usize>,
     at_hi: (u64, u64),
 ) -> SimTime {
     // Per log: records arrived by any t in lo..=hi lie in from..=upto (`upto`: those by `hi`).
-    let mut from = vec![0; logs.len()];
+    // Those arrived before `lo` are in, so that a later `lo` (an instant before which the
+    // answer does not matter) is the search's first cut.
+    let mut from: Vec<usize> = logs.iter().zip(&upto).map(|(p, &n)| p.arrived_before(lo).min(n)).collect();
     let mut open: Vec<usize> = (0..logs.len()).collect();
     // Matched records and payload of the logs no longer open, whose count is settled.
     let (mut settled_count, mut settled_bytes) = (0u64, 0u64);
     let mut at = vec![0; logs.len()];
     // Matched records and payload of the first `from` and the first `upto` records of the logs.
-    let (mut below, mut above) = ((0, 0), at_hi);
+    let below = logs.iter().zip(&from).map(|(p, &n)| weigh(p, n)).fold((0, 0), |a, w| (a.0 + w.0, a.1 + w.1));
+    if rules.triggered_by(below.0, below.1) {
+        return lo; // triggered before `lo`: as good as the earliest
+    }
+    let (mut below, mut above) = (below, at_hi);
     for step in 0.. {
         open.retain(|&i| {
             let still_open = from[i] < upto[i];
@@ -375,7 +391,7 @@ mod tests {
         // 40 records/s: one every 25 ms; window 2 s holds 81 of them (0 ms … 2000 ms).
         let parts = [log((0..200).map(|i| 1_000 + i * 25_000_000), 10)];
         let r = rules(100, 2_000_000_000, u64::MAX);
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(2_000_001_000));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(2_000_001_000));
         let (segments, reason) = form(&r, &parts, &[0], 0, 2_000_001_000);
         assert_eq!(segments, vec![Segment { partition: 0, start: 0, end: 81 }]);
         assert_eq!(reason, FlushReason::Window);
@@ -385,7 +401,7 @@ mod tests {
     fn size_flushes_at_the_batch_size_th_arrival() {
         let parts = [log((0..50).map(|i| i * 10), 10)];
         let r = rules(20, 1_000_000, u64::MAX);
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(190));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(190));
         assert_eq!(form(&r, &parts, &[0], 0, 190).1, FlushReason::Size);
     }
 
@@ -394,7 +410,7 @@ mod tests {
         let parts = [log((0..50).map(|i| i * 10), 100)];
         let r = rules(100, 1_000_000, 450);
         // Four records fit; the fifth (arriving at 40) would not.
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(40));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(40));
         let (segments, reason) = form(&r, &parts, &[0], 0, 40);
         assert_eq!((segments[0].end, reason), (4, FlushReason::Payload));
     }
@@ -403,8 +419,8 @@ mod tests {
     fn undecidable_beyond_the_generated_horizon() {
         let parts = [log([100, 200], 1)];
         let r = rules(10, 5_000, u64::MAX);
-        assert_eq!(plan(&r, &parts, &[0], 1_000), Plan::AwaitRecords);
-        assert_eq!(plan(&r, &parts, &[0], 10_000), Plan::At(5_100));
+        assert_eq!(plan(&r, &parts, &[0], 1_000, 0), Plan::AwaitRecords);
+        assert_eq!(plan(&r, &parts, &[0], 10_000, 0), Plan::At(5_100));
     }
 
     fn filtered_log(arrivals_and_matches: &[(u64, bool)], bytes: u64) -> Partition {
@@ -424,25 +440,25 @@ mod tests {
         // batch_size 3 fills at the third matched record (arrival 60); the window (1,000 ns)
         // opens at the first matched one (20), not at offset 0.
         let r = rules(3, 1_000, u64::MAX);
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(60));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(60));
         let (segments, reason) = form(&r, &parts, &[0], 0, 60);
         // Offsets 0..7: the unmatched records before and between ride along.
         assert_eq!((segments, reason), (vec![Segment { partition: 0, start: 0, end: 7 }], FlushReason::Size));
         // Payload counts matched records only: 25 bytes hold two of them (offsets 0..6).
         let r = rules(100, 1_000, 25);
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(60));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(60));
         let (segments, reason) = form(&r, &parts, &[0], 0, 60);
         assert_eq!((segments[0].end, reason), (6, FlushReason::Payload));
         // Only unmatched records: nothing to send, however long they wait.
         let none = [filtered_log(&[(0, false), (5, false)], 10)];
-        assert_eq!(plan(&r, &none, &[0], u64::MAX), Plan::AwaitRecords);
+        assert_eq!(plan(&r, &none, &[0], u64::MAX, 0), Plan::AwaitRecords);
         // Fewer than batch_size matched: the window closes 1,000 ns after the first matched one.
         let r = rules(100, 1_000, u64::MAX);
-        assert_eq!(plan(&r, &parts, &[0], u64::MAX), Plan::At(1_020));
+        assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(1_020));
         // Combined over two partitions: the third matched arrival across both.
         let other = filtered_log(&[(15, true), (25, false), (35, true)], 10);
         let both = [filtered_log(&records, 10), other];
-        assert_eq!(plan(&rules(3, 1_000, u64::MAX), &both, &[0, 1], u64::MAX), Plan::At(35));
+        assert_eq!(plan(&rules(3, 1_000, u64::MAX), &both, &[0, 1], u64::MAX, 0), Plan::At(35));
     }
 
     /// The flush time by the rules' definition: the earliest arrival by which the candidates'
@@ -499,7 +515,13 @@ mod tests {
             let candidates: Vec<u32> = (0..parts.len() as u32).filter(|_| rng.random_range(0..4) > 0).collect();
             let r = rules(rng.random_range(1..120), rng.random_range(0..spread * 2), rng.random_range(20..3_000));
             let expected = plan_by_definition(&r, &parts, &candidates, horizon);
-            assert_eq!(plan(&r, &parts, &candidates, horizon), expected, "seed {seed}");
+            assert_eq!(plan(&r, &parts, &candidates, horizon, 0), expected, "seed {seed}");
+            // An instant before which the answer does not matter: any answer by then will do.
+            let not_before = rng.random_range(0..spread * 2);
+            match (plan(&r, &parts, &candidates, horizon, not_before), expected) {
+                (Plan::At(got), Plan::At(t)) if t <= not_before => assert!(got <= not_before, "seed {seed}"),
+                (got, expected) => assert_eq!(got, expected, "seed {seed}, not before {not_before}"),
+            }
         }
     }
 
@@ -508,7 +530,7 @@ mod tests {
         let parts = [log([10, 20, 30], 1), log([5, 15], 1), log([], 1)];
         let r = rules(4, 1_000, u64::MAX);
         // The fourth arrival across partitions 0 and 1 is at 20.
-        assert_eq!(plan(&r, &parts, &[0, 1, 2], u64::MAX), Plan::At(20));
+        assert_eq!(plan(&r, &parts, &[0, 1, 2], u64::MAX, 0), Plan::At(20));
         let (segments, reason) = form(&r, &parts, &[0, 1, 2], 1, 20);
         assert_eq!(reason, FlushReason::Size);
         assert_eq!(

@@ -535,7 +535,7 @@ mod tests {
                 }
             }
             let got = self.planner.plan(r, &self.parts, &self.owned, horizon);
-            assert_eq!(got, batcher::plan(r, &self.parts, candidates, horizon), "candidates {candidates:?}");
+            assert_eq!(got, batcher::plan(r, &self.parts, candidates, horizon, 0), "candidates {candidates:?}");
             got
         }
     }
