@@ -10,28 +10,26 @@
 //! (empty or not), so the set also counts those partitions per slot, in a Fenwick tree that
 //! finds the `r`-th of them in O(log owned).
 
+use super::fenwick::Fenwick;
+
 /// See the module documentation.
 #[derive(Clone, Debug, Default)]
 pub struct CandidateSet {
     /// One bit per slot: set where the partition may be a candidate. A bit set costs O(1)
     /// per addition and a scan of owned / 64 words, far less than a look at every lane.
     maybe: Vec<u64>,
-    /// Fenwick tree (1-based) over slots: 1 where the partition has no batch outstanding.
-    free: Vec<u32>,
+    /// Over slots: 1 where the partition has no batch outstanding.
+    free: Fenwick,
+    free_count: u32,
 }
 
 impl CandidateSet {
     /// A set over `owned` slots, `busy(slot)` telling which hold a batch; no candidates yet.
     pub fn new(owned: usize, busy: impl Fn(usize) -> bool) -> Self {
-        let mut free = vec![0; owned + 1];
-        for i in 1..=owned {
-            free[i] += u32::from(!busy(i - 1));
-            let parent = i + (i & i.wrapping_neg());
-            if parent <= owned {
-                free[parent] += free[i];
-            }
-        }
-        CandidateSet { free, maybe: vec![0; owned.div_ceil(64)] }
+        let mut free = Fenwick::default();
+        free.rebuild((0..owned).map(|slot| u64::from(!busy(slot))));
+        let free_count = (0..owned).filter(|&slot| !busy(slot)).count() as u32;
+        CandidateSet { free, free_count, maybe: vec![0; owned.div_ceil(64)] }
     }
 
     /// `slot` may have become a candidate.
@@ -41,42 +39,24 @@ impl CandidateSet {
 
     /// `slot`'s partition now holds a batch (`true`) or no longer does.
     pub fn set_busy(&mut self, slot: u32, busy: bool) {
-        let mut i = slot as usize + 1;
-        while i < self.free.len() {
-            if busy {
-                self.free[i] -= 1;
-            } else {
-                self.free[i] += 1;
-            }
-            i += i & i.wrapping_neg();
+        if busy {
+            self.free.sub(slot as usize, 1);
+            self.free_count -= 1;
+        } else {
+            self.free.add(slot as usize, 1);
+            self.free_count += 1;
         }
     }
 
     /// Owned partitions without a batch outstanding.
     pub fn free_count(&self) -> u32 {
-        let mut i = self.free.len() - 1;
-        let mut sum = 0;
-        while i > 0 {
-            sum += self.free[i];
-            i -= i & i.wrapping_neg();
-        }
-        sum
+        self.free_count
     }
 
     /// The slot of the `r`-th (from 0) owned partition without a batch outstanding; `r` must be
     /// below [`Self::free_count`].
     pub fn nth_free(&self, r: u32) -> u32 {
-        let n = self.free.len() - 1;
-        let (mut pos, mut rem) = (0, r + 1);
-        let mut step = if n == 0 { 0 } else { 1 << n.ilog2() };
-        while step > 0 {
-            if pos + step <= n && self.free[pos + step] < rem {
-                pos += step;
-                rem -= self.free[pos];
-            }
-            step >>= 1;
-        }
-        pos as u32
+        self.free.first_reaching(u64::from(r) + 1).expect("r is below the free count") as u32
     }
 
     /// Passes `visit` each slot that `keep` accepts, from `first` up, then from 0 up to it,
