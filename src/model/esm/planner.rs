@@ -113,6 +113,10 @@ pub struct Planner {
     /// Records were stored out of arrival order (deferred arrivals stored late): every number
     /// is void, and the next plan starts over; until then only busy changes are kept.
     stale: bool,
+    /// With appends `InArrivalOrder`, the arrival of the last record appended: debug builds
+    /// check that appends come in that order, which numbering them in append order relies on.
+    #[cfg(debug_assertions)]
+    last_appended_ns: SimTime,
 }
 
 impl Planner {
@@ -143,6 +147,8 @@ impl Planner {
             renumber: Vec::new(),
             appends,
             stale: false,
+            #[cfg(debug_assertions)]
+            last_appended_ns: 0,
         };
         planner.restart(logs, owned);
         planner
@@ -191,7 +197,15 @@ impl Planner {
         }
         self.retotal(slot, log);
         match self.appends {
-            Appends::InArrivalOrder => self.appended.push_back(slot),
+            Appends::InArrivalOrder => {
+                #[cfg(debug_assertions)]
+                {
+                    let arrival_ns = log.last_arrival().expect("a record was appended");
+                    debug_assert!(arrival_ns >= self.last_appended_ns, "appended out of arrival order");
+                    self.last_appended_ns = arrival_ns;
+                }
+                self.appended.push_back(slot)
+            }
             Appends::ByPartition => self.merge(slot, log),
         }
     }
