@@ -555,6 +555,15 @@ mod tests {
     }
 
     #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "appended out of arrival order")]
+    fn debug_builds_refuse_appends_out_of_arrival_order() {
+        let mut b = Bench::new(&[&[10], &[20]]);
+        b.append(0, 50, 1, None);
+        b.append(1, 40, 1, None);
+    }
+
+    #[test]
     fn new_arrivals_extend_the_merge() {
         // Batch 5, window 100. A = [10, 30], B = [20], C = []: three records, the window closes
         // at 110, beyond the horizon 40, so the plan waits for records.
