@@ -361,11 +361,22 @@ impl Planner {
 
     /// Numbers the next record in arrival order, if it arrives by `limit`.
     fn number_next(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> bool {
+        match self.number_from_heap(logs, owned, limit) {
+            Some(numbered) => numbered,
+            // Every record there was at the (re)start is numbered: next come the appended ones.
+            None => self.number_appended(logs, owned, limit),
+        }
+    }
+
+    /// Numbers the heap's earliest record if it arrives by `limit` (whether it did); `None`
+    /// once the heap is empty.
+    #[inline]
+    fn number_from_heap(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> Option<bool> {
         loop {
-            let Some(mut top) = self.heap.peek_mut() else { break };
+            let mut top = self.heap.peek_mut()?;
             let Reverse((key, slot)) = *top;
             if key > limit {
-                return false;
+                return Some(false);
             }
             let s = &mut self.slots[slot as usize];
             let log = &logs[owned[slot as usize] as usize];
@@ -394,9 +405,14 @@ impl Planner {
                 PeekMut::pop(top);
             }
             self.number(slot, offset, log);
-            return true;
+            return Some(true);
         }
-        // Every record there was at the (re)start is numbered: next come the appended ones.
+    }
+
+    /// Numbers the first record appended in arrival order since the (re)start and not yet
+    /// numbered, if it arrives by `limit`; whether it did.
+    #[inline]
+    fn number_appended(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> bool {
         while let Some(&slot) = self.appended.front() {
             let s = &mut self.slots[slot as usize];
             if s.skip > 0 {
