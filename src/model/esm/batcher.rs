@@ -158,11 +158,8 @@ fn earliest_trigger(
             (above.0 + 1).saturating_sub(rules.batch_size as u64)
         };
         if forward.min(backward) <= WALK_RECORDS {
-            return if forward <= backward {
-                walk_forward(rules, logs, &open, &mut from, &upto, below)
-            } else {
-                walk_backward(rules, logs, &open, &from, &mut upto, above).unwrap_or(lo)
-            };
+            let (weight, forward) = if forward <= backward { (below, true) } else { (above, false) };
+            return walk(rules, logs, &open, (&mut from, &mut upto), weight, forward).unwrap_or(lo);
         }
         let mid =
             if step < INTERPOLATED_STEPS { interpolated_cut(rules, lo, hi, below, above) } else { lo + (hi - lo) / 2 };
@@ -209,56 +206,39 @@ fn weight_of(log: &Partition, n: usize) -> (u64, u64) {
     (c1 - c0, b1 - b0)
 }
 
-/// Adds the records between the bounds of the `open` logs in arrival order to those below
-/// them (weighing `below`) until the batch triggers: at the arrival of the record that
-/// triggers it, since every earlier record is in and (the rules being monotone) every record
-/// of the same instant can only keep it triggered.
-fn walk_forward(
+/// Walks the records between the bounds of the `open` logs one at a time: `forward`, the
+/// earliest first, adding them to those below the bounds (which weigh `weight`) until the batch
+/// triggers; otherwise the latest first, taking them from those through the upper bounds (which
+/// weigh `weight` and trigger) until it no longer does. The arrival of that record is the
+/// earliest instant that triggers, since every earlier record is in (forward) or every record
+/// left is no later (backward), and the rules are monotone, so records of one instant need no
+/// care. `None` if every record between the bounds goes and the batch still triggers.
+fn walk(
     rules: &BatchRules,
     logs: &[&Partition],
     open: &[usize],
-    from: &mut [usize],
-    upto: &[usize],
-    mut below: (u64, u64),
-) -> SimTime {
-    loop {
-        let (i, t) = open
-            .iter()
-            .filter(|&&i| from[i] < upto[i])
-            .map(|&i| (i, arrival(logs[i], from[i])))
-            .min_by_key(|&(_, t)| t)
-            .expect("the records through the upper bounds trigger the batch");
-        let (count, bytes) = weight_of(logs[i], from[i]);
-        from[i] += 1;
-        below = (below.0 + count, below.1 + bytes);
-        if rules.triggered_by(below.0, below.1) {
-            return t;
-        }
-    }
-}
-
-/// Takes the records between the bounds of the `open` logs in reverse arrival order from those
-/// through the upper bounds (weighing `above`, which trigger) until the batch no longer
-/// triggers: at the arrival of the record whose removal stops it, since every record left is
-/// no later. `None` if every record between the bounds goes and it still triggers.
-fn walk_backward(
-    rules: &BatchRules,
-    logs: &[&Partition],
-    open: &[usize],
-    from: &[usize],
-    upto: &mut [usize],
-    mut above: (u64, u64),
+    (from, upto): (&mut [usize], &mut [usize]),
+    mut weight: (u64, u64),
+    forward: bool,
 ) -> Option<SimTime> {
     loop {
-        let (i, t) = open
-            .iter()
-            .filter(|&&i| from[i] < upto[i])
-            .map(|&i| (i, arrival(logs[i], upto[i] - 1)))
-            .max_by_key(|&(_, t)| t)?;
-        upto[i] -= 1;
-        let (count, bytes) = weight_of(logs[i], upto[i]);
-        above = (above.0 - count, above.1 - bytes);
-        if !rules.triggered_by(above.0, above.1) {
+        let between = open.iter().filter(|&&i| from[i] < upto[i]);
+        let (i, t) = if forward {
+            between.map(|&i| (i, arrival(logs[i], from[i]))).min_by_key(|&(_, t)| t)
+        } else {
+            between.map(|&i| (i, arrival(logs[i], upto[i] - 1))).max_by_key(|&(_, t)| t)
+        }?;
+        let (count, bytes) = if forward {
+            from[i] += 1;
+            let (count, bytes) = weight_of(logs[i], from[i] - 1);
+            (weight.0 + count, weight.1 + bytes)
+        } else {
+            upto[i] -= 1;
+            let (count, bytes) = weight_of(logs[i], upto[i]);
+            (weight.0 - count, weight.1 - bytes)
+        };
+        weight = (count, bytes);
+        if rules.triggered_by(weight.0, weight.1) == forward {
             return Some(t);
         }
     }

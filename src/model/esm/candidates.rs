@@ -20,7 +20,6 @@ pub struct CandidateSet {
     maybe: Vec<u64>,
     /// Over slots: 1 where the partition has no batch outstanding.
     free: Fenwick,
-    free_count: u32,
 }
 
 impl CandidateSet {
@@ -28,8 +27,7 @@ impl CandidateSet {
     pub fn new(owned: usize, busy: impl Fn(usize) -> bool) -> Self {
         let mut free = Fenwick::default();
         free.rebuild((0..owned).map(|slot| u64::from(!busy(slot))));
-        let free_count = (0..owned).filter(|&slot| !busy(slot)).count() as u32;
-        CandidateSet { free, free_count, maybe: vec![0; owned.div_ceil(64)] }
+        CandidateSet { free, maybe: vec![0; owned.div_ceil(64)] }
     }
 
     /// `slot` may have become a candidate.
@@ -41,16 +39,14 @@ impl CandidateSet {
     pub fn set_busy(&mut self, slot: u32, busy: bool) {
         if busy {
             self.free.sub(slot as usize, 1);
-            self.free_count -= 1;
         } else {
             self.free.add(slot as usize, 1);
-            self.free_count += 1;
         }
     }
 
     /// Owned partitions without a batch outstanding.
     pub fn free_count(&self) -> u32 {
-        self.free_count
+        self.free.total() as u32
     }
 
     /// The slot of the `r`-th (from 0) owned partition without a batch outstanding; `r` must be

@@ -68,6 +68,17 @@ impl Fenwick {
         }
     }
 
+    /// The sum of every value.
+    pub fn total(&self) -> u64 {
+        let mut i = self.len();
+        let mut sum = 0;
+        while i > 0 {
+            sum += self.tree[i];
+            i -= lowbit(i);
+        }
+        sum
+    }
+
     /// The first index whose prefix sum (through it) is at least `amount` (at least 1); `None`
     /// when the whole sum is less.
     pub fn first_reaching(&self, amount: u64) -> Option<usize> {
@@ -123,6 +134,7 @@ mod tests {
             let mut rebuilt = Fenwick::default();
             rebuilt.rebuild(values.iter().copied());
             assert_eq!(rebuilt.tree, f.tree);
+            assert_eq!(f.total(), total);
         }
     }
 }
