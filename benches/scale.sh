@@ -4,7 +4,7 @@
 #   benches/scale.sh                 # 10 -> 100,000 partitions at 100,000 records/s, then internet-scale
 #   RATE=50000 DURATION=30s benches/scale.sh
 #   POLLERS=10 benches/scale.sh      # the same partition counts read by 10 pollers
-#   STREAMS=per_partition benches/scale.sh   # arrival_streams: per_partition
+#   STREAMS=per_producer benches/scale.sh    # arrival_streams: per_producer (v0.1's default)
 #
 # For every case it prints the CPU time and peak memory of a full run (/usr/bin/time; CPU time,
 # not wall time, because the machine is shared) and the instructions of a short slice under
@@ -23,7 +23,7 @@ SLICE="${SLICE:-2s}"             # simulated time of each callgrind slice
 PARTITIONS="${PARTITIONS:-10 100 1000 10000 100000}"
 SCENARIO=scenarios/internet-scale.json
 POLLERS="${POLLERS:-}"
-STREAMS="${STREAMS:-}"           # arrival_streams (per_producer, the default, or per_partition)
+STREAMS="${STREAMS:-}"           # arrival_streams (per_partition, the default, or per_producer)
 
 cargo build --release --quiet
 bin="$PWD/target/release/esmsim"

@@ -3,8 +3,9 @@
 //! release mode.
 //!
 //! `cargo bench --bench steady` reports the median time per run and the throughput in
-//! simulated records ("elements") per second, with the default arrival streams (`1h`) and with
-//! `arrival_streams: per_partition` (`1h-per-partition`).
+//! simulated records ("elements") per second, with the default arrival streams (`1h`,
+//! `per_partition` since v0.2.0) and with v0.1's `arrival_streams: per_producer`
+//! (`1h-per-producer`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esmsim::{SimulationBuilder, load_scenario};
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 fn bench_steady(c: &mut Criterion) {
     let mut group = c.benchmark_group("bench-steady");
-    for (name, sets) in [("1h", vec![]), ("1h-per-partition", vec!["arrival_streams=per_partition".to_string()])] {
+    for (name, sets) in [("1h", vec![]), ("1h-per-producer", vec!["arrival_streams=per_producer".to_string()])] {
         let loaded = load_scenario(Path::new("scenarios/bench-steady.json"), &sets).expect("bench scenario");
         let config = loaded.config;
         let produced = SimulationBuilder::new(&config).build().run().0.summary.records.produced;

@@ -94,6 +94,9 @@ fn a_backlog_larger_than_the_budget_is_refused_before_it_is_built() {
 fn the_library_stops_a_run_at_its_limit() {
     let mut s = small();
     s["producers"][0]["rate"] = json!(1e7);
+    // One producer's per-partition streams (the default) hold a lagging partition's records as
+    // a count, so its lag costs no memory; per-producer streams store every record.
+    s["arrival_streams"] = json!("per_producer");
     let loaded = esmsim::parse_scenario(Path::new("t.json"), &s.to_string(), &[]).unwrap();
     let sim = esmsim::SimulationBuilder::new(&loaded.config).build();
     let (result, ()) = sim.try_run(&esmsim::Limits { memory_bytes: 8 << 20 }, |_| {});
@@ -165,7 +168,9 @@ fn a_failed_rerun_leaves_the_previous_outputs_whole_and_nothing_beside_them() {
     succeeds_in(dir.path(), &run_args(file, "out", &[]));
     let before = listing(&dir.path().join("out"));
     let summary = std::fs::read(dir.path().join("out/summary.json")).unwrap();
-    let args = run_args(file, "out", &["--no-charts", "--set", "producers.0.rate=1e8", "--max-memory", "16M"]);
+    // Per-producer streams store every record of the lag (per-partition ones count them).
+    let set = ["--no-charts", "--set", "producers.0.rate=1e8", "--set", "arrival_streams=per_producer"];
+    let args = run_args(file, "out", &[&set[..], &["--max-memory", "16M"]].concat());
     fails_in(dir.path(), &args, &["lag reached"]);
     assert_eq!(listing(&dir.path().join("out")), before, "charts of the old run must stay");
     assert_eq!(std::fs::read(dir.path().join("out/summary.json")).unwrap(), summary);

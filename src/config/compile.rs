@@ -59,14 +59,16 @@ fn build(s: &Scenario, traffic: &[Option<traffic::Traffic>]) -> Result<Config, P
         .map(|(i, (p, t))| producer(p, t.as_ref(), &s.esm, partitions, i))
         .collect::<Result<Vec<_>, Problem>>()?;
     let peak_rate: f64 = producers.iter().map(|p| p.peak_rate).sum();
+    let arrival_streams = s.arrival_streams.unwrap_or_default();
+    let by_partition = producers.iter().any(|p| super::draws_by_partition(arrival_streams, p));
     Ok(Config {
         name: s.name.clone(),
         seed: s.seed,
         config_hash: hash_with_traffic(crate::config_hash(s), traffic),
-        clock: clock(s, peak_rate),
+        clock: clock(s, peak_rate, by_partition),
         topic,
         producers,
-        arrival_streams: s.arrival_streams.unwrap_or_default(),
+        arrival_streams,
         esm: EsmConfig { filters: filters(&s.esm)?, ..esm(&s.esm, partitions) },
         function: function(s)?,
         failures: failures(&s.failures),
@@ -102,14 +104,14 @@ fn hash_with_traffic(hash: String, traffic: &[Option<traffic::Traffic>]) -> Stri
     hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn clock(s: &Scenario, peak_rate: f64) -> Clock {
+fn clock(s: &Scenario, peak_rate: f64, by_partition: bool) -> Clock {
     let origin_ns = backlog_reach_ns(s);
     let end_ns = origin_ns + s.duration.ns();
     Clock {
         origin_ns,
         end_ns,
         sample_ns: s.sample_interval.ns(),
-        chunk_ns: chunk_ns(peak_rate, end_ns, chunk_records(s.arrival_streams.unwrap_or_default(), s.topic.partitions)),
+        chunk_ns: chunk_ns(peak_rate, end_ns, chunk_records(by_partition, s.topic.partitions)),
         cloudwatch_period_ns: s.cloudwatch_period.map_or(60 * NS_PER_SEC, |p| p.ns()),
         warmup_end_ns: origin_ns + s.warmup.map_or(0, |w| w.ns()),
     }
@@ -128,15 +130,12 @@ pub(super) fn chunk_ns(peak_rate: f64, end_ns: SimTime, records: f64) -> SimTime
     chunk_ns.clamp(NS_PER_MS, 60 * NS_PER_SEC)
 }
 
-/// Arrivals per chunk: about 32k; with per-partition streams also at least
+/// Arrivals per chunk: about 32k; when a producer draws partition by partition also at least
 /// `CHUNK_RECORDS_PER_PARTITION` per partition on average, since each partition's stream costs
 /// something per chunk whatever it draws (at 10,000 partitions and 1,000,000 records/s, 32k
 /// arrivals are 3 per partition). Outputs do not depend on it: only how far ahead records wait.
-pub(super) fn chunk_records(streams: ArrivalStreams, partitions: u32) -> f64 {
-    match streams {
-        ArrivalStreams::PerProducer => 32_768.0,
-        ArrivalStreams::PerPartition => (CHUNK_RECORDS_PER_PARTITION * partitions as f64).max(32_768.0),
-    }
+pub(super) fn chunk_records(by_partition: bool, partitions: u32) -> f64 {
+    if by_partition { (CHUNK_RECORDS_PER_PARTITION * partitions as f64).max(32_768.0) } else { 32_768.0 }
 }
 
 const CHUNK_RECORDS_PER_PARTITION: f64 = 16.0;

@@ -45,6 +45,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether producer `p` draws its arrivals partition by partition: a Poisson producer under
+    /// `per_partition` streams (constant arrivals keep their one stream: their times are not
+    /// random, only their partitions).
+    pub fn draws_by_partition(&self, p: &ProducerConfig) -> bool {
+        draws_by_partition(self.arrival_streams, p)
+    }
+
+    /// Whether any producer draws partition by partition.
+    pub fn any_draws_by_partition(&self) -> bool {
+        self.producers.iter().any(|p| self.draws_by_partition(p))
+    }
+
     /// The same configuration with every producer's rates multiplied by `factor` (capacity
     /// studies), as if the scenario's rates had been.
     pub fn with_rates_scaled(&self, factor: f64) -> Config {
@@ -54,7 +66,7 @@ impl Config {
             p.peak_rate *= factor;
         }
         let peak: f64 = c.producers.iter().map(|p| p.peak_rate).sum();
-        let records = compile::chunk_records(c.arrival_streams, c.topic.partitions);
+        let records = compile::chunk_records(c.any_draws_by_partition(), c.topic.partitions);
         c.clock.chunk_ns = compile::chunk_ns(peak, c.clock.end_ns, records);
         c
     }
@@ -121,6 +133,10 @@ pub struct ProducerConfig {
     pub header_stored_bytes: u64,
     /// The record values' template (event filtering); `None` writes `{}`.
     pub value: Option<crate::model::value::Template>,
+}
+
+fn draws_by_partition(streams: ArrivalStreams, p: &ProducerConfig) -> bool {
+    streams == ArrivalStreams::PerPartition && p.arrivals == Arrivals::Poisson
 }
 
 /// Which partition a producer writes each record to.

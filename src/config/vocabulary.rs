@@ -26,10 +26,11 @@ pub enum Arrivals {
 #[serde(rename_all = "snake_case")]
 pub enum ArrivalStreams {
     /// One stream per producer: each arrival's time, then its partition (v0.1's sample paths).
-    #[default]
     PerProducer,
     /// One stream per (producer, partition), at the partition's share of the rate: no partition
-    /// pick and no scatter, and a partition's arrivals depend only on its own stream.
+    /// pick and no scatter, and a partition's arrivals depend only on its own stream. The
+    /// default since v0.2.0.
+    #[default]
     PerPartition,
 }
 

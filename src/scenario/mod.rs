@@ -77,8 +77,9 @@ pub struct Scenario {
     /// The period of `cloudwatch.csv` rows (default 60s, CloudWatch's standard resolution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch_period: Option<Dur>,
-    /// How Poisson producers draw arrivals: `per_producer` (default; v0.1's sample paths) or
-    /// `per_partition` (the same process from one stream per partition; faster).
+    /// How Poisson producers draw arrivals: `per_partition` (default since v0.2.0; one stream
+    /// per partition, faster) or `per_producer` (the same process from one stream per producer;
+    /// v0.1's sample paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrival_streams: Option<ArrivalStreams>,
 }

@@ -28,7 +28,7 @@ pub use limits::{HELD_BYTES_PER_RECORD, Limits, Stopped};
 use notify;
 pub use observer::{Observer, Outcome, RetryCause};
 
-use crate::config::{ArrivalStreams, Arrivals, BatchRules, Config, Fault, ProducerConfig};
+use crate::config::{BatchRules, Config, Fault, ProducerConfig};
 use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
@@ -302,13 +302,9 @@ impl Source {
     /// The topic's logs and the producers that fill them.
     fn new(c: &Config, seed: u64) -> Self {
         let (origin, partitions) = (c.clock.origin_ns, c.topic.partitions);
-        // Under per-partition streams, Poisson producers draw partition by partition; constant
-        // arrivals keep their one stream (their times are not random, only their partitions).
-        let per_partition =
-            |p: &ProducerConfig| c.arrival_streams == ArrivalStreams::PerPartition && p.arrivals == Arrivals::Poisson;
         let (mut producers, mut streams) = (Vec::new(), Vec::new());
         for (i, p) in c.producers.iter().enumerate() {
-            if per_partition(p) {
+            if c.draws_by_partition(p) {
                 streams.push(PartitionStreams::new(i as u32, p, partitions, c.esm.payload, seed, origin));
             } else {
                 producers.push(ProducerGen::new(i as u32, p, partitions, c.esm.payload, seed, origin));
@@ -943,9 +939,10 @@ impl<O: Observer> Simulation<O> {
     /// Which fetchers plan incrementally (see `index_candidates`), and how records reach their
     /// logs: per-partition streams append a chunk partition by partition.
     pub(super) fn planning(&self) -> Planning {
-        let (appends, above) = match self.config.arrival_streams {
-            ArrivalStreams::PerProducer => (Appends::InArrivalOrder, PLANNER_MIN_PARTITIONS),
-            ArrivalStreams::PerPartition => (Appends::ByPartition, PLANNER_MIN_PARTITIONS_BY_PARTITION),
+        let (appends, above) = if self.config.any_draws_by_partition() {
+            (Appends::ByPartition, PLANNER_MIN_PARTITIONS_BY_PARTITION)
+        } else {
+            (Appends::InArrivalOrder, PLANNER_MIN_PARTITIONS)
         };
         Planning { above: self.esm.plan_incrementally_above.unwrap_or(above), appends }
     }

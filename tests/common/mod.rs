@@ -288,11 +288,10 @@ pub fn random_scenario(seed: u64) -> Value {
         }
     });
     add_random_registry(&mut scenario, seed);
-    // Half the scenarios draw Poisson arrivals per partition; decided from the seed, not drawn,
-    // so every other field stays what it was for the seed.
-    if seed % 2 == 1 {
-        scenario["arrival_streams"] = "per_partition".into();
-    }
+    // Half the scenarios draw Poisson arrivals per partition (the default), half per producer
+    // (v0.1's streams); decided from the seed, not drawn, so every other field stays what it
+    // was for the seed.
+    scenario["arrival_streams"] = if seed % 2 == 1 { "per_partition" } else { "per_producer" }.into();
     scenario
 }
 
