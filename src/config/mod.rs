@@ -66,7 +66,7 @@ impl Config {
             p.peak_rate *= factor;
         }
         let peak: f64 = c.producers.iter().map(|p| p.peak_rate).sum();
-        let records = compile::chunk_records(c.any_draws_by_partition(), c.topic.partitions);
+        let records = compile::chunk_records(c.any_draws_by_partition(), c.topic.partitions, peak);
         c.clock.chunk_ns = compile::chunk_ns(peak, c.clock.end_ns, records);
         c
     }
