@@ -636,6 +636,9 @@ impl<O: Observer> Simulation<O> {
             feed_merged(&mut source.producers, &mut source.arrivals, end, &mut sink, screen);
         }
         sink.produced.flush();
+        if let Some(planners) = &mut sink.planners {
+            planners.chunk_appended();
+        }
         self.metrics.produced += sink.produced.count;
         let first_records = sink.first_records;
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
@@ -719,8 +722,8 @@ fn feed_per_partition(
 }
 
 /// One producer's per-partition streams: each partition's arrivals go into its log, a
-/// partition at a time (planners hear of each partition's run once: `Appends::ByPartition`),
-/// or are counted and deferred while it lags.
+/// partition at a time (planners hear of each partition's run once, and sort the chunk once it
+/// is in: `Appends::ByPartition`), or are counted and deferred while it lags.
 #[inline(always)]
 fn feed_own_streams(
     streams: &mut PartitionStreams,
@@ -813,6 +816,11 @@ impl Planners<'_> {
         if let Some(planner) = &mut self.fetchers[lane.owner as usize].planner {
             planner.appended(lane.slot, log);
         }
+    }
+
+    /// The chunk is in: planners told of it partition by partition queue it in arrival order.
+    fn chunk_appended(&mut self) {
+        self.fetchers.iter_mut().filter_map(|f| f.planner.as_mut()).for_each(|p| p.chunk_appended());
     }
 }
 
