@@ -59,7 +59,7 @@ fn check_json(json: serde_json::Value, name: &str) -> Result<(), TestCaseError> 
         prop_assert_eq!(&stored.destination, &report.destination, "deferral: {}", context());
     }
     // Planning incrementally answers as the search from scratch does: every fetcher with a
-    // planner (the default gives one only to fetchers of over 800 partitions, 500 with
+    // planner (the default gives one only to fetchers of over 550 partitions, 500 with
     // per-producer streams) changes nothing,
     // whether appends come in arrival order or partition by partition (per-partition streams).
     let (planned, _) = SimulationBuilder::new(&config).plan_incrementally_above(0).build().run();

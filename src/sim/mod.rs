@@ -971,12 +971,12 @@ pub(super) struct Planning {
 /// 1,540; at 1,000, 2,522 against 1,682.
 const PLANNER_MIN_PARTITIONS: usize = 500;
 
-/// The same with per-partition streams, whose appends the planner merges with its heap
+/// The same with per-partition streams, whose chunks the planner sorts into its queue
 /// (instructions per record between 2 s and 6 s, 10 pollers, 2026-12-03): at 500 partitions per
-/// poller the search costs 1,544 and the planner 1,745; at 1,000, 2,721 against 2,111. Before
-/// the search's walk, with 200 pollers at 100,000 partitions (most partitions empty, the window
-/// deciding), 500 per poller cost 1,573 by search against 2,016 by planner.
-const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 800;
+/// poller the search costs 1,559 and the planner 1,663; at 600, 1,824 against 1,707; at 800,
+/// 2,296 against 1,788. (When the planner merged chunks through its heap, the threshold was 800:
+/// at 500 per poller 1,544 against 1,745, at 1,000 2,721 against 2,111.)
+const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 550;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
 /// records were appended without telling them); `true` when some fetcher has a planner: those
