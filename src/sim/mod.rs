@@ -619,8 +619,12 @@ impl<O: Observer> Simulation<O> {
         };
         let screen = Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         if !source.streams.is_empty() {
-            let deferral =
-                Deferral { deferred: &mut source.deferred, rules: self.config.esm.rules, before_ns: self.now };
+            let deferral = Deferral {
+                deferred: &mut source.deferred,
+                rules: self.config.esm.rules,
+                before_ns: self.now,
+                caught_up_records: caught_up_records(&self.config),
+            };
             feed_per_partition(
                 &mut source.producers,
                 &mut source.streams,
@@ -742,6 +746,11 @@ fn feed_own_streams(
         let was_empty = log.is_empty();
         // Time goes back from one partition's arrivals to the next one's.
         produced.bucket_end = 0;
+        if deferral.stores_all_if_caught_up(streams, p as u32, log, screen) {
+            if let Some(planners) = planners {
+                planners.invalidate(p as u32);
+            }
+        }
         if deferral.counts_instead(streams, p as u32, log, end, produced) {
             continue;
         }
@@ -765,7 +774,42 @@ fn feed_own_streams(
     }
 }
 
+/// How many records a partition that caught up may hold once it stores what it deferred, ending
+/// its deferral: two batches and two chunks' share of arrivals. A partition that caught up after
+/// a stall still defers what it counted a chunk ahead of the clock, and each chunk adds about a
+/// share; without this it would defer, and draw every record twice, for the rest of the run.
+fn caught_up_records(c: &Config) -> u64 {
+    let peak_rate: f64 = c.producers.iter().map(|p| p.peak_rate).sum();
+    let chunk_share = c.clock.chunk_ns as f64 * peak_rate / 1e9 / f64::from(c.topic.partitions);
+    2 * c.esm.rules.batch_size as u64 + 2 * chunk_share.ceil() as u64
+}
+
 impl Deferral<'_> {
+    /// Stores every record partition `p` deferred, if it caught up (its log no longer holds two
+    /// batches' worth that arrived before now) and would then hold at most `caught_up_records`:
+    /// its deferral ends, so this chunk's arrivals are stored. Whether it stored some (records
+    /// stored late: the planner that owns `p` must start over).
+    #[inline(always)]
+    fn stores_all_if_caught_up(
+        &mut self,
+        streams: &PartitionStreams,
+        p: u32,
+        log: &mut Partition,
+        screen: Screen,
+    ) -> bool {
+        let Some(deferred) = self.deferred.get_mut(p as usize) else { return false };
+        if !deferred.is_active()
+            || log.len() as u64 + deferred.records() > self.caught_up_records
+            || self.rules.first_hold(log, log.arrived(self.before_ns), 2)
+        {
+            return false;
+        }
+        while let Some(arrival) = deferred.take_oldest(streams, p) {
+            append(log, screen, arrival);
+        }
+        true
+    }
+
     /// Counts partition `p`'s arrivals before `end` instead of storing them, if it lags (its
     /// log holds two batches' worth that arrived before now) or already does; whether it did.
     #[inline(always)]
@@ -818,6 +862,13 @@ impl Planners<'_> {
         }
     }
 
+    /// Records of `partition` were stored out of arrival order: its owner's planner starts over.
+    fn invalidate(&mut self, partition: u32) {
+        if let Some(planner) = &mut self.fetchers[self.lanes[partition as usize].owner as usize].planner {
+            planner.invalidate();
+        }
+    }
+
     /// The chunk is in: planners told of it partition by partition queue it in arrival order.
     fn chunk_appended(&mut self) {
         self.fetchers.iter_mut().filter_map(|f| f.planner.as_mut()).for_each(|p| p.chunk_appended());
@@ -832,6 +883,8 @@ struct Deferral<'a> {
     rules: BatchRules,
     /// The clock: what arrived by then is lag; what arrives later was generated ahead.
     before_ns: SimTime,
+    /// See `caught_up_records`.
+    caught_up_records: u64,
 }
 
 /// Arrivals counted per sample interval.
