@@ -114,7 +114,21 @@ impl Failures {
         let scan_all = self.poison_rate > 0.0 || self.transient_record_error_rate > 0.0;
         let mut index = 0;
         for s in segments {
-            if scan_all {
+            if scan_all && self.listed.is_empty() && self.transient_record_bound == 0 {
+                // Only drawn poison: one round of the hash and a comparison per record, the
+                // same draw as `poison_keyed` makes.
+                let prefix = self.keys(s.partition).poison;
+                for offset in s.start..s.end {
+                    if mix64_more(prefix, &[offset]) >> 11 < self.poison_bound {
+                        let effect = self.poison_rate_effect;
+                        let index = index + offset - s.start;
+                        out.push(BadRecord { index, partition: s.partition, offset, effect, poison: true });
+                        if first_only {
+                            return out;
+                        }
+                    }
+                }
+            } else if scan_all {
                 let keys = self.keys(s.partition);
                 for offset in s.start..s.end {
                     if let Some(bad) = self.bad_record(&keys, offset, attempt, index + offset - s.start) {
@@ -233,10 +247,19 @@ mod tests {
             .filter(|&(p, o)| unit_f64(mix64(&[1, POISON_SALT, p as u64, o])) < 0.02)
             .collect();
         let segments: Vec<Segment> = (0..3).map(|p| Segment { partition: p, start: 0, end: 2_000 }).collect();
-        let found: Vec<(u32, u64)> =
-            f.bad_records(&segments, 9, false).iter().map(|b| (b.partition, b.offset)).collect();
+        let bad = f.bad_records(&segments, 9, false);
+        let found: Vec<(u32, u64)> = bad.iter().map(|b| (b.partition, b.offset)).collect();
         assert_eq!(found, expected);
         assert!((80..160).contains(&found.len()), "{}", found.len());
+        assert!(bad.iter().all(|b| b.index == u64::from(b.partition) * 2_000 + b.offset && b.poison));
+        // With transient record errors too, the scan takes its general path: the same poison.
+        let f = failures(serde_json::json!({
+            "name": "f", "topic": { "partitions": 3 },
+            "failures": { "poison_rate": 0.02, "transient_record_error_rate": 0.01 }
+        }));
+        let poison: Vec<(u32, u64)> =
+            f.bad_records(&segments, 9, false).iter().filter(|b| b.poison).map(|b| (b.partition, b.offset)).collect();
+        assert_eq!(poison, expected);
     }
 
     #[test]
