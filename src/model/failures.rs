@@ -115,18 +115,8 @@ impl Failures {
         let mut index = 0;
         for s in segments {
             if scan_all && self.listed.is_empty() && self.transient_record_bound == 0 {
-                // Only drawn poison: one round of the hash and a comparison per record, the
-                // same draw as `poison_keyed` makes.
-                let prefix = self.keys(s.partition).poison;
-                for offset in s.start..s.end {
-                    if mix64_more(prefix, &[offset]) >> 11 < self.poison_bound {
-                        let effect = self.poison_rate_effect;
-                        let index = index + offset - s.start;
-                        out.push(BadRecord { index, partition: s.partition, offset, effect, poison: true });
-                        if first_only {
-                            return out;
-                        }
-                    }
+                if self.drawn_poison(s, index, first_only, &mut out) {
+                    return out;
                 }
             } else if scan_all {
                 let keys = self.keys(s.partition);
@@ -152,6 +142,23 @@ impl Failures {
             index += s.len();
         }
         out
+    }
+
+    /// The poison of segment `s` (its first record at handler index `index`) when poison is only
+    /// drawn: one round of the hash and a comparison per record, the draw `poison_keyed` makes.
+    /// Whether `first_only` found one.
+    fn drawn_poison(&self, s: &Segment, index: u64, first_only: bool, out: &mut Vec<BadRecord>) -> bool {
+        let prefix = self.keys(s.partition).poison;
+        for offset in s.start..s.end {
+            if mix64_more(prefix, &[offset]) >> 11 < self.poison_bound {
+                let (index, effect) = (index + offset - s.start, self.poison_rate_effect);
+                out.push(BadRecord { index, partition: s.partition, offset, effect, poison: true });
+                if first_only {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn bad_record(&self, keys: &PartitionKeys, offset: u64, attempt: u64, index: u64) -> Option<BadRecord> {
