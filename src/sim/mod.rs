@@ -784,6 +784,25 @@ fn caught_up_records(c: &Config) -> u64 {
     2 * c.esm.rules.batch_size as u64 + 2 * chunk_share.ceil() as u64
 }
 
+/// Stores `partition`'s deferred arrivals, oldest first, drawn again with the offsets they would
+/// have had, while `more(log)` holds and there are some; whether it stored any.
+#[inline(always)]
+fn store_deferred(
+    deferred: &mut Deferred,
+    streams: &PartitionStreams,
+    partition: u32,
+    log: &mut Partition,
+    screen: Screen,
+    more: impl Fn(&Partition) -> bool,
+) -> bool {
+    let end_before = log.end_offset();
+    while more(log) {
+        let Some(arrival) = deferred.take_oldest(streams, partition) else { break };
+        append(log, screen, arrival);
+    }
+    log.end_offset() > end_before
+}
+
 impl Deferral<'_> {
     /// Stores every record partition `p` deferred, if it caught up (its log no longer holds two
     /// batches' worth that arrived before now) and would then hold at most `caught_up_records`:
@@ -804,10 +823,7 @@ impl Deferral<'_> {
         {
             return false;
         }
-        while let Some(arrival) = deferred.take_oldest(streams, p) {
-            append(log, screen, arrival);
-        }
-        true
+        store_deferred(deferred, streams, p, log, screen, |_| true)
     }
 
     /// Counts partition `p`'s arrivals before `end` instead of storing them, if it lags (its

@@ -105,14 +105,9 @@ impl<O: Observer> Simulation<O> {
             return;
         }
         let screen = super::Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
-        let end_before = log.end_offset();
-        while !rules.log_holds(log, 2) {
-            let Some(arrival) = deferred.take_oldest(streams, partition) else { break };
-            super::append(log, screen, arrival);
-        }
         // Records stored late arrived before others a planner may have numbered: it starts over
         // at its next plan (once, however many of its partitions store records before then).
-        if log.end_offset() > end_before {
+        if super::store_deferred(deferred, streams, partition, log, screen, |log| !rules.log_holds(log, 2)) {
             if let Some(planner) = &mut self.esm.fetchers[self.esm.lanes[p].owner as usize].planner {
                 planner.invalidate();
             }

@@ -203,7 +203,9 @@ impl Planner {
         self.retotal(slot, log);
         match self.appends {
             Appends::InArrivalOrder => {
-                self.queue(slot, log.last_arrival().expect("a record was appended"));
+                #[cfg(debug_assertions)]
+                self.check_queue_order(log.last_arrival().expect("a record was appended"));
+                self.appended.push_back(slot);
             }
             Appends::ByPartition => {
                 let s = &mut self.slots[slot as usize];
@@ -221,24 +223,20 @@ impl Planner {
             self.chunk.clear();
             return;
         }
-        let mut chunk = std::mem::take(&mut self.chunk);
-        chunk.sort_unstable_by_key(|&(arrival_ns, _)| arrival_ns);
-        for &(arrival_ns, slot) in &chunk {
-            self.queue(slot, arrival_ns);
+        self.chunk.sort_unstable_by_key(|&(arrival_ns, _)| arrival_ns);
+        #[cfg(debug_assertions)]
+        for i in 0..self.chunk.len() {
+            self.check_queue_order(self.chunk[i].0);
         }
-        chunk.clear();
-        self.chunk = chunk;
+        self.appended.extend(self.chunk.drain(..).map(|(_, slot)| slot));
     }
 
-    /// Queues the partition of the next record appended, which arrives at `_arrival_ns`.
-    #[inline(always)]
-    fn queue(&mut self, slot: u32, _arrival_ns: SimTime) {
-        #[cfg(debug_assertions)]
-        {
-            debug_assert!(_arrival_ns >= self.last_appended_ns, "appended out of arrival order");
-            self.last_appended_ns = _arrival_ns;
-        }
-        self.appended.push_back(slot);
+    /// Debug builds check that records are queued in arrival order (the next arrives at
+    /// `arrival_ns`), which numbering them in queue order relies on.
+    #[cfg(debug_assertions)]
+    fn check_queue_order(&mut self, arrival_ns: SimTime) {
+        debug_assert!(arrival_ns >= self.last_appended_ns, "appended out of arrival order");
+        self.last_appended_ns = arrival_ns;
     }
 
     /// Takes in the totals of `log` (the log of `slot`) as they are now.
