@@ -64,6 +64,9 @@ pub struct RunOptions {
     pub trace_partition: Option<u32>,
     /// The memory budget in bytes (default: [`budget::default_bytes`]).
     pub max_memory: Option<u64>,
+    /// Threads for the run, 1 or 2 (default: [`RunOptions::default_threads`]); the outputs do
+    /// not depend on it.
+    pub threads: Option<u32>,
 }
 
 impl RunOptions {
@@ -76,6 +79,11 @@ impl RunOptions {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// Two when the machine has a second core for drawing arrivals ahead, else one.
+    pub fn default_threads() -> u32 {
+        if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) { 2 } else { 1 }
     }
 
     /// The bounds of the run.
@@ -149,7 +157,8 @@ pub fn run_staged(
     let s = &loaded.scenario;
     options.check(s)?;
     let limits = options.limits();
-    let mut builder = SimulationBuilder::new(&loaded.config);
+    let threads = options.threads.unwrap_or_else(RunOptions::default_threads);
+    let mut builder = SimulationBuilder::new(&loaded.config).draw_ahead(threads >= 2);
     if let Some(seed) = options.seed {
         builder = builder.seed(seed);
     }

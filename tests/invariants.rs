@@ -57,6 +57,11 @@ fn check_json(json: serde_json::Value, name: &str) -> Result<(), TestCaseError> 
         prop_assert_eq!(&stored.summary, &report.summary, "deferral: {}", context());
         prop_assert_eq!(&stored.timeseries, &report.timeseries, "deferral: {}", context());
         prop_assert_eq!(&stored.destination, &report.destination, "deferral: {}", context());
+        // Drawn a chunk ahead on a second thread, the arrivals are the same.
+        let (ahead, _) = SimulationBuilder::new(&config).draw_ahead(true).build().run();
+        prop_assert_eq!(&ahead.summary, &report.summary, "lookahead: {}", context());
+        prop_assert_eq!(&ahead.timeseries, &report.timeseries, "lookahead: {}", context());
+        prop_assert_eq!(&ahead.destination, &report.destination, "lookahead: {}", context());
     }
     // Planning incrementally answers as the search from scratch does: every fetcher with a
     // planner (the default gives one only to fetchers of over 550 partitions, 500 with

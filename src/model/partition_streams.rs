@@ -19,6 +19,7 @@ use super::producer::{Arrival, PayloadRule, RecordSizes};
 use crate::config::{Partitioner, ProducerConfig};
 use crate::engine::{SimTime, mix64};
 use rand_distr::{Distribution, Exp1, Gamma};
+use std::sync::Arc;
 use wyrand::WyRand;
 
 /// Salt of the per-partition streams' seeds, so that they share nothing with other hashes.
@@ -100,7 +101,9 @@ impl Shape {
 
 /// One Poisson producer's arrivals, drawn partition by partition.
 pub struct PartitionStreams {
-    shape: Shape,
+    /// Shared with the [`Replayer`]s handed out, which a lookahead thread drawing the streams
+    /// leaves behind (`sim/lookahead.rs`).
+    shape: Arc<Shape>,
     streams: Vec<Stream>,
     /// Each partition's next arrival on the clock (infinite when there is none), apart from
     /// the rest so that finding the partitions due in a chunk reads 8 bytes per partition.
@@ -129,12 +132,12 @@ impl PartitionStreams {
             Partitioner::RoundRobin => Gaps::Erlang(Gamma::new(partitions as f64, 1.0).expect("a positive shape")),
             _ => Gaps::Exponential(spec.partitioner.shares(partitions).iter().map(|w| 1.0 / w).collect()),
         };
-        let shape = Shape {
+        let shape = Arc::new(Shape {
             producer: index,
             segments: segments(spec, origin_ns as f64),
             gaps,
             sizes: RecordSizes::new(spec, payload),
-        };
+        });
         let mut streams = Vec::with_capacity(partitions as usize);
         let mut next_ns = Vec::with_capacity(partitions as usize);
         for partition in 0..partitions {
@@ -164,7 +167,7 @@ impl PartitionStreams {
         if *next_ns >= end {
             return;
         }
-        let (shape, stream) = (&self.shape, &mut self.streams[partition as usize]);
+        let (shape, stream) = (&*self.shape, &mut self.streams[partition as usize]);
         let mean_gap = match &shape.gaps {
             Gaps::Exponential(mean) => mean[partition as usize],
             Gaps::Erlang(_) => 0.0,
@@ -193,42 +196,19 @@ impl PartitionStreams {
         (stream.rng, stream.next_units, *next_ns) = (rng, units, next);
     }
 
-    /// As `generate_until`, handing `sink` each arrival with the point of the stream just
-    /// before it (for arrivals counted and not stored).
-    pub fn generate_with_points_until(
-        &mut self,
-        partition: u32,
-        end_ns: SimTime,
-        mut sink: impl FnMut(Arrival, &Resume),
-    ) {
-        let end = end_ns as f64;
-        let mut point = self.resume_point(partition);
-        while point.next_ns < end {
-            let before = point.clone();
-            sink(self.replay(partition, &mut point), &before);
-        }
-        (self.streams[partition as usize], self.next_ns[partition as usize]) = (point.stream, point.next_ns);
-    }
-
-    /// Arrivals from `point` on, among the next `records`, that arrive at or before `t_ns`.
-    pub fn arrived_by(&self, partition: u32, point: &Resume, records: u64, t_ns: SimTime) -> u64 {
-        let mut point = point.clone();
-        let mut n = 0;
-        while n < records && self.replay(partition, &mut point).time_ns <= t_ns {
-            n += 1;
-        }
-        n
-    }
-
     /// Where `partition`'s stream stands now: its next arrival is the first replayed from it.
     pub fn resume_point(&self, partition: u32) -> Resume {
         Resume { stream: self.streams[partition as usize].clone(), next_ns: self.next_ns[partition as usize] }
     }
 
-    /// The arrival at `resume` (which must be a point of `partition`'s stream), moving past it.
-    #[inline]
-    pub fn replay(&self, partition: u32, resume: &mut Resume) -> Arrival {
-        self.shape.emit(partition, &mut resume.stream, &mut resume.next_ns)
+    /// Moves `partition`'s stream to `point` (one of its points, as replaying left it).
+    pub fn set_point(&mut self, partition: u32, point: Resume) {
+        (self.streams[partition as usize], self.next_ns[partition as usize]) = (point.stream, point.next_ns);
+    }
+
+    /// What replays the streams from their points, on this thread or another.
+    pub fn replayer(&self) -> Replayer {
+        Replayer { shape: Arc::clone(&self.shape) }
     }
 
     /// The next arrival of `partition` (`None` when it has no more).
@@ -246,6 +226,47 @@ impl PartitionStreams {
 
     pub fn partitions(&self) -> u32 {
         self.streams.len() as u32
+    }
+}
+
+/// Replays one producer's per-partition streams from their points ([`Resume`]): the same draws
+/// as the streams made or will make, wherever these stand.
+#[derive(Clone)]
+pub struct Replayer {
+    shape: Arc<Shape>,
+}
+
+impl Replayer {
+    /// The arrival at `resume` (which must be a point of `partition`'s stream), moving past it.
+    #[inline]
+    pub fn replay(&self, partition: u32, resume: &mut Resume) -> Arrival {
+        self.shape.emit(partition, &mut resume.stream, &mut resume.next_ns)
+    }
+
+    /// Replays from `point` every arrival before `end_ns`, handing `sink` each with the point
+    /// just before it (for arrivals counted and not stored); `point` ends past them.
+    pub fn replay_until(
+        &self,
+        partition: u32,
+        point: &mut Resume,
+        end_ns: SimTime,
+        mut sink: impl FnMut(Arrival, &Resume),
+    ) {
+        let end = end_ns as f64;
+        while point.next_ns < end {
+            let before = point.clone();
+            sink(self.replay(partition, point), &before);
+        }
+    }
+
+    /// Arrivals from `point` on, among the next `records`, that arrive at or before `t_ns`.
+    pub fn arrived_by(&self, partition: u32, point: &Resume, records: u64, t_ns: SimTime) -> u64 {
+        let mut point = point.clone();
+        let mut n = 0;
+        while n < records && self.replay(partition, &mut point).time_ns <= t_ns {
+            n += 1;
+        }
+        n
     }
 }
 
@@ -376,7 +397,8 @@ mod tests {
             let mut resume = s.resume_point(1);
             let generated: Vec<Arrival> = (1..=9u64).flat_map(|k| arrivals(&mut s, 1, k * 1_000_000_000)).collect();
             assert!(generated.len() > 1_000);
-            let replayed: Vec<Arrival> = generated.iter().map(|_| s.replay(1, &mut resume)).collect();
+            let replayer = s.replayer();
+            let replayed: Vec<Arrival> = generated.iter().map(|_| replayer.replay(1, &mut resume)).collect();
             assert_eq!(generated, replayed);
         }
     }

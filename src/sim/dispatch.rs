@@ -150,7 +150,7 @@ impl<O: Observer> Simulation<O> {
             let p = owned[slot as usize] as usize;
             !lanes[p].busy && !logs[p].is_empty()
         };
-        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, self.now);
+        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, self.now, free as usize);
         let mut reason = FlushReason::Window;
         f.candidates.visit_from(pivot, waiting, |slot| match forming.offer(owned[slot as usize]) {
             Some(full) => {
@@ -202,7 +202,9 @@ impl<O: Observer> Simulation<O> {
     /// Marks `partitions` free and plans the fetchers that own them (after a rebalance that may
     /// not be the fetcher that batched them), and `also`.
     fn free_partitions(&mut self, partitions: &[u32], also: Option<u32>) {
-        let mut owners: Vec<u32> = also.into_iter().collect();
+        let mut owners = std::mem::take(&mut self.esm.owners);
+        owners.clear();
+        owners.extend(also);
         for &p in partitions {
             let lane = &mut self.esm.lanes[p as usize];
             lane.busy = false;
@@ -216,9 +218,10 @@ impl<O: Observer> Simulation<O> {
         }
         owners.sort_unstable();
         owners.dedup();
-        for fetcher in owners {
+        for &fetcher in &owners {
             self.plan_fetcher(fetcher);
         }
+        self.esm.owners = owners;
     }
 
     /// The batch is done with: free its partitions, fetcher slot and gate slot, hand the gate

@@ -86,8 +86,8 @@ impl<O: Observer> Simulation<O> {
     /// counted and not stored included.
     pub(super) fn arrived_by(&self, partition: u32, t_ns: SimTime) -> u64 {
         let stored = self.source.logs[partition as usize].arrived(t_ns) as u64;
-        let deferred = match (self.source.deferred.get(partition as usize), self.source.streams.as_slice()) {
-            (Some(d), [streams]) if d.is_active() => d.arrived_by(streams, partition, t_ns, &self.config.clock),
+        let deferred = match (self.source.deferred.get(partition as usize), &self.source.replayer) {
+            (Some(d), Some(replayer)) if d.is_active() => d.arrived_by(replayer, partition, t_ns, &self.config.clock),
             _ => 0,
         };
         stored + deferred
@@ -98,7 +98,7 @@ impl<O: Observer> Simulation<O> {
     fn restore_deferred(&mut self, partition: u32) {
         let p = partition as usize;
         let source = &mut self.source;
-        let (Some(deferred), [streams]) = (source.deferred.get_mut(p), source.streams.as_slice()) else { return };
+        let (Some(deferred), Some(replayer)) = (source.deferred.get_mut(p), &source.replayer) else { return };
         let rules = self.config.esm.rules;
         let log = &mut source.logs[p];
         if !deferred.is_active() || rules.log_holds(log, 1) {
@@ -107,7 +107,7 @@ impl<O: Observer> Simulation<O> {
         let screen = super::Screen { filter: source.filter.as_ref(), schema: source.schema.as_ref() };
         // Records stored late arrived before others a planner may have numbered: it starts over
         // at its next plan (once, however many of its partitions store records before then).
-        if super::store_deferred(deferred, streams, partition, log, screen, |log| !rules.log_holds(log, 2)) {
+        if super::store_deferred(deferred, replayer, partition, log, screen, |log| !rules.log_holds(log, 2)) {
             if let Some(planner) = &mut self.esm.fetchers[self.esm.lanes[p].owner as usize].planner {
                 planner.invalidate();
             }

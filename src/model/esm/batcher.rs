@@ -299,7 +299,7 @@ pub fn form(
     rotation: usize,
     now: SimTime,
 ) -> (Vec<Segment>, FlushReason) {
-    let mut forming = Forming::new(rules, partitions, now);
+    let mut forming = Forming::new(rules, partitions, now, candidates.len());
     let count = candidates.len();
     for i in 0..count {
         if let Some(reason) = forming.offer(candidates[(rotation + i) % count]) {
@@ -308,6 +308,10 @@ pub fn form(
     }
     (forming.segments, FlushReason::Window)
 }
+
+/// Segments a forming batch makes room for at once (more grow the list): a batch of a poller
+/// owning thousands of partitions rarely reads them all.
+const MAX_SEGMENTS_RESERVED: usize = 64;
 
 /// A batch being formed at `now`, offered partitions in reading order until it is full.
 pub struct Forming<'a> {
@@ -320,8 +324,11 @@ pub struct Forming<'a> {
 }
 
 impl<'a> Forming<'a> {
-    pub fn new(rules: &'a BatchRules, partitions: &'a [Partition], now: SimTime) -> Self {
-        Forming { partitions, now, segments: Vec::new(), room: rules.batch_size, budget: rules.record_budget_bytes }
+    /// A batch formed from up to `offers` partitions.
+    pub fn new(rules: &'a BatchRules, partitions: &'a [Partition], now: SimTime, offers: usize) -> Self {
+        // Room for a segment per partition offered, up to a bound: one allocation per batch.
+        let segments = Vec::with_capacity(offers.min(MAX_SEGMENTS_RESERVED));
+        Forming { partitions, now, segments, room: rules.batch_size, budget: rules.record_budget_bytes }
     }
 
     /// Takes every record of partition `id` arrived by now that fits; `Some` once the batch is

@@ -6,7 +6,7 @@
 
 use crate::config::Clock;
 use crate::engine::SimTime;
-use crate::model::partition_streams::{PartitionStreams, Resume};
+use crate::model::partition_streams::{Replayer, Resume};
 use crate::model::producer::Arrival;
 use std::collections::VecDeque;
 
@@ -53,7 +53,7 @@ impl Deferred {
 
     /// Records not stored that arrived at or before `t_ns`: whole intervals ended by then,
     /// and the records of the one containing it replayed and counted.
-    pub fn arrived_by(&self, streams: &PartitionStreams, partition: u32, t_ns: SimTime, clock: &Clock) -> u64 {
+    pub fn arrived_by(&self, streams: &Replayer, partition: u32, t_ns: SimTime, clock: &Clock) -> u64 {
         let mut arrived = self.settled;
         for (k, (interval, n, point)) in self.by_interval.iter().enumerate() {
             let interval_end = clock.origin_ns + (*interval as u64 + 1) * clock.sample_ns;
@@ -84,7 +84,7 @@ impl Deferred {
     /// The oldest record not stored, drawn again from `partition`'s stream to be stored now
     /// (`None` if there is none); with the last one, storing resumes.
     #[inline(always)]
-    pub fn take_oldest(&mut self, streams: &PartitionStreams, partition: u32) -> Option<Arrival> {
+    pub fn take_oldest(&mut self, streams: &Replayer, partition: u32) -> Option<Arrival> {
         let arrival = streams.replay(partition, self.resume.as_mut()?);
         self.records -= 1;
         if self.settled > 0 {
@@ -120,6 +120,7 @@ mod tests {
             0,
         );
         let point = streams.resume_point(0);
+        let streams = streams.replayer();
         let mut d = Deferred::default();
         d.start(point.clone());
         // Three records in interval 4, two in 5, one in 7.

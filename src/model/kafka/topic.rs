@@ -57,6 +57,21 @@ impl Partition {
         self.appended += 1;
     }
 
+    /// Appends records in arrival order, `(arrival_ns, payload_bytes, stored_bytes)` each, as
+    /// `append` does one: in one growth of the log at most.
+    #[inline]
+    pub fn extend(&mut self, records: impl ExactSizeIterator<Item = (SimTime, u64, u64)>) {
+        self.appended += records.len() as u64;
+        let (mut payload, mut stored) = (self.payload_appended, self.stored_appended);
+        // From a slice's iterator, `VecDeque::extend` writes without a check per record.
+        self.log.extend(records.map(|(arrival_ns, payload_bytes, stored_bytes)| {
+            payload += payload_bytes;
+            stored += stored_bytes;
+            Record { arrival_ns, cum_payload_bytes: payload, cum_stored_bytes: stored }
+        }));
+        (self.payload_appended, self.stored_appended) = (payload, stored);
+    }
+
     /// Appends a record under event filtering: an unmatched record is polled (stored bytes) but
     /// adds nothing to the payload and does not count towards a batch.
     pub fn append_filtered(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64, matched: bool) {

@@ -1,0 +1,126 @@
+//! Drawing the next chunk of arrivals on a second thread while the run simulates this one.
+//!
+//! A partition's arrivals under per-partition streams depend on nothing the simulation does:
+//! they are a function of (seed, producer, partition) alone. So a worker thread that owns the
+//! streams can draw chunk k + 1 while the simulation runs through chunk k and hand it over
+//! whole; the simulation then only stores it. Nothing flows back but empty buffers, and the
+//! worker makes the same draws in the same order as the simulation would, so the outputs are
+//! byte-identical with or without it (tests/lookahead.rs). Drawing is about a third of a large
+//! run, which is what this takes off its wall time when a core is free.
+
+use crate::engine::SimTime;
+use crate::model::partition_streams::{PartitionStreams, Resume};
+use crate::model::producer::Arrival;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// One partition's arrivals in a chunk.
+pub struct Run {
+    pub partition: u32,
+    /// The stream's point before the first of them: where a partition that does not store them
+    /// (it lags, `model/kafka/deferred.rs`) replays them from to count them.
+    pub start: Resume,
+    /// Their end in [`Chunk::arrivals`] (they start where the previous run ends).
+    pub end: usize,
+}
+
+/// Every arrival before `end_ns` that no earlier chunk holds, partition by partition in
+/// partition order, each partition's in time order: the order in which the simulation's own
+/// drawing stores them.
+#[derive(Default)]
+pub struct Chunk {
+    pub end_ns: SimTime,
+    pub runs: Vec<Run>,
+    pub arrivals: Vec<Arrival>,
+}
+
+impl Chunk {
+    /// Draws the chunk ending at `self.end_ns`, reusing the buffers.
+    fn draw(&mut self, streams: &mut PartitionStreams) {
+        self.runs.clear();
+        self.arrivals.clear();
+        for partition in 0..streams.partitions() {
+            if !streams.is_due(partition, self.end_ns) {
+                continue;
+            }
+            let start = streams.resume_point(partition);
+            streams.generate_until(partition, self.end_ns, |a| self.arrivals.push(a));
+            self.runs.push(Run { partition, start, end: self.arrivals.len() });
+        }
+    }
+
+    /// The arrivals of each run, with the run.
+    pub fn runs(&self) -> impl Iterator<Item = (&Run, &[Arrival])> {
+        let starts = std::iter::once(0).chain(self.runs.iter().map(|r| r.end));
+        self.runs.iter().zip(starts).map(|(run, start)| (run, &self.arrivals[start..run.end]))
+    }
+}
+
+/// The worker thread and the chunks on their way to and from it.
+pub struct Lookahead {
+    /// Empty chunks to draw, each with its end set (dropped to stop the worker).
+    requests: Option<SyncSender<Chunk>>,
+    drawn: Receiver<Chunk>,
+    /// A stored chunk's buffers, for the next request.
+    spare: Option<Chunk>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Lookahead {
+    /// A worker drawing `streams`, starting with the chunk ending at `first_end_ns`; `Err`
+    /// gives the streams back when no thread can be started.
+    pub fn start(streams: PartitionStreams, first_end_ns: SimTime) -> Result<Self, PartitionStreams> {
+        // At most two chunks are out at once (the one drawn and the one being drawn), so no
+        // send blocks.
+        let (requests, to_draw) = sync_channel::<Chunk>(2);
+        let (done, drawn) = sync_channel::<Chunk>(2);
+        let (hand_over, streams_in) = sync_channel::<PartitionStreams>(1);
+        let worker = std::thread::Builder::new().name("esmsim-lookahead".into()).spawn(move || {
+            let Ok(mut streams) = streams_in.recv() else { return };
+            for mut chunk in to_draw {
+                chunk.draw(&mut streams);
+                if done.send(chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        let Ok(worker) = worker else { return Err(streams) };
+        hand_over.send(streams).expect("the worker waits for its streams");
+        let mut lookahead = Lookahead { requests: Some(requests), drawn, spare: None, worker: Some(worker) };
+        lookahead.request(first_end_ns);
+        Ok(lookahead)
+    }
+
+    fn request(&mut self, end_ns: SimTime) {
+        let mut chunk = self.spare.take().unwrap_or_default();
+        chunk.end_ns = end_ns;
+        let requests = self.requests.as_ref().expect("requests stop only when dropped");
+        requests.send(chunk).expect("the worker runs until the lookahead is dropped");
+    }
+
+    /// The chunk ending at `end_ns` (the last one asked for), after asking for the one ending
+    /// at `next_end_ns`, if any, so that it is drawn while this one is simulated.
+    pub fn take(&mut self, end_ns: SimTime, next_end_ns: Option<SimTime>) -> Chunk {
+        if let Some(next) = next_end_ns {
+            self.request(next);
+        }
+        let chunk = self.drawn.recv().expect("the worker runs until the lookahead is dropped");
+        assert_eq!(chunk.end_ns, end_ns, "chunks are taken in the order asked for");
+        chunk
+    }
+
+    /// Gives back a chunk that has been stored, for its buffers.
+    pub fn recycle(&mut self, chunk: Chunk) {
+        self.spare = Some(chunk);
+    }
+}
+
+impl Drop for Lookahead {
+    fn drop(&mut self) {
+        // Without requests the worker ends once it has drawn what it was asked for.
+        self.requests = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
