@@ -264,14 +264,19 @@ fn same_seed_gives_byte_identical_files_and_another_seed_differs() {
     let dir = TempDir::new().unwrap();
     let file = write(&dir, "s.json", VALID);
     let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
-    run_to(&file, &a, &["--seed", "7"]);
-    run_to(&file, &b, &["--seed", "7"]);
+    // One run draws its arrivals a chunk ahead on a second thread, the other on its own.
+    run_to(&file, &a, &["--seed", "7", "--threads", "2"]);
+    run_to(&file, &b, &["--seed", "7", "--threads", "1"]);
     run_to(&file, &c, &["--seed", "8"]);
-    for name in ["summary.json", "timeseries.csv"] {
+    for name in ["summary.json", "timeseries.csv", "cloudwatch.csv"] {
         let read = |d: &Path| std::fs::read(d.join(name)).unwrap();
         assert_eq!(read(&a), read(&b), "{name} differs between two runs of seed 7");
         assert_ne!(read(&a), read(&c), "{name} is the same for seeds 7 and 8");
     }
+    // Only one or two threads have a meaning.
+    let bad = esmsim().arg("run").arg(&file).args(["--threads", "3"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8(bad.stderr).unwrap().contains("--threads"));
 }
 
 #[test]

@@ -227,6 +227,16 @@ impl PartitionStreams {
     pub fn partitions(&self) -> u32 {
         self.streams.len() as u32
     }
+
+    /// The producer's index.
+    pub fn producer(&self) -> u32 {
+        self.shape.producer
+    }
+
+    /// The (payload, stored) bytes of every record, when sizes are fixed.
+    pub fn fixed_bytes(&self) -> Option<(u64, u64)> {
+        self.shape.sizes.fixed_bytes()
+    }
 }
 
 /// Replays one producer's per-partition streams from their points ([`Resume`]): the same draws

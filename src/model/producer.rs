@@ -208,6 +208,11 @@ impl RecordSizes {
         self.fixed_bytes.map(|(payload, _)| payload)
     }
 
+    /// The (payload, stored) bytes of every record, when sizes are fixed.
+    pub fn fixed_bytes(&self) -> Option<(u64, u64)> {
+        self.fixed_bytes
+    }
+
     fn of_value(&self, value_bytes: u64) -> (u64, u64) {
         let (header_payload, header_stored) = self.header_bytes;
         (

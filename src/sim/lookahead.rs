@@ -10,7 +10,6 @@
 
 use crate::engine::SimTime;
 use crate::model::partition_streams::{PartitionStreams, Resume};
-use crate::model::producer::Arrival;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -20,39 +19,65 @@ pub struct Run {
     /// The stream's point before the first of them: where a partition that does not store them
     /// (it lags, `model/kafka/deferred.rs`) replays them from to count them.
     pub start: Resume,
-    /// Their end in [`Chunk::arrivals`] (they start where the previous run ends).
+    /// Their end in [`Chunk::times_ns`] (they start where the previous run ends).
     pub end: usize,
 }
 
 /// Every arrival before `end_ns` that no earlier chunk holds, partition by partition in
 /// partition order, each partition's in time order: the order in which the simulation's own
-/// drawing stores them.
+/// drawing stores them. Kept as compact as the traffic allows (8 bytes an arrival when sizes
+/// are fixed): the simulation's core reads it all from the worker's, past its own caches.
 #[derive(Default)]
 pub struct Chunk {
     pub end_ns: SimTime,
     pub runs: Vec<Run>,
-    pub arrivals: Vec<Arrival>,
+    /// The arrivals' instants, run after run.
+    pub times_ns: Vec<SimTime>,
+    /// Their (payload, stored) bytes, unless every record has the same (`Sizes::Fixed`).
+    sizes: Vec<(u64, u64)>,
+    fixed: Option<(u64, u64)>,
+}
+
+/// The sizes of a run's arrivals.
+#[derive(Clone, Copy)]
+pub enum Sizes<'a> {
+    Fixed(u64, u64),
+    Each(&'a [(u64, u64)]),
 }
 
 impl Chunk {
     /// Draws the chunk ending at `self.end_ns`, reusing the buffers.
     fn draw(&mut self, streams: &mut PartitionStreams) {
         self.runs.clear();
-        self.arrivals.clear();
+        self.times_ns.clear();
+        self.sizes.clear();
+        self.fixed = streams.fixed_bytes();
         for partition in 0..streams.partitions() {
             if !streams.is_due(partition, self.end_ns) {
                 continue;
             }
             let start = streams.resume_point(partition);
-            streams.generate_until(partition, self.end_ns, |a| self.arrivals.push(a));
-            self.runs.push(Run { partition, start, end: self.arrivals.len() });
+            match self.fixed {
+                Some(_) => streams.generate_until(partition, self.end_ns, |a| self.times_ns.push(a.time_ns)),
+                None => streams.generate_until(partition, self.end_ns, |a| {
+                    self.times_ns.push(a.time_ns);
+                    self.sizes.push((a.payload_bytes, a.stored_bytes));
+                }),
+            }
+            self.runs.push(Run { partition, start, end: self.times_ns.len() });
         }
     }
 
-    /// The arrivals of each run, with the run.
-    pub fn runs(&self) -> impl Iterator<Item = (&Run, &[Arrival])> {
+    /// Each run, with its arrivals' instants and sizes.
+    pub fn runs(&self) -> impl Iterator<Item = (&Run, &[SimTime], Sizes<'_>)> {
         let starts = std::iter::once(0).chain(self.runs.iter().map(|r| r.end));
-        self.runs.iter().zip(starts).map(|(run, start)| (run, &self.arrivals[start..run.end]))
+        self.runs.iter().zip(starts).map(|(run, start)| {
+            let sizes = match self.fixed {
+                Some((payload, stored)) => Sizes::Fixed(payload, stored),
+                None => Sizes::Each(&self.sizes[start..run.end]),
+            };
+            (run, &self.times_ns[start..run.end], sizes)
+        })
     }
 }
 
@@ -63,6 +88,10 @@ pub struct Lookahead {
     drawn: Receiver<Chunk>,
     /// A stored chunk's buffers, for the next request.
     spare: Option<Chunk>,
+    /// Chunks asked for and not yet taken.
+    pending: usize,
+    /// The index of the producer whose streams the worker draws.
+    producer: u32,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -85,8 +114,10 @@ impl Lookahead {
             }
         });
         let Ok(worker) = worker else { return Err(streams) };
+        let producer = streams.producer();
         hand_over.send(streams).expect("the worker waits for its streams");
-        let mut lookahead = Lookahead { requests: Some(requests), drawn, spare: None, worker: Some(worker) };
+        let mut lookahead =
+            Lookahead { requests: Some(requests), drawn, spare: None, pending: 0, producer, worker: Some(worker) };
         lookahead.request(first_end_ns);
         Ok(lookahead)
     }
@@ -96,17 +127,28 @@ impl Lookahead {
         chunk.end_ns = end_ns;
         let requests = self.requests.as_ref().expect("requests stop only when dropped");
         requests.send(chunk).expect("the worker runs until the lookahead is dropped");
+        self.pending += 1;
     }
 
-    /// The chunk ending at `end_ns` (the last one asked for), after asking for the one ending
-    /// at `next_end_ns`, if any, so that it is drawn while this one is simulated.
-    pub fn take(&mut self, end_ns: SimTime, next_end_ns: Option<SimTime>) -> Chunk {
+    /// The chunk ending at `end_ns` (the next one asked for), after asking for the one ending
+    /// at `next_end_ns`, if any, so that it is drawn while this one is simulated. `None` once
+    /// the last chunk (the one that reached the run's end) has been taken: nothing is left.
+    pub fn take(&mut self, end_ns: SimTime, next_end_ns: Option<SimTime>) -> Option<Chunk> {
+        if self.pending == 0 {
+            return None;
+        }
         if let Some(next) = next_end_ns {
             self.request(next);
         }
         let chunk = self.drawn.recv().expect("the worker runs until the lookahead is dropped");
+        self.pending -= 1;
         assert_eq!(chunk.end_ns, end_ns, "chunks are taken in the order asked for");
-        chunk
+        Some(chunk)
+    }
+
+    /// The index of the producer whose streams the worker draws.
+    pub fn producer(&self) -> u32 {
+        self.producer
     }
 
     /// Gives back a chunk that has been stored, for its buffers.

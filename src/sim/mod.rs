@@ -665,9 +665,11 @@ impl<O: Observer> Simulation<O> {
         };
         if let Some(lookahead) = &mut source.lookahead {
             let next_end = (end < clock.end_ns).then(|| end.saturating_add(clock.chunk_ns).min(clock.end_ns));
-            let chunk = lookahead.take(end, next_end);
-            feed_drawn_ahead(&chunk, &mut sink, screen, deferral);
-            lookahead.recycle(chunk);
+            // Asked again after the run's end was reached, there is nothing left to draw.
+            if let Some(chunk) = lookahead.take(end, next_end) {
+                feed_drawn_ahead(&chunk, lookahead.producer(), &mut sink, screen, deferral);
+                lookahead.recycle(chunk);
+            }
         } else if !source.streams.is_empty() {
             feed_per_partition(
                 &mut source.producers,
@@ -790,9 +792,16 @@ fn feed_own_streams(
 }
 
 /// As `feed_own_streams`, with the arrivals the lookahead thread drew.
-fn feed_drawn_ahead(chunk: &lookahead::Chunk, sink: &mut ArrivalSink, screen: Screen, mut deferral: Deferral) {
-    for (run, arrivals) in chunk.runs() {
-        sink.feed_partition(run.partition, Drawn::Ahead(run, arrivals), chunk.end_ns, screen, &mut deferral);
+fn feed_drawn_ahead(
+    chunk: &lookahead::Chunk,
+    producer: u32,
+    sink: &mut ArrivalSink,
+    screen: Screen,
+    mut deferral: Deferral,
+) {
+    for (run, times_ns, sizes) in chunk.runs() {
+        let drawn = Drawn::Ahead { run, times_ns, sizes, producer };
+        sink.feed_partition(run.partition, drawn, chunk.end_ns, screen, &mut deferral);
     }
 }
 
@@ -800,7 +809,7 @@ fn feed_drawn_ahead(chunk: &lookahead::Chunk, sink: &mut ArrivalSink, screen: Sc
 /// the lookahead thread drew.
 enum Drawn<'a> {
     Here(&'a mut PartitionStreams),
-    Ahead(&'a lookahead::Run, &'a [Arrival]),
+    Ahead { run: &'a lookahead::Run, times_ns: &'a [SimTime], sizes: lookahead::Sizes<'a>, producer: u32 },
 }
 
 impl Drawn<'_> {
@@ -808,7 +817,7 @@ impl Drawn<'_> {
     fn start(&self, p: u32) -> Resume {
         match self {
             Drawn::Here(streams) => streams.resume_point(p),
-            Drawn::Ahead(run, _) => run.start.clone(),
+            Drawn::Ahead { run, .. } => run.start.clone(),
         }
     }
 
@@ -817,7 +826,16 @@ impl Drawn<'_> {
     fn for_each(&mut self, p: u32, end: SimTime, store: impl FnMut(Arrival)) {
         match self {
             Drawn::Here(streams) => streams.generate_until(p, end, store),
-            Drawn::Ahead(_, arrivals) => arrivals.iter().copied().for_each(store),
+            &mut Drawn::Ahead { times_ns, sizes, producer, .. } => {
+                let arrival = |(k, &time_ns): (usize, &SimTime)| {
+                    let (payload_bytes, stored_bytes) = match sizes {
+                        lookahead::Sizes::Fixed(payload, stored) => (payload, stored),
+                        lookahead::Sizes::Each(each) => each[k],
+                    };
+                    Arrival { time_ns, partition: p, payload_bytes, stored_bytes, producer }
+                };
+                times_ns.iter().enumerate().map(arrival).for_each(store)
+            }
         }
     }
 
@@ -997,9 +1015,16 @@ impl ArrivalSink<'_> {
         }
         let produced = &mut self.produced;
         match drawn {
-            Drawn::Ahead(_, arrivals) if !screen.active() => {
-                produced.count_run(arrivals);
-                log.extend(arrivals.iter().map(|a| (a.time_ns, a.payload_bytes, a.stored_bytes)));
+            Drawn::Ahead { times_ns, sizes, .. } if !screen.active() => {
+                produced.count_run(times_ns);
+                match sizes {
+                    lookahead::Sizes::Fixed(payload, stored) => {
+                        log.extend(times_ns.iter().map(|&t| (t, payload, stored)))
+                    }
+                    lookahead::Sizes::Each(each) => {
+                        log.extend(times_ns.iter().zip(each).map(|(&t, &(payload, stored))| (t, payload, stored)))
+                    }
+                }
             }
             _ if screen.active() => drawn.for_each(p, end, |a| {
                 produced.count(a.time_ns);
@@ -1061,13 +1086,13 @@ impl ProducedCount<'_> {
 
     /// Counts arrivals given in time order: at once when they fall in one interval.
     #[inline(always)]
-    fn count_run(&mut self, arrivals: &[Arrival]) {
-        let (Some(first), Some(last)) = (arrivals.first(), arrivals.last()) else { return };
-        self.count(first.time_ns);
-        if last.time_ns < self.bucket_end {
-            self.in_bucket += arrivals.len() as u64 - 1;
+    fn count_run(&mut self, times_ns: &[SimTime]) {
+        let (Some(&first), Some(&last)) = (times_ns.first(), times_ns.last()) else { return };
+        self.count(first);
+        if last < self.bucket_end {
+            self.in_bucket += times_ns.len() as u64 - 1;
         } else {
-            arrivals[1..].iter().for_each(|a| self.count(a.time_ns));
+            times_ns[1..].iter().for_each(|&t| self.count(t));
         }
     }
 

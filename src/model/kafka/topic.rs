@@ -360,6 +360,37 @@ mod tests {
     }
 
     #[test]
+    fn arrivals_are_counted_on_uneven_and_wrapped_logs() {
+        use rand::{RngExt, SeedableRng};
+        // Bursts, ties and long gaps, in logs consumed from the front while appended to, so that
+        // their records often lie in two slices of the buffer.
+        for seed in 0..300u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut p = Partition::default();
+            let mut t = 0;
+            for _ in 0..rng.random_range(1..400) {
+                t += match rng.random_range(0..4) {
+                    0 => 0,
+                    1 => rng.random_range(0..10_000),
+                    _ => rng.random_range(0..100),
+                };
+                p.append(t, 1, 1);
+                if rng.random_range(0..8) == 0 {
+                    p.pop_front(rng.random_range(0..p.len()));
+                }
+            }
+            let times: Vec<u64> = (0..p.len()).map(|i| p.record(p.log_start_offset() + i as u64).arrival_ns).collect();
+            for _ in 0..50 {
+                let t = rng.random_range(0..t + 10);
+                let n = times.partition_point(|&a| a <= t);
+                assert_eq!(p.arrived(t), n, "seed {seed}, t {t}");
+                let (from, upto) = (rng.random_range(0..=n), rng.random_range(n..=times.len()));
+                assert_eq!(p.arrived_within(t, from, upto), n, "seed {seed}, t {t}, {from}..={upto}");
+            }
+        }
+    }
+
+    #[test]
     fn retention_expires_only_old_arrived_records() {
         let p = partition(&[10, 20, 30, 40], 1);
         assert_eq!(p.expired(25, 10), 1); // 10 < 15; 20 is not older than 10ns
