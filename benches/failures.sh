@@ -19,7 +19,7 @@ bin="$PWD/target/release/esmsim"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 common=(--set "duration=$DURATION" --set 'esm.scaling={"mode":"provisioned","min_pollers":24,"max_pollers":24}'
-  --no-charts)
+  --no-charts --threads 1)
 poison=(--set failures.poison_rate=1e-5 --set esm.maximum_retry_attempts=2
   --set 'esm.on_failure_destination={"kind":"s3"}')
 

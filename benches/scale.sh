@@ -5,6 +5,7 @@
 #   RATE=50000 DURATION=30s benches/scale.sh
 #   POLLERS=10 benches/scale.sh      # the same partition counts read by 10 pollers
 #   STREAMS=per_producer benches/scale.sh    # arrival_streams: per_producer (v0.1's default)
+#   THREADS=2 SKIP_CALLGRIND=1 benches/scale.sh   # run --threads 2: arrivals drawn on a second thread
 #
 # For every case it prints the CPU time and peak memory of a full run (/usr/bin/time; CPU time,
 # not wall time, because the machine is shared) and the instructions of a short slice under
@@ -24,6 +25,7 @@ PARTITIONS="${PARTITIONS:-10 100 1000 10000 100000}"
 SCENARIO=scenarios/internet-scale.json
 POLLERS="${POLLERS:-}"
 STREAMS="${STREAMS:-}"           # arrival_streams (per_partition, the default, or per_producer)
+THREADS="${THREADS:-1}"          # run --threads: 1 so that CPU time and instructions are the run's own
 
 cargo build --release --quiet
 bin="$PWD/target/release/esmsim"
@@ -34,14 +36,14 @@ trap 'rm -rf "$work"' EXIT
 measure() {
   local name="$1"; shift
   [[ -z "$STREAMS" ]] || set -- "$@" --set "arrival_streams=$STREAMS"
-  /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$bin" run "$@" --no-charts --out "$work/$name" \
+  /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$bin" run "$@" --threads "$THREADS" --no-charts --out "$work/$name" \
     >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
   read -r user sys wall rss_kb <"$work/time"
   local produced
   produced="$(grep -o '"produced": *[0-9]*' "$work/$name/summary.json" | grep -o '[0-9]*$')"
   local instructions="-" per_record_ir="-"
   if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" run "$@" --set "duration=$SLICE" \
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" run "$@" --threads "$THREADS" --set "duration=$SLICE" \
       --no-charts --out "$work/$name-slice" >/dev/null 2>"$work/cg.err"
     instructions="$(grep -o 'Collected : [0-9]*' "$work/cg.err" | grep -o '[0-9]*$')"
     local slice_produced

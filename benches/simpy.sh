@@ -39,7 +39,7 @@ for seed in $(seq "$SEEDS"); do
   timed "$work/simpy" "$venv/bin/python" benches/simpy/bench_steady.py --duration "$DURATION" --seed "$seed"
   mv "$work/out" "$work/simpy-$seed.json"
   for streams in per_producer per_partition; do
-    timed "$work/$streams" "$bin" run "$SCENARIO" --seed "$seed" --set "duration=${DURATION}s" \
+    timed "$work/$streams" "$bin" run "$SCENARIO" --threads 1 --seed "$seed" --set "duration=${DURATION}s" \
       --set "arrival_streams=$streams" --no-charts --out "$work/$streams-$seed"
   done
 done

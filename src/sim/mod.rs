@@ -862,7 +862,7 @@ fn caught_up_records(c: &Config) -> u64 {
 #[inline(always)]
 fn store_deferred(
     deferred: &mut Deferred,
-    streams: &Replayer,
+    replayer: &Replayer,
     partition: u32,
     log: &mut Partition,
     screen: Screen,
@@ -870,7 +870,7 @@ fn store_deferred(
 ) -> bool {
     let end_before = log.end_offset();
     while more(log) {
-        let Some(arrival) = deferred.take_oldest(streams, partition) else { break };
+        let Some(arrival) = deferred.take_oldest(replayer, partition) else { break };
         append(log, screen, arrival);
     }
     log.end_offset() > end_before

@@ -53,7 +53,7 @@ impl Deferred {
 
     /// Records not stored that arrived at or before `t_ns`: whole intervals ended by then,
     /// and the records of the one containing it replayed and counted.
-    pub fn arrived_by(&self, streams: &Replayer, partition: u32, t_ns: SimTime, clock: &Clock) -> u64 {
+    pub fn arrived_by(&self, replayer: &Replayer, partition: u32, t_ns: SimTime, clock: &Clock) -> u64 {
         let mut arrived = self.settled;
         for (k, (interval, n, point)) in self.by_interval.iter().enumerate() {
             let interval_end = clock.origin_ns + (*interval as u64 + 1) * clock.sample_ns;
@@ -64,7 +64,7 @@ impl Deferred {
             let start = clock.origin_ns + *interval as u64 * clock.sample_ns;
             if start <= t_ns {
                 let point = if k == 0 && self.settled == 0 { self.resume.as_ref().unwrap_or(point) } else { point };
-                arrived += streams.arrived_by(partition, point, *n, t_ns);
+                arrived += replayer.arrived_by(partition, point, *n, t_ns);
             }
             break;
         }
@@ -84,8 +84,8 @@ impl Deferred {
     /// The oldest record not stored, drawn again from `partition`'s stream to be stored now
     /// (`None` if there is none); with the last one, storing resumes.
     #[inline(always)]
-    pub fn take_oldest(&mut self, streams: &Replayer, partition: u32) -> Option<Arrival> {
-        let arrival = streams.replay(partition, self.resume.as_mut()?);
+    pub fn take_oldest(&mut self, replayer: &Replayer, partition: u32) -> Option<Arrival> {
+        let arrival = replayer.replay(partition, self.resume.as_mut()?);
         self.records -= 1;
         if self.settled > 0 {
             self.settled -= 1;
@@ -120,7 +120,7 @@ mod tests {
             0,
         );
         let point = streams.resume_point(0);
-        let streams = streams.replayer();
+        let replayer = streams.replayer();
         let mut d = Deferred::default();
         d.start(point.clone());
         // Three records in interval 4, two in 5, one in 7.
@@ -133,12 +133,12 @@ mod tests {
         assert_eq!(d.arrived_before_interval(7), 5);
         // Storing takes the settled (oldest) first, then the interval counts.
         for _ in 0..5 {
-            assert!(d.take_oldest(&streams, 0).is_some());
+            assert!(d.take_oldest(&replayer, 0).is_some());
         }
         assert_eq!((d.records(), d.arrived_before_interval(7)), (1, 0));
         assert_eq!(d.arrived_before_interval(8), 1);
         // With the last one, every record is stored again.
-        assert!(d.take_oldest(&streams, 0).is_some());
-        assert!(!d.is_active() && d.take_oldest(&streams, 0).is_none());
+        assert!(d.take_oldest(&replayer, 0).is_some());
+        assert!(!d.is_active() && d.take_oldest(&replayer, 0).is_none());
     }
 }
