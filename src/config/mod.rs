@@ -93,6 +93,13 @@ impl Clock {
         Clock { origin_ns, end_ns: shift(self.end_ns), warmup_end_ns: shift(self.warmup_end_ns), ..self }
     }
 
+    /// Where the chunk of arrivals generated after those before `horizon_ns` ends: a chunk
+    /// later, or at the run's end. The simulation and its lookahead thread agree on chunks
+    /// through this.
+    pub fn chunk_end_after(&self, horizon_ns: SimTime) -> SimTime {
+        horizon_ns.saturating_add(self.chunk_ns).min(self.end_ns)
+    }
+
     /// Time-series rows the run produces.
     pub fn intervals(&self) -> usize {
         (self.end_ns - self.origin_ns).div_ceil(self.sample_ns) as usize

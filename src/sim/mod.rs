@@ -299,7 +299,7 @@ impl<'a> SimulationBuilder<'a> {
         simulation.esm.plan_incrementally_above = self.plan_incrementally_above;
         if self.draw_ahead {
             let clock = &self.config.clock;
-            simulation.source.draw_ahead(clock.origin_ns.saturating_add(clock.chunk_ns).min(clock.end_ns));
+            simulation.source.draw_ahead(clock.chunk_end_after(clock.origin_ns));
         }
         simulation
     }
@@ -546,7 +546,7 @@ impl<O: Observer> Simulation<O> {
         self.append_backlog();
         let origin = self.config.clock.origin_ns;
         // Two chunks ahead, so that events at a chunk boundary already see its arrivals.
-        self.generate_to(origin + self.config.clock.chunk_ns);
+        self.generate_to(self.config.clock.chunk_end_after(origin));
         self.queue.schedule(origin, Event::Source(SourceEvent::Generate));
         self.schedule_timeline_events();
         for fetcher in 0..self.esm.fetchers.len() as u32 {
@@ -618,8 +618,7 @@ impl<O: Observer> Simulation<O> {
 
     /// Extends generated arrivals by one chunk and re-plans fetchers that were waiting for them.
     fn on_generate(&mut self) {
-        let target = self.source.horizon_ns.saturating_add(self.config.clock.chunk_ns);
-        self.generate_to(target);
+        self.generate_to(self.config.clock.chunk_end_after(self.source.horizon_ns));
         if self.source.horizon_ns < SimTime::MAX {
             self.queue.schedule(self.now + self.config.clock.chunk_ns, Event::Source(SourceEvent::Generate));
         }
@@ -664,7 +663,7 @@ impl<O: Observer> Simulation<O> {
             caught_up_records: caught_up_records(&self.config),
         };
         if let Some(lookahead) = &mut source.lookahead {
-            let next_end = (end < clock.end_ns).then(|| end.saturating_add(clock.chunk_ns).min(clock.end_ns));
+            let next_end = (end < clock.end_ns).then(|| clock.chunk_end_after(end));
             // Asked again after the run's end was reached, there is nothing left to draw.
             if let Some(chunk) = lookahead.take(end, next_end) {
                 feed_drawn_ahead(&chunk, lookahead.producer(), &mut sink, screen, deferral);
