@@ -31,9 +31,24 @@ struct Segment {
     /// Expected records of the producer before the segment.
     start_units: f64,
     /// The clock at operational time `u` in this segment is `base_ns + u × ns_per_unit`.
+    /// Once the rate is 0 for good, `base_ns` is infinite and `ns_per_unit` 0: no arrival, and
+    /// no branch in the map.
     base_ns: f64,
-    /// Nanoseconds per expected record; infinite once the rate is 0 for good.
+    /// Nanoseconds per expected record.
     ns_per_unit: f64,
+}
+
+impl Segment {
+    /// A segment at `rate` records/s starting at `start_ns` on the clock, `start_units` in
+    /// operational time.
+    fn new(start_units: f64, start_ns: f64, rate: f64) -> Self {
+        let ns_per_unit = 1e9 / rate;
+        if ns_per_unit.is_finite() {
+            Segment { start_units, base_ns: start_ns - start_units * ns_per_unit, ns_per_unit }
+        } else {
+            Segment { start_units, base_ns: f64::INFINITY, ns_per_unit: 0.0 }
+        }
+    }
 }
 
 /// An arrival's instant on the clock, which is finite, non-negative and before the run's end
@@ -46,8 +61,10 @@ fn whole_ns(clock_ns: f64) -> SimTime {
 }
 
 impl Segment {
+    /// Operational time `units` (finite) on the clock.
+    #[inline(always)]
     fn clock_ns(&self, units: f64) -> f64 {
-        if self.ns_per_unit.is_finite() { self.base_ns + units * self.ns_per_unit } else { f64::INFINITY }
+        self.base_ns + units * self.ns_per_unit
     }
 }
 
@@ -80,6 +97,38 @@ struct Shape {
 }
 
 impl Shape {
+    /// `generate_until`'s loop for one kind of gap (`gap` draws one, in expected records).
+    #[inline(always)]
+    fn draw_until(
+        &self,
+        partition: u32,
+        stream: &mut Stream,
+        next_ns: &mut f64,
+        end: f64,
+        mut gap: impl FnMut(&mut WyRand) -> f64,
+        mut sink: impl FnMut(Arrival),
+    ) {
+        // The segment's values in registers; a step boundary is the rare case.
+        let segment_end = |k: u32| self.segments.get(k as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
+        let (mut segment, mut end_units) = (self.segments[stream.segment as usize], segment_end(stream.segment));
+        // The stream's state in locals, written back at the end: through `stream` the compiler
+        // reloads and stores it around every call of `sink`.
+        let (mut rng, mut units, mut next) = (stream.rng.clone(), stream.next_units, *next_ns);
+        while next < end {
+            let time_ns = whole_ns(next);
+            units += gap(&mut rng);
+            if units >= end_units {
+                stream.next_units = units;
+                locate(&self.segments, stream);
+                (segment, end_units) = (self.segments[stream.segment as usize], segment_end(stream.segment));
+            }
+            next = segment.clock_ns(units);
+            let (payload_bytes, stored_bytes) = self.sizes.draw(&mut rng);
+            sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer });
+        }
+        (stream.rng, stream.next_units, *next_ns) = (rng, units, next);
+    }
+
     /// The arrival at `next_ns`, moving `stream` and `next_ns` on to the next one. Draws as
     /// `generate_until`'s loop does (which keeps the segment in registers); a test holds them
     /// to the same arrivals.
@@ -161,39 +210,22 @@ impl PartitionStreams {
 
     /// Hands `sink` every arrival of `partition` before `end_ns`, in time order.
     #[inline]
-    pub fn generate_until(&mut self, partition: u32, end_ns: SimTime, mut sink: impl FnMut(Arrival)) {
+    pub fn generate_until(&mut self, partition: u32, end_ns: SimTime, sink: impl FnMut(Arrival)) {
         let end = end_ns as f64;
         let next_ns = &mut self.next_ns[partition as usize];
         if *next_ns >= end {
             return;
         }
         let (shape, stream) = (&*self.shape, &mut self.streams[partition as usize]);
-        let mean_gap = match &shape.gaps {
-            Gaps::Exponential(mean) => mean[partition as usize],
-            Gaps::Erlang(_) => 0.0,
-        };
-        // The segment's values in registers; a step boundary is the rare case.
-        let segment_end = |k: u32| shape.segments.get(k as usize + 1).map_or(f64::INFINITY, |s| s.start_units);
-        let (mut segment, mut end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
-        // The stream's state in locals, written back at the end: through `stream` the compiler
-        // reloads and stores it around every call of `sink`.
-        let (mut rng, mut units, mut next) = (stream.rng.clone(), stream.next_units, *next_ns);
-        while next < end {
-            let time_ns = whole_ns(next);
-            units += match &shape.gaps {
-                Gaps::Exponential(_) => Distribution::<f64>::sample(&Exp1, &mut rng) * mean_gap,
-                Gaps::Erlang(gap) => gap.sample(&mut rng),
-            };
-            if units >= end_units {
-                stream.next_units = units;
-                locate(&shape.segments, stream);
-                (segment, end_units) = (shape.segments[stream.segment as usize], segment_end(stream.segment));
+        // One loop per kind of gap: no branch on it per draw.
+        match &shape.gaps {
+            Gaps::Exponential(mean) => {
+                let mean_gap = mean[partition as usize];
+                let gap = |rng: &mut WyRand| Distribution::<f64>::sample(&Exp1, rng) * mean_gap;
+                shape.draw_until(partition, stream, next_ns, end, gap, sink)
             }
-            next = segment.clock_ns(units);
-            let (payload_bytes, stored_bytes) = shape.sizes.draw(&mut rng);
-            sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: shape.producer });
+            Gaps::Erlang(gamma) => shape.draw_until(partition, stream, next_ns, end, |rng| gamma.sample(rng), sink),
         }
-        (stream.rng, stream.next_units, *next_ns) = (rng, units, next);
     }
 
     /// Where `partition`'s stream stands now: its next arrival is the first replayed from it.
@@ -236,6 +268,58 @@ impl PartitionStreams {
     /// The (payload, stored) bytes of every record, when sizes are fixed.
     pub fn fixed_bytes(&self) -> Option<(u64, u64)> {
         self.shape.sizes.fixed_bytes()
+    }
+
+    /// Appends `partition`'s arrivals before `end_ns` to `times_ns`, in time order, and their
+    /// (payload, stored) bytes to `sizes` unless every record has the same (`fixed_bytes`).
+    #[inline]
+    pub fn draw_run(
+        &mut self,
+        partition: u32,
+        end_ns: SimTime,
+        times_ns: &mut Vec<SimTime>,
+        sizes: &mut Vec<(u64, u64)>,
+    ) {
+        match self.fixed_bytes() {
+            Some(_) => self.generate_until(partition, end_ns, |a| times_ns.push(a.time_ns)),
+            None => self.generate_until(partition, end_ns, |a| {
+                times_ns.push(a.time_ns);
+                sizes.push((a.payload_bytes, a.stored_bytes));
+            }),
+        }
+    }
+}
+
+/// The sizes of a run of one partition's arrivals.
+#[derive(Clone, Copy)]
+pub enum Sizes<'a> {
+    /// Every record's (payload, stored) bytes.
+    Fixed(u64, u64),
+    /// Each record's, in order.
+    Each(&'a [(u64, u64)]),
+}
+
+/// One partition's arrivals in a chunk, drawn into reused buffers so that they are stored in
+/// one go: a tight loop of draws, then one growth of the log, rather than a log append (and an
+/// interval count) per draw.
+#[derive(Default)]
+pub struct RunBuffer {
+    times_ns: Vec<SimTime>,
+    sizes: Vec<(u64, u64)>,
+}
+
+impl RunBuffer {
+    /// `partition`'s arrivals before `end_ns`: their instants, in time order, and sizes.
+    #[inline]
+    pub fn draw(&mut self, streams: &mut PartitionStreams, partition: u32, end_ns: SimTime) -> (&[SimTime], Sizes<'_>) {
+        self.times_ns.clear();
+        self.sizes.clear();
+        streams.draw_run(partition, end_ns, &mut self.times_ns, &mut self.sizes);
+        let sizes = match streams.fixed_bytes() {
+            Some((payload, stored)) => Sizes::Fixed(payload, stored),
+            None => Sizes::Each(&self.sizes),
+        };
+        (&self.times_ns, sizes)
     }
 }
 
@@ -298,11 +382,10 @@ fn segments(spec: &ProducerConfig, origin_ns: f64) -> Vec<Segment> {
         let start_ns = origin_ns + at_ns as f64;
         let end_ns = spec.steps.get(k + 1).map_or(f64::INFINITY, |s| origin_ns + s.0 as f64);
         if rate > 0.0 {
-            let ns_per_unit = 1e9 / rate;
-            segments.push(Segment { start_units: units, base_ns: start_ns - units * ns_per_unit, ns_per_unit });
+            segments.push(Segment::new(units, start_ns, rate));
             units += (end_ns - start_ns) * rate / 1e9;
         } else if end_ns.is_infinite() {
-            segments.push(Segment { start_units: units, base_ns: start_ns, ns_per_unit: f64::INFINITY });
+            segments.push(Segment::new(units, start_ns, 0.0));
         }
     }
     segments

@@ -12,7 +12,7 @@
 //! drawing").
 
 use crate::engine::SimTime;
-use crate::model::partition_streams::{PartitionStreams, Resume};
+use crate::model::partition_streams::{PartitionStreams, Resume, Sizes};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -41,13 +41,6 @@ pub struct Chunk {
     fixed: Option<(u64, u64)>,
 }
 
-/// The sizes of a run's arrivals.
-#[derive(Clone, Copy)]
-pub enum Sizes<'a> {
-    Fixed(u64, u64),
-    Each(&'a [(u64, u64)]),
-}
-
 impl Chunk {
     /// Draws the chunk ending at `self.end_ns`, reusing the buffers.
     fn draw(&mut self, streams: &mut PartitionStreams) {
@@ -60,13 +53,7 @@ impl Chunk {
                 continue;
             }
             let start = streams.resume_point(partition);
-            match self.fixed {
-                Some(_) => streams.generate_until(partition, self.end_ns, |a| self.times_ns.push(a.time_ns)),
-                None => streams.generate_until(partition, self.end_ns, |a| {
-                    self.times_ns.push(a.time_ns);
-                    self.sizes.push((a.payload_bytes, a.stored_bytes));
-                }),
-            }
+            streams.draw_run(partition, self.end_ns, &mut self.times_ns, &mut self.sizes);
             self.runs.push(Run { partition, start, end: self.times_ns.len() });
         }
     }

@@ -41,7 +41,7 @@ use crate::model::function::Environments;
 use crate::model::handler::{Handler, SyntheticHandler};
 use crate::model::kafka::deferred::Deferred;
 use crate::model::kafka::range_assignment;
-use crate::model::partition_streams::{PartitionStreams, Replayer, Resume};
+use crate::model::partition_streams::{PartitionStreams, Replayer, Resume, RunBuffer, Sizes};
 use crate::model::producer::{Arrival, ProducerGen, RecordSizes};
 use crate::model::topic::Partition;
 use batches::BatchTable;
@@ -118,8 +118,7 @@ struct Source {
     deferred: Vec<Deferred>,
     /// Every arrival before this instant has been generated.
     horizon_ns: SimTime,
-    /// Scratch space for merging several producers' arrivals.
-    arrivals: Vec<Arrival>,
+    scratch: Scratch,
     /// Event filtering: which records reach the function (`None` without `filter_criteria`).
     filter: Option<crate::model::value::RecordFilter>,
     /// The schema registry's verdicts (`None` unless some records can fail validation).
@@ -127,6 +126,15 @@ struct Source {
     /// Some record may have a payload over the invocation's budget (sizes vary, or are fixed
     /// above it, or the backlog's are): otherwise no batch needs to look for one.
     oversize_possible: bool,
+}
+
+/// Buffers reused from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    /// Several producers' arrivals, to merge.
+    arrivals: Vec<Arrival>,
+    /// One partition's arrivals in a chunk, under per-partition streams.
+    run: RunBuffer,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -358,7 +366,7 @@ impl Source {
             replayer,
             lookahead: None,
             horizon_ns: 0,
-            arrivals: Vec::new(),
+            scratch: Scratch::default(),
             filter: record_filter(c, seed),
             schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
             oversize_possible: false,
@@ -673,7 +681,7 @@ impl<O: Observer> Simulation<O> {
             feed_per_partition(
                 &mut source.producers,
                 &mut source.streams,
-                &mut source.arrivals,
+                &mut source.scratch,
                 end,
                 &mut sink,
                 screen,
@@ -682,7 +690,7 @@ impl<O: Observer> Simulation<O> {
         } else if let ([producer], false) = (source.producers.as_mut_slice(), screen.active()) {
             producer.generate_until(end, |a| sink.append(a));
         } else {
-            feed_merged(&mut source.producers, &mut source.arrivals, end, &mut sink, screen);
+            feed_merged(&mut source.producers, &mut source.scratch.arrivals, end, &mut sink, screen);
         }
         sink.produced.flush();
         if let Some(planners) = &mut sink.planners {
@@ -748,15 +756,16 @@ fn feed_merged(
 fn feed_per_partition(
     producers: &mut [ProducerGen],
     streams: &mut [PartitionStreams],
-    arrivals: &mut Vec<Arrival>,
+    scratch: &mut Scratch,
     end: SimTime,
     sink: &mut ArrivalSink,
     screen: Screen,
     deferral: Deferral,
 ) {
     if let ([], [streams]) = (&*producers, &mut *streams) {
-        return feed_own_streams(streams, end, sink, screen, deferral);
+        return feed_own_streams(streams, &mut scratch.run, end, sink, screen, deferral);
     }
+    let arrivals = &mut scratch.arrivals;
     arrivals.clear();
     for producer in producers {
         producer.generate_until(end, |a| arrivals.push(a));
@@ -776,6 +785,7 @@ fn feed_per_partition(
 #[inline(always)]
 fn feed_own_streams(
     streams: &mut PartitionStreams,
+    run: &mut RunBuffer,
     end: SimTime,
     sink: &mut ArrivalSink,
     screen: Screen,
@@ -785,7 +795,7 @@ fn feed_own_streams(
         // Most partitions of a large topic have no arrival in a chunk: skip them without
         // touching their logs.
         if streams.is_due(p, end) {
-            sink.feed_partition(p, Drawn::Here(streams), end, screen, &mut deferral);
+            sink.feed_partition(p, Drawn::Here(streams, run), end, screen, &mut deferral);
         }
     }
 }
@@ -807,15 +817,15 @@ fn feed_drawn_ahead(
 /// Where one partition's arrivals in a chunk come from: its stream, drawn here, or the chunk
 /// the lookahead thread drew.
 enum Drawn<'a> {
-    Here(&'a mut PartitionStreams),
-    Ahead { run: &'a lookahead::Run, times_ns: &'a [SimTime], sizes: lookahead::Sizes<'a>, producer: u32 },
+    Here(&'a mut PartitionStreams, &'a mut RunBuffer),
+    Ahead { run: &'a lookahead::Run, times_ns: &'a [SimTime], sizes: Sizes<'a>, producer: u32 },
 }
 
 impl Drawn<'_> {
     /// The point of partition `p`'s stream before its first arrival in the chunk.
     fn start(&self, p: u32) -> Resume {
         match self {
-            Drawn::Here(streams) => streams.resume_point(p),
+            Drawn::Here(streams, _) => streams.resume_point(p),
             Drawn::Ahead { run, .. } => run.start.clone(),
         }
     }
@@ -824,12 +834,12 @@ impl Drawn<'_> {
     #[inline(always)]
     fn for_each(&mut self, p: u32, end: SimTime, store: impl FnMut(Arrival)) {
         match self {
-            Drawn::Here(streams) => streams.generate_until(p, end, store),
+            Drawn::Here(streams, _) => streams.generate_until(p, end, store),
             &mut Drawn::Ahead { times_ns, sizes, producer, .. } => {
                 let arrival = |(k, &time_ns): (usize, &SimTime)| {
                     let (payload_bytes, stored_bytes) = match sizes {
-                        lookahead::Sizes::Fixed(payload, stored) => (payload, stored),
-                        lookahead::Sizes::Each(each) => each[k],
+                        Sizes::Fixed(payload, stored) => (payload, stored),
+                        Sizes::Each(each) => each[k],
                     };
                     Arrival { time_ns, partition: p, payload_bytes, stored_bytes, producer }
                 };
@@ -840,7 +850,7 @@ impl Drawn<'_> {
 
     /// Partition `p`'s arrivals were replayed and counted, not stored, up to `point`.
     fn counted_to(&mut self, p: u32, point: Resume) {
-        if let Drawn::Here(streams) = self {
+        if let Drawn::Here(streams, _) = self {
             streams.set_point(p, point);
         }
     }
@@ -1014,17 +1024,11 @@ impl ArrivalSink<'_> {
         }
         let produced = &mut self.produced;
         match drawn {
-            Drawn::Ahead { times_ns, sizes, .. } if !screen.active() => {
-                produced.count_run(times_ns);
-                match sizes {
-                    lookahead::Sizes::Fixed(payload, stored) => {
-                        log.extend(times_ns.iter().map(|&t| (t, payload, stored)))
-                    }
-                    lookahead::Sizes::Each(each) => {
-                        log.extend(times_ns.iter().zip(each).map(|(&t, &(payload, stored))| (t, payload, stored)))
-                    }
-                }
+            Drawn::Here(streams, run) if !screen.active() => {
+                let (times_ns, sizes) = run.draw(streams, p, end);
+                store_run(log, produced, times_ns, sizes);
             }
+            Drawn::Ahead { times_ns, sizes, .. } if !screen.active() => store_run(log, produced, times_ns, sizes),
             _ if screen.active() => drawn.for_each(p, end, |a| {
                 produced.count(a.time_ns);
                 append(log, screen, a);
@@ -1101,6 +1105,16 @@ impl ProducedCount<'_> {
             self.per_interval[self.bucket] += self.in_bucket;
             self.count += std::mem::take(&mut self.in_bucket);
         }
+    }
+}
+
+/// Stores one partition's arrivals in a chunk, in time order, and counts them per interval.
+#[inline(always)]
+fn store_run(log: &mut Partition, produced: &mut ProducedCount, times_ns: &[SimTime], sizes: Sizes) {
+    produced.count_run(times_ns);
+    match sizes {
+        Sizes::Fixed(payload, stored) => log.extend(times_ns.iter().map(|&t| (t, payload, stored))),
+        Sizes::Each(each) => log.extend(times_ns.iter().zip(each).map(|(&t, &(payload, stored))| (t, payload, stored))),
     }
 }
 
