@@ -299,6 +299,21 @@ pub enum Sizes<'a> {
     Each(&'a [(u64, u64)]),
 }
 
+impl<'a> Sizes<'a> {
+    /// `fixed` if every record has the same sizes (the streams' `fixed_bytes`), else `each`.
+    pub fn of(fixed: Option<(u64, u64)>, each: &'a [(u64, u64)]) -> Self {
+        fixed.map_or(Sizes::Each(each), |(payload, stored)| Sizes::Fixed(payload, stored))
+    }
+
+    /// The (payload, stored) bytes of the run's `k`-th record.
+    pub fn get(&self, k: usize) -> (u64, u64) {
+        match *self {
+            Sizes::Fixed(payload, stored) => (payload, stored),
+            Sizes::Each(each) => each[k],
+        }
+    }
+}
+
 /// One partition's arrivals in a chunk, drawn into reused buffers so that they are stored in
 /// one go: a tight loop of draws, then one growth of the log, rather than a log append (and an
 /// interval count) per draw.
@@ -315,11 +330,7 @@ impl RunBuffer {
         self.times_ns.clear();
         self.sizes.clear();
         streams.draw_run(partition, end_ns, &mut self.times_ns, &mut self.sizes);
-        let sizes = match streams.fixed_bytes() {
-            Some((payload, stored)) => Sizes::Fixed(payload, stored),
-            None => Sizes::Each(&self.sizes),
-        };
-        (&self.times_ns, sizes)
+        (&self.times_ns, Sizes::of(streams.fixed_bytes(), &self.sizes))
     }
 }
 

@@ -62,11 +62,8 @@ impl Chunk {
     pub fn runs(&self) -> impl Iterator<Item = (&Run, &[SimTime], Sizes<'_>)> {
         let starts = std::iter::once(0).chain(self.runs.iter().map(|r| r.end));
         self.runs.iter().zip(starts).map(|(run, start)| {
-            let sizes = match self.fixed {
-                Some((payload, stored)) => Sizes::Fixed(payload, stored),
-                None => Sizes::Each(&self.sizes[start..run.end]),
-            };
-            (run, &self.times_ns[start..run.end], sizes)
+            let each = if self.fixed.is_some() { &[][..] } else { &self.sizes[start..run.end] };
+            (run, &self.times_ns[start..run.end], Sizes::of(self.fixed, each))
         })
     }
 }

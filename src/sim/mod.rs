@@ -837,10 +837,7 @@ impl Drawn<'_> {
             Drawn::Here(streams, _) => streams.generate_until(p, end, store),
             &mut Drawn::Ahead { times_ns, sizes, producer, .. } => {
                 let arrival = |(k, &time_ns): (usize, &SimTime)| {
-                    let (payload_bytes, stored_bytes) = match sizes {
-                        Sizes::Fixed(payload, stored) => (payload, stored),
-                        Sizes::Each(each) => each[k],
-                    };
+                    let (payload_bytes, stored_bytes) = sizes.get(k);
                     Arrival { time_ns, partition: p, payload_bytes, stored_bytes, producer }
                 };
                 times_ns.iter().enumerate().map(arrival).for_each(store)
