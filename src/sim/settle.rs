@@ -119,7 +119,7 @@ impl<O: Observer> Simulation<O> {
         let now = self.now;
         let log = &mut self.source.logs[partition as usize];
         let start = log.log_start_offset();
-        log.pop_front_runs((end - start) as usize, |run| {
+        log.pop_front_reading((end - start) as usize, |run| {
             self.metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
         });
         self.count_succeeded(end - start);
@@ -141,7 +141,7 @@ impl<O: Observer> Simulation<O> {
             match how {
                 Resolution::Succeeded => {
                     let metrics = &mut self.metrics;
-                    self.source.logs[p].pop_front_runs(n as usize, |run| {
+                    self.source.logs[p].pop_front_reading(n as usize, |run| {
                         metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
                     });
                     self.count_succeeded(n);

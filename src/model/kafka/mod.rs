@@ -11,6 +11,7 @@ pub mod backlog;
 pub mod checkpoint;
 pub mod deferred;
 pub mod destination;
+pub mod log_buffer;
 pub mod topic;
 
 pub use assignor::range_assignment;

@@ -1,8 +1,8 @@
 //! A topic's partitions: each an append-only log of records with offsets, of which esmsim keeps
 //! only the part not yet committed (plus arrivals generated ahead of the clock).
 
+use super::log_buffer::LogBuffer;
 use crate::engine::SimTime;
-use std::collections::VecDeque;
 
 /// One record as the simulator needs it: 24 bytes, no heap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Record {
 /// arrived.
 #[derive(Debug, Default)]
 pub struct Partition {
-    log: VecDeque<Record>,
+    log: LogBuffer<Record>,
     log_start_offset: u64,
     /// `cum_payload_bytes` and `cum_stored_bytes` of the record just before `log[0]`.
     payload_before_log: u64,
@@ -38,7 +38,7 @@ pub struct Partition {
     /// With event filtering only: records matching a filter, cumulative, one per record of
     /// `log` (an unmatched record adds no payload either). Empty without filtering, when every
     /// record counts.
-    cum_matched: VecDeque<u64>,
+    cum_matched: LogBuffer<u64>,
     matched_before_log: u64,
     matched_appended: u64,
     filtering: bool,
@@ -49,7 +49,7 @@ impl Partition {
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64) {
         self.payload_appended += payload_bytes;
         self.stored_appended += stored_bytes;
-        self.log.push_back(Record {
+        self.log.push(Record {
             arrival_ns,
             cum_payload_bytes: self.payload_appended,
             cum_stored_bytes: self.stored_appended,
@@ -63,7 +63,6 @@ impl Partition {
     pub fn extend(&mut self, records: impl ExactSizeIterator<Item = (SimTime, u64, u64)>) {
         self.appended += records.len() as u64;
         let (mut payload, mut stored) = (self.payload_appended, self.stored_appended);
-        // From a slice's iterator, `VecDeque::extend` writes without a check per record.
         self.log.extend(records.map(|(arrival_ns, payload_bytes, stored_bytes)| {
             payload += payload_bytes;
             stored += stored_bytes;
@@ -77,7 +76,7 @@ impl Partition {
     pub fn append_filtered(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64, matched: bool) {
         self.filtering = true;
         self.matched_appended += matched as u64;
-        self.cum_matched.push_back(self.matched_appended);
+        self.cum_matched.push(self.matched_appended);
         self.append(arrival_ns, if matched { payload_bytes } else { 0 }, stored_bytes);
     }
 
@@ -124,7 +123,7 @@ impl Partition {
             return 0;
         }
         let target = self.matched_before_log + k;
-        (self.cum_matched.partition_point(|&c| c < target) + 1).min(self.log.len())
+        (self.cum_matched.as_slice().partition_point(|&c| c < target) + 1).min(self.log.len())
     }
 
     /// The first record of the log that matches a filter.
@@ -132,7 +131,7 @@ impl Partition {
         if !self.filtering {
             return self.log.front();
         }
-        let i = self.cum_matched.partition_point(|&c| c == self.matched_before_log);
+        let i = self.cum_matched.as_slice().partition_point(|&c| c == self.matched_before_log);
         self.log.get(i)
     }
 
@@ -180,32 +179,19 @@ impl Partition {
     pub fn arrived(&self, t: SimTime) -> usize {
         // Most logs a plan asks about have arrived in full by the instant it asks about, or
         // (many partitions, each with few records) not at all.
-        match (self.log.front(), self.log.back()) {
-            (_, None) => return 0,
-            (_, Some(last)) if last.arrival_ns <= t => return self.log.len(),
-            (Some(first), _) if first.arrival_ns > t => return 0,
-            _ => {}
-        }
-        let (a, b) = self.log.as_slices();
-        match a.last() {
-            Some(last) if last.arrival_ns > t => a.partition_point(|r| r.arrival_ns <= t),
-            _ => a.len() + b.partition_point(|r| r.arrival_ns <= t),
+        let log = self.log.as_slice();
+        match (log.first(), log.last()) {
+            (_, None) => 0,
+            (_, Some(last)) if last.arrival_ns <= t => log.len(),
+            (Some(first), _) if first.arrival_ns > t => 0,
+            _ => log.partition_point(|r| r.arrival_ns <= t),
         }
     }
 
     /// As [`arrived`](Self::arrived), knowing that the answer lies in `from..=upto`: a search of
     /// those records only.
     pub fn arrived_within(&self, t: SimTime, from: usize, upto: usize) -> usize {
-        let (a, b) = self.log.as_slices();
-        let by_t = |r: &Record| r.arrival_ns <= t;
-        if upto <= a.len() {
-            from + a[from..upto].partition_point(by_t)
-        } else if from >= a.len() {
-            from + b[from - a.len()..upto - a.len()].partition_point(by_t)
-        } else {
-            let in_a = a[from..].partition_point(by_t);
-            if from + in_a < a.len() { from + in_a } else { a.len() + b[..upto - a.len()].partition_point(by_t) }
-        }
+        from + self.log.as_slice()[from..upto].partition_point(|r| r.arrival_ns <= t)
     }
 
     /// Records of the log that arrived strictly before `t` (used at sample instants).
@@ -238,24 +224,14 @@ impl Partition {
             return self.log.len();
         }
         let limit = self.payload_before_log.saturating_add(budget);
-        let (a, b) = self.log.as_slices();
-        match a.last() {
-            Some(last) if last.cum_payload_bytes > limit => a.partition_point(|r| r.cum_payload_bytes <= limit),
-            _ => a.len() + b.partition_point(|r| r.cum_payload_bytes <= limit),
-        }
+        self.log.as_slice().partition_point(|r| r.cum_payload_bytes <= limit)
     }
 
     /// Removes the first `n` records of the log, handing them to `f` first (committed records,
-    /// for their latency) in one or two runs in offset order. Slices, because a `VecDeque`'s
-    /// draining iterator costs several times as much per record.
+    /// for their latency) in offset order.
     #[inline]
-    pub fn pop_front_runs(&mut self, n: usize, mut f: impl FnMut(&[Record])) {
-        let (a, b) = self.log.as_slices();
-        let in_a = n.min(a.len());
-        f(&a[..in_a]);
-        if n > in_a {
-            f(&b[..n - in_a]);
-        }
+    pub fn pop_front_reading(&mut self, n: usize, f: impl FnOnce(&[Record])) {
+        f(&self.log.as_slice()[..n]);
         self.pop_front(n);
     }
 
@@ -267,10 +243,10 @@ impl Partition {
             self.log_start_offset += n as u64;
             if self.filtering {
                 self.matched_before_log = self.cum_matched[n - 1];
-                self.cum_matched.drain(..n);
+                self.cum_matched.consume(n);
             }
         }
-        self.log.drain(..n);
+        self.log.consume(n);
     }
 
     /// Number of records at the front of the log older than `retention` at `now`, i.e. the ones
