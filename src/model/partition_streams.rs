@@ -49,6 +49,12 @@ impl Segment {
             Segment { start_units, base_ns: f64::INFINITY, ns_per_unit: 0.0 }
         }
     }
+
+    /// Operational time `units` (finite) on the clock.
+    #[inline(always)]
+    fn clock_ns(&self, units: f64) -> f64 {
+        self.base_ns + units * self.ns_per_unit
+    }
 }
 
 /// An arrival's instant on the clock, which is finite, non-negative and before the run's end
@@ -58,14 +64,6 @@ impl Segment {
 fn whole_ns(clock_ns: f64) -> SimTime {
     debug_assert!((0.0..9.2e18).contains(&clock_ns), "arrival at {clock_ns} ns");
     clock_ns as i64 as SimTime
-}
-
-impl Segment {
-    /// Operational time `units` (finite) on the clock.
-    #[inline(always)]
-    fn clock_ns(&self, units: f64) -> f64 {
-        self.base_ns + units * self.ns_per_unit
-    }
 }
 
 /// What one partition's stream keeps besides its next arrival on the clock.
