@@ -3,7 +3,8 @@
 
 use super::{BatchId, EsmEvent, Lane, Observer, Simulation, notify};
 use crate::model::destination::Condition;
-use crate::model::esm::{Batch, BatchState, Fetcher, FlushReason, Piece, Segment, Waiting, batcher};
+use crate::model::esm::batcher::Offered;
+use crate::model::esm::{Batch, BatchState, Fetcher, FlushReason, Piece, Segment, Visit, Waiting, batcher};
 use crate::model::topic::Partition;
 
 impl<O: Observer> Simulation<O> {
@@ -150,14 +151,17 @@ impl<O: Observer> Simulation<O> {
             let p = owned[slot as usize] as usize;
             !lanes[p].busy && !logs[p].is_empty()
         };
-        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, self.now, free as usize);
+        let now = self.now;
+        let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, now, free as usize);
         let mut reason = FlushReason::Window;
-        f.candidates.visit_from(pivot, waiting, |slot| match forming.offer(owned[slot as usize]) {
-            Some(full) => {
+        f.candidates.visit_from(pivot, now, waiting, |slot| match forming.offer(owned[slot as usize]) {
+            Offered::Taken => Visit::Next,
+            // Generated ahead: later batches pass over it until its first record arrives.
+            Offered::NotArrived(first_ns) => Visit::NotBefore(first_ns),
+            Offered::Full(full) => {
                 reason = full;
-                false
+                Visit::Stop
             }
-            None => true,
         });
         (forming.segments, reason)
     }

@@ -34,10 +34,12 @@ pub enum Stopped {
 
 /// Bytes of memory one record takes in a partition's log.
 pub const RECORD_BYTES: u64 = std::mem::size_of::<crate::model::topic::Record>() as u64;
-/// Bytes counted per record held against the budget: a log grows by doubling, so before its
-/// next growth a record may need twice its size. Counting that in advance keeps the growth
-/// itself, which happens between two checks, within the budget.
-pub const HELD_BYTES_PER_RECORD: u64 = 2 * RECORD_BYTES;
+/// Bytes counted per record held against the budget: a log grows by doubling its buffer when
+/// the records consumed from its front leave less than half of what is live to reuse
+/// (`model/kafka/log_buffer.rs`), so after its next growth a record may take three times its
+/// size. Counting that in advance keeps the growth itself, which happens between two checks,
+/// within the budget.
+pub const HELD_BYTES_PER_RECORD: u64 = 3 * RECORD_BYTES;
 
 /// Tracks an upper bound of what the run holds, so the exact (per-partition) count is taken
 /// only when the bound nears the budget, not at every chunk.
@@ -83,6 +85,6 @@ impl<O: Observer> Simulation<O> {
 
 /// What a log holds, or will once it grows to take its next record.
 fn held_bytes(log: &Partition) -> u64 {
-    let room = log.capacity().max(2 * log.len()) as u64;
+    let room = log.capacity().max(3 * log.len()) as u64;
     room * RECORD_BYTES
 }

@@ -302,7 +302,7 @@ pub fn form(
     let mut forming = Forming::new(rules, partitions, now, candidates.len());
     let count = candidates.len();
     for i in 0..count {
-        if let Some(reason) = forming.offer(candidates[(rotation + i) % count]) {
+        if let Offered::Full(reason) = forming.offer(candidates[(rotation + i) % count]) {
             return (forming.segments, reason);
         }
     }
@@ -312,6 +312,17 @@ pub fn form(
 /// Segments a forming batch makes room for at once (more grow the list): a batch of a poller
 /// owning thousands of partitions rarely reads them all.
 const MAX_SEGMENTS_RESERVED: usize = 64;
+
+/// What offering a partition to a forming batch did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offered {
+    /// Took what had arrived and fitted, if anything: offer the next partition.
+    Taken,
+    /// Nothing in the log has arrived yet: its first record arrives at this instant.
+    NotArrived(SimTime),
+    /// The batch is full (by size or payload).
+    Full(FlushReason),
+}
 
 /// A batch being formed at `now`, offered partitions in reading order until it is full.
 pub struct Forming<'a> {
@@ -331,17 +342,20 @@ impl<'a> Forming<'a> {
         Forming { partitions, now, segments, room: rules.batch_size, budget: rules.record_budget_bytes }
     }
 
-    /// Takes every record of partition `id` arrived by now that fits; `Some` once the batch is
-    /// full (by size or payload).
-    pub fn offer(&mut self, id: u32) -> Option<FlushReason> {
+    /// Takes every record of partition `id` arrived by now that fits.
+    #[inline]
+    pub fn offer(&mut self, id: u32) -> Offered {
         let p = &self.partitions[id as usize];
-        if p.front().is_none_or(|r| r.arrival_ns > self.now) {
-            return None; // nothing arrived yet: skipped without a search
+        match p.front() {
+            None => return Offered::Taken,
+            // Nothing arrived yet: skipped without a search.
+            Some(front) if front.arrival_ns > self.now => return Offered::NotArrived(front.arrival_ns),
+            Some(_) => {}
         }
         // Records up to the `room`-th matching one (all records match without filtering).
         let wanted = p.arrived(self.now).min(p.prefix_holding(self.room as u64));
         if wanted == 0 {
-            return None;
+            return Offered::Taken;
         }
         let n = wanted.min(p.fitting(self.budget));
         if n > 0 {
@@ -351,9 +365,12 @@ impl<'a> Forming<'a> {
             self.budget -= p.payload_of_first(n);
         }
         if n < wanted {
-            return Some(FlushReason::Payload);
+            Offered::Full(FlushReason::Payload)
+        } else if self.room == 0 {
+            Offered::Full(FlushReason::Size)
+        } else {
+            Offered::Taken
         }
-        (self.room == 0).then_some(FlushReason::Size)
     }
 }
 

@@ -9,8 +9,17 @@
 //! A combined batch starts reading at the `rotation`-th partition without a batch outstanding
 //! (empty or not), so the set also counts those partitions per slot, in a Fenwick tree that
 //! finds the `r`-th of them in O(log owned).
+//!
+//! Producers generate ahead of the clock, so many candidates of a poller owning thousands of
+//! partitions hold only records that have not arrived yet. A batch passes over them, and the
+//! set remembers until when ([`Visit::NotBefore`]): a later batch passes over them again
+//! without reading their logs, each a cache miss at that scale. The instant kept is a lower
+//! bound of the arrival at the front of the slot's log for as long as the slot keeps its
+//! partition: a log's front only moves to later records (records are appended in offset order,
+//! which is arrival order, and leave from the front).
 
 use super::fenwick::Fenwick;
+use crate::engine::SimTime;
 
 /// See the module documentation.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +29,20 @@ pub struct CandidateSet {
     maybe: Vec<u64>,
     /// Over slots: 1 where the partition has no batch outstanding.
     free: Fenwick,
+    /// Per slot: no record of its log arrives before this instant (0 until a visit says).
+    not_before_ns: Vec<SimTime>,
+}
+
+/// What a visit to a slot found (see [`CandidateSet::visit_from`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visit {
+    /// Go on to the next slot.
+    Next,
+    /// Nothing of the slot's log arrives before this instant: go on, and pass over it until
+    /// then.
+    NotBefore(SimTime),
+    /// Stop visiting.
+    Stop,
 }
 
 impl CandidateSet {
@@ -27,7 +50,7 @@ impl CandidateSet {
     pub fn new(owned: usize, busy: impl Fn(usize) -> bool) -> Self {
         let mut free = Fenwick::default();
         free.rebuild((0..owned).map(|slot| u64::from(!busy(slot))));
-        CandidateSet { free, maybe: vec![0; owned.div_ceil(64)] }
+        CandidateSet { free, maybe: vec![0; owned.div_ceil(64)], not_before_ns: vec![0; owned] }
     }
 
     /// `slot` may have become a candidate.
@@ -56,9 +79,16 @@ impl CandidateSet {
     }
 
     /// Passes `visit` each slot that `keep` accepts, from `first` up, then from 0 up to it,
-    /// until `visit` returns `false`; forgets the slots `keep` rejects on the way. Costs the
-    /// slots visited, not the whole set.
-    pub fn visit_from(&mut self, first: u32, mut keep: impl FnMut(u32) -> bool, mut visit: impl FnMut(u32) -> bool) {
+    /// until `visit` says [`Visit::Stop`]; forgets the slots `keep` rejects on the way. Slots
+    /// an earlier visit said hold nothing arriving by `now` are passed over, asking neither.
+    /// Costs the slots visited, not the whole set.
+    pub fn visit_from(
+        &mut self,
+        first: u32,
+        now: SimTime,
+        mut keep: impl FnMut(u32) -> bool,
+        mut visit: impl FnMut(u32) -> Visit,
+    ) {
         let words = self.maybe.len();
         let (first_word, first_bit) = (first as usize / 64, first % 64);
         // The first word's bits from `first`, the words after it, the words before it, and the
@@ -72,10 +102,17 @@ impl CandidateSet {
                 let bit = bits.trailing_zeros();
                 bits &= bits - 1;
                 let slot = (w * 64) as u32 + bit;
+                if self.not_before_ns[slot as usize] > now {
+                    continue;
+                }
                 if !keep(slot) {
                     *word &= !(1 << bit);
-                } else if !visit(slot) {
-                    return;
+                    continue;
+                }
+                match visit(slot) {
+                    Visit::Next => {}
+                    Visit::NotBefore(t) => self.not_before_ns[slot as usize] = t,
+                    Visit::Stop => return,
                 }
             }
         }
@@ -130,10 +167,11 @@ mod tests {
             let mut got = Vec::new();
             set.visit_from(
                 first,
+                0,
                 |s| s % 7 != 0,
                 |s| {
                     got.push(s);
-                    true
+                    Visit::Next
                 },
             );
             assert_eq!(got, expected, "from {first}");
@@ -141,14 +179,50 @@ mod tests {
             let mut two = Vec::new();
             set.visit_from(
                 first,
+                0,
                 |_| true,
                 |s| {
                     two.push(s);
-                    two.len() < 2
+                    if two.len() < 2 { Visit::Next } else { Visit::Stop }
                 },
             );
             assert_eq!(two, expected[..2]);
         }
+    }
+
+    #[test]
+    fn passes_over_slots_until_their_records_arrive() {
+        // Slots 0..10; slot 3 holds nothing arriving before 50, slot 6 nothing before 80.
+        let mut set = CandidateSet::new(10, |_| false);
+        (0..10).for_each(|s| set.add(s));
+        let pass = |set: &mut CandidateSet, now: SimTime| {
+            let (mut asked, mut visited) = (Vec::new(), Vec::new());
+            set.visit_from(
+                0,
+                now,
+                |s| {
+                    asked.push(s);
+                    true
+                },
+                |s| {
+                    visited.push(s);
+                    match s {
+                        3 if now < 50 => Visit::NotBefore(50),
+                        6 if now < 80 => Visit::NotBefore(80),
+                        _ => Visit::Next,
+                    }
+                },
+            );
+            assert_eq!(asked, visited, "at {now}");
+            visited
+        };
+        let all: Vec<u32> = (0..10).collect();
+        assert_eq!(pass(&mut set, 10), all);
+        let without = |skipped: &[u32]| all.iter().copied().filter(|s| !skipped.contains(s)).collect::<Vec<_>>();
+        assert_eq!(pass(&mut set, 20), without(&[3, 6]));
+        assert_eq!(pass(&mut set, 49), without(&[3, 6]));
+        assert_eq!(pass(&mut set, 50), without(&[6]), "3's records have arrived");
+        assert_eq!(pass(&mut set, 80), all);
     }
 
     #[test]

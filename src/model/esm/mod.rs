@@ -12,7 +12,7 @@ pub mod registry;
 
 pub use batch::{Batch, BatchState, FlushReason, Piece, Running, Segment};
 pub use batcher::{BatchRules, Plan};
-pub use candidates::CandidateSet;
+pub use candidates::{CandidateSet, Visit};
 pub use fetcher::{Fetcher, Gate, Waiting};
 pub use planner::Planner;
 pub use ranges::RangeSet;
