@@ -152,6 +152,14 @@ impl<O: Observer> Simulation<O> {
             !lanes[p].busy && !logs[p].is_empty()
         };
         let now = self.now;
+        // What lets a batch pass over a slot: the instant kept is never after its log's front.
+        debug_assert!(
+            (0..owned.len() as u32).all(|slot| {
+                let not_before_ns = f.candidates.not_before_ns(slot);
+                logs[owned[slot as usize] as usize].front().is_none_or(|r| r.arrival_ns >= not_before_ns)
+            }),
+            "a log's front arrives before the instant its candidate set keeps"
+        );
         let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, now, free as usize);
         let mut reason = FlushReason::Window;
         f.candidates.visit_from(pivot, now, waiting, |slot| match forming.offer(owned[slot as usize]) {

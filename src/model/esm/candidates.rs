@@ -78,6 +78,12 @@ impl CandidateSet {
         self.free.first_reaching(u64::from(r) + 1).expect("r is below the free count") as u32
     }
 
+    /// The instant before which, as a visit said, nothing of `slot`'s log arrives (0 if none
+    /// said).
+    pub fn not_before_ns(&self, slot: u32) -> SimTime {
+        self.not_before_ns[slot as usize]
+    }
+
     /// Passes `visit` each slot that `keep` accepts, from `first` up, then from 0 up to it,
     /// until `visit` says [`Visit::Stop`]; forgets the slots `keep` rejects on the way. Slots
     /// an earlier visit said hold nothing arriving by `now` are passed over, asking neither.
