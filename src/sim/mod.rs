@@ -1187,12 +1187,16 @@ pub(super) struct Planning {
 /// 1,540; at 1,000, 2,522 against 1,682.
 const PLANNER_MIN_PARTITIONS: usize = 500;
 
-/// The same with per-partition streams, whose chunks the planner sorts into its queue
-/// (instructions per record between 2 s and 6 s, 10 pollers, 2026-12-03): at 500 partitions per
-/// poller the search costs 1,559 and the planner 1,663; at 600, 1,824 against 1,707; at 800,
-/// 2,296 against 1,788. (When the planner merged chunks through its heap, the threshold was 800:
-/// at 500 per poller 1,544 against 1,745, at 1,000 2,721 against 2,111.)
-const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 550;
+/// The same with per-partition streams, whose chunks the planner sorts into its queue. Retuned
+/// on 2026-12-04 after the contiguous logs and the candidate set's pass-over (instructions of 2
+/// simulated seconds, start-up included, 10 pollers, 100,000 records/s): at 600 partitions per
+/// poller the search costs 271.9 M and the planner 311.0 M; at 700, 311.6 M against 321.3 M; at
+/// 800, 348.5 M against 329.7 M; at 1,000, 401.6 M against 346.2 M; at 30,000 records/s (4 s)
+/// 188.3 M against 204.3 M at 600 and 229.4 M against 215.2 M at 800. (It was 550 from 2026-12-03:
+/// then at 500 per poller the search cost 1,559 instructions per record between 2 s and 6 s and
+/// the planner 1,663, at 600 1,824 against 1,707; 800 before that, while the planner merged
+/// chunks through its heap.)
+const PLANNER_MIN_PARTITIONS_BY_PARTITION: usize = 700;
 
 /// Rebuilds every fetcher's candidate set and planner from scratch (after the owners changed, or
 /// records were appended without telling them); `true` when some fetcher has a planner: those
