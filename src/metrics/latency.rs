@@ -57,24 +57,23 @@ impl IntervalLatency {
         self.total += 1;
     }
 
-    /// Values that do not increase (records committed together, oldest first): the first and
-    /// the last bound the buckets touched.
+    /// Values that do not increase (records committed together, oldest first), `first_us`
+    /// then `rest_us`: the first and the last bound the buckets touched.
     #[inline]
-    pub fn record_nonincreasing(&mut self, values_us: impl ExactSizeIterator<Item = u64>) {
-        let n = values_us.len();
-        let (mut first, mut last) = (None, 0);
-        for value in values_us {
+    pub fn record_nonincreasing(&mut self, first_us: u64, rest_us: impl ExactSizeIterator<Item = u64>) {
+        let n = 1 + rest_us.len();
+        let first = index_of(first_us);
+        self.counts[first] += 1;
+        let mut last = first;
+        for value in rest_us {
             let i = index_of(value);
             self.counts[i] += 1;
-            debug_assert!(first.is_none() || i <= last, "latencies increased");
-            first.get_or_insert(i);
+            debug_assert!(i <= last, "latencies increased");
             last = i;
         }
-        if let Some(first) = first {
-            self.highest = self.highest.max(first);
-            self.lowest = self.lowest.min(last);
-            self.total += n as u64;
-        }
+        self.highest = self.highest.max(first);
+        self.lowest = self.lowest.min(last);
+        self.total += n as u64;
     }
 
     /// The interval's quantiles (µs), then moves its samples into `into` and starts afresh.

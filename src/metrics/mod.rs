@@ -272,15 +272,11 @@ impl Metrics {
     /// extremes are the first and the last, not two comparisons per record (a log holds its
     /// records in arrival order).
     #[inline]
-    pub fn record_latencies(&mut self, latencies_ns: impl ExactSizeIterator<Item = SimTime>) {
-        let mut first = None;
-        self.latency_interval.record_nonincreasing(latencies_ns.map(|latency_ns| {
-            first.get_or_insert(latency_ns);
-            latency_ns / NS_PER_US
-        }));
-        if let Some(longest_ns) = first {
-            self.latency_max_ns = self.latency_max_ns.max(longest_ns);
-        }
+    pub fn record_latencies(&mut self, mut latencies_ns: impl ExactSizeIterator<Item = SimTime>) {
+        // The first is the longest: taken apart, the loop over the rest keeps no extremes.
+        let Some(longest_ns) = latencies_ns.next() else { return };
+        self.latency_max_ns = self.latency_max_ns.max(longest_ns);
+        self.latency_interval.record_nonincreasing(longest_ns / NS_PER_US, latencies_ns.map(|ns| ns / NS_PER_US));
     }
 
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
