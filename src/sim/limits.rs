@@ -32,8 +32,10 @@ pub enum Stopped {
     Handler(String),
 }
 
-/// Bytes of memory one record takes in a partition's log.
-pub const RECORD_BYTES: u64 = std::mem::size_of::<crate::model::topic::Record>() as u64;
+/// Bytes of memory one record takes in a partition's log, at most: its arrival, and its running
+/// byte totals when the partition's records differ in size (`Partition`'s `RecordSizes`).
+pub const RECORD_BYTES: u64 =
+    (std::mem::size_of::<crate::model::topic::Record>() + std::mem::size_of::<(u64, u64)>()) as u64;
 /// Bytes counted per record held against the budget: a log grows by doubling its buffer when
 /// the records consumed from its front leave less than half of what is live to reuse
 /// (`model/kafka/log_buffer.rs`), so after its next growth a record may take three times its

@@ -1110,8 +1110,10 @@ impl ProducedCount<'_> {
 fn store_run(log: &mut Partition, produced: &mut ProducedCount, times_ns: &[SimTime], sizes: Sizes) {
     produced.count_run(times_ns);
     match sizes {
-        Sizes::Fixed(payload, stored) => log.extend(times_ns.iter().map(|&t| (t, payload, stored))),
-        Sizes::Each(each) => log.extend(times_ns.iter().zip(each).map(|(&t, &(payload, stored))| (t, payload, stored))),
+        Sizes::Fixed(payload, stored) => log.extend_fixed(times_ns, payload, stored),
+        Sizes::Each(each) => {
+            times_ns.iter().zip(each).for_each(|(&t, &(payload, stored))| log.append(t, payload, stored))
+        }
     }
 }
 

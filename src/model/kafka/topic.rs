@@ -4,15 +4,28 @@
 use super::log_buffer::LogBuffer;
 use crate::engine::SimTime;
 
-/// One record as the simulator needs it: 24 bytes, no heap.
+/// One record as the simulator needs it: its arrival (8 bytes, no heap). Its sizes are the
+/// partition's ([`RecordSizes`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record {
     pub arrival_ns: SimTime,
-    /// Payload bytes of every record of the partition up to and including this one. Differences
-    /// give the payload of any run of records in O(1).
-    pub cum_payload_bytes: u64,
-    /// The same for the bytes stored in Kafka (key + value): what a poller reads.
-    pub cum_stored_bytes: u64,
+}
+
+/// The sizes of a partition's records. Most partitions' records all have one size, and then a
+/// log holds 8 bytes per record: runs of records are weighed by multiplying. Only once a record
+/// of another size arrives does the log keep each record's running byte totals beside it, 16
+/// bytes more. (Plans, batches and commits visit many partitions once each, so the lines of
+/// memory a log takes are what a run at 10,000 partitions waits for: 24-byte records took 1.6
+/// times the wall time of 60 simulated seconds of `internet-scale`.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum RecordSizes {
+    /// Nothing appended yet.
+    #[default]
+    Unset,
+    /// Every record appended so far has these payload and stored bytes.
+    Uniform { payload_bytes: u64, stored_bytes: u64 },
+    /// Sizes differ: `cum_bytes` holds each record's running totals.
+    Varying,
 }
 
 /// A partition's log from the consumer's position on.
@@ -25,9 +38,13 @@ pub struct Record {
 pub struct Partition {
     log: LogBuffer<Record>,
     log_start_offset: u64,
-    /// `cum_payload_bytes` and `cum_stored_bytes` of the record just before `log[0]`.
+    /// Payload and stored bytes of every record before `log[0]`.
     payload_before_log: u64,
     stored_before_log: u64,
+    sizes: RecordSizes,
+    /// With varying sizes only: payload and stored bytes of every record of the partition up
+    /// to and including this one, one per record of `log` (differences weigh any run in O(1)).
+    cum_bytes: LogBuffer<(u64, u64)>,
     /// Kafka's committed offset: the next offset the consumer group will read.
     pub committed: u64,
     /// Offsets ever appended (the high watermark once they have all arrived).
@@ -47,28 +64,49 @@ pub struct Partition {
 impl Partition {
     #[inline(always)]
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64) {
+        self.note_sizes(payload_bytes, stored_bytes);
         self.payload_appended += payload_bytes;
         self.stored_appended += stored_bytes;
-        self.log.push(Record {
-            arrival_ns,
-            cum_payload_bytes: self.payload_appended,
-            cum_stored_bytes: self.stored_appended,
-        });
+        if self.sizes == RecordSizes::Varying {
+            self.cum_bytes.push((self.payload_appended, self.stored_appended));
+        }
+        self.log.push(Record { arrival_ns });
         self.appended += 1;
     }
 
-    /// Appends records in arrival order, `(arrival_ns, payload_bytes, stored_bytes)` each, as
-    /// `append` does one: in one growth of the log at most.
+    /// Appends records arriving at `times_ns` (in order), each of `payload_bytes` and
+    /// `stored_bytes`: in one growth of the log at most.
     #[inline]
-    pub fn extend(&mut self, records: impl ExactSizeIterator<Item = (SimTime, u64, u64)>) {
-        self.appended += records.len() as u64;
-        let (mut payload, mut stored) = (self.payload_appended, self.stored_appended);
-        self.log.extend(records.map(|(arrival_ns, payload_bytes, stored_bytes)| {
-            payload += payload_bytes;
-            stored += stored_bytes;
-            Record { arrival_ns, cum_payload_bytes: payload, cum_stored_bytes: stored }
-        }));
-        (self.payload_appended, self.stored_appended) = (payload, stored);
+    pub fn extend_fixed(&mut self, times_ns: &[SimTime], payload_bytes: u64, stored_bytes: u64) {
+        if times_ns.is_empty() {
+            return;
+        }
+        self.note_sizes(payload_bytes, stored_bytes);
+        if self.sizes == RecordSizes::Varying {
+            return times_ns.iter().for_each(|&t| self.append(t, payload_bytes, stored_bytes));
+        }
+        let n = times_ns.len() as u64;
+        self.appended += n;
+        self.payload_appended += n * payload_bytes;
+        self.stored_appended += n * stored_bytes;
+        self.log.extend(times_ns.iter().map(|&arrival_ns| Record { arrival_ns }));
+    }
+
+    /// Records of these sizes are arriving: keeps the log's sizes uniform while they are, or
+    /// starts keeping each record's byte totals once they are not.
+    #[inline(always)]
+    fn note_sizes(&mut self, payload_bytes: u64, stored_bytes: u64) {
+        match self.sizes {
+            RecordSizes::Uniform { payload_bytes: p, stored_bytes: s } if (p, s) == (payload_bytes, stored_bytes) => {}
+            RecordSizes::Varying => {}
+            RecordSizes::Unset => self.sizes = RecordSizes::Uniform { payload_bytes, stored_bytes },
+            RecordSizes::Uniform { payload_bytes: p, stored_bytes: s } => {
+                let (payload, stored) = (self.payload_before_log, self.stored_before_log);
+                let live = self.log.len();
+                self.cum_bytes.extend((1..live + 1).map(|i| (payload + i as u64 * p, stored + i as u64 * s)));
+                self.sizes = RecordSizes::Varying;
+            }
+        }
     }
 
     /// Appends a record under event filtering: an unmatched record is polled (stored bytes) but
@@ -200,8 +238,22 @@ impl Partition {
     }
 
     /// Payload bytes of the first `n` records of the log.
+    #[inline]
     pub fn payload_of_first(&self, n: usize) -> u64 {
-        if n == 0 { 0 } else { self.log[n - 1].cum_payload_bytes - self.payload_before_log }
+        self.bytes_of_first(n).0
+    }
+
+    /// Payload and stored bytes of the first `n` records of the log.
+    #[inline]
+    fn bytes_of_first(&self, n: usize) -> (u64, u64) {
+        match self.sizes {
+            RecordSizes::Uniform { payload_bytes, stored_bytes } => (n as u64 * payload_bytes, n as u64 * stored_bytes),
+            _ if n == 0 => (0, 0),
+            _ => {
+                let (payload, stored) = self.cum_bytes[n - 1];
+                (payload - self.payload_before_log, stored - self.stored_before_log)
+            }
+        }
     }
 
     /// Payload bytes of the records at offsets `start..end`.
@@ -213,9 +265,7 @@ impl Partition {
     /// Bytes stored in Kafka (key + value) of the records at offsets `start..end`.
     pub fn stored_between(&self, start: u64, end: u64) -> u64 {
         let base = self.log_start_offset;
-        let of_first =
-            |n: u64| if n == 0 { 0 } else { self.log[n as usize - 1].cum_stored_bytes - self.stored_before_log };
-        of_first(end - base) - of_first(start - base)
+        self.bytes_of_first((end - base) as usize).1 - self.bytes_of_first((start - base) as usize).1
     }
 
     /// How many of the first records of the log fit in `budget` payload bytes.
@@ -223,8 +273,14 @@ impl Partition {
         if self.payload_len() <= budget {
             return self.log.len();
         }
-        let limit = self.payload_before_log.saturating_add(budget);
-        self.log.as_slice().partition_point(|r| r.cum_payload_bytes <= limit)
+        match self.sizes {
+            // Over the budget, so not every record is empty.
+            RecordSizes::Uniform { payload_bytes, .. } => (budget / payload_bytes.max(1)) as usize,
+            _ => {
+                let limit = self.payload_before_log.saturating_add(budget);
+                self.cum_bytes.as_slice().partition_point(|&(payload, _)| payload <= limit)
+            }
+        }
     }
 
     /// Removes the first `n` records of the log, handing them to `f` first (committed records,
@@ -238,8 +294,12 @@ impl Partition {
     /// Removes the first `n` records of the log (committed, discarded or lost).
     pub fn pop_front(&mut self, n: usize) {
         if n > 0 {
-            self.payload_before_log = self.log[n - 1].cum_payload_bytes;
-            self.stored_before_log = self.log[n - 1].cum_stored_bytes;
+            let (payload, stored) = self.bytes_of_first(n);
+            self.payload_before_log += payload;
+            self.stored_before_log += stored;
+            if self.sizes == RecordSizes::Varying {
+                self.cum_bytes.consume(n);
+            }
             self.log_start_offset += n as u64;
             if self.filtering {
                 self.matched_before_log = self.cum_matched[n - 1];
@@ -275,6 +335,58 @@ mod tests {
             p.append(a, bytes, bytes);
         }
         p
+    }
+
+    #[test]
+    fn weighs_runs_whether_sizes_are_uniform_or_not() {
+        // Random appends (one size for a while, then sizes that differ), runs and pops: every
+        // weight agrees with sums over the records' own sizes.
+        use rand::{RngExt, SeedableRng};
+        for seed in 0..100u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let (mut p, mut sizes) = (Partition::default(), std::collections::VecDeque::new());
+            let (mut t, mut varying) = (0u64, false);
+            for _ in 0..200 {
+                match rng.random_range(0..5) {
+                    0 | 1 => {
+                        varying |= rng.random_range(0..20) == 0;
+                        let size = if varying { rng.random_range(0..4) * 50 } else { 100 };
+                        let n = rng.random_range(0..6);
+                        let times: Vec<u64> = (0..n).map(|i| t + i).collect();
+                        t += n;
+                        if rng.random_range(0..2) == 0 {
+                            p.extend_fixed(&times, size, size + 16);
+                        } else {
+                            times.iter().for_each(|&at| p.append(at, size, size + 16));
+                        }
+                        sizes.extend(std::iter::repeat_n(size, n as usize));
+                    }
+                    2 => {
+                        let n = rng.random_range(0..=sizes.len());
+                        p.pop_front(n);
+                        sizes.drain(..n);
+                    }
+                    _ => {}
+                }
+                let base = p.log_start_offset();
+                let (a, b) = (rng.random_range(0..=sizes.len()), rng.random_range(0..=sizes.len()));
+                let (a, b) = (a.min(b), a.max(b));
+                let payload: u64 = sizes.range(a..b).sum();
+                assert_eq!(p.payload_between(base + a as u64, base + b as u64), payload, "seed {seed}");
+                assert_eq!(p.stored_between(base + a as u64, base + b as u64), payload + 16 * (b - a) as u64);
+                assert_eq!(p.payload_len(), sizes.iter().sum::<u64>(), "seed {seed}");
+                let budget = rng.random_range(0..2_000);
+                let fit = sizes
+                    .iter()
+                    .scan(0, |sum, &size| {
+                        *sum += size;
+                        Some(*sum)
+                    })
+                    .take_while(|&sum| sum <= budget)
+                    .count();
+                assert_eq!(p.fitting(budget), fit, "seed {seed}: budget {budget}");
+            }
+        }
     }
 
     #[test]
