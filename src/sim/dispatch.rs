@@ -2,10 +2,35 @@
 //! releasing a batch's partitions when it is done.
 
 use super::{BatchId, EsmEvent, Lane, Observer, Simulation, notify};
+use crate::engine::prefetch_value;
 use crate::model::destination::Condition;
 use crate::model::esm::batcher::Offered;
 use crate::model::esm::{Batch, BatchState, Fetcher, FlushReason, Piece, Segment, Visit, Waiting, batcher};
 use crate::model::topic::Partition;
+
+/// Log lines prefetched before a plan or a batch reads a partition: a search reads the front,
+/// the back and a few lines between (a partition at `internet-scale` holds 10 to 30 records).
+const PLAN_LOG_LINES: usize = 8;
+
+/// Fetchers owning up to this many partitions have them all prefetched before a batch forms.
+const PREFETCH_OWNED_UP_TO: usize = 128;
+
+/// Starts loading what visiting `partitions` reads: each one's header and lane, then (once
+/// those are on their way) up to `log_lines` lines of its log. At large scale a batch, plan or
+/// commit visits tens of partitions that other pollers' work has evicted from the caches; asked
+/// for together, their misses overlap instead of coming one after another.
+pub(super) fn prefetch_partitions(
+    logs: &[Partition],
+    lanes: &[Lane],
+    partitions: impl Iterator<Item = u32> + Clone,
+    log_lines: usize,
+) {
+    for p in partitions.clone() {
+        prefetch_value(&logs[p as usize]);
+        prefetch_value(&lanes[p as usize]);
+    }
+    partitions.for_each(|p| logs[p as usize].prefetch_log(log_lines));
+}
 
 impl<O: Observer> Simulation<O> {
     /// Decides when `fetcher` flushes next and schedules it.
@@ -27,6 +52,7 @@ impl<O: Observer> Simulation<O> {
             f.planner.as_mut().expect("checked above").plan(rules, logs, &f.partitions, horizon_ns)
         } else {
             let candidates = self.collect_candidates(fetcher);
+            prefetch_partitions(&self.source.logs, &self.esm.lanes, candidates.iter().copied(), PLAN_LOG_LINES);
             // The timer goes off no earlier than now and the poller's next fetch.
             let not_before_ns = self.now.max(self.esm.fetchers[fetcher as usize].fetch_ready_ns);
             let (rules, logs, horizon_ns) = (&self.config.esm.rules, &self.source.logs, self.source.horizon_ns);
@@ -160,6 +186,10 @@ impl<O: Observer> Simulation<O> {
             }),
             "a log's front arrives before the instant its candidate set keeps"
         );
+        // A batch reads most of a small fetcher's partitions; a large one's, a few of many.
+        if owned.len() <= PREFETCH_OWNED_UP_TO {
+            prefetch_partitions(logs, lanes, owned.iter().copied(), PLAN_LOG_LINES);
+        }
         let mut forming = batcher::Forming::new(&self.config.esm.rules, logs, now, free as usize);
         let mut reason = FlushReason::Window;
         f.candidates.visit_from(pivot, now, waiting, |slot| match forming.offer(owned[slot as usize]) {

@@ -9,6 +9,10 @@ use crate::model::esm::{BatchState, Running};
 use crate::model::function::{Start, Throttle, billed_ms};
 use crate::model::handler::{HandlerResult, Invocation};
 
+/// Log lines prefetched before a successful batch commits a partition: the records it took
+/// (up to 32 of them, 8 bytes each, while sizes are uniform).
+const COMMIT_LOG_LINES: usize = 4;
+
 impl<O: Observer> Simulation<O> {
     /// Invokes the function with `batch`, or throttles it.
     pub(super) fn invoke(&mut self, batch: BatchId) {
@@ -159,7 +163,10 @@ impl<O: Observer> Simulation<O> {
         match outcome {
             Outcome::Success => {
                 self.esm.batches[batch].failures_in_row = 0;
-                for s in self.esm.batches[batch].current.segments.clone() {
+                let segments = self.esm.batches[batch].current.segments.clone();
+                let partitions = segments.iter().map(|s| s.partition);
+                super::dispatch::prefetch_partitions(&self.source.logs, &self.esm.lanes, partitions, COMMIT_LOG_LINES);
+                for s in segments {
                     self.settle(s.partition, s.end, Settlement::Succeeded);
                 }
                 self.advance(batch);

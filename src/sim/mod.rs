@@ -792,6 +792,9 @@ fn feed_own_streams(
     mut deferral: Deferral,
 ) {
     for p in 0..streams.partitions() {
+        if let Some(ahead) = sink.partitions.get((p as usize) + FEED_PREFETCH_AHEAD) {
+            ahead.prefetch_back();
+        }
         // Most partitions of a large topic have no arrival in a chunk: skip them without
         // touching their logs.
         if streams.is_due(p, end) {
@@ -799,6 +802,10 @@ fn feed_own_streams(
         }
     }
 }
+
+/// How many partitions ahead a chunk's feed prefetches the line each log appends to. On
+/// `internet-scale` (60 s, `--threads 2`) 8 took 0.91 of the wall time without; 16, no less.
+const FEED_PREFETCH_AHEAD: usize = 8;
 
 /// As `feed_own_streams`, with the arrivals the lookahead thread drew.
 fn feed_drawn_ahead(
@@ -808,7 +815,11 @@ fn feed_drawn_ahead(
     screen: Screen,
     mut deferral: Deferral,
 ) {
-    for (run, times_ns, sizes) in chunk.runs() {
+    for (i, (run, times_ns, sizes)) in chunk.runs().enumerate() {
+        // The logs' backs are scattered over the heap: start loading a few partitions ahead.
+        if let Some(ahead) = chunk.runs.get(i + FEED_PREFETCH_AHEAD) {
+            sink.partitions[ahead.partition as usize].prefetch_back();
+        }
         let drawn = Drawn::Ahead { run, times_ns, sizes, producer };
         sink.feed_partition(run.partition, drawn, chunk.end_ns, screen, &mut deferral);
     }

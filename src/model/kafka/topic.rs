@@ -173,6 +173,21 @@ impl Partition {
         self.log.get(i)
     }
 
+    /// Starts loading the log's records: up to `max_lines` cache lines from the front (what a
+    /// batch takes and a commit reads), and the last line (what a plan looks at first).
+    #[inline(always)]
+    pub fn prefetch_log(&self, max_lines: usize) {
+        crate::engine::prefetch_slice(self.log.as_slice(), max_lines);
+    }
+
+    /// Starts loading the line the next append writes.
+    #[inline(always)]
+    pub fn prefetch_back(&self) {
+        if let Some(last) = self.log.back() {
+            crate::engine::prefetch(last);
+        }
+    }
+
     pub fn log_start_offset(&self) -> u64 {
         self.log_start_offset
     }
