@@ -166,6 +166,13 @@ impl<O: Observer> Simulation<O> {
                 let segments = self.esm.batches[batch].current.segments.clone();
                 let partitions = segments.iter().map(|s| s.partition);
                 super::dispatch::prefetch_partitions(&self.source.logs, &self.esm.lanes, partitions, COMMIT_LOG_LINES);
+                // A fetcher that plans incrementally keeps a slot per partition, which commits update.
+                for s in &segments {
+                    let lane = &self.esm.lanes[s.partition as usize];
+                    if let Some(planner) = &self.esm.fetchers[lane.owner as usize].planner {
+                        planner.prefetch_slot(lane.slot);
+                    }
+                }
                 for s in segments {
                     self.settle(s.partition, s.end, Settlement::Succeeded);
                 }

@@ -30,7 +30,7 @@
 
 use super::batcher::{BatchRules, Plan};
 use super::fenwick::Fenwick;
-use crate::engine::SimTime;
+use crate::engine::{SimTime, prefetch, prefetch_value};
 use crate::model::topic::Partition;
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
@@ -84,6 +84,10 @@ struct Slot {
     /// The log's matched records and payload bytes, numbered or not, as last told.
     log_totals: (u64, u64),
 }
+
+/// How far ahead in the queue of appended records numbering prefetches the record, and (twice
+/// as far) the slot and the partition's header.
+const NUMBER_PREFETCH_AHEAD: usize = 8;
 
 /// A fetcher's planning state (see the module documentation).
 #[derive(Clone, Debug)]
@@ -249,6 +253,14 @@ impl Planner {
             *c = (c.0 + now.0 - s.log_totals.0, c.1 + now.1 - s.log_totals.1);
         }
         s.log_totals = now;
+    }
+
+    /// Starts loading `slot`'s state, which a commit's `front_removed` reads.
+    #[inline(always)]
+    pub fn prefetch_slot(&self, slot: u32) {
+        if let Some(s) = self.slots.get(slot as usize) {
+            prefetch(s);
+        }
     }
 
     /// Records may have left the front of `log` (the log of `slot`).
@@ -423,6 +435,15 @@ impl Planner {
     /// numbered, if it arrives by `limit`; whether it did.
     #[inline]
     fn number_appended(&mut self, logs: &[Partition], owned: &[u32], limit: SimTime) -> bool {
+        // The queue interleaves thousands of partitions, each a cache miss: a few entries ahead,
+        // start loading a slot and its partition's header, and nearer, the record it numbers.
+        if let Some(&ahead) = self.appended.get(2 * NUMBER_PREFETCH_AHEAD) {
+            prefetch(&self.slots[ahead as usize]);
+            prefetch_value(&logs[owned[ahead as usize] as usize]);
+        }
+        if let Some(&ahead) = self.appended.get(NUMBER_PREFETCH_AHEAD) {
+            logs[owned[ahead as usize] as usize].prefetch_record(self.slots[ahead as usize].numbered_end);
+        }
         while let Some(&slot) = self.appended.front() {
             let s = &mut self.slots[slot as usize];
             if s.skip > 0 {

@@ -180,6 +180,14 @@ impl Partition {
         crate::engine::prefetch_slice(self.log.as_slice(), max_lines);
     }
 
+    /// Starts loading the line holding the record at `offset`, if the log holds it.
+    #[inline(always)]
+    pub fn prefetch_record(&self, offset: u64) {
+        if let Some(record) = offset.checked_sub(self.log_start_offset).and_then(|i| self.log.get(i as usize)) {
+            crate::engine::prefetch(record);
+        }
+    }
+
     /// Starts loading the line the next append writes.
     #[inline(always)]
     pub fn prefetch_back(&self) {
