@@ -1,5 +1,6 @@
 //! The discrete-event core: integer time, an event queue that keeps insertion order for equal
-//! times, and seeded random streams. Nothing here knows about Kafka or Lambda.
+//! times, seeded random streams, and cache prefetch hints. Nothing here knows about Kafka or
+//! Lambda.
 
 mod prefetch;
 mod queue;

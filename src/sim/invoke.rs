@@ -5,7 +5,7 @@ use super::settle::Settlement;
 use super::{BatchId, EsmEvent, Event, FunctionEvent, Observer, Outcome, RetryCause, Simulation, notify};
 use crate::engine::SimTime;
 use crate::model::destination::Condition;
-use crate::model::esm::{BatchState, Running};
+use crate::model::esm::{BatchState, Running, Segment};
 use crate::model::function::{Start, Throttle, billed_ms};
 use crate::model::handler::{HandlerResult, Invocation};
 
@@ -14,6 +14,19 @@ use crate::model::handler::{HandlerResult, Invocation};
 const COMMIT_LOG_LINES: usize = 4;
 
 impl<O: Observer> Simulation<O> {
+    /// Starts loading what committing `segments` reads: each partition's header, lane and
+    /// front records, and its planner slot where its fetcher plans incrementally.
+    fn prefetch_commits(&self, segments: &[Segment]) {
+        let partitions = segments.iter().map(|s| s.partition);
+        super::dispatch::prefetch_partitions(&self.source.logs, &self.esm.lanes, partitions, COMMIT_LOG_LINES);
+        for s in segments {
+            let lane = &self.esm.lanes[s.partition as usize];
+            if let Some(planner) = &self.esm.fetchers[lane.owner as usize].planner {
+                planner.prefetch_slot(lane.slot);
+            }
+        }
+    }
+
     /// Invokes the function with `batch`, or throttles it.
     pub(super) fn invoke(&mut self, batch: BatchId) {
         let now = self.now;
@@ -164,15 +177,7 @@ impl<O: Observer> Simulation<O> {
             Outcome::Success => {
                 self.esm.batches[batch].failures_in_row = 0;
                 let segments = self.esm.batches[batch].current.segments.clone();
-                let partitions = segments.iter().map(|s| s.partition);
-                super::dispatch::prefetch_partitions(&self.source.logs, &self.esm.lanes, partitions, COMMIT_LOG_LINES);
-                // A fetcher that plans incrementally keeps a slot per partition, which commits update.
-                for s in &segments {
-                    let lane = &self.esm.lanes[s.partition as usize];
-                    if let Some(planner) = &self.esm.fetchers[lane.owner as usize].planner {
-                        planner.prefetch_slot(lane.slot);
-                    }
-                }
+                self.prefetch_commits(&segments);
                 for s in segments {
                     self.settle(s.partition, s.end, Settlement::Succeeded);
                 }

@@ -803,8 +803,9 @@ fn feed_own_streams(
     }
 }
 
-/// How many partitions ahead a chunk's feed prefetches the line each log appends to. On
-/// `internet-scale` (60 s, `--threads 2`) 8 took 0.91 of the wall time without; 16, no less.
+/// How many partitions ahead a chunk's feed prefetches the line each log appends to. With 8
+/// (and the plans' prefetching) `internet-scale` took 0.91 of its wall time (60 s, `--threads
+/// 2`); 16 did no better.
 const FEED_PREFETCH_AHEAD: usize = 8;
 
 /// As `feed_own_streams`, with the arrivals the lookahead thread drew.
