@@ -63,6 +63,17 @@ fn single_partition_trigger(rules: &BatchRules, p: &Partition) -> Option<SimTime
     }
 }
 
+/// One candidate's log as the search for a combined batch's trigger bounds it: the records
+/// arrived by any instant between the search's bounds lie in `from..=upto` (by position), and
+/// `at` is where the instant it tries next cuts them.
+#[derive(Clone, Copy)]
+struct Bounds<'a> {
+    log: &'a Partition,
+    from: usize,
+    upto: usize,
+    at: usize,
+}
+
 /// For a combined batch: the earliest instant, up to `deadline`, at which the records arrived in
 /// all candidates reach `batch_size` or exceed the payload budget (`None` if not by then).
 fn multi_partition_trigger(
@@ -72,81 +83,87 @@ fn multi_partition_trigger(
     (first_arrival, deadline): (SimTime, SimTime),
     not_before_ns: SimTime,
 ) -> Option<SimTime> {
-    let logs: Vec<&Partition> = candidates.iter().map(|&p| &partitions[p as usize]).collect();
-    let last = logs.iter().filter_map(|p| p.last_arrival()).max()?;
-    let mut hi = deadline.min(last);
+    // One pass over the candidates' headers: the latest arrival, the earliest record too large
+    // for the payload by itself, and the logs with records (an empty log weighs nothing).
+    let mut logs = Vec::with_capacity(candidates.len());
+    let (mut last, mut oversize) = (None, None);
+    for &p in candidates {
+        let log = &partitions[p as usize];
+        let (Some(front), Some(back)) = (log.front(), log.last_arrival()) else { continue };
+        last = last.max(Some(back));
+        if log.payload_of_first(1) > rules.record_budget_bytes {
+            oversize = Some(oversize.map_or(front.arrival_ns, |t: SimTime| t.min(front.arrival_ns)));
+        }
+        logs.push(Bounds { log, from: 0, upto: 0, at: 0 });
+    }
+    let mut hi = deadline.min(last?);
     // A record too large for the payload triggers the batch by itself once it has arrived:
     // searching below it, not from the deadline, keeps a stream of them (each given up at its
     // own flush) from costing a full search over every partition per record. The answer is the
     // same: the search finds the earliest instant that triggers, which is at most this one.
-    let oversize = earliest_oversize_front(rules, &logs).filter(|&t| t <= hi);
+    let oversize = oversize.filter(|&t| t <= hi);
     if let Some(t) = oversize {
         hi = t;
     }
-    let upto: Vec<usize> = logs.iter().map(|p| p.arrived(hi)).collect();
     // Usually the window decides: one look at the deadline settles it.
-    let (count, bytes) = logs.iter().zip(&upto).fold((0, 0), |(c, b), (p, &n)| {
-        let (count, bytes) = weigh(p, n);
-        (c + count, b + bytes)
-    });
+    let (mut count, mut bytes) = (0, 0);
+    for bounds in &mut logs {
+        bounds.upto = bounds.log.arrived(hi);
+        let (c, b) = weigh(bounds.log, bounds.upto);
+        (count, bytes) = (count + c, bytes + b);
+    }
     if oversize.is_none() && !rules.triggered_by(count, bytes) {
         return None;
     }
-    Some(earliest_trigger(rules, &logs, (first_arrival.max(not_before_ns), hi), upto, (count, bytes)))
+    Some(earliest_trigger(rules, logs, (first_arrival.max(not_before_ns), hi), (count, bytes)))
 }
 
-/// The matched records and payload bytes of the first `n` records of a log.
+/// The matched records and payload of the first `n` records of a log.
 fn weigh(p: &Partition, n: usize) -> (u64, u64) {
     (p.matched_of_first(n), p.payload_of_first(n))
 }
 
 /// The smallest t in `lo..=hi` at which the records arrived in `logs` trigger the batch (it
-/// does at `hi`, where they weigh `at_hi`): it is always some record's arrival time. A search
-/// over time, in which each log's records arrived by t are bracketed by those arrived by the
-/// bounds, so each step searches only the records between them, and only in the logs that still
-/// have some there: a step costs what is left, not a search of every log. The first steps cut
-/// where the records would trigger if they arrived evenly (so that most logs drop out at once),
-/// later ones halve the time; once a single log is left its records are searched by count, and
-/// once a bound is a few records from the trigger they are walked in arrival order.
+/// does at `hi`, by which the first `upto` of each log arrived, weighing `at_hi`): it is always
+/// some record's arrival time. A search over time, in which each log's records arrived by t are
+/// bracketed by those arrived by the bounds, so each step searches only the records between
+/// them, and only in the logs that still have some there: a step costs what is left, not a
+/// search of every log. The first steps cut where the records would trigger if they arrived
+/// evenly (so that most logs drop out at once), later ones halve the time; once a single log is
+/// left its records are searched by count, and once a bound is a few records from the trigger
+/// they are walked in arrival order.
 fn earliest_trigger(
     rules: &BatchRules,
-    logs: &[&Partition],
+    mut open: Vec<Bounds>,
     (mut lo, mut hi): (SimTime, SimTime),
-    mut upto: Vec<usize>,
     at_hi: (u64, u64),
 ) -> SimTime {
-    // Per log: records arrived by any t in lo..=hi lie in from..=upto (`upto`: those by `hi`).
-    // Those arrived before `lo` are in, so that a later `lo` (an instant before which the
-    // answer does not matter) is the search's first cut.
-    let mut from: Vec<usize> = logs.iter().zip(&upto).map(|(p, &n)| p.arrived_before(lo).min(n)).collect();
-    let mut open: Vec<usize> = (0..logs.len()).collect();
-    // Matched records and payload of the logs no longer open, whose count is settled.
-    let (mut settled_count, mut settled_bytes) = (0u64, 0u64);
-    let mut at = vec![0; logs.len()];
-    // Matched records and payload of the first `from` and the first `upto` records of the logs.
-    let below = logs.iter().zip(&from).map(|(p, &n)| weigh(p, n)).fold((0, 0), |a, w| (a.0 + w.0, a.1 + w.1));
+    // Records arrived before `lo` are in, so that a later `lo` (an instant before which the
+    // answer does not matter) is the search's first cut. Logs with no record between the bounds
+    // close: their weight is settled.
+    let (mut below, mut settled) = ((0, 0), (0, 0));
+    open.retain_mut(|bounds| {
+        bounds.from = bounds.log.arrived_before(lo).min(bounds.upto);
+        let (count, bytes) = weigh(bounds.log, bounds.from);
+        below = (below.0 + count, below.1 + bytes);
+        let still_open = bounds.from < bounds.upto;
+        if !still_open {
+            settled = (settled.0 + count, settled.1 + bytes);
+        }
+        still_open
+    });
     if rules.triggered_by(below.0, below.1) {
         return lo; // triggered before `lo`: as good as the earliest
     }
-    let (mut below, mut above) = (below, at_hi);
+    let mut above = at_hi;
     for step in 0.. {
-        open.retain(|&i| {
-            let still_open = from[i] < upto[i];
-            if !still_open {
-                let (count, bytes) = weigh(logs[i], from[i]);
-                settled_count += count;
-                settled_bytes += bytes;
-            }
-            still_open
-        });
         match open[..] {
             _ if lo >= hi => return lo,
             // Nothing arrives between the bounds: what triggers at `hi` does at `lo`.
             [] => return lo,
             // One log left: the trigger is one of its records, found by count, not by time.
-            [i] => {
-                return first_triggering(rules, logs[i], from[i], upto[i], (settled_count, settled_bytes))
-                    .unwrap_or(lo);
+            [Bounds { log, from, upto, .. }] => {
+                return first_triggering(rules, log, from, upto, settled).unwrap_or(lo);
             }
             _ => {}
         }
@@ -159,25 +176,32 @@ fn earliest_trigger(
         };
         if forward.min(backward) <= WALK_RECORDS {
             let (weight, forward) = if forward <= backward { (below, true) } else { (above, false) };
-            return walk(rules, logs, &open, (&mut from, &mut upto), weight, forward).unwrap_or(lo);
+            return walk(rules, &mut open, weight, forward).unwrap_or(lo);
         }
         let mid =
             if step < INTERPOLATED_STEPS { interpolated_cut(rules, lo, hi, below, above) } else { lo + (hi - lo) / 2 };
-        let (mut count, mut bytes) = (settled_count, settled_bytes);
-        for &i in &open {
-            at[i] = logs[i].arrived_within(mid, from[i], upto[i]);
-            let (c, b) = weigh(logs[i], at[i]);
-            count += c;
-            bytes += b;
+        let (mut count, mut bytes) = settled;
+        for bounds in &mut open {
+            bounds.at = bounds.log.arrived_within(mid, bounds.from, bounds.upto);
+            let (c, b) = weigh(bounds.log, bounds.at);
+            (count, bytes) = (count + c, bytes + b);
         }
-        let bound = if rules.triggered_by(count, bytes) {
+        let triggered = rules.triggered_by(count, bytes);
+        if triggered {
             (hi, above) = (mid, (count, bytes));
-            &mut upto
         } else {
             (lo, below) = (mid + 1, (count, bytes));
-            &mut from
-        };
-        open.iter().for_each(|&i| bound[i] = at[i]);
+        }
+        // The cut is the new bound on its side; logs left with nothing between the bounds close.
+        open.retain_mut(|bounds| {
+            if triggered { bounds.upto = bounds.at } else { bounds.from = bounds.at }
+            let still_open = bounds.from < bounds.upto;
+            if !still_open {
+                let (count, bytes) = weigh(bounds.log, bounds.from);
+                settled = (settled.0 + count, settled.1 + bytes);
+            }
+            still_open
+        });
     }
     unreachable!("the search ends within 64 halvings of a 64-bit interval")
 }
@@ -213,28 +237,22 @@ fn weight_of(log: &Partition, n: usize) -> (u64, u64) {
 /// earliest instant that triggers, since every earlier record is in (forward) or every record
 /// left is no later (backward), and the rules are monotone, so records of one instant need no
 /// care. `None` if every record between the bounds goes and the batch still triggers.
-fn walk(
-    rules: &BatchRules,
-    logs: &[&Partition],
-    open: &[usize],
-    (from, upto): (&mut [usize], &mut [usize]),
-    mut weight: (u64, u64),
-    forward: bool,
-) -> Option<SimTime> {
+fn walk(rules: &BatchRules, open: &mut [Bounds], mut weight: (u64, u64), forward: bool) -> Option<SimTime> {
     loop {
-        let between = open.iter().filter(|&&i| from[i] < upto[i]);
-        let (i, t) = if forward {
-            between.map(|&i| (i, arrival(logs[i], from[i]))).min_by_key(|&(_, t)| t)
+        let between = open.iter_mut().filter(|b| b.from < b.upto);
+        let (bounds, t) = if forward {
+            between.map(|b| (arrival(b.log, b.from), b)).min_by_key(|&(t, _)| t)
         } else {
-            between.map(|&i| (i, arrival(logs[i], upto[i] - 1))).max_by_key(|&(_, t)| t)
-        }?;
+            between.map(|b| (arrival(b.log, b.upto - 1), b)).max_by_key(|&(t, _)| t)
+        }
+        .map(|(t, b)| (b, t))?;
         let (count, bytes) = if forward {
-            from[i] += 1;
-            let (count, bytes) = weight_of(logs[i], from[i] - 1);
+            bounds.from += 1;
+            let (count, bytes) = weight_of(bounds.log, bounds.from - 1);
             (weight.0 + count, weight.1 + bytes)
         } else {
-            upto[i] -= 1;
-            let (count, bytes) = weight_of(logs[i], upto[i]);
+            bounds.upto -= 1;
+            let (count, bytes) = weight_of(bounds.log, bounds.upto);
             (weight.0 - count, weight.1 - bytes)
         };
         weight = (count, bytes);
@@ -281,13 +299,6 @@ fn first_triggering(
         if triggers(mid) { hi = mid } else { lo = mid + 1 }
     }
     (lo > from).then(|| log.record(log.log_start_offset() + lo as u64 - 1).arrival_ns)
-}
-
-/// The arrival of the earliest record that alone exceeds the payload budget at the front of a
-/// log.
-fn earliest_oversize_front(rules: &BatchRules, logs: &[&Partition]) -> Option<SimTime> {
-    let oversize = |p: &&&Partition| !p.is_empty() && p.payload_of_first(1) > rules.record_budget_bytes;
-    logs.iter().filter(oversize).filter_map(|p| p.front()).map(|r| r.arrival_ns).min()
 }
 
 /// The batch formed at `now` from `candidates` read in turn starting at `rotation`: every
