@@ -28,21 +28,35 @@ pub fn plan(
     horizon_ns: SimTime,
     not_before_ns: SimTime,
 ) -> Plan {
+    let bounds = (horizon_ns, not_before_ns);
+    match candidates {
+        [only] => {
+            let log = &partitions[*only as usize];
+            let first_arrival = log.first_matched().map(|r| r.arrival_ns);
+            decide(rules, first_arrival, bounds, |_| single_partition_trigger(rules, log))
+        }
+        _ => {
+            let headers = Headers::read(rules, partitions, candidates);
+            decide(rules, headers.first_arrival, bounds, |window| headers.trigger(rules, window, not_before_ns))
+        }
+    }
+}
+
+/// The flush time of a batch whose window opens at `first_arrival`, given when its records
+/// trigger it by the window's end (`trigger`, told when the window opens and closes).
+fn decide(
+    rules: &BatchRules,
+    first_arrival: Option<SimTime>,
+    (horizon_ns, not_before_ns): (SimTime, SimTime),
+    trigger: impl FnOnce((SimTime, SimTime)) -> Option<SimTime>,
+) -> Plan {
     // Under event filtering a batch holds matched records: its window opens at the first one.
-    let Some(first_arrival) =
-        candidates.iter().filter_map(|&p| partitions[p as usize].first_matched()).map(|r| r.arrival_ns).min()
-    else {
-        return Plan::AwaitRecords;
-    };
+    let Some(first_arrival) = first_arrival else { return Plan::AwaitRecords };
     let deadline = first_arrival.saturating_add(rules.window_ns);
     if deadline <= not_before_ns && deadline < horizon_ns {
         return Plan::At(deadline); // the window has closed: whatever triggered it, it flushes now
     }
-    let trigger = match candidates {
-        [only] => single_partition_trigger(rules, &partitions[*only as usize]),
-        _ => multi_partition_trigger(rules, partitions, candidates, (first_arrival, deadline), not_before_ns),
-    };
-    match trigger {
+    match trigger((first_arrival, deadline)) {
         Some(t) => Plan::At(t.min(deadline)),
         None if deadline < horizon_ns => Plan::At(deadline),
         None => Plan::AwaitRecords,
@@ -74,48 +88,74 @@ struct Bounds<'a> {
     at: usize,
 }
 
-/// For a combined batch: the earliest instant, up to `deadline`, at which the records arrived in
-/// all candidates reach `batch_size` or exceed the payload budget (`None` if not by then).
-fn multi_partition_trigger(
-    rules: &BatchRules,
-    partitions: &[Partition],
-    candidates: &[u32],
-    (first_arrival, deadline): (SimTime, SimTime),
-    not_before_ns: SimTime,
-) -> Option<SimTime> {
-    // One pass over the candidates' headers: the latest arrival, the earliest record too large
-    // for the payload by itself, and the logs with records (an empty log weighs nothing).
-    let mut logs = Vec::with_capacity(candidates.len());
-    let (mut last, mut oversize) = (None, None);
-    for &p in candidates {
-        let log = &partitions[p as usize];
-        let (Some(front), Some(back)) = (log.front(), log.last_arrival()) else { continue };
-        last = last.max(Some(back));
-        if log.payload_of_first(1) > rules.record_budget_bytes {
-            oversize = Some(oversize.map_or(front.arrival_ns, |t: SimTime| t.min(front.arrival_ns)));
+/// What one pass over a combined batch's candidates finds in their logs' headers and ends.
+struct Headers<'a> {
+    /// The earliest record that counts (matches, under event filtering): the window opens there.
+    first_arrival: Option<SimTime>,
+    /// The latest arrival generated.
+    last: Option<SimTime>,
+    /// The earliest record too large for the payload by itself, at a log's front.
+    oversize: Option<SimTime>,
+    /// The logs with records (an empty log weighs nothing).
+    logs: Vec<Bounds<'a>>,
+}
+
+impl<'a> Headers<'a> {
+    fn read(rules: &BatchRules, partitions: &'a [Partition], candidates: &[u32]) -> Self {
+        let earliest = |a: Option<SimTime>, t: SimTime| Some(a.map_or(t, |a| a.min(t)));
+        let mut headers = Headers {
+            first_arrival: None,
+            last: None,
+            oversize: None,
+            logs: Vec::with_capacity(candidates.len()),
+        };
+        for &p in candidates {
+            let log = &partitions[p as usize];
+            let (Some(front), Some(back)) = (log.front(), log.last_arrival()) else { continue };
+            let first = if log.filtering() { log.first_matched() } else { Some(front) };
+            if let Some(first) = first {
+                headers.first_arrival = earliest(headers.first_arrival, first.arrival_ns);
+            }
+            headers.last = headers.last.max(Some(back));
+            if log.payload_of_first(1) > rules.record_budget_bytes {
+                headers.oversize = earliest(headers.oversize, front.arrival_ns);
+            }
+            headers.logs.push(Bounds { log, from: 0, upto: 0, at: 0 });
         }
-        logs.push(Bounds { log, from: 0, upto: 0, at: 0 });
+        headers
     }
-    let mut hi = deadline.min(last?);
-    // A record too large for the payload triggers the batch by itself once it has arrived:
-    // searching below it, not from the deadline, keeps a stream of them (each given up at its
-    // own flush) from costing a full search over every partition per record. The answer is the
-    // same: the search finds the earliest instant that triggers, which is at most this one.
-    let oversize = oversize.filter(|&t| t <= hi);
-    if let Some(t) = oversize {
-        hi = t;
+
+    /// The earliest instant, up to the window's end, at which the records arrived in all candidates
+    /// reach `batch_size` or exceed the payload budget (`None` if not by then).
+    fn trigger(
+        self,
+        rules: &BatchRules,
+        (first_arrival, deadline): (SimTime, SimTime),
+        not_before_ns: SimTime,
+    ) -> Option<SimTime> {
+        let Headers { last, oversize, mut logs, .. } = self;
+        let mut hi = deadline.min(last?);
+        // A record too large for the payload triggers the batch by itself once it has arrived:
+        // searching below it, not from the deadline, keeps a stream of them (each given up at
+        // its own flush) from costing a full search over every partition per record. The
+        // answer is the same: the search finds the earliest instant that triggers, which is at
+        // most this one.
+        let oversize = oversize.filter(|&t| t <= hi);
+        if let Some(t) = oversize {
+            hi = t;
+        }
+        // Usually the window decides: one look at the deadline settles it.
+        let (mut count, mut bytes) = (0, 0);
+        for bounds in &mut logs {
+            bounds.upto = bounds.log.arrived(hi);
+            let (c, b) = weigh(bounds.log, bounds.upto);
+            (count, bytes) = (count + c, bytes + b);
+        }
+        if oversize.is_none() && !rules.triggered_by(count, bytes) {
+            return None;
+        }
+        Some(earliest_trigger(rules, logs, (first_arrival.max(not_before_ns), hi), (count, bytes)))
     }
-    // Usually the window decides: one look at the deadline settles it.
-    let (mut count, mut bytes) = (0, 0);
-    for bounds in &mut logs {
-        bounds.upto = bounds.log.arrived(hi);
-        let (c, b) = weigh(bounds.log, bounds.upto);
-        (count, bytes) = (count + c, bytes + b);
-    }
-    if oversize.is_none() && !rules.triggered_by(count, bytes) {
-        return None;
-    }
-    Some(earliest_trigger(rules, logs, (first_arrival.max(not_before_ns), hi), (count, bytes)))
 }
 
 /// The matched records and payload of the first `n` records of a log.
