@@ -103,12 +103,8 @@ struct Headers<'a> {
 impl<'a> Headers<'a> {
     fn read(rules: &BatchRules, partitions: &'a [Partition], candidates: &[u32]) -> Self {
         let earliest = |a: Option<SimTime>, t: SimTime| Some(a.map_or(t, |a| a.min(t)));
-        let mut headers = Headers {
-            first_arrival: None,
-            last: None,
-            oversize: None,
-            logs: Vec::with_capacity(candidates.len()),
-        };
+        let mut headers =
+            Headers { first_arrival: None, last: None, oversize: None, logs: Vec::with_capacity(candidates.len()) };
         for &p in candidates {
             let log = &partitions[p as usize];
             let (Some(front), Some(back)) = (log.front(), log.last_arrival()) else { continue };
@@ -234,7 +230,11 @@ fn earliest_trigger(
         }
         // The cut is the new bound on its side; logs left with nothing between the bounds close.
         open.retain_mut(|bounds| {
-            if triggered { bounds.upto = bounds.at } else { bounds.from = bounds.at }
+            if triggered {
+                bounds.upto = bounds.at
+            } else {
+                bounds.from = bounds.at
+            }
             let still_open = bounds.from < bounds.upto;
             if !still_open {
                 let (count, bytes) = weigh(bounds.log, bounds.from);

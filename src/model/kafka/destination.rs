@@ -99,8 +99,7 @@ impl Destination {
             return vec![record.to_string()];
         }
         // The payload as an escaped JSON string.
-        let payload = self.payload(d, d.segments);
-        vec![with_payload(record, &Value::String(payload).to_string())]
+        vec![with_payload(record, &self.payload(d, d.segments, true))]
     }
 
     /// Per topic-partition, the first and last failed offset and their timestamps. A partition
@@ -138,7 +137,7 @@ impl Destination {
                     "offset": offset.to_string(),
                     "timestamp": self.iso((d.arrival)(s.partition, offset)),
                 });
-                lines.push(with_payload(record, &self.payload(d, &one)));
+                lines.push(with_payload(record, &self.payload(d, &one, false)));
             }
         }
         lines
@@ -194,10 +193,19 @@ impl Destination {
     }
 
     /// The invocation payload as JSON text, without keys and values (the simulator does not
-    /// have them). Written directly rather than built as a `Value` tree (it holds every record
+    /// have them), or, when `quoted`, that text as a JSON string literal, as S3 deliveries
+    /// carry it. Written directly rather than built as a `Value` tree (it holds every record
     /// given up), in the bytes `serde_json` writes for that tree: keys in sorted order, compact.
-    fn payload(&self, d: &Delivery, segments: &[Segment]) -> String {
-        let topic = Value::String(self.topic.clone()).to_string();
+    /// Escaping goes byte by byte, so the literal is written piece by piece, each fixed piece
+    /// escaped once, rather than escaping the whole text after (that was most of a failure
+    /// path's extra cost: a payload is mostly quotation marks and numbers).
+    fn payload(&self, d: &Delivery, segments: &[Segment], quoted: bool) -> String {
+        let piece = |text: &str| if quoted { json_string_body(text) } else { text.to_string() };
+        let topic = json_string(&self.topic);
+        let record_start = piece(r#"{"headers":[],"key":null,"offset":"#);
+        let partition_key = piece(r#","partition":"#);
+        let timestamp_key = piece(r#","timestamp":"#);
+        let record_end = piece(&format!(r#","timestampType":"CREATE_TIME","topic":{topic},"value":null}}"#));
         // Several segments of one partition (records retried one by one) share its list; the
         // lists are keyed "topic-partition", in the keys' string order.
         let mut records: BTreeMap<String, String> = BTreeMap::new();
@@ -208,27 +216,72 @@ impl Destination {
                 if !list.is_empty() {
                     list.push(',');
                 }
-                let _ = write!(
-                    list,
-                    r#"{{"headers":[],"key":null,"offset":{offset},"partition":{},"timestamp":{ms},"timestampType":"CREATE_TIME","topic":{topic},"value":null}}"#,
-                    s.partition
-                );
+                list.push_str(&record_start);
+                let _ = write!(list, "{offset}");
+                list.push_str(&partition_key);
+                let _ = write!(list, "{}", s.partition);
+                list.push_str(&timestamp_key);
+                let _ = write!(list, "{ms}");
+                list.push_str(&record_end);
             }
         }
         let mut out = String::with_capacity(records.values().map(|l| l.len() + 40).sum::<usize>() + 200);
-        let _ = write!(
-            out,
+        if quoted {
+            out.push('"');
+        }
+        out.push_str(&piece(&format!(
             r#"{{"bootstrapServers":{},"eventSource":"aws:kafka","eventSourceArn":{},"records":{{"#,
-            Value::String(self.bootstrap_servers.clone()),
-            Value::String(self.event_source_arn.clone())
-        );
+            json_string(&self.bootstrap_servers),
+            json_string(&self.event_source_arn)
+        )));
         for (i, (key, list)) in records.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
-            let _ = write!(out, "{sep}{}:[{list}]", Value::String(key.clone()));
+            out.push_str(&piece(&format!("{sep}{}:[", json_string(key))));
+            out.push_str(list);
+            out.push(']');
         }
         out.push_str("}}");
+        if quoted {
+            out.push('"');
+        }
         out
     }
+}
+
+/// `text` as a JSON string literal, byte for byte as serde_json writes one.
+fn json_string(text: &str) -> String {
+    format!("\"{}\"", json_string_body(text))
+}
+
+/// `text` escaped for a JSON string literal, without the quotation marks around it: quotation
+/// marks, backslashes and control characters escaped as serde_json escapes them, everything
+/// else as it is. Each byte is escaped alone, so the escaped pieces of a text make its escape.
+fn json_string_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut run_start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let short = match byte {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&text[run_start..i]);
+        match short {
+            Some(escape) => out.push_str(escape),
+            None => {
+                let _ = write!(out, "\\u{byte:04x}");
+            }
+        }
+        run_start = i + 1;
+    }
+    out.push_str(&text[run_start..]);
+    out
 }
 
 /// `record` as a JSON line with `payload_json` (JSON text) as its `payload`: serialised with a
@@ -248,6 +301,21 @@ fn with_payload(mut record: Value, payload_json: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let texts = [
+            String::new(),
+            "plain".to_string(),
+            r#"{"key":null,"value":"a \"quoted\" \\ path"}"#.to_string(),
+            every_ascii.clone(),
+            format!("é→🦀{every_ascii}ü\u{7f}\u{80}"),
+        ];
+        for text in texts {
+            assert_eq!(json_string(&text), serde_json::to_string(&text).unwrap(), "{text:?}");
+        }
+    }
 
     #[test]
     fn payload_text_is_what_serde_json_writes_for_the_tree() {
@@ -291,8 +359,9 @@ mod tests {
                 format!("{topic}-2"): [record(2, 7)],
             },
         });
-        let text = dest.payload(&delivery, &segments);
+        let text = dest.payload(&delivery, &segments, false);
         assert_eq!(text, tree.to_string());
+        assert_eq!(dest.payload(&delivery, &segments, true), serde_json::to_string(&text).unwrap());
         assert!(text.find(&format!("{topic}-10")) < text.find(&format!("{topic}-2")));
         // The S3 line carries it as an escaped string, in the sorted key order.
         let line: Value = serde_json::from_str(&dest.lines(&delivery)[0]).unwrap();
