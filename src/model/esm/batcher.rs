@@ -154,7 +154,7 @@ impl<'a> Headers<'a> {
     }
 }
 
-/// The matched records and payload of the first `n` records of a log.
+/// The matched records and payload bytes of the first `n` records of a log.
 fn weigh(p: &Partition, n: usize) -> (u64, u64) {
     (p.matched_of_first(n), p.payload_of_first(n))
 }
