@@ -88,6 +88,20 @@ struct Bounds<'a> {
     at: usize,
 }
 
+impl Bounds<'_> {
+    /// Whether records of the log lie between the search's bounds; if none do, its records
+    /// arrived by any instant between them are settled: their weight is added to `settled`.
+    #[inline]
+    fn still_open(&self, settled: &mut (u64, u64)) -> bool {
+        let open = self.from < self.upto;
+        if !open {
+            let (count, bytes) = weigh(self.log, self.from);
+            *settled = (settled.0 + count, settled.1 + bytes);
+        }
+        open
+    }
+}
+
 /// What one pass over a combined batch's candidates finds in their logs' headers and ends.
 struct Headers<'a> {
     /// The earliest record that counts (matches, under event filtering): the window opens there.
@@ -108,8 +122,7 @@ impl<'a> Headers<'a> {
         for &p in candidates {
             let log = &partitions[p as usize];
             let (Some(front), Some(back)) = (log.front(), log.last_arrival()) else { continue };
-            let first = if log.filtering() { log.first_matched() } else { Some(front) };
-            if let Some(first) = first {
+            if let Some(first) = log.first_matched() {
                 headers.first_arrival = earliest(headers.first_arrival, first.arrival_ns);
             }
             headers.last = headers.last.max(Some(back));
@@ -182,11 +195,7 @@ fn earliest_trigger(
         bounds.from = bounds.log.arrived_before(lo).min(bounds.upto);
         let (count, bytes) = weigh(bounds.log, bounds.from);
         below = (below.0 + count, below.1 + bytes);
-        let still_open = bounds.from < bounds.upto;
-        if !still_open {
-            settled = (settled.0 + count, settled.1 + bytes);
-        }
-        still_open
+        bounds.still_open(&mut settled)
     });
     if rules.triggered_by(below.0, below.1) {
         return lo; // triggered before `lo`: as good as the earliest
@@ -235,12 +244,7 @@ fn earliest_trigger(
             } else {
                 bounds.from = bounds.at
             }
-            let still_open = bounds.from < bounds.upto;
-            if !still_open {
-                let (count, bytes) = weigh(bounds.log, bounds.from);
-                settled = (settled.0 + count, settled.1 + bytes);
-            }
-            still_open
+            bounds.still_open(&mut settled)
         });
     }
     unreachable!("the search ends within 64 halvings of a 64-bit interval")
@@ -280,12 +284,11 @@ fn weight_of(log: &Partition, n: usize) -> (u64, u64) {
 fn walk(rules: &BatchRules, open: &mut [Bounds], mut weight: (u64, u64), forward: bool) -> Option<SimTime> {
     loop {
         let between = open.iter_mut().filter(|b| b.from < b.upto);
-        let (bounds, t) = if forward {
+        let (t, bounds) = if forward {
             between.map(|b| (arrival(b.log, b.from), b)).min_by_key(|&(t, _)| t)
         } else {
             between.map(|b| (arrival(b.log, b.upto - 1), b)).max_by_key(|&(t, _)| t)
-        }
-        .map(|(t, b)| (b, t))?;
+        }?;
         let (count, bytes) = if forward {
             bounds.from += 1;
             let (count, bytes) = weight_of(bounds.log, bounds.from - 1);

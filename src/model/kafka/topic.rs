@@ -165,6 +165,7 @@ impl Partition {
     }
 
     /// The first record of the log that matches a filter.
+    #[inline]
     pub fn first_matched(&self) -> Option<&Record> {
         if !self.filtering {
             return self.log.front();
