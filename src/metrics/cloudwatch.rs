@@ -66,8 +66,9 @@ fn empty_histogram() -> Histogram<u64> {
     Histogram::new(1).unwrap_or_else(|_| unreachable!("one significant digit is always allowed"))
 }
 
-/// Everything CloudWatch would show for a run, by period.
-#[derive(Clone, Debug)]
+/// Everything CloudWatch would show for a run, by period. (`Default` is an empty one with no
+/// periods, which a finished run leaves behind when its report takes its own.)
+#[derive(Clone, Debug, Default)]
 pub struct CloudWatch {
     origin_ns: SimTime,
     period_ns: SimTime,

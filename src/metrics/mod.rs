@@ -25,13 +25,11 @@ pub use timeseries::{IntervalUsage, Row, share_cost, write_timeseries_csv};
 
 use crate::engine::{NS_PER_MS, NS_PER_US, SimTime};
 use crate::model::esm::Running;
+use crate::model::topic::Record;
 use hdrhistogram::Histogram;
-use latency::IntervalLatency;
+use latency::{IntervalLatency, RunLatency};
 
 /// Latencies are kept in microseconds, 3 significant digits, up to about 50 days.
-fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 1 << 42, 3).expect("static histogram bounds")
-}
 
 /// Counts within the current sample interval.
 #[derive(Clone, Copy, Debug, Default)]
@@ -158,7 +156,7 @@ pub struct Metrics {
     pub restores: u64,
 
     latency_interval: IntervalLatency,
-    latency_total: Histogram<u64>,
+    latency_total: RunLatency,
     pub latency_max_ns: SimTime,
 
     pub lag_max_records: u64,
@@ -222,7 +220,7 @@ impl Metrics {
             provisioned_billed_mb_ms: 0,
             restores: 0,
             latency_interval: IntervalLatency::default(),
-            latency_total: latency_histogram(),
+            latency_total: RunLatency::default(),
             latency_max_ns: 0,
             lag_max_records: 0,
             age_max_ns: 0,
@@ -268,15 +266,16 @@ impl Metrics {
         self.latency_max_ns = self.latency_max_ns.max(latency_ns);
     }
 
-    /// Records committed together, oldest first: their latencies do not increase, so the
-    /// extremes are the first and the last, not two comparisons per record (a log holds its
-    /// records in arrival order).
+    /// The records of `run` (oldest first), committed at `now`: their latencies do not
+    /// increase, so the extremes are the first and the last, not two comparisons per record.
     #[inline]
-    pub fn record_latencies(&mut self, mut latencies_ns: impl ExactSizeIterator<Item = SimTime>) {
-        // The first is the longest: taken apart, the loop over the rest keeps no extremes.
-        let Some(longest_ns) = latencies_ns.next() else { return };
+    pub fn record_latencies(&mut self, now: SimTime, run: &[Record]) {
+        let (Some(oldest), Some(newest)) = (run.first(), run.last()) else { return };
+        let longest_ns = now - oldest.arrival_ns;
         self.latency_max_ns = self.latency_max_ns.max(longest_ns);
-        self.latency_interval.record_nonincreasing(longest_ns / NS_PER_US, latencies_ns.map(|ns| ns / NS_PER_US));
+        let latencies_us = run.iter().map(|record| (now - record.arrival_ns) / NS_PER_US);
+        let shortest_us = (now - newest.arrival_ns) / NS_PER_US;
+        self.latency_interval.record_nonincreasing(longest_ns / NS_PER_US, shortest_us, latencies_us);
     }
 
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
@@ -289,7 +288,7 @@ impl Metrics {
     /// The warm-up is over at `now`: latency, lag and CloudWatch statistics start again (record
     /// counts go on). Called right after the sample at `now`, so no record is half counted.
     pub fn start_steady_state(&mut self, now: SimTime) {
-        self.latency_total = latency_histogram();
+        self.latency_total = RunLatency::default();
         self.latency_max_ns = 0;
         self.lag_max_records = 0;
         self.age_max_ns = 0;
@@ -300,10 +299,6 @@ impl Metrics {
     /// Records committed after the warm-up.
     pub fn succeeded_steady(&self) -> u64 {
         self.succeeded - self.succeeded_in_warmup
-    }
-
-    pub fn latency_quantile_ms(&self, q: f64) -> f64 {
-        if self.latency_total.is_empty() { 0.0 } else { us_to_ms(self.latency_total.value_at_quantile(q)) }
     }
 }
 
@@ -357,14 +352,16 @@ impl Metrics {
     }
 
     /// Latencies of the records committed after the warm-up, in microseconds.
-    pub fn latency_histogram(&self) -> &Histogram<u64> {
-        &self.latency_total
+    pub fn latency_histogram(&self) -> Histogram<u64> {
+        self.latency_total.histogram()
     }
 
     /// `null` percentiles when nothing was committed (after the warm-up).
     pub fn latency_summary(&self) -> LatencySummary {
         let any = self.succeeded_steady() > 0;
-        let quantile = |q: f64| any.then(|| self.latency_quantile_ms(q));
+        let histogram = self.latency_total.histogram();
+        let at = |q: f64| if histogram.is_empty() { 0.0 } else { us_to_ms(histogram.value_at_quantile(q)) };
+        let quantile = |q: f64| any.then(|| at(q));
         LatencySummary {
             p50: quantile(0.5),
             p90: quantile(0.9),

@@ -17,6 +17,8 @@
 
 use super::producer::{Arrival, PayloadRule, RecordSizes};
 use crate::config::{Partitioner, ProducerConfig};
+use super::kafka::log_buffer::LogBuffer;
+use super::kafka::topic::Record;
 use crate::engine::{SimTime, mix64};
 use rand_distr::{Distribution, Exp1, Gamma};
 use std::sync::Arc;
@@ -62,8 +64,24 @@ impl Segment {
 /// conversion is the same value in a third of the unsigned one's instructions.
 #[inline(always)]
 fn whole_ns(clock_ns: f64) -> SimTime {
-    debug_assert!((0.0..9.2e18).contains(&clock_ns), "arrival at {clock_ns} ns");
+    debug_assert!((0.0..LAST_NS).contains(&clock_ns), "arrival at {clock_ns} ns");
     clock_ns as i64 as SimTime
+}
+
+/// No arrival is drawn at or after this instant (2^63 ns, about 292 years; validation keeps
+/// runs far shorter): every instant drawn converts to a whole nanosecond exactly.
+const LAST_NS: f64 = 9_223_372_036_854_775_808.0;
+
+/// As [`whole_ns`], in one instruction rather than `as`'s several (it saturates, and maps NaN to
+/// 0, with compares and conditional moves): 4 % of bench-steady's instructions.
+///
+/// # Safety
+/// `clock_ns` is not NaN and lies in `(-LAST_NS, LAST_NS)`.
+#[inline(always)]
+unsafe fn whole_ns_unchecked(clock_ns: f64) -> SimTime {
+    debug_assert!((0.0..LAST_NS).contains(&clock_ns), "arrival at {clock_ns} ns");
+    // SAFETY: the caller's promise is `to_int_unchecked`'s.
+    unsafe { clock_ns.to_int_unchecked::<i64>() as SimTime }
 }
 
 /// What one partition's stream keeps besides its next arrival on the clock.
@@ -112,8 +130,11 @@ impl Shape {
         // The stream's state in locals, written back at the end: through `stream` the compiler
         // reloads and stores it around every call of `sink`.
         let (mut rng, mut units, mut next) = (stream.rng.clone(), stream.next_units, *next_ns);
+        let end = end.min(LAST_NS);
         while next < end {
-            let time_ns = whole_ns(next);
+            // SAFETY: `next < end ≤ LAST_NS` (so not NaN), and `next` is a segment's clock from
+            // its start on (finite, at least 0).
+            let time_ns = unsafe { whole_ns_unchecked(next) };
             units += gap(&mut rng);
             if units >= end_units {
                 stream.next_units = units;
@@ -266,6 +287,12 @@ impl PartitionStreams {
     /// The (payload, stored) bytes of every record, when sizes are fixed.
     pub fn fixed_bytes(&self) -> Option<(u64, u64)> {
         self.shape.sizes.fixed_bytes()
+    }
+
+    /// Pushes `partition`'s arrivals before `end_ns` onto `records`, in time order.
+    #[inline(always)]
+    pub fn draw_into(&mut self, partition: u32, end_ns: SimTime, records: &mut LogBuffer<Record>) {
+        self.generate_until(partition, end_ns, |a| records.push(Record { arrival_ns: a.time_ns }))
     }
 
     /// Appends `partition`'s arrivals before `end_ns` to `times_ns`, in time order, and their

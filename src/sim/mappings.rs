@@ -145,7 +145,7 @@ fn finish(members: &[Member], mut sims: Vec<Simulation<()>>, account: &AccountPo
             *hours += share;
         }
     }
-    let latency_us = sims.iter().map(|sim| sim.metrics.latency_histogram().clone()).collect();
+    let latency_us = sims.iter().map(|sim| sim.metrics.latency_histogram()).collect();
     let reports = sims.iter_mut().zip(shares).map(|(sim, share)| sim.finish(share)).collect();
     Together { reports, latency_us, account_peak: account.peak(), group_epu_hours, ungrouped_epu_hours }
 }

@@ -1033,10 +1033,16 @@ impl ArrivalSink<'_> {
         }
         let produced = &mut self.produced;
         match drawn {
-            Drawn::Here(streams, run) if !screen.active() => {
-                let (times_ns, sizes) = run.draw(streams, p, end);
-                store_run(log, produced, times_ns, sizes);
-            }
+            Drawn::Here(streams, run) if !screen.active() => match streams.fixed_bytes() {
+                Some((payload, stored)) => {
+                    let drawn = log.extend_fixed_with(payload, stored, |records| streams.draw_into(p, end, records));
+                    produced.count_run(drawn, |r| r.arrival_ns);
+                }
+                None => {
+                    let (times_ns, sizes) = run.draw(streams, p, end);
+                    store_run(log, produced, times_ns, sizes);
+                }
+            },
             Drawn::Ahead { times_ns, sizes, .. } if !screen.active() => store_run(log, produced, times_ns, sizes),
             _ if screen.active() => drawn.for_each(p, end, |a| {
                 produced.count(a.time_ns);
@@ -1098,13 +1104,13 @@ impl ProducedCount<'_> {
 
     /// Counts arrivals given in time order: at once when they fall in one interval.
     #[inline(always)]
-    fn count_run(&mut self, times_ns: &[SimTime]) {
-        let (Some(&first), Some(&last)) = (times_ns.first(), times_ns.last()) else { return };
-        self.count(first);
-        if last < self.bucket_end {
-            self.in_bucket += times_ns.len() as u64 - 1;
+    fn count_run<T: Copy>(&mut self, run: &[T], time_ns: impl Fn(T) -> SimTime) {
+        let (Some(&first), Some(&last)) = (run.first(), run.last()) else { return };
+        self.count(time_ns(first));
+        if time_ns(last) < self.bucket_end {
+            self.in_bucket += run.len() as u64 - 1;
         } else {
-            times_ns[1..].iter().for_each(|&t| self.count(t));
+            run[1..].iter().for_each(|&t| self.count(time_ns(t)));
         }
     }
 
@@ -1120,7 +1126,7 @@ impl ProducedCount<'_> {
 /// Stores one partition's arrivals in a chunk, in time order, and counts them per interval.
 #[inline(always)]
 fn store_run(log: &mut Partition, produced: &mut ProducedCount, times_ns: &[SimTime], sizes: Sizes) {
-    produced.count_run(times_ns);
+    produced.count_run(times_ns, |t| t);
     match sizes {
         Sizes::Fixed(payload, stored) => log.extend_fixed(times_ns, payload, stored),
         Sizes::Each(each) => {

@@ -119,9 +119,7 @@ impl<O: Observer> Simulation<O> {
         let now = self.now;
         let log = &mut self.source.logs[partition as usize];
         let start = log.log_start_offset();
-        log.pop_front_reading((end - start) as usize, |run| {
-            self.metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
-        });
+        log.pop_front_reading((end - start) as usize, |run| self.metrics.record_latencies(now, run));
         self.count_succeeded(end - start);
         self.resolved(partition, start, end, Resolution::Succeeded);
     }
@@ -141,9 +139,7 @@ impl<O: Observer> Simulation<O> {
             match how {
                 Resolution::Succeeded => {
                     let metrics = &mut self.metrics;
-                    self.source.logs[p].pop_front_reading(n as usize, |run| {
-                        metrics.record_latencies(run.iter().map(|record| now - record.arrival_ns))
-                    });
+                    self.source.logs[p].pop_front_reading(n as usize, |run| metrics.record_latencies(now, run));
                     self.count_succeeded(n);
                 }
                 Resolution::ToDestination => {

@@ -64,7 +64,7 @@ pub struct Partition {
 impl Partition {
     #[inline(always)]
     pub fn append(&mut self, arrival_ns: SimTime, payload_bytes: u64, stored_bytes: u64) {
-        self.note_sizes(payload_bytes, stored_bytes);
+        self.note_sizes(self.log.len(), payload_bytes, stored_bytes);
         self.payload_appended += payload_bytes;
         self.stored_appended += stored_bytes;
         if self.sizes == RecordSizes::Varying {
@@ -78,31 +78,50 @@ impl Partition {
     /// `stored_bytes`: in one growth of the log at most.
     #[inline]
     pub fn extend_fixed(&mut self, times_ns: &[SimTime], payload_bytes: u64, stored_bytes: u64) {
-        if times_ns.is_empty() {
-            return;
+        self.extend_fixed_with(payload_bytes, stored_bytes, |log| {
+            log.extend(times_ns.iter().map(|&arrival_ns| Record { arrival_ns }))
+        });
+    }
+
+    /// Appends the records `draw` pushes onto the log's back (arrivals in order, each of
+    /// `payload_bytes` and `stored_bytes`), and returns them: a stream draws straight into its
+    /// log, with no copy through a buffer (8 % of bench-steady's instructions).
+    #[inline(always)]
+    pub fn extend_fixed_with(
+        &mut self,
+        payload_bytes: u64,
+        stored_bytes: u64,
+        draw: impl FnOnce(&mut LogBuffer<Record>),
+    ) -> &[Record] {
+        let before = self.log.len();
+        draw(&mut self.log);
+        let n = self.log.len() - before;
+        if n > 0 {
+            // The records before these had the sizes noted so far.
+            self.note_sizes(before, payload_bytes, stored_bytes);
+            if self.sizes == RecordSizes::Varying {
+                let (payload, stored) = (self.payload_appended, self.stored_appended);
+                let each = |i: usize| (payload + i as u64 * payload_bytes, stored + i as u64 * stored_bytes);
+                self.cum_bytes.extend((1..n + 1).map(each));
+            }
+            self.appended += n as u64;
+            self.payload_appended += n as u64 * payload_bytes;
+            self.stored_appended += n as u64 * stored_bytes;
         }
-        self.note_sizes(payload_bytes, stored_bytes);
-        if self.sizes == RecordSizes::Varying {
-            return times_ns.iter().for_each(|&t| self.append(t, payload_bytes, stored_bytes));
-        }
-        let n = times_ns.len() as u64;
-        self.appended += n;
-        self.payload_appended += n * payload_bytes;
-        self.stored_appended += n * stored_bytes;
-        self.log.extend(times_ns.iter().map(|&arrival_ns| Record { arrival_ns }));
+        &self.log.as_slice()[before..]
     }
 
     /// Records of these sizes are arriving: keeps the log's sizes uniform while they are, or
     /// starts keeping each record's byte totals once they are not.
+    /// `live` is how many records of the log came before them.
     #[inline(always)]
-    fn note_sizes(&mut self, payload_bytes: u64, stored_bytes: u64) {
+    fn note_sizes(&mut self, live: usize, payload_bytes: u64, stored_bytes: u64) {
         match self.sizes {
             RecordSizes::Uniform { payload_bytes: p, stored_bytes: s } if (p, s) == (payload_bytes, stored_bytes) => {}
             RecordSizes::Varying => {}
             RecordSizes::Unset => self.sizes = RecordSizes::Uniform { payload_bytes, stored_bytes },
             RecordSizes::Uniform { payload_bytes: p, stored_bytes: s } => {
                 let (payload, stored) = (self.payload_before_log, self.stored_before_log);
-                let live = self.log.len();
                 self.cum_bytes.extend((1..live + 1).map(|i| (payload + i as u64 * p, stored + i as u64 * s)));
                 self.sizes = RecordSizes::Varying;
             }
