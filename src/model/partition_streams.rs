@@ -113,7 +113,9 @@ struct Shape {
 }
 
 impl Shape {
-    /// `generate_until`'s loop for one kind of gap (`gap` draws one, in expected records).
+    /// `generate_until`'s loop for one kind of gap (`gap` draws one, in expected records) and
+    /// of sizes (`sizes` draws a record's).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn draw_until(
         &self,
@@ -122,6 +124,7 @@ impl Shape {
         next_ns: &mut f64,
         end: f64,
         mut gap: impl FnMut(&mut WyRand) -> f64,
+        sizes: impl Fn(&mut WyRand) -> (u64, u64),
         mut sink: impl FnMut(Arrival),
     ) {
         // The segment's values in registers; a step boundary is the rare case.
@@ -142,7 +145,7 @@ impl Shape {
                 (segment, end_units) = (self.segments[stream.segment as usize], segment_end(stream.segment));
             }
             next = segment.clock_ns(units);
-            let (payload_bytes, stored_bytes) = self.sizes.draw(&mut rng);
+            let (payload_bytes, stored_bytes) = sizes(&mut rng);
             sink(Arrival { time_ns, partition, payload_bytes, stored_bytes, producer: self.producer });
         }
         (stream.rng, stream.next_units, *next_ns) = (rng, units, next);
@@ -236,14 +239,22 @@ impl PartitionStreams {
             return;
         }
         let (shape, stream) = (&*self.shape, &mut self.streams[partition as usize]);
-        // One loop per kind of gap: no branch on it per draw.
-        match &shape.gaps {
-            Gaps::Exponential(mean) => {
+        // One loop per kind of gap, and for fixed sizes: no branch on them per draw. (Drawing a
+        // size takes the generator's address, which kept it in memory rather than a register
+        // in every loop.)
+        let drawn_sizes = |rng: &mut WyRand| shape.sizes.draw(rng);
+        match (&shape.gaps, shape.sizes.fixed_bytes()) {
+            (Gaps::Exponential(mean), fixed) => {
                 let mean_gap = mean[partition as usize];
                 let gap = |rng: &mut WyRand| Distribution::<f64>::sample(&Exp1, rng) * mean_gap;
-                shape.draw_until(partition, stream, next_ns, end, gap, sink)
+                match fixed {
+                    Some(fixed) => shape.draw_until(partition, stream, next_ns, end, gap, |_| fixed, sink),
+                    None => shape.draw_until(partition, stream, next_ns, end, gap, drawn_sizes, sink),
+                }
             }
-            Gaps::Erlang(gamma) => shape.draw_until(partition, stream, next_ns, end, |rng| gamma.sample(rng), sink),
+            (Gaps::Erlang(gamma), _) => {
+                shape.draw_until(partition, stream, next_ns, end, |rng| gamma.sample(rng), drawn_sizes, sink)
+            }
         }
     }
 
