@@ -103,7 +103,12 @@ impl IntervalLatency {
     /// buckets wider than 1, so is every value, which then takes no clamp and no branch (a
     /// fifth of bench-steady's time is spent here).
     #[inline]
-    pub fn record_nonincreasing(&mut self, longest_us: u64, shortest_us: u64, values_us: impl ExactSizeIterator<Item = u64>) {
+    pub fn record_nonincreasing(
+        &mut self,
+        longest_us: u64,
+        shortest_us: u64,
+        values_us: impl ExactSizeIterator<Item = u64>,
+    ) {
         debug_assert!(shortest_us <= longest_us, "latencies increased");
         let n = values_us.len();
         let counts = &mut *self.counts;

@@ -29,8 +29,6 @@ use crate::model::topic::Record;
 use hdrhistogram::Histogram;
 use latency::{IntervalLatency, RunLatency};
 
-/// Latencies are kept in microseconds, 3 significant digits, up to about 50 days.
-
 /// Counts within the current sample interval.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct IntervalCounts {

@@ -15,10 +15,10 @@
 //! operational time, so no arrival falls inside it). For Poisson gaps this is the same process as
 //! restarting at each step.
 
-use super::producer::{Arrival, PayloadRule, RecordSizes};
-use crate::config::{Partitioner, ProducerConfig};
 use super::kafka::log_buffer::LogBuffer;
 use super::kafka::topic::Record;
+use super::producer::{Arrival, PayloadRule, RecordSizes};
+use crate::config::{Partitioner, ProducerConfig};
 use crate::engine::{SimTime, mix64};
 use rand_distr::{Distribution, Exp1, Gamma};
 use std::sync::Arc;

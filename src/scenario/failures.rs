@@ -9,7 +9,8 @@ pub struct Failures {
     /// How the handler reacts to a bad record.
     pub handler: Handler,
     pub poison_records: Vec<PoisonRecord>,
-    /// Probability that a record is poison: a hash of (seed, partition, offset).
+    /// Probability that a record is poison, each independently; drawn from (seed, partition,
+    /// offset) alone (`model::failures`).
     pub poison_rate: f64,
     /// What a poison record chosen by `poison_rate` does.
     pub poison_rate_effect: Effect,
