@@ -83,7 +83,10 @@ pub struct IntervalLatency {
 
 impl Default for IntervalLatency {
     fn default() -> Self {
-        let counts = vec![0; COUNTS].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("COUNTS long"));
+        let counts = vec![0; COUNTS]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("a vector of COUNTS is an array of COUNTS"));
         IntervalLatency { counts, lowest: usize::MAX, highest: 0, total: 0 }
     }
 }
