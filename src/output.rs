@@ -4,6 +4,8 @@
 use crate::error::{Error, Result};
 use crate::metrics::{write_cloudwatch_csv, write_timeseries_csv};
 use crate::sim::Report;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `summary.json`, `timeseries.csv`, `cloudwatch.csv` and, when a destination got records,
@@ -16,41 +18,51 @@ pub fn write_report(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
     write_timeseries_csv(&report.timeseries, &mut csv).expect("writing to memory");
     let mut cloudwatch = Vec::new();
     write_cloudwatch_csv(&report.cloudwatch, &mut cloudwatch).expect("writing to memory");
-    let mut files = vec![("summary.json", summary), ("timeseries.csv", csv), ("cloudwatch.csv", cloudwatch)];
+    let files = [("summary.json", summary), ("timeseries.csv", csv), ("cloudwatch.csv", cloudwatch)];
+    let mut written = write_files(dir, &files)?;
     let destination = dir.join("destination.jsonl");
     if report.destination.is_empty() {
         if destination.exists() {
             std::fs::remove_file(&destination).map_err(|source| Error::Write { path: destination, source })?;
         }
     } else {
-        // Line by line, not byte by byte: with a destination on a failure path this file is large.
-        let mut lines = Vec::with_capacity(report.destination.iter().map(|l| l.len() + 1).sum());
-        for line in &report.destination {
-            lines.extend_from_slice(line.as_bytes());
-            lines.push(b'\n');
-        }
-        files.push(("destination.jsonl", lines));
+        // Line by line, straight to the file: on a failure path with an S3 destination it is
+        // large (each line holds a batch's payload), and gathering it in memory first took a
+        // tenth of the run's time in page faults.
+        written.push(write_atomically(dir, "destination.jsonl", |file| {
+            report.destination.iter().try_for_each(|line| {
+                file.write_all(line.as_bytes())?;
+                file.write_all(b"\n")
+            })
+        })?);
     }
-    write_files(dir, &files)
+    Ok(written)
 }
 
 /// Writes every `(name, bytes)` into `dir` atomically per file.
 pub fn write_files(dir: &Path, files: &[(impl AsRef<str>, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    files.iter().map(|(name, bytes)| write_atomically(dir, name.as_ref(), |file| file.write_all(bytes))).collect()
+}
+
+/// Writes file `name` into `dir` (created if needed) through `write`: to a temporary name, then
+/// renamed, so that it is never seen half written.
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<PathBuf> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Write { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut written = Vec::new();
-    for (name, bytes) in files {
-        let name = name.as_ref();
-        let target = dir.join(name);
-        let temporary = dir.join(format!(".{name}.partial"));
-        std::fs::write(&temporary, bytes).map_err(io(&temporary))?;
-        std::fs::rename(&temporary, &target).map_err(io(&target))?;
-        written.push(target);
-    }
-    Ok(written)
+    let target = dir.join(name);
+    let temporary = dir.join(format!(".{name}.partial"));
+    let mut file = BufWriter::new(File::create(&temporary).map_err(io(&temporary))?);
+    write(&mut file).and_then(|()| file.flush()).map_err(io(&temporary))?;
+    drop(file);
+    std::fs::rename(&temporary, &target).map_err(io(&target))?;
+    Ok(target)
 }
 
 /// The summary as a table for people, with units.

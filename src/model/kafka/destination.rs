@@ -99,7 +99,7 @@ impl Destination {
             return vec![record.to_string()];
         }
         // The payload as an escaped JSON string.
-        vec![with_payload(record, &self.payload(d, d.segments, true))]
+        vec![with_payload(record, |out| self.payload(d, d.segments, true, out))]
     }
 
     /// Per topic-partition, the first and last failed offset and their timestamps. A partition
@@ -137,7 +137,7 @@ impl Destination {
                     "offset": offset.to_string(),
                     "timestamp": self.iso((d.arrival)(s.partition, offset)),
                 });
-                lines.push(with_payload(record, &self.payload(d, &one, false)));
+                lines.push(with_payload(record, |out| self.payload(d, &one, false, out)));
             }
         }
         lines
@@ -199,7 +199,11 @@ impl Destination {
     /// Escaping goes byte by byte, so the literal is written piece by piece, each fixed piece
     /// escaped once, rather than escaping the whole text after (that was most of a failure
     /// path's extra cost: a payload is mostly quotation marks and numbers).
-    fn payload(&self, d: &Delivery, segments: &[Segment], quoted: bool) -> String {
+    ///
+    /// It is appended to `out`, in one growth: an S3 line holds a whole batch's payload, and
+    /// building it in pieces copied from one string to the next left a trail of fresh pages
+    /// behind each failed batch.
+    fn payload(&self, d: &Delivery, segments: &[Segment], quoted: bool, out: &mut String) {
         let piece = |text: &str| if quoted { json_string_body(text) } else { text.to_string() };
         let topic = json_string(&self.topic);
         let record_start = piece(r#"{"headers":[],"key":null,"offset":"#);
@@ -208,24 +212,14 @@ impl Destination {
         let record_end = piece(&format!(r#","timestampType":"CREATE_TIME","topic":{topic},"value":null}}"#));
         // Several segments of one partition (records retried one by one) share its list; the
         // lists are keyed "topic-partition", in the keys' string order.
-        let mut records: BTreeMap<String, String> = BTreeMap::new();
+        let mut lists: BTreeMap<String, u32> = BTreeMap::new();
         for s in segments {
-            let list = records.entry(format!("{}-{}", self.topic, s.partition)).or_default();
-            for offset in (s.start..s.end).filter(|&offset| !(d.listed_elsewhere)(s.partition, offset)) {
-                let ms = EPOCH_MS as i64 + self.since_origin((d.arrival)(s.partition, offset)) / NS_PER_MS as i64;
-                if !list.is_empty() {
-                    list.push(',');
-                }
-                list.push_str(&record_start);
-                let _ = write!(list, "{offset}");
-                list.push_str(&partition_key);
-                let _ = write!(list, "{}", s.partition);
-                list.push_str(&timestamp_key);
-                let _ = write!(list, "{ms}");
-                list.push_str(&record_end);
-            }
+            lists.insert(format!("{}-{}", self.topic, s.partition), s.partition);
         }
-        let mut out = String::with_capacity(records.values().map(|l| l.len() + 40).sum::<usize>() + 200);
+        let fixed = record_start.len() + partition_key.len() + timestamp_key.len() + record_end.len();
+        let records: u64 = segments.iter().map(|s| s.len()).sum();
+        // Each record's numbers (offset, partition, timestamp) take at most 50 characters.
+        out.reserve(records as usize * (fixed + 51) + lists.len() * 40 + 200);
         if quoted {
             out.push('"');
         }
@@ -234,17 +228,32 @@ impl Destination {
             json_string(&self.bootstrap_servers),
             json_string(&self.event_source_arn)
         )));
-        for (i, (key, list)) in records.iter().enumerate() {
+        for (i, (key, &partition)) in lists.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             out.push_str(&piece(&format!("{sep}{}:[", json_string(key))));
-            out.push_str(list);
+            let mut first = true;
+            for s in segments.iter().filter(|s| s.partition == partition) {
+                for offset in (s.start..s.end).filter(|&offset| !(d.listed_elsewhere)(partition, offset)) {
+                    let ms = EPOCH_MS as i64 + self.since_origin((d.arrival)(partition, offset)) / NS_PER_MS as i64;
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(&record_start);
+                    let _ = write!(out, "{offset}");
+                    out.push_str(&partition_key);
+                    let _ = write!(out, "{partition}");
+                    out.push_str(&timestamp_key);
+                    let _ = write!(out, "{ms}");
+                    out.push_str(&record_end);
+                }
+            }
             out.push(']');
         }
         out.push_str("}}");
         if quoted {
             out.push('"');
         }
-        out
     }
 }
 
@@ -284,16 +293,15 @@ fn json_string_body(text: &str) -> String {
     out
 }
 
-/// `record` as a JSON line with `payload_json` (JSON text) as its `payload`: serialised with a
-/// null there, which is then replaced. Keys are written in sorted order and `"` never appears
-/// unescaped inside a string, so `"payload":null` occurs once, as that key.
-fn with_payload(mut record: Value, payload_json: &str) -> String {
+/// `record` as a JSON line with the JSON text `payload` appends as its `payload`: serialised
+/// with a null there, which is then replaced. Keys are written in sorted order and `"` never
+/// appears unescaped inside a string, so `"payload":null` occurs once, as that key.
+fn with_payload(mut record: Value, payload: impl FnOnce(&mut String)) -> String {
     record["payload"] = Value::Null;
     let line = record.to_string();
     let at = line.find(r#""payload":null"#).expect("the payload key was just set") + r#""payload":"#.len();
-    let mut out = String::with_capacity(line.len() + payload_json.len());
-    out.push_str(&line[..at]);
-    out.push_str(payload_json);
+    let mut out = line[..at].to_string();
+    payload(&mut out);
     out.push_str(&line[at + "null".len()..]);
     out
 }
@@ -359,9 +367,15 @@ mod tests {
                 format!("{topic}-2"): [record(2, 7)],
             },
         });
-        let text = dest.payload(&delivery, &segments, false);
+        let payload = |quoted| {
+            // Appended after what the line holds already.
+            let mut out = "line so far".to_string();
+            dest.payload(&delivery, &segments, quoted, &mut out);
+            out.strip_prefix("line so far").expect("appended").to_string()
+        };
+        let text = payload(false);
         assert_eq!(text, tree.to_string());
-        assert_eq!(dest.payload(&delivery, &segments, true), serde_json::to_string(&text).unwrap());
+        assert_eq!(payload(true), serde_json::to_string(&text).unwrap());
         assert!(text.find(&format!("{topic}-10")) < text.find(&format!("{topic}-2")));
         // The S3 line carries it as an escaped string, in the sorted key order.
         let line: Value = serde_json::from_str(&dest.lines(&delivery)[0]).unwrap();
