@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod esm;
+pub mod exp_draw;
 pub mod failures;
 pub mod function;
 pub mod handler;

@@ -15,6 +15,7 @@
 //! operational time, so no arrival falls inside it). For Poisson gaps this is the same process as
 //! restarting at each step.
 
+use super::exp_draw::ExpDraw;
 use super::kafka::log_buffer::LogBuffer;
 use super::kafka::topic::Record;
 use super::producer::{Arrival, PayloadRule, RecordSizes};
@@ -109,6 +110,8 @@ struct Shape {
     producer: u32,
     segments: Vec<Segment>,
     gaps: Gaps,
+    /// `Exp1`'s draws, with the common case inline (`model/exp_draw.rs`).
+    exp: ExpDraw,
     sizes: RecordSizes,
 }
 
@@ -207,6 +210,7 @@ impl PartitionStreams {
             producer: index,
             segments: segments(spec, origin_ns as f64),
             gaps,
+            exp: ExpDraw::default(),
             sizes: RecordSizes::new(spec, payload),
         });
         let mut streams = Vec::with_capacity(partitions as usize);
@@ -246,7 +250,7 @@ impl PartitionStreams {
         match (&shape.gaps, shape.sizes.fixed_bytes()) {
             (Gaps::Exponential(mean), fixed) => {
                 let mean_gap = mean[partition as usize];
-                let gap = |rng: &mut WyRand| Distribution::<f64>::sample(&Exp1, rng) * mean_gap;
+                let gap = |rng: &mut WyRand| shape.exp.sample(rng) * mean_gap;
                 match fixed {
                     Some(fixed) => shape.draw_until(partition, stream, next_ns, end, gap, |_| fixed, sink),
                     None => shape.draw_until(partition, stream, next_ns, end, gap, drawn_sizes, sink),
