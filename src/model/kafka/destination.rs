@@ -212,9 +212,9 @@ impl Destination {
         let record_end = piece(&format!(r#","timestampType":"CREATE_TIME","topic":{topic},"value":null}}"#));
         // Several segments of one partition (records retried one by one) share its list; the
         // lists are keyed "topic-partition", in the keys' string order.
-        let mut lists: BTreeMap<String, u32> = BTreeMap::new();
+        let mut lists: BTreeMap<String, Vec<&Segment>> = BTreeMap::new();
         for s in segments {
-            lists.insert(format!("{}-{}", self.topic, s.partition), s.partition);
+            lists.entry(format!("{}-{}", self.topic, s.partition)).or_default().push(s);
         }
         let fixed = record_start.len() + partition_key.len() + timestamp_key.len() + record_end.len();
         let records: u64 = segments.iter().map(|s| s.len()).sum();
@@ -228,11 +228,12 @@ impl Destination {
             json_string(&self.bootstrap_servers),
             json_string(&self.event_source_arn)
         )));
-        for (i, (key, &partition)) in lists.iter().enumerate() {
+        for (i, (key, list)) in lists.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             out.push_str(&piece(&format!("{sep}{}:[", json_string(key))));
             let mut first = true;
-            for s in segments.iter().filter(|s| s.partition == partition) {
+            for s in list {
+                let partition = s.partition;
                 for offset in (s.start..s.end).filter(|&offset| !(d.listed_elsewhere)(partition, offset)) {
                     let ms = EPOCH_MS as i64 + self.since_origin((d.arrival)(partition, offset)) / NS_PER_MS as i64;
                     if !first {
