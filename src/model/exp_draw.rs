@@ -47,17 +47,22 @@ impl ExpDraw {
     #[inline(always)]
     pub fn sample(&self, rng: &mut WyRand) -> f64 {
         let before = rng.clone();
-        let word = rng.rand();
-        let layer = (word & 0xff) as usize;
-        // As `Exp1` makes it: the high 52 bits as a float in [1, 2), less 1 − ε/2.
-        let uniform = f64::from_bits((word >> 12) | (1023 << 52)) - (1.0 - SMALLEST_UNIFORM);
-        let x = uniform * self.x[layer];
-        if x < self.x[layer + 1] {
+        if let Some(x) = self.in_box(rng.rand()) {
             return x;
         }
         let (x, after) = rare(before);
         *rng = after;
         x
+    }
+
+    /// `Exp1`'s answer to `word` when the box test settles it.
+    #[inline(always)]
+    fn in_box(&self, word: u64) -> Option<f64> {
+        let layer = (word & 0xff) as usize;
+        // As `Exp1` makes it: the high 52 bits as a float in [1, 2), less 1 − ε/2.
+        let uniform = f64::from_bits((word >> 12) | (1023 << 52)) - (1.0 - SMALLEST_UNIFORM);
+        let x = uniform * self.x[layer];
+        (x < self.x[layer + 1]).then_some(x)
     }
 }
 
@@ -115,11 +120,7 @@ mod tests {
                 assert_eq!(got.to_bits(), expected.to_bits(), "seed {seed}");
                 assert_eq!(a.rand(), b.rand(), "seed {seed}: the generators part");
                 // (Both took the word compared above; count the draws the box test left.)
-                let mut probe = before;
-                let word = probe.rand();
-                let layer = (word & 0xff) as usize;
-                let uniform = f64::from_bits((word >> 12) | (1023 << 52)) - (1.0 - SMALLEST_UNIFORM);
-                rare += u32::from(uniform * fast.x[layer] >= fast.x[layer + 1]);
+                rare += u32::from(fast.in_box(before.clone().rand()).is_none());
                 draws += 1;
             }
         }

@@ -21,7 +21,7 @@ use super::kafka::topic::Record;
 use super::producer::{Arrival, PayloadRule, RecordSizes};
 use crate::config::{Partitioner, ProducerConfig};
 use crate::engine::{SimTime, mix64};
-use rand_distr::{Distribution, Exp1, Gamma};
+use rand_distr::{Distribution, Gamma};
 use std::sync::Arc;
 use wyrand::WyRand;
 
@@ -161,7 +161,7 @@ impl Shape {
     fn emit(&self, partition: u32, stream: &mut Stream, next_ns: &mut f64) -> Arrival {
         let time_ns = whole_ns(*next_ns);
         stream.next_units += match &self.gaps {
-            Gaps::Exponential(mean) => Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize],
+            Gaps::Exponential(mean) => self.exp.sample(&mut stream.rng) * mean[partition as usize],
             Gaps::Erlang(gap) => gap.sample(&mut stream.rng),
         };
         if self.segments.get(stream.segment as usize + 1).is_some_and(|s| s.start_units <= stream.next_units) {
@@ -219,9 +219,7 @@ impl PartitionStreams {
             let state = mix64(&[SALT, seed, index as u64, partition as u64]);
             let mut stream = Stream { rng: WyRand::new(state), next_units: 0.0, segment: 0 };
             stream.next_units = match &shape.gaps {
-                Gaps::Exponential(mean) => {
-                    Distribution::<f64>::sample(&Exp1, &mut stream.rng) * mean[partition as usize]
-                }
+                Gaps::Exponential(mean) => shape.exp.sample(&mut stream.rng) * mean[partition as usize],
                 // The first arrival is the producer's (partition + 1)-th record.
                 Gaps::Erlang(_) => {
                     Gamma::new(partition as f64 + 1.0, 1.0).expect("a positive shape").sample(&mut stream.rng)
