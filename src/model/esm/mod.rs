@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod batcher;
+pub mod bits;
 pub mod candidates;
 pub mod fenwick;
 pub mod fetcher;

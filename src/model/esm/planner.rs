@@ -11,9 +11,10 @@
 //! The planner numbers the owned partitions' records in arrival order, busy or not, only as far
 //! as a plan needs (the frontier). Records already in the logs when it (re)starts are merged by a
 //! heap; records appended later arrive after all of those, in append order, so a queue of their
-//! partitions numbers them without a heap. Two Fenwick trees over the numbers hold each record's
-//! matched count and payload while its partition is a candidate (no batch outstanding; 0 while a
-//! batch holds it), so each search costs O(log n). Every change costs what it touches: a
+//! partitions numbers them without a heap. A bit per number tells whether the record is matched
+//! while its partition is a candidate (no batch outstanding; 0 while a batch holds it), and a
+//! Fenwick tree over the numbers holds its payload likewise, so a change costs O(1) (O(log n) with
+//! the payload's tree) and a search the words up to its answer (O(log n) in the tree). Every change costs what it touches: a
 //! partition that becomes busy or free moves its numbered records out of the sums or back;
 //! records that leave a log's front leave the sums; an appended record is queued.
 //!
@@ -29,6 +30,7 @@
 //! numbered, so a prefix of the numbers is a prefix of the merge.
 
 use super::batcher::{BatchRules, Plan};
+use super::bits::Bits;
 use super::fenwick::Fenwick;
 use crate::engine::{SimTime, prefetch, prefetch_value};
 use crate::model::topic::Partition;
@@ -38,6 +40,10 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// No number: the end of a partition's list.
 const NONE: u32 = u32::MAX;
+
+/// Bits of a slot in a chunk's sort key (below the arrival's): a fetcher owns up to 16 M
+/// partitions, or its chunks are sorted as pairs.
+const SLOT_BITS: u32 = 24;
 
 /// How records are appended to the owned partitions' logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,10 +101,10 @@ pub struct Planner {
     slots: Vec<Slot>,
     /// Records in arrival order, by number.
     numbered: Vec<Numbered>,
-    /// Per number, the record's matched count and payload bytes, 0 while its partition is busy.
-    /// The payload's are kept only once the candidates' payload exceeds the budget (usually
+    /// Per number, whether the record is matched (a bit) and its payload bytes, 0 while its
+    /// partition is busy. The payload's are kept only once the candidates' payload exceeds the budget (usually
     /// the count triggers first), from the first plan that sees it so.
-    matched: Fenwick,
+    matched: Bits,
     payload: Option<Fenwick>,
     matched_total: u64,
     payload_total: u64,
@@ -115,6 +121,8 @@ pub struct Planner {
     /// With appends `ByPartition`, the current chunk's records (arrival, slot), in the order
     /// the runs came: sorted into `appended` when the chunk is in.
     chunk: Vec<(SimTime, u32)>,
+    /// Scratch space for sorting a chunk as words (see `chunk_appended`).
+    chunk_keys: Vec<u64>,
     /// Scratch space for compacting: each old number's new one.
     renumber: Vec<u32>,
     appends: Appends,
@@ -144,7 +152,7 @@ impl Planner {
         let mut planner = Planner {
             slots: (0..owned.len()).map(slot).collect(),
             numbered: Vec::new(),
-            matched: Fenwick::default(),
+            matched: Bits::default(),
             payload: None,
             matched_total: 0,
             payload_total: 0,
@@ -153,6 +161,7 @@ impl Planner {
             heap: BinaryHeap::new(),
             appended: VecDeque::new(),
             chunk: Vec::new(),
+            chunk_keys: Vec::new(),
             renumber: Vec::new(),
             appends,
             stale: false,
@@ -227,6 +236,25 @@ impl Planner {
             self.chunk.clear();
             return;
         }
+        let first_ns = self.chunk.iter().map(|&(arrival_ns, _)| arrival_ns).min().unwrap_or(0);
+        let last_ns = self.chunk.iter().map(|&(arrival_ns, _)| arrival_ns).max().unwrap_or(0);
+        if last_ns - first_ns < 1 << (64 - SLOT_BITS) && self.slots.len() <= 1 << SLOT_BITS {
+            // Sorted as single words, arrival (from the chunk's first) above slot: about half
+            // the instructions of sorting pairs by their arrival.
+            let mut keys = std::mem::take(&mut self.chunk_keys);
+            keys.clear();
+            keys.extend(
+                self.chunk.drain(..).map(|(arrival_ns, slot)| (arrival_ns - first_ns) << SLOT_BITS | u64::from(slot)),
+            );
+            keys.sort_unstable();
+            #[cfg(debug_assertions)]
+            for &key in &keys {
+                self.check_queue_order(first_ns + (key >> SLOT_BITS));
+            }
+            self.appended.extend(keys.iter().map(|&key| (key & ((1 << SLOT_BITS) - 1)) as u32));
+            self.chunk_keys = keys;
+            return;
+        }
         self.chunk.sort_unstable_by_key(|&(arrival_ns, _)| arrival_ns);
         #[cfg(debug_assertions)]
         for i in 0..self.chunk.len() {
@@ -275,7 +303,7 @@ impl Planner {
             let n = &mut self.numbered[s.head as usize];
             n.live = false;
             if !s.busy {
-                self.matched.sub(s.head as usize, u64::from(n.matched));
+                self.matched.set(s.head as usize, false);
                 if let Some(payload) = &mut self.payload {
                     payload.sub(s.head as usize, n.payload_bytes);
                 }
@@ -318,14 +346,14 @@ impl Planner {
         while i != NONE {
             let n = self.numbered[i as usize];
             if busy {
-                self.matched.sub(i as usize, u64::from(n.matched));
+                self.matched.set(i as usize, false);
                 if let Some(payload) = &mut self.payload {
                     payload.sub(i as usize, n.payload_bytes);
                 }
                 self.matched_total -= u64::from(n.matched);
                 self.payload_total -= n.payload_bytes;
             } else {
-                self.matched.add(i as usize, u64::from(n.matched));
+                self.matched.set(i as usize, n.matched);
                 if let Some(payload) = &mut self.payload {
                     payload.add(i as usize, n.payload_bytes);
                 }
@@ -361,7 +389,7 @@ impl Planner {
                 return Plan::AwaitRecords;
             }
         }
-        let first = self.matched.first_reaching(1).map_or(SimTime::MAX, |i| self.numbered[i].arrival_ns);
+        let first = self.matched.nth_set(1).map_or(SimTime::MAX, |i| self.numbered[i].arrival_ns);
         let deadline = first.saturating_add(rules.window_ns);
         // Usually the window decides: if every record generated would not trigger a flush,
         // none numbered up to the deadline does.
@@ -370,7 +398,7 @@ impl Planner {
         if self.triggers(rules) {
             // A trigger after the deadline is a generated record's arrival, so the deadline is
             // before the horizon: the window decides, as in the search.
-            let size = self.matched.first_reaching((rules.batch_size as u64).max(1));
+            let size = self.matched.nth_set((rules.batch_size as u64).max(1));
             let payload = match (&self.payload, rules.record_budget_bytes.checked_add(1)) {
                 (Some(payload), Some(over)) => payload.first_reaching(over),
                 _ => None,
@@ -479,7 +507,7 @@ impl Planner {
         s.tail = number;
         s.numbered_end = offset + 1;
         let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
-        self.matched.push(m);
+        self.matched.push(m == 1);
         if let Some(payload) = &mut self.payload {
             payload.push(p);
         }
@@ -509,7 +537,7 @@ impl Planner {
             }
         }
         self.renumber = renumber;
-        let matched = self.weights(|n| u64::from(n.matched));
+        let matched = self.weights(|n| n.matched);
         self.matched.rebuild(matched);
         if let Some(mut payload) = self.payload.take() {
             payload.rebuild(self.weights(|n| n.payload_bytes));
@@ -518,8 +546,8 @@ impl Planner {
     }
 
     /// Per number, `weight` of the record while its partition is a candidate (0 otherwise).
-    fn weights(&self, weight: impl Fn(&Numbered) -> u64) -> Vec<u64> {
-        let mut values = vec![0; self.numbered.len()];
+    fn weights<T: Clone + Default>(&self, weight: impl Fn(&Numbered) -> T) -> Vec<T> {
+        let mut values = vec![T::default(); self.numbered.len()];
         for s in self.slots.iter().filter(|s| !s.busy) {
             let mut i = s.head;
             while i != NONE {

@@ -1,0 +1,118 @@
+//! A bit per value that grows at the back, with the position of the k-th set bit: the planner's
+//! matched records (each counts 0 or 1) at O(1) per change, where a Fenwick tree costs O(log n).
+//! A search reads the words from the first that may hold a set bit, so it costs the words up to
+//! its answer: the planner asks for the first matched record and the `batch_size`-th, and the
+//! records before them that hold no bit (removed, or in a batch) are mostly in words passed over.
+
+/// Bits `0..len()`, 64 to a word.
+#[derive(Clone, Debug, Default)]
+pub struct Bits {
+    words: Vec<u64>,
+    len: usize,
+    /// No word before this one holds a set bit.
+    first_word: usize,
+}
+
+impl Bits {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.words.clear();
+        (self.len, self.first_word) = (0, 0);
+    }
+
+    /// Replaces every bit by `bits`, in O(n).
+    pub fn rebuild(&mut self, bits: impl IntoIterator<Item = bool>) {
+        self.clear();
+        bits.into_iter().for_each(|bit| self.push(bit));
+    }
+
+    /// Appends `bit` as the last one.
+    #[inline]
+    pub fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        self.words[self.len / 64] |= u64::from(bit) << (self.len % 64);
+        if bit {
+            self.first_word = self.first_word.min(self.len / 64);
+        }
+        self.len += 1;
+    }
+
+    /// Sets the bit at `index` to `bit`.
+    #[inline]
+    pub fn set(&mut self, index: usize, bit: bool) {
+        let word = &mut self.words[index / 64];
+        let mask = 1 << (index % 64);
+        if bit {
+            *word |= mask;
+            self.first_word = self.first_word.min(index / 64);
+        } else {
+            *word &= !mask;
+        }
+    }
+
+    /// The position of the `k`-th set bit (`k` at least 1); `None` when fewer are set.
+    pub fn nth_set(&mut self, k: u64) -> Option<usize> {
+        debug_assert!(k >= 1, "the 0th set bit");
+        while self.words.get(self.first_word).is_some_and(|&w| w == 0) {
+            self.first_word += 1;
+        }
+        let mut rest = k;
+        for (i, &word) in self.words.iter().enumerate().skip(self.first_word) {
+            let ones = u64::from(word.count_ones());
+            if ones >= rest {
+                return Some(i * 64 + nth_in_word(word, rest as u32));
+            }
+            rest -= ones;
+        }
+        None
+    }
+}
+
+/// The position of the `k`-th set bit of `word`, which has at least `k` (from 1).
+fn nth_in_word(mut word: u64, k: u32) -> usize {
+    for _ in 1..k {
+        word &= word - 1;
+    }
+    word.trailing_zeros() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_kth_set_bit_as_bits_change() {
+        let mut bits = Bits::default();
+        let mut values: Vec<bool> = Vec::new();
+        let mut x: u64 = 11;
+        for step in 0..700u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let bit = (x >> 40) % 3 == 0;
+            if step % 3 == 2 && !values.is_empty() {
+                let i = (x >> 20) as usize % values.len();
+                values[i] = bit;
+                bits.set(i, bit);
+            } else {
+                values.push(bit);
+                bits.push(bit);
+            }
+            let ones: Vec<usize> = (0..values.len()).filter(|&i| values[i]).collect();
+            for k in 1..=ones.len() as u64 + 1 {
+                assert_eq!(bits.nth_set(k), ones.get(k as usize - 1).copied(), "k {k} of {values:?}");
+            }
+            assert_eq!(bits.len(), values.len());
+        }
+        let mut rebuilt = Bits::default();
+        rebuilt.rebuild(values.iter().copied());
+        assert_eq!(rebuilt.words, bits.words);
+    }
+}
