@@ -36,7 +36,7 @@ impl Bits {
     /// Appends `bit` as the last one.
     #[inline]
     pub fn push(&mut self, bit: bool) {
-        if self.len.is_multiple_of(64) {
+        if self.len % 64 == 0 {
             self.words.push(0);
         }
         self.words[self.len / 64] |= u64::from(bit) << (self.len % 64);
