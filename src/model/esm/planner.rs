@@ -324,13 +324,24 @@ impl Planner {
         }
     }
 
+    /// Whether the planner knows `log` (the log of `slot`) as it is: `front_removed` would
+    /// change nothing.
+    fn is_current(&self, slot: u32, log: &Partition) -> bool {
+        let s = &self.slots[slot as usize];
+        let start = log.log_start_offset();
+        let removed = if s.head == NONE { start > s.numbered_end } else { s.front < start };
+        !removed && s.log_totals == (log.matched_len(), log.payload_len())
+    }
+
     /// A batch now holds the partition of `slot` (`true`) or no longer does.
     pub fn set_busy(&mut self, slot: u32, busy: bool, log: &Partition) {
         if self.stale {
             self.slots[slot as usize].busy = busy;
             return;
         }
-        self.front_removed(slot, log);
+        // Records leave a log only when settled, which tells the planner at once
+        // (`front_removed`), and appends are told as they come: nothing to catch up on.
+        debug_assert!(self.is_current(slot, log), "a log changed without the planner being told");
         let s = &mut self.slots[slot as usize];
         if s.busy == busy {
             return;
