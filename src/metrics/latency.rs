@@ -130,22 +130,26 @@ impl IntervalLatency {
         if self.total == 0 {
             return None;
         }
-        let targets: Vec<u64> = quantiles.iter().map(|q| ((q * self.total as f64).ceil() as u64).max(1)).collect();
-        let mut found = vec![0; quantiles.len()];
-        let mut seen = 0;
-        for i in self.lowest..=self.highest {
-            let count = std::mem::take(&mut self.counts[i]);
-            if count == 0 {
-                continue;
-            }
-            for (target, value) in targets.iter().zip(found.iter_mut()) {
-                if seen < *target && seen + count as u64 >= *target {
-                    *value = representative(i);
-                }
-            }
-            seen += count as u64;
-            into.counts[i] += u64::from(count);
+        let (low, high) = (self.lowest, self.highest);
+        let counts = &mut self.counts[low..=high];
+        // The first bucket whose running total reaches each quantile's rank: a scan per
+        // quantile, then the counts moved in one pass (simple loops, not a branchy one).
+        let found = quantiles
+            .iter()
+            .map(|q| {
+                let rank = ((q * self.total as f64).ceil() as u64).max(1);
+                let mut seen = 0;
+                let at = counts.iter().position(|&count| {
+                    seen += u64::from(count);
+                    seen >= rank
+                });
+                representative(low + at.expect("the ranks are at most the total"))
+            })
+            .collect();
+        for (total, count) in into.counts[low..=high].iter_mut().zip(counts.iter()) {
+            *total += u64::from(*count);
         }
+        counts.fill(0);
         into.lowest = into.lowest.min(self.lowest);
         into.highest = into.highest.max(self.highest);
         // The counts are all 0 again, and kept (`Default` would allocate another array).
