@@ -102,7 +102,7 @@ measure() {
     }'
   if [[ -z "$base_ir" && "$pir" != "-" ]]; then
     base_ir="$pir"
-    base_spr="$(awk -v seg="$segments" -v rec="$batched" 'BEGIN { print rec > 0 ? seg / rec : 0 }')"
+    base_spr="$(awk -v seg="$segments" -v rec="$batched" 'BEGIN { print (rec > 0 ? seg / rec : 0) }')"
   fi
 }
 
