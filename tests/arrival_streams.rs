@@ -169,6 +169,35 @@ fn a_lagging_topic_holds_what_its_batches_need_not_its_lag() {
     assert!((1_800_000..2_200_000).contains(&lag), "lag {lag}");
 }
 
+#[test]
+fn chunk_buffers_count_against_the_budget_at_any_thread_count() {
+    // The lagging topic above, for a minute. Its chunks hold 32,768 arrivals (16 per partition,
+    // at least 32k; about 32,000 or more drawn), which wait in up to three chunk buffers of 32
+    // bytes an arrival and 48 a partition. At the first check (after the second chunk) its logs
+    // hold the first chunk, at least 72 bytes a record counted: so at least
+    // 3 × 24 × 32,000 + 3 × (32 × 32,000 + 8 × 48) = 5,377,152 bytes, where the logs alone
+    // count about 4.7 MB. The same with the arrivals drawn on the run's thread or a chunk ahead
+    // on another.
+    let s = json!({
+        "name": "lagging", "duration": "1m", "sample_interval": "10s",
+        "arrival_streams": "per_partition",
+        "topic": { "partitions": 8 },
+        "producers": [{ "rate": 4000, "record_bytes": 100 }],
+        "esm": { "batch_size": 100, "batching_window": "0s", "scaling": { "mode": "parallelization_factor", "factor": 1 } },
+        "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
+    });
+    let config = config(&scenario(s));
+    let run = |megabytes: u64, ahead: bool| {
+        let budget = esmsim::Limits { memory_bytes: megabytes << 20 };
+        esmsim::SimulationBuilder::new(&config).draw_ahead(ahead).build().try_run(&budget, |_| {}).0.map(|r| r.summary)
+    };
+    let (here, ahead) = (run(1, false), run(1, true));
+    let Err(esmsim::Stopped::Lag { bytes, at_s, .. }) = &here else { panic!("1 MB: {here:?}") };
+    assert!(*bytes >= 5_377_152 && *at_s == 0.0, "held {bytes} bytes at {at_s} s");
+    assert_eq!(format!("{here:?}"), format!("{ahead:?}"));
+    assert!(run(16, false).is_ok() && run(16, true).is_ok());
+}
+
 /// A run with draw_ahead off and on: the same summary, time series and failure records.
 fn same_drawn_ahead(json: Value) -> esmsim::Report {
     let config = config(&scenario(json));

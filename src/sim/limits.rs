@@ -8,7 +8,7 @@ use crate::model::topic::Partition;
 /// Bounds a run is held to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes the run may hold in its partitions' logs and destination lines.
+    /// Bytes the run may hold in its partitions' logs, destination lines and chunk buffers.
     pub memory_bytes: u64,
 }
 
@@ -43,6 +43,17 @@ pub const RECORD_BYTES: u64 =
 /// within the budget.
 pub const HELD_BYTES_PER_RECORD: u64 = 3 * RECORD_BYTES;
 
+/// Chunk buffers that may hold a chunk's arrivals at once: with a lookahead thread (`--threads
+/// 2`), the chunk being stored, the one drawn and the one being drawn; otherwise one (several
+/// producers' arrivals merged). Counted as three either way, so that where a run stops does not
+/// depend on the thread count.
+const CHUNKS_HELD: u64 = 3;
+
+/// Bytes a chunk buffer takes per arrival, at most: a merged arrival (a lookahead chunk's take 8
+/// or 24), and per partition, at most: a lookahead chunk's run.
+const CHUNK_BYTES_PER_ARRIVAL: u64 = std::mem::size_of::<crate::model::producer::Arrival>() as u64;
+const CHUNK_BYTES_PER_PARTITION: u64 = std::mem::size_of::<super::lookahead::Run>() as u64;
+
 /// Tracks an upper bound of what the run holds, so the exact (per-partition) count is taken
 /// only when the bound nears the budget, not at every chunk.
 #[derive(Clone, Copy, Debug, Default)]
@@ -61,20 +72,29 @@ impl<O: Observer> Simulation<O> {
         let produced_since = self.metrics.produced.saturating_sub(self.tally.produced);
         let destination_since = self.esm.destination_bytes.saturating_sub(self.tally.destination_bytes);
         let growth = produced_since.saturating_mul(HELD_BYTES_PER_RECORD).saturating_add(destination_since);
-        let bound = self.tally.held_bytes.saturating_add(growth);
+        let chunks = self.chunk_bytes();
+        let bound = self.tally.held_bytes.saturating_add(growth).saturating_add(chunks);
         if bound <= limits.memory_bytes {
             return None;
         }
         let logs: u64 = self.source.logs.iter().map(held_bytes).sum();
-        let bytes = logs.saturating_add(self.esm.destination_bytes);
+        let held_bytes = logs.saturating_add(self.esm.destination_bytes);
         let destination_bytes = self.esm.destination_bytes;
-        self.tally = Tally { held_bytes: bytes, produced: self.metrics.produced, destination_bytes };
+        self.tally = Tally { held_bytes, produced: self.metrics.produced, destination_bytes };
+        let bytes = held_bytes.saturating_add(chunks);
         if bytes <= limits.memory_bytes {
             return None;
         }
         let records = self.source.logs.iter().map(Partition::len).sum::<usize>() as u64;
         let at_s = self.now.saturating_sub(self.config.clock.origin_ns) as f64 / 1e9;
         Some(Stopped::Lag { records, bytes, budget: limits.memory_bytes, at_s })
+    }
+
+    /// What the chunk buffers may hold: chunks as large as the last one.
+    fn chunk_bytes(&self) -> u64 {
+        let per_chunk = self.source.chunk_records.saturating_mul(CHUNK_BYTES_PER_ARRIVAL)
+            + self.source.logs.len() as u64 * CHUNK_BYTES_PER_PARTITION;
+        CHUNKS_HELD * per_chunk
     }
 
     /// Checks that the backlog fits before it is put in the logs.

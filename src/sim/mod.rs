@@ -118,6 +118,8 @@ struct Source {
     deferred: Vec<Deferred>,
     /// Every arrival before this instant has been generated.
     horizon_ns: SimTime,
+    /// Records the last chunk produced: what the chunk buffers hold, for the memory budget.
+    chunk_records: u64,
     scratch: Scratch,
     /// Event filtering: which records reach the function (`None` without `filter_criteria`).
     filter: Option<crate::model::value::RecordFilter>,
@@ -366,6 +368,7 @@ impl Source {
             replayer,
             lookahead: None,
             horizon_ns: 0,
+            chunk_records: 0,
             scratch: Scratch::default(),
             filter: record_filter(c, seed),
             schema: c.esm.registry.and_then(|r| SchemaCheck::new(&r, seed)),
@@ -697,6 +700,7 @@ impl<O: Observer> Simulation<O> {
             planners.chunk_appended();
         }
         self.metrics.produced += sink.produced.count;
+        source.chunk_records = sink.produced.count;
         let first_records = sink.first_records;
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
         self.esm.add_first_records(first_records);
