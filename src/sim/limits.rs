@@ -44,13 +44,13 @@ pub const RECORD_BYTES: u64 =
 pub const HELD_BYTES_PER_RECORD: u64 = 3 * RECORD_BYTES;
 
 /// Chunk buffers that may hold a chunk's arrivals at once: with a lookahead thread (`--threads
-/// 2`), the chunk being stored, the one drawn and the one being drawn; otherwise one (several
-/// producers' arrivals merged). Counted as three either way, so that where a run stops does not
-/// depend on the thread count.
+/// 2`), the chunk being stored, the one drawn and the one being drawn; otherwise at most one
+/// (several producers' arrivals merged). Counted as three either way, so that where a run stops
+/// does not depend on the thread count.
 const CHUNKS_HELD: u64 = 3;
 
-/// Bytes a chunk buffer takes per arrival, at most: a merged arrival (a lookahead chunk's take 8
-/// or 24), and per partition, at most: a lookahead chunk's run.
+/// Bytes a chunk buffer takes, at most, per arrival (a merged `Arrival`; a lookahead chunk takes
+/// 8 or 24) and per partition (a lookahead chunk's `Run`).
 const CHUNK_BYTES_PER_ARRIVAL: u64 = std::mem::size_of::<crate::model::producer::Arrival>() as u64;
 const CHUNK_BYTES_PER_PARTITION: u64 = std::mem::size_of::<super::lookahead::Run>() as u64;
 

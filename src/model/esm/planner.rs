@@ -13,10 +13,11 @@
 //! heap; records appended later arrive after all of those, in append order, so a queue of their
 //! partitions numbers them without a heap. A bit per number tells whether the record is matched
 //! while its partition is a candidate (no batch outstanding; 0 while a batch holds it), and a
-//! Fenwick tree over the numbers holds its payload likewise, so a change costs O(1) (O(log n) with
-//! the payload's tree) and a search the words up to its answer (O(log n) in the tree). Every change costs what it touches: a
-//! partition that becomes busy or free moves its numbered records out of the sums or back;
-//! records that leave a log's front leave the sums; an appended record is queued.
+//! Fenwick tree over the numbers holds its payload likewise: a change costs O(1) (O(log n) in the
+//! payload's tree), a search the words up to its answer (O(log n) in the tree). Every change
+//! costs what it touches: a partition that becomes busy or free moves its numbered records out
+//! of the sums or back; records that leave a log's front leave the sums; an appended record is
+//! queued.
 //!
 //! With per-partition streams, a chunk of arrivals is appended partition by partition, not in
 //! arrival order across them ([`Appends::ByPartition`]): the planner collects the chunk's
@@ -102,8 +103,8 @@ pub struct Planner {
     /// Records in arrival order, by number.
     numbered: Vec<Numbered>,
     /// Per number, whether the record is matched (a bit) and its payload bytes, 0 while its
-    /// partition is busy. The payload's are kept only once the candidates' payload exceeds the budget (usually
-    /// the count triggers first), from the first plan that sees it so.
+    /// partition is busy. The payload's are kept only once the candidates' payload exceeds the
+    /// budget (usually the count triggers first), from the first plan that sees it so.
     matched: Bits,
     payload: Option<Fenwick>,
     matched_total: u64,
@@ -239,8 +240,8 @@ impl Planner {
         let first_ns = self.chunk.iter().map(|&(arrival_ns, _)| arrival_ns).min().unwrap_or(0);
         let last_ns = self.chunk.iter().map(|&(arrival_ns, _)| arrival_ns).max().unwrap_or(0);
         if last_ns - first_ns < 1 << (64 - SLOT_BITS) && self.slots.len() <= 1 << SLOT_BITS {
-            // Sorted as single words, arrival (from the chunk's first) above slot: about half
-            // the instructions of sorting pairs by their arrival.
+            // Sorted as single words, arrival (from the chunk's first) above slot: a fifth fewer
+            // instructions than sorting pairs by their arrival (at 1,000 partitions a fetcher).
             let mut keys = std::mem::take(&mut self.chunk_keys);
             keys.clear();
             keys.extend(
@@ -518,7 +519,7 @@ impl Planner {
         s.tail = number;
         s.numbered_end = offset + 1;
         let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
-        self.matched.push(m == 1);
+        self.matched.push(matched && !s.busy);
         if let Some(payload) = &mut self.payload {
             payload.push(p);
         }
