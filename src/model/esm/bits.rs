@@ -1,16 +1,21 @@
 //! A bit per value that grows at the back, with the position of the k-th set bit: the planner's
-//! matched records (each counts 0 or 1) at O(1) per change, where a Fenwick tree costs O(log n).
-//! A search reads the words from the first that may hold a set bit, so it costs the words up to
-//! its answer: the planner asks for the first matched record and the `batch_size`-th, and the
-//! records before them that hold no bit (removed, or in a batch) are mostly in words passed over.
+//! matched records and a candidate set's free partitions (each counts 0 or 1) at O(1) per
+//! change, where a Fenwick tree costs O(log n). A search reads the words from the first that may
+//! hold a set bit, so it costs the words up to its answer: the planner asks for the first
+//! matched record and the `batch_size`-th, and the records before them that hold no bit
+//! (removed, or in a batch) are mostly in words passed over.
+
+use std::cell::Cell;
 
 /// Bits `0..len()`, 64 to a word.
 #[derive(Clone, Debug, Default)]
 pub struct Bits {
     words: Vec<u64>,
     len: usize,
-    /// No word before this one holds a set bit.
-    first_word: usize,
+    /// Bits set.
+    ones: u64,
+    /// No word before this one holds a set bit (moved on by searches, which read only).
+    first_word: Cell<usize>,
 }
 
 impl Bits {
@@ -22,9 +27,15 @@ impl Bits {
         self.len == 0
     }
 
+    /// How many bits are set.
+    pub fn count_ones(&self) -> u64 {
+        self.ones
+    }
+
     pub fn clear(&mut self) {
         self.words.clear();
-        (self.len, self.first_word) = (0, 0);
+        (self.len, self.ones) = (0, 0);
+        self.first_word.set(0);
     }
 
     /// Replaces every bit by `bits`, in O(n).
@@ -41,8 +52,9 @@ impl Bits {
         }
         self.words[self.len / 64] |= u64::from(bit) << (self.len % 64);
         if bit {
-            self.first_word = self.first_word.min(self.len / 64);
+            self.first_word.set(self.first_word.get().min(self.len / 64));
         }
+        self.ones += u64::from(bit);
         self.len += 1;
     }
 
@@ -51,22 +63,29 @@ impl Bits {
     pub fn set(&mut self, index: usize, bit: bool) {
         let word = &mut self.words[index / 64];
         let mask = 1 << (index % 64);
+        let was = *word & mask != 0;
         if bit {
             *word |= mask;
-            self.first_word = self.first_word.min(index / 64);
+            self.first_word.set(self.first_word.get().min(index / 64));
         } else {
             *word &= !mask;
         }
+        self.ones = self.ones + u64::from(bit) - u64::from(was);
     }
 
     /// The position of the `k`-th set bit (`k` at least 1); `None` when fewer are set.
-    pub fn nth_set(&mut self, k: u64) -> Option<usize> {
+    pub fn nth_set(&self, k: u64) -> Option<usize> {
         debug_assert!(k >= 1, "the 0th set bit");
-        while self.words.get(self.first_word).is_some_and(|&w| w == 0) {
-            self.first_word += 1;
+        if k > self.ones {
+            return None;
         }
+        let mut first = self.first_word.get();
+        while self.words.get(first).is_some_and(|&w| w == 0) {
+            first += 1;
+        }
+        self.first_word.set(first);
         let mut rest = k;
-        for (i, &word) in self.words.iter().enumerate().skip(self.first_word) {
+        for (i, &word) in self.words.iter().enumerate().skip(first) {
             let ones = u64::from(word.count_ones());
             if ones >= rest {
                 return Some(i * 64 + nth_in_word(word, rest as u32));
@@ -110,6 +129,7 @@ mod tests {
                 assert_eq!(bits.nth_set(k), ones.get(k as usize - 1).copied(), "k {k} of {values:?}");
             }
             assert_eq!(bits.len(), values.len());
+            assert_eq!(bits.count_ones(), ones.len() as u64);
         }
         let mut rebuilt = Bits::default();
         rebuilt.rebuild(values.iter().copied());

@@ -7,8 +7,8 @@
 //! and dropped lazily, at the next [`CandidateSet::refresh`], once it is not one.
 //!
 //! A combined batch starts reading at the `rotation`-th partition without a batch outstanding
-//! (empty or not), so the set also counts those partitions per slot, in a Fenwick tree that
-//! finds the `r`-th of them in O(log owned).
+//! (empty or not), so the set also keeps a bit per slot for those partitions ([`Bits`]): O(1)
+//! per change, and the `r`-th of them found by a scan of the words up to it, once a batch.
 //!
 //! Producers generate ahead of the clock, so many candidates of a poller owning thousands of
 //! partitions hold only records that have not arrived yet. A batch passes over them, and the
@@ -18,7 +18,7 @@
 //! partition: a log's front only moves to later records (records are appended in offset order,
 //! which is arrival order, and leave from the front).
 
-use super::fenwick::Fenwick;
+use super::bits::Bits;
 use crate::engine::SimTime;
 
 /// See the module documentation.
@@ -27,8 +27,8 @@ pub struct CandidateSet {
     /// One bit per slot: set where the partition may be a candidate. A bit set costs O(1)
     /// per addition and a scan of owned / 64 words, far less than a look at every lane.
     maybe: Vec<u64>,
-    /// Over slots: 1 where the partition has no batch outstanding.
-    free: Fenwick,
+    /// Over slots: set where the partition has no batch outstanding.
+    free: Bits,
     /// Per slot: no record of its log arrives before this instant (0 until a visit says).
     not_before_ns: Vec<SimTime>,
 }
@@ -48,8 +48,8 @@ pub enum Visit {
 impl CandidateSet {
     /// A set over `owned` slots, `busy(slot)` telling which hold a batch; no candidates yet.
     pub fn new(owned: usize, busy: impl Fn(usize) -> bool) -> Self {
-        let mut free = Fenwick::default();
-        free.rebuild((0..owned).map(|slot| u64::from(!busy(slot))));
+        let mut free = Bits::default();
+        free.rebuild((0..owned).map(|slot| !busy(slot)));
         CandidateSet { free, maybe: vec![0; owned.div_ceil(64)], not_before_ns: vec![0; owned] }
     }
 
@@ -60,22 +60,18 @@ impl CandidateSet {
 
     /// `slot`'s partition now holds a batch (`true`) or no longer does.
     pub fn set_busy(&mut self, slot: u32, busy: bool) {
-        if busy {
-            self.free.sub(slot as usize, 1);
-        } else {
-            self.free.add(slot as usize, 1);
-        }
+        self.free.set(slot as usize, !busy);
     }
 
     /// Owned partitions without a batch outstanding.
     pub fn free_count(&self) -> u32 {
-        self.free.total() as u32
+        self.free.count_ones() as u32
     }
 
     /// The slot of the `r`-th (from 0) owned partition without a batch outstanding; `r` must be
     /// below [`Self::free_count`].
     pub fn nth_free(&self, r: u32) -> u32 {
-        self.free.first_reaching(u64::from(r) + 1).expect("r is below the free count") as u32
+        self.free.nth_set(u64::from(r) + 1).expect("r is below the free count") as u32
     }
 
     /// The instant before which, as a visit said, nothing of `slot`'s log arrives (0 if none
