@@ -108,7 +108,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Nothing can have expired before the clock has run a retention period.
-    fn retention_may_have_expired(&self) -> bool {
+    pub(super) fn retention_may_have_expired(&self) -> bool {
         self.now.checked_sub(self.config.topic.retention_ns).is_some()
     }
 
