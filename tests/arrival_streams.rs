@@ -137,22 +137,26 @@ fn only_constant_producers_get_a_warning() {
     assert!(err.contains("arrival_streams") && err.contains("per_partition"), "{err}");
 }
 
-#[test]
-fn a_lagging_topic_holds_what_its_batches_need_not_its_lag() {
-    // 8 partitions at 4,000 records/s in all, read one batch of at most 100 at a time per
-    // partition by a function taking 10 ms + 1 ms per record: each partition drains at most
-    // about 91 records/s of its 500, so the lag grows by about 3,300 records/s, to about
-    // 2,000,000 in 10 minutes (48 MB at 24 bytes a record, twice that counted for growth).
+/// 8 partitions at 4,000 records/s in all, read one batch of at most 100 at a time per partition
+/// by a function taking 10 ms + 1 ms per record: each partition drains at most about 91
+/// records/s of its 500, so the lag grows by about 3,300 records/s.
+fn lagging_topic(duration: &str) -> esmsim::config::Config {
     let s = json!({
-        "name": "lagging", "duration": "10m", "sample_interval": "10s",
+        "name": "lagging", "duration": duration, "sample_interval": "10s",
         "arrival_streams": "per_partition",
         "topic": { "partitions": 8 },
         "producers": [{ "rate": 4000, "record_bytes": 100 }],
         "esm": { "batch_size": 100, "batching_window": "0s", "scaling": { "mode": "parallelization_factor", "factor": 1 } },
         "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
     });
-    let s = scenario(s);
-    let config = config(&s);
+    config(&scenario(s))
+}
+
+#[test]
+fn a_lagging_topic_holds_what_its_batches_need_not_its_lag() {
+    // The lag grows to about 2,000,000 records in 10 minutes (48 MB at 24 bytes a record, twice
+    // that counted for growth).
+    let config = lagging_topic("10m");
     let budget = esmsim::Limits { memory_bytes: 16 << 20 };
     // Storing every arrival, the run stops when the logs pass 16 MB...
     let stored = esmsim::SimulationBuilder::new(&config).store_every_record().build();
@@ -171,22 +175,14 @@ fn a_lagging_topic_holds_what_its_batches_need_not_its_lag() {
 
 #[test]
 fn chunk_buffers_count_against_the_budget_at_any_thread_count() {
-    // The lagging topic above, for a minute. Its chunks hold 32,768 arrivals (16 per partition,
+    // The lagging topic, for a minute. Its chunks hold 32,768 arrivals (16 per partition,
     // at least 32k; about 32,000 or more drawn), which wait in up to three chunk buffers of 32
     // bytes an arrival and 48 a partition. At the first check (after the second chunk) its logs
     // hold the first chunk, at least 72 bytes a record counted: so at least
     // 3 × 24 × 32,000 + 3 × (32 × 32,000 + 8 × 48) = 5,377,152 bytes, where the logs alone
     // count about 4.7 MB. The same with the arrivals drawn on the run's thread or a chunk ahead
     // on another.
-    let s = json!({
-        "name": "lagging", "duration": "1m", "sample_interval": "10s",
-        "arrival_streams": "per_partition",
-        "topic": { "partitions": 8 },
-        "producers": [{ "rate": 4000, "record_bytes": 100 }],
-        "esm": { "batch_size": 100, "batching_window": "0s", "scaling": { "mode": "parallelization_factor", "factor": 1 } },
-        "function": { "duration": { "base": "10ms", "per_record": "1ms" } }
-    });
-    let config = config(&scenario(s));
+    let config = lagging_topic("1m");
     let run = |megabytes: u64, ahead: bool| {
         let budget = esmsim::Limits { memory_bytes: megabytes << 20 };
         esmsim::SimulationBuilder::new(&config).draw_ahead(ahead).build().try_run(&budget, |_| {}).0.map(|r| r.summary)
