@@ -4,7 +4,7 @@
 use super::{BatchId, EsmEvent, Lane, Observer, Simulation, notify};
 use crate::engine::prefetch_value;
 use crate::model::destination::Condition;
-use crate::model::esm::batcher::Offered;
+use crate::model::esm::batcher::{Formed, Offered};
 use crate::model::esm::{Batch, BatchState, Fetcher, FlushReason, Piece, Segment, Visit, Waiting, batcher};
 use crate::model::topic::Partition;
 
@@ -128,20 +128,20 @@ impl<O: Observer> Simulation<O> {
     /// Forms a batch now and delivers it, then plans the fetcher's next one.
     fn dispatch(&mut self, fetcher: u32) {
         self.esm.fetchers[fetcher as usize].waiting = Waiting::Nothing;
-        let (segments, reason) = if self.source.oversize_possible || self.retention_may_have_expired() {
+        let formed = if self.source.oversize_possible || self.retention_may_have_expired() {
             self.form_from_all(fetcher)
         } else {
             self.form_from_rotation(fetcher)
         };
         let f = &mut self.esm.fetchers[fetcher as usize];
-        if segments.is_empty() {
+        if formed.segments.is_empty() {
             self.plan_fetcher(fetcher);
             return;
         }
         f.rotation = f.rotation.wrapping_add(1);
         f.in_flight += 1;
         self.esm.gate.take();
-        let formed = self.new_batch(fetcher, segments, reason);
+        let formed = self.new_batch(fetcher, formed);
         self.charge_fetch(fetcher, formed.segments());
         notify!(self.batch_formed(self.now, &formed, &self.source.logs));
         let batch = self.esm.batches.insert(formed);
@@ -151,7 +151,7 @@ impl<O: Observer> Simulation<O> {
 
     /// The batch `fetcher` forms now, after every candidate's front records that retention
     /// deleted or that are too large have gone.
-    fn form_from_all(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+    fn form_from_all(&mut self, fetcher: u32) -> Formed {
         let candidates = self.collect_candidates(fetcher);
         if self.source.oversize_possible {
             for &p in &candidates {
@@ -167,7 +167,7 @@ impl<O: Observer> Simulation<O> {
 
     /// As `form_from_all` when no front record can need removing: the candidates are read from
     /// the rotation's pivot on, only as many as the batch takes, without listing them all.
-    fn form_from_rotation(&mut self, fetcher: u32) -> (Vec<Segment>, FlushReason) {
+    fn form_from_rotation(&mut self, fetcher: u32) -> Formed {
         let (lanes, logs) = (&self.esm.lanes, &self.source.logs);
         let f = &mut self.esm.fetchers[fetcher as usize];
         let free = f.candidates.free_count();
@@ -201,10 +201,11 @@ impl<O: Observer> Simulation<O> {
                 Visit::Stop
             }
         });
-        (forming.segments, reason)
+        forming.finish(reason)
     }
 
-    fn new_batch(&mut self, fetcher: u32, segments: Vec<Segment>, reason: FlushReason) -> Batch {
+    fn new_batch(&mut self, fetcher: u32, formed: Formed) -> Batch {
+        let Formed { segments, reason, records, payload_bytes } = formed;
         for s in &segments {
             let lane = &mut self.esm.lanes[s.partition as usize];
             lane.busy = true;
@@ -214,20 +215,20 @@ impl<O: Observer> Simulation<O> {
                 planner.set_busy(lane.slot, true, &self.source.logs[s.partition as usize]);
             }
         }
-        let mut batch = Batch {
+        let batch = Batch {
             id: self.esm.batches.next_number(),
             fetcher,
             reason,
             formed_ns: self.now,
             current: Piece { segments, invocations: 0, failed_attempts: 0 },
             queued: Default::default(),
-            records: 0,
-            payload_bytes: 0,
+            records,
+            payload_bytes,
             failures_in_row: 0,
             throttles_in_row: 0,
             state: BatchState::Ready,
         };
-        measure(&mut batch, &self.source.logs);
+        debug_assert_eq!((records, payload_bytes), measured(&batch.current.segments, &self.source.logs));
         batch
     }
 
@@ -340,9 +341,13 @@ fn rotation_start(f: &Fetcher, lanes: &[Lane], candidates: &[u32]) -> usize {
 
 /// Recomputes the record count and payload of the batch's current piece.
 pub(super) fn measure(batch: &mut Batch, logs: &[Partition]) {
-    // Under event filtering only the matched records are sent (and count).
-    batch.records =
-        batch.current.segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end) as u32).sum();
-    batch.payload_bytes =
-        batch.current.segments.iter().map(|s| logs[s.partition as usize].payload_between(s.start, s.end)).sum();
+    (batch.records, batch.payload_bytes) = measured(&batch.current.segments, logs);
+}
+
+/// The matched records and payload bytes of `segments` (under event filtering only the matched
+/// records are sent, and count).
+fn measured(segments: &[Segment], logs: &[Partition]) -> (u32, u64) {
+    let records = segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end) as u32).sum();
+    let payload_bytes = segments.iter().map(|s| logs[s.partition as usize].payload_between(s.start, s.end)).sum();
+    (records, payload_bytes)
 }

@@ -346,21 +346,25 @@ fn first_triggering(
 
 /// The batch formed at `now` from `candidates` read in turn starting at `rotation`: every
 /// record arrived by `now`, up to `batch_size` records and the payload budget.
-pub fn form(
-    rules: &BatchRules,
-    partitions: &[Partition],
-    candidates: &[u32],
-    rotation: usize,
-    now: SimTime,
-) -> (Vec<Segment>, FlushReason) {
+pub fn form(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], rotation: usize, now: SimTime) -> Formed {
     let mut forming = Forming::new(rules, partitions, now, candidates.len());
     let count = candidates.len();
     for i in 0..count {
         if let Offered::Full(reason) = forming.offer(candidates[(rotation + i) % count]) {
-            return (forming.segments, reason);
+            return forming.finish(reason);
         }
     }
-    (forming.segments, FlushReason::Window)
+    forming.finish(FlushReason::Window)
+}
+
+/// A batch formed: its segments, why it flushed, and what it sends (matched records and their
+/// payload), added up as it was formed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Formed {
+    pub segments: Vec<Segment>,
+    pub reason: FlushReason,
+    pub records: u32,
+    pub payload_bytes: u64,
 }
 
 /// Segments a forming batch makes room for at once (more grow the list): a batch of a poller
@@ -386,6 +390,9 @@ pub struct Forming<'a> {
     /// Matched records and payload bytes it still has room for.
     room: usize,
     budget: u64,
+    /// Matched records and payload bytes taken.
+    records: u32,
+    payload_bytes: u64,
 }
 
 impl<'a> Forming<'a> {
@@ -393,7 +400,14 @@ impl<'a> Forming<'a> {
     pub fn new(rules: &'a BatchRules, partitions: &'a [Partition], now: SimTime, offers: usize) -> Self {
         // Room for a segment per partition offered, up to a bound: one allocation per batch.
         let segments = Vec::with_capacity(offers.min(MAX_SEGMENTS_RESERVED));
-        Forming { partitions, now, segments, room: rules.batch_size, budget: rules.record_budget_bytes }
+        let (room, budget) = (rules.batch_size, rules.record_budget_bytes);
+        Forming { partitions, now, segments, room, budget, records: 0, payload_bytes: 0 }
+    }
+
+    /// The batch as formed, flushed for `reason`.
+    pub fn finish(self, reason: FlushReason) -> Formed {
+        let Forming { segments, records, payload_bytes, .. } = self;
+        Formed { segments, reason, records, payload_bytes }
     }
 
     /// Takes every record of partition `id` arrived by now that fits.
@@ -415,8 +429,11 @@ impl<'a> Forming<'a> {
         if n > 0 {
             let start = p.log_start_offset();
             self.segments.push(Segment { partition: id, start, end: start + n as u64 });
-            self.room -= p.matched_of_first(n) as usize;
-            self.budget -= p.payload_of_first(n);
+            let (matched, payload_bytes) = (p.matched_of_first(n), p.payload_of_first(n));
+            self.room -= matched as usize;
+            self.budget -= payload_bytes;
+            self.records += matched as u32;
+            self.payload_bytes += payload_bytes;
         }
         if n < wanted {
             Offered::Full(FlushReason::Payload)
@@ -450,7 +467,7 @@ mod tests {
         let parts = [log((0..200).map(|i| 1_000 + i * 25_000_000), 10)];
         let r = rules(100, 2_000_000_000, u64::MAX);
         assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(2_000_001_000));
-        let (segments, reason) = form(&r, &parts, &[0], 0, 2_000_001_000);
+        let Formed { segments, reason, .. } = form(&r, &parts, &[0], 0, 2_000_001_000);
         assert_eq!(segments, vec![Segment { partition: 0, start: 0, end: 81 }]);
         assert_eq!(reason, FlushReason::Window);
     }
@@ -460,7 +477,7 @@ mod tests {
         let parts = [log((0..50).map(|i| i * 10), 10)];
         let r = rules(20, 1_000_000, u64::MAX);
         assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(190));
-        assert_eq!(form(&r, &parts, &[0], 0, 190).1, FlushReason::Size);
+        assert_eq!(form(&r, &parts, &[0], 0, 190).reason, FlushReason::Size);
     }
 
     #[test]
@@ -469,7 +486,7 @@ mod tests {
         let r = rules(100, 1_000_000, 450);
         // Four records fit; the fifth (arriving at 40) would not.
         assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(40));
-        let (segments, reason) = form(&r, &parts, &[0], 0, 40);
+        let Formed { segments, reason, .. } = form(&r, &parts, &[0], 0, 40);
         assert_eq!((segments[0].end, reason), (4, FlushReason::Payload));
     }
 
@@ -499,13 +516,13 @@ mod tests {
         // opens at the first matched one (20), not at offset 0.
         let r = rules(3, 1_000, u64::MAX);
         assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(60));
-        let (segments, reason) = form(&r, &parts, &[0], 0, 60);
+        let Formed { segments, reason, .. } = form(&r, &parts, &[0], 0, 60);
         // Offsets 0..7: the unmatched records before and between ride along.
         assert_eq!((segments, reason), (vec![Segment { partition: 0, start: 0, end: 7 }], FlushReason::Size));
         // Payload counts matched records only: 25 bytes hold two of them (offsets 0..6).
         let r = rules(100, 1_000, 25);
         assert_eq!(plan(&r, &parts, &[0], u64::MAX, 0), Plan::At(60));
-        let (segments, reason) = form(&r, &parts, &[0], 0, 60);
+        let Formed { segments, reason, .. } = form(&r, &parts, &[0], 0, 60);
         assert_eq!((segments[0].end, reason), (6, FlushReason::Payload));
         // Only unmatched records: nothing to send, however long they wait.
         let none = [filtered_log(&[(0, false), (5, false)], 10)];
@@ -589,7 +606,7 @@ mod tests {
         let r = rules(4, 1_000, u64::MAX);
         // The fourth arrival across partitions 0 and 1 is at 20.
         assert_eq!(plan(&r, &parts, &[0, 1, 2], u64::MAX, 0), Plan::At(20));
-        let (segments, reason) = form(&r, &parts, &[0, 1, 2], 1, 20);
+        let Formed { segments, reason, .. } = form(&r, &parts, &[0, 1, 2], 1, 20);
         assert_eq!(reason, FlushReason::Size);
         assert_eq!(
             segments,
