@@ -141,8 +141,9 @@ impl<O: Observer> Simulation<O> {
         f.rotation = f.rotation.wrapping_add(1);
         f.in_flight += 1;
         self.esm.gate.take();
+        let fetched_bytes = formed.stored_bytes;
         let formed = self.new_batch(fetcher, formed);
-        self.charge_fetch(fetcher, formed.segments());
+        self.charge_fetch(fetcher, fetched_bytes);
         notify!(self.batch_formed(self.now, &formed, &self.source.logs));
         let batch = self.esm.batches.insert(formed);
         self.deliver(batch);
@@ -205,7 +206,7 @@ impl<O: Observer> Simulation<O> {
     }
 
     fn new_batch(&mut self, fetcher: u32, formed: Formed) -> Batch {
-        let Formed { segments, reason, records, payload_bytes } = formed;
+        let Formed { segments, reason, records, payload_bytes, stored_bytes } = formed;
         for s in &segments {
             let lane = &mut self.esm.lanes[s.partition as usize];
             lane.busy = true;
@@ -229,6 +230,15 @@ impl<O: Observer> Simulation<O> {
             state: BatchState::Ready,
         };
         debug_assert_eq!((records, payload_bytes), measured(&batch.current.segments, &self.source.logs));
+        debug_assert_eq!(
+            stored_bytes,
+            batch
+                .current
+                .segments
+                .iter()
+                .map(|s| self.source.logs[s.partition as usize].stored_between(s.start, s.end))
+                .sum::<u64>()
+        );
         batch
     }
 

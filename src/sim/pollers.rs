@@ -20,7 +20,7 @@
 use super::{EsmEvent, Event, Observer, Simulation};
 use crate::config::{EpuBilling, PollerPlan, Pricing};
 use crate::engine::SimTime;
-use crate::model::esm::{Segment, Waiting};
+use crate::model::esm::Waiting;
 
 /// The autoscaler's state and the pollers' time-weighted accounting.
 pub(super) struct Autoscaler {
@@ -285,13 +285,11 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
-    /// A poller fetched `segments`: it may fetch again once its throughput limit allows, and the
+    /// A poller fetched `bytes` (a batch's records): it may fetch again once its throughput limit allows, and the
     /// bytes count towards Event Poller Units. Both count the bytes polled from Kafka (key and
     /// value as stored), not the invocation payload (AWS's `EventPollerThroughputInBytes`).
-    pub(super) fn charge_fetch(&mut self, fetcher: u32, segments: &[Segment]) {
+    pub(super) fn charge_fetch(&mut self, fetcher: u32, bytes: u64) {
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
-        let logs = &self.source.logs;
-        let bytes: u64 = segments.iter().map(|s| logs[s.partition as usize].stored_between(s.start, s.end)).sum();
         scaler.window_bytes += bytes;
         let f = &mut self.esm.fetchers[fetcher as usize];
         let busy_ns = bytes as f64 * 1e9 / scaler.plan.bytes_per_second as f64;

@@ -357,14 +357,16 @@ pub fn form(rules: &BatchRules, partitions: &[Partition], candidates: &[u32], ro
     forming.finish(FlushReason::Window)
 }
 
-/// A batch formed: its segments, why it flushed, and what it sends (matched records and their
-/// payload), added up as it was formed.
+/// A batch formed: its segments, why it flushed, what it sends (matched records and their
+/// payload) and what its poller fetched (every record's stored bytes, matched or not), added up
+/// as it was formed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Formed {
     pub segments: Vec<Segment>,
     pub reason: FlushReason,
     pub records: u32,
     pub payload_bytes: u64,
+    pub stored_bytes: u64,
 }
 
 /// Segments a forming batch makes room for at once (more grow the list): a batch of a poller
@@ -390,9 +392,10 @@ pub struct Forming<'a> {
     /// Matched records and payload bytes it still has room for.
     room: usize,
     budget: u64,
-    /// Matched records and payload bytes taken.
+    /// Matched records, payload bytes and stored bytes taken.
     records: u32,
     payload_bytes: u64,
+    stored_bytes: u64,
 }
 
 impl<'a> Forming<'a> {
@@ -401,13 +404,13 @@ impl<'a> Forming<'a> {
         // Room for a segment per partition offered, up to a bound: one allocation per batch.
         let segments = Vec::with_capacity(offers.min(MAX_SEGMENTS_RESERVED));
         let (room, budget) = (rules.batch_size, rules.record_budget_bytes);
-        Forming { partitions, now, segments, room, budget, records: 0, payload_bytes: 0 }
+        Forming { partitions, now, segments, room, budget, records: 0, payload_bytes: 0, stored_bytes: 0 }
     }
 
     /// The batch as formed, flushed for `reason`.
     pub fn finish(self, reason: FlushReason) -> Formed {
-        let Forming { segments, records, payload_bytes, .. } = self;
-        Formed { segments, reason, records, payload_bytes }
+        let Forming { segments, records, payload_bytes, stored_bytes, .. } = self;
+        Formed { segments, reason, records, payload_bytes, stored_bytes }
     }
 
     /// Takes every record of partition `id` arrived by now that fits.
@@ -429,11 +432,12 @@ impl<'a> Forming<'a> {
         if n > 0 {
             let start = p.log_start_offset();
             self.segments.push(Segment { partition: id, start, end: start + n as u64 });
-            let (matched, payload_bytes) = (p.matched_of_first(n), p.payload_of_first(n));
+            let (matched, (payload_bytes, stored_bytes)) = (p.matched_of_first(n), p.bytes_of_first(n));
             self.room -= matched as usize;
             self.budget -= payload_bytes;
             self.records += matched as u32;
             self.payload_bytes += payload_bytes;
+            self.stored_bytes += stored_bytes;
         }
         if n < wanted {
             Offered::Full(FlushReason::Payload)

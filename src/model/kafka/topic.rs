@@ -288,7 +288,7 @@ impl Partition {
 
     /// Payload and stored bytes of the first `n` records of the log.
     #[inline]
-    fn bytes_of_first(&self, n: usize) -> (u64, u64) {
+    pub fn bytes_of_first(&self, n: usize) -> (u64, u64) {
         match self.sizes {
             RecordSizes::Uniform { payload_bytes, stored_bytes } => (n as u64 * payload_bytes, n as u64 * stored_bytes),
             _ if n == 0 => (0, 0),
