@@ -389,12 +389,11 @@ pub struct Forming<'a> {
     partitions: &'a [Partition],
     now: SimTime,
     pub segments: Vec<Segment>,
+    rules: &'a BatchRules,
     /// Matched records and payload bytes it still has room for.
     room: usize,
     budget: u64,
-    /// Matched records, payload bytes and stored bytes taken.
-    records: u32,
-    payload_bytes: u64,
+    /// Stored bytes taken (what the poller fetches).
     stored_bytes: u64,
 }
 
@@ -404,13 +403,15 @@ impl<'a> Forming<'a> {
         // Room for a segment per partition offered, up to a bound: one allocation per batch.
         let segments = Vec::with_capacity(offers.min(MAX_SEGMENTS_RESERVED));
         let (room, budget) = (rules.batch_size, rules.record_budget_bytes);
-        Forming { partitions, now, segments, room, budget, records: 0, payload_bytes: 0, stored_bytes: 0 }
+        Forming { partitions, now, segments, rules, room, budget, stored_bytes: 0 }
     }
 
     /// The batch as formed, flushed for `reason`.
     pub fn finish(self, reason: FlushReason) -> Formed {
-        let Forming { segments, records, payload_bytes, stored_bytes, .. } = self;
-        Formed { segments, reason, records, payload_bytes, stored_bytes }
+        // What it sends is what it took from its room and budget.
+        let records = (self.rules.batch_size - self.room) as u32;
+        let payload_bytes = self.rules.record_budget_bytes - self.budget;
+        Formed { segments: self.segments, reason, records, payload_bytes, stored_bytes: self.stored_bytes }
     }
 
     /// Takes every record of partition `id` arrived by now that fits.
@@ -435,8 +436,6 @@ impl<'a> Forming<'a> {
             let (matched, (payload_bytes, stored_bytes)) = (p.matched_of_first(n), p.bytes_of_first(n));
             self.room -= matched as usize;
             self.budget -= payload_bytes;
-            self.records += matched as u32;
-            self.payload_bytes += payload_bytes;
             self.stored_bytes += stored_bytes;
         }
         if n < wanted {

@@ -107,7 +107,7 @@ pub struct Planner {
     /// budget (usually the count triggers first), from the first plan that sees it so.
     matched: Bits,
     payload: Option<Fenwick>,
-    matched_total: u64,
+    /// The candidates' numbered payload bytes (their matched records are `matched`'s ones).
     payload_total: u64,
     /// Numbered records still in their logs.
     live: usize,
@@ -155,7 +155,6 @@ impl Planner {
             numbered: Vec::new(),
             matched: Bits::default(),
             payload: None,
-            matched_total: 0,
             payload_total: 0,
             live: 0,
             candidate_totals: (0, 0),
@@ -181,7 +180,7 @@ impl Planner {
         self.payload = None;
         self.appended.clear();
         self.chunk.clear();
-        (self.matched_total, self.payload_total, self.live) = (0, 0, 0);
+        (self.payload_total, self.live) = (0, 0);
         let mut heap = std::mem::take(&mut self.heap).into_vec();
         heap.clear();
         self.candidate_totals = (0, 0);
@@ -308,7 +307,6 @@ impl Planner {
                 if let Some(payload) = &mut self.payload {
                     payload.sub(s.head as usize, n.payload_bytes);
                 }
-                self.matched_total -= u64::from(n.matched);
                 self.payload_total -= n.payload_bytes;
             }
             (s.head, s.front) = (n.next, s.front + 1);
@@ -362,14 +360,12 @@ impl Planner {
                 if let Some(payload) = &mut self.payload {
                     payload.sub(i as usize, n.payload_bytes);
                 }
-                self.matched_total -= u64::from(n.matched);
                 self.payload_total -= n.payload_bytes;
             } else {
                 self.matched.set(i as usize, n.matched);
                 if let Some(payload) = &mut self.payload {
                     payload.add(i as usize, n.payload_bytes);
                 }
-                self.matched_total += u64::from(n.matched);
                 self.payload_total += n.payload_bytes;
             }
             i = n.next;
@@ -396,7 +392,7 @@ impl Planner {
         if self.candidate_totals.0 == 0 {
             return Plan::AwaitRecords;
         }
-        while self.matched_total == 0 {
+        while self.matched.count_ones() == 0 {
             if !self.number_next(logs, owned, SimTime::MAX) {
                 return Plan::AwaitRecords;
             }
@@ -423,7 +419,7 @@ impl Planner {
 
     /// Whether the numbered candidates' records trigger a flush.
     fn triggers(&self, rules: &BatchRules) -> bool {
-        rules.triggered_by(self.matched_total, self.payload_total)
+        rules.triggered_by(self.matched.count_ones(), self.payload_total)
     }
 
     /// Numbers the next record in arrival order, if it arrives by `limit`.
@@ -518,12 +514,12 @@ impl Planner {
         }
         s.tail = number;
         s.numbered_end = offset + 1;
-        let (m, p) = if s.busy { (0, 0) } else { (u64::from(matched), payload_bytes) };
+        let p = if s.busy { 0 } else { payload_bytes };
         self.matched.push(matched && !s.busy);
         if let Some(payload) = &mut self.payload {
             payload.push(p);
         }
-        (self.matched_total, self.payload_total) = (self.matched_total + m, self.payload_total + p);
+        self.payload_total += p;
         self.live += 1;
     }
 
