@@ -268,12 +268,9 @@ impl Metrics {
     /// increase, so the extremes are the first and the last, not two comparisons per record.
     #[inline]
     pub fn record_latencies(&mut self, now: SimTime, run: &[Record]) {
-        let (Some(oldest), Some(newest)) = (run.first(), run.last()) else { return };
-        let longest_ns = now - oldest.arrival_ns;
-        self.latency_max_ns = self.latency_max_ns.max(longest_ns);
-        let latencies_us = run.iter().map(|record| (now - record.arrival_ns) / NS_PER_US);
-        let shortest_us = (now - newest.arrival_ns) / NS_PER_US;
-        self.latency_interval.record_nonincreasing(longest_ns / NS_PER_US, shortest_us, latencies_us);
+        let Some(oldest) = run.first() else { return };
+        self.latency_max_ns = self.latency_max_ns.max(now - oldest.arrival_ns);
+        self.latency_interval.record_committed(now, run, |record| record.arrival_ns);
     }
 
     /// Closes the current interval's latency histogram: returns its (p50, p99) in ms, if any
