@@ -33,6 +33,10 @@ fn shift_of(v: u64) -> u32 {
     63 - v.leading_zeros() - SUB_BITS
 }
 
+/// Runs shorter than this take the general bucket index record by record: too few records to
+/// repay cutting the run into pieces (a record or two a run at 100,000 partitions).
+const SHORT_RUN: usize = 16;
+
 /// The widest range `Reciprocal` is exact over: latencies under 2^27 µs (134 s).
 const FAST_SHIFT_MAX: u32 = 16;
 
@@ -170,21 +174,27 @@ impl IntervalLatency {
     /// range, a record's bucket is one multiplication from its latency in ns (`Reciprocal`),
     /// not a division by 1,000, a bit scan and two shifts: a sixth of bench-steady's
     /// instructions were these.
-    #[inline]
+    #[inline(always)]
     pub fn record_committed<T>(&mut self, now_ns: SimTime, run: &[T], arrival_ns: impl Fn(&T) -> SimTime) {
         let (Some(oldest), Some(newest)) = (run.first(), run.last()) else { return };
         let longest_us = (now_ns - arrival_ns(oldest)) / NS_PER_US;
         let shortest_us = (now_ns - arrival_ns(newest)) / NS_PER_US;
-        if !((2 * SUB as u64..=MAX_VALUE).contains(&shortest_us) && longest_us <= MAX_VALUE) {
+        if run.len() < SHORT_RUN || !(2 * SUB as u64..=MAX_VALUE).contains(&shortest_us) || longest_us > MAX_VALUE {
             let values_us = run.iter().map(|r| (now_ns - arrival_ns(r)) / NS_PER_US);
             return self.record_nonincreasing(longest_us, shortest_us, values_us);
         }
         let counts = &mut *self.counts;
+        let (lowest_shift, highest_shift) = (shift_of(shortest_us), shift_of(longest_us));
         let mut rest = run;
-        for shift in (shift_of(shortest_us)..=shift_of(longest_us)).rev() {
-            // The records whose latency is in `shift`'s power of two, or above (done already).
+        for shift in (lowest_shift..=highest_shift).rev() {
+            // The records whose latency is in `shift`'s power of two, or above it (done
+            // already); all that are left, in the lowest.
             let floor_ns = NS_PER_US << (shift + SUB_BITS);
-            let len = rest.partition_point(|r| now_ns - arrival_ns(r) >= floor_ns);
+            let len = if shift == lowest_shift {
+                rest.len()
+            } else {
+                rest.partition_point(|r| now_ns - arrival_ns(r) >= floor_ns)
+            };
             let (piece, after) = rest.split_at(len);
             if shift <= FAST_SHIFT_MAX {
                 let (base, reciprocal) = ((shift as usize) << SUB_BITS, RECIPROCALS[shift as usize]);
@@ -269,7 +279,11 @@ mod tests {
             let random = (0..20_000).map(|_| rng.random_range(low..high));
             for x in edges.chain(multiples).chain(random).filter(|x| (low..high).contains(x)) {
                 let expected = index_of_wide(x / NS_PER_US);
-                assert_eq!(((shift as usize) << SUB_BITS) + RECIPROCALS[shift as usize].divide(x), expected, "x {x} ns");
+                assert_eq!(
+                    ((shift as usize) << SUB_BITS) + RECIPROCALS[shift as usize].divide(x),
+                    expected,
+                    "x {x} ns"
+                );
             }
         }
     }

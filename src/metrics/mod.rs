@@ -266,7 +266,7 @@ impl Metrics {
 
     /// The records of `run` (oldest first), committed at `now`: their latencies do not
     /// increase, so the extremes are the first and the last, not two comparisons per record.
-    #[inline]
+    #[inline(always)]
     pub fn record_latencies(&mut self, now: SimTime, run: &[Record]) {
         let Some(oldest) = run.first() else { return };
         self.latency_max_ns = self.latency_max_ns.max(now - oldest.arrival_ns);
