@@ -263,7 +263,8 @@ impl<O: Observer> Simulation<O> {
             lane.busy = false;
             let f = &mut self.esm.fetchers[lane.owner as usize];
             f.candidates.set_busy(lane.slot, false);
-            f.candidates.add(lane.slot);
+            let front_ns = self.source.logs[p as usize].front().map_or(0, |record| record.arrival_ns);
+            f.candidates.add_arriving(lane.slot, front_ns);
             if let Some(planner) = &mut f.planner {
                 planner.set_busy(lane.slot, false, &self.source.logs[p as usize]);
             }

@@ -380,10 +380,11 @@ impl Source {
 impl Esm {
     /// Partitions whose logs were empty, and got records, may now be candidates of their
     /// fetchers (the list's buffer is kept for the next chunk).
-    fn add_first_records(&mut self, mut partitions: Vec<u32>) {
+    fn add_first_records(&mut self, mut partitions: Vec<u32>, logs: &[Partition]) {
         for &p in &partitions {
             let lane = &self.lanes[p as usize];
-            self.fetchers[lane.owner as usize].candidates.add(lane.slot);
+            let front_ns = logs[p as usize].front().map_or(0, |record| record.arrival_ns);
+            self.fetchers[lane.owner as usize].candidates.add_arriving(lane.slot, front_ns);
         }
         partitions.clear();
         self.first_records = partitions;
@@ -703,7 +704,7 @@ impl<O: Observer> Simulation<O> {
         source.chunk_records = sink.produced.count;
         let first_records = sink.first_records;
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
-        self.esm.add_first_records(first_records);
+        self.esm.add_first_records(first_records, &source.logs);
     }
 }
 
