@@ -246,7 +246,11 @@ impl Planner {
             keys.extend(
                 self.chunk.drain(..).map(|(arrival_ns, slot)| (arrival_ns - first_ns) << SLOT_BITS | u64::from(slot)),
             );
-            keys.sort_unstable();
+            // By arrival alone: equal arrivals keep their append order, partition by partition,
+            // which the answer does not depend on. A radix sort, since the keys are integers: 78
+            // instructions a record at 1,000 partitions a fetcher, against 111 for a comparison
+            // sort of the whole words (`radsort` skips the arrival's high bytes, all 0).
+            radsort::sort_by_key(&mut keys, |&key| key >> SLOT_BITS);
             #[cfg(debug_assertions)]
             for &key in &keys {
                 self.check_queue_order(first_ns + (key >> SLOT_BITS));
