@@ -164,6 +164,10 @@ impl<O: Observer> Simulation<O> {
 
     /// Drops from the current piece what retention has deleted.
     fn trim_expired(&mut self, batch: BatchId) {
+        // Nothing has expired yet (no copy of the segments, no visit to each partition).
+        if !self.retention_may_have_expired() {
+            return;
+        }
         let segments = self.esm.batches[batch].current.segments.clone();
         let mut changed = false;
         for s in &segments {
