@@ -193,8 +193,9 @@ impl<O: Observer> Simulation<O> {
     /// Gives up on the records of the current piece older than `maximum_record_age`.
     fn give_up_aged(&mut self, batch: BatchId) {
         let Some(cutoff) = self.config.esm.max_record_age_ns.and_then(|age| self.now.checked_sub(age)) else { return };
-        let segments = self.esm.batches[batch].current.segments.clone();
-        let aged: Vec<Segment> = segments
+        let aged: Vec<Segment> = self.esm.batches[batch]
+            .current
+            .segments
             .iter()
             .filter_map(|s| {
                 let log = &self.source.logs[s.partition as usize];
@@ -205,6 +206,7 @@ impl<O: Observer> Simulation<O> {
         if aged.is_empty() {
             return;
         }
+        let segments = self.esm.batches[batch].current.segments.clone();
         let b = &self.esm.batches[batch];
         self.give_up(b.id, &aged, b.current.invocations, Condition::RetryAttemptsExhausted);
         let rest = segments
