@@ -146,7 +146,8 @@ impl IntervalLatency {
     /// Values that do not increase (records committed together, oldest first), from
     /// `longest_us` to `shortest_us`: those two bound the buckets touched, and when both are in
     /// buckets wider than 1, so is every value, which then takes no clamp and no branch.
-    /// (`record_committed`'s way for short runs and for latencies under 2 ms.)
+    /// (`record_committed`'s way for short runs, for latencies under 2 ms and for those past
+    /// `MAX_VALUE`.)
     #[inline]
     fn record_nonincreasing(
         &mut self,
@@ -290,13 +291,20 @@ mod tests {
 
     #[test]
     fn a_committed_run_counts_as_its_records_one_by_one() {
-        // Arrivals 3.7 ms apart up to 300 s before the commit: runs from under 2 ms (buckets of
-        // one µs) through every fast shift to beyond them, cut at arbitrary points.
-        let now_ns = 400 * 1_000_000_000;
-        let arrivals: Vec<u64> = (0..81_000u64).map(|k| now_ns - 300_000_000_000 + k * 3_700_017).collect();
-        for cut in [1, 7, 1000, 5000, 81_000] {
+        // Committed 58 days in, so that 20 records can be older than `MAX_VALUE` µs; then
+        // records 3.7 ms apart over the last 300 s, up to the commit itself. Cut into three
+        // parts: past `MAX_VALUE` (clamped), from 300 s down to 2.048 ms (every fast shift and
+        // two beyond them: one run of the whole part cuts it at every power), and under 2.048
+        // ms (buckets of one µs); then each part into runs of several lengths.
+        let now_ns: u64 = 5_000_000_000_000_000;
+        let far = (0..20u64).map(|k| k * 100_000_000_000_000);
+        let arrivals: Vec<u64> = far.chain((0..=81_000u64).rev().map(|k| now_ns - k * 3_700_017)).collect();
+        assert!((now_ns - arrivals[0]) / NS_PER_US > MAX_VALUE && (now_ns - arrivals[19]) / NS_PER_US <= MAX_VALUE);
+        let narrow = arrivals.partition_point(|a| now_ns - a >= NS_PER_US * 2 * SUB as u64);
+        let parts = [&arrivals[..20], &arrivals[20..narrow], &arrivals[narrow..]];
+        for cut in [1, 7, 16, 1000, 5000, 100_000] {
             let (mut whole, mut single) = (IntervalLatency::default(), IntervalLatency::default());
-            for run in arrivals.chunks(cut) {
+            for run in parts.iter().flat_map(|part| part.chunks(cut)) {
                 whole.record_committed(now_ns, run, |a| *a);
                 run.iter().for_each(|a| single.record((now_ns - a) / NS_PER_US));
             }

@@ -29,7 +29,8 @@ pub struct CandidateSet {
     maybe: Vec<u64>,
     /// Over slots: set where the partition has no batch outstanding.
     free: Bits,
-    /// Per slot: no record of its log arrives before this instant (0 until a visit says).
+    /// Per slot: no record of its log arrives before this instant (0 until a visit, or an
+    /// addition with records, says).
     not_before_ns: Vec<SimTime>,
 }
 
@@ -85,8 +86,8 @@ impl CandidateSet {
         self.free.nth_set(u64::from(r) + 1).expect("r is below the free count") as u32
     }
 
-    /// The instant before which, as a visit said, nothing of `slot`'s log arrives (0 if none
-    /// said).
+    /// The instant before which, as a visit or an addition with records said, nothing of
+    /// `slot`'s log arrives (0 if none said).
     pub fn not_before_ns(&self, slot: u32) -> SimTime {
         self.not_before_ns[slot as usize]
     }
