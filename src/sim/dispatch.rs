@@ -230,15 +230,7 @@ impl<O: Observer> Simulation<O> {
             state: BatchState::Ready,
         };
         debug_assert_eq!((records, payload_bytes), measured(&batch.current.segments, &self.source.logs));
-        debug_assert_eq!(
-            stored_bytes,
-            batch
-                .current
-                .segments
-                .iter()
-                .map(|s| self.source.logs[s.partition as usize].stored_between(s.start, s.end))
-                .sum::<u64>()
-        );
+        debug_assert_eq!(stored_bytes, stored(&batch.current.segments, &self.source.logs));
         batch
     }
 
@@ -361,4 +353,9 @@ fn measured(segments: &[Segment], logs: &[Partition]) -> (u32, u64) {
     let records = segments.iter().map(|s| logs[s.partition as usize].matched_between(s.start, s.end) as u32).sum();
     let payload_bytes = segments.iter().map(|s| logs[s.partition as usize].payload_between(s.start, s.end)).sum();
     (records, payload_bytes)
+}
+
+/// The stored bytes of `segments`, every record's whether matched or not: what a poller fetches.
+fn stored(segments: &[Segment], logs: &[Partition]) -> u64 {
+    segments.iter().map(|s| logs[s.partition as usize].stored_between(s.start, s.end)).sum()
 }

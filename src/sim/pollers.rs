@@ -285,9 +285,10 @@ impl<O: Observer> Simulation<O> {
         }
     }
 
-    /// A poller fetched `bytes` (a batch's records): it may fetch again once its throughput limit allows, and the
-    /// bytes count towards Event Poller Units. Both count the bytes polled from Kafka (key and
-    /// value as stored), not the invocation payload (AWS's `EventPollerThroughputInBytes`).
+    /// A poller fetched `bytes` (a batch's records): it may fetch again once its throughput
+    /// limit allows, and the bytes count towards Event Poller Units. Both count the bytes polled
+    /// from Kafka (key and value as stored), not the invocation payload (AWS's
+    /// `EventPollerThroughputInBytes`).
     pub(super) fn charge_fetch(&mut self, fetcher: u32, bytes: u64) {
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
         scaler.window_bytes += bytes;
