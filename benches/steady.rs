@@ -1,6 +1,5 @@
-//! The performance goal of the README's "Performance" section: `scenarios/bench-steady.json`
-//! (36 M records in one simulated hour) at ≥ 50 M simulated records per second on one core, in
-//! release mode.
+//! Issue 11's goal for `scenarios/bench-steady.json` (36 M records in one simulated hour): at
+//! least 150 M simulated records per second on one core, in release mode (README, "Performance").
 //!
 //! `cargo bench --bench steady` reports the median time per run and the throughput in
 //! simulated records ("elements") per second, with the default arrival streams (`1h`,

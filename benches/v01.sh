@@ -5,10 +5,12 @@
 # out of the ratios.
 #
 #   benches/v01.sh                   # 9 rounds of bench-steady's hour, one run of each other case
-#   RUNS=5 SKIP_SLOW=1 benches/v01.sh   # without v0.1's on-demand case (about 9 minutes)
+#   RUNS=5 SKIP_SLOW=1 benches/v01.sh   # without the on-demand case (a minute of v0.1's CPU)
 #
 # Prints CPU time (user + system, getrusage) for each binary and the ratio; bench-steady's is the
-# median of RUNS. Today's binary runs with --threads 1, since v0.1 has no second thread.
+# median of RUNS. Today's binary runs with --threads 1, since v0.1 has no second thread. Then
+# bench-steady's instructions per record under callgrind, the 180-second run less the 60-second
+# one so that start-up is left out (SKIP_CALLGRIND=1 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-9}"
@@ -56,4 +58,22 @@ case_row "the same on 10 pollers" "${scale[@]}" --set topic.partitions=100000 "$
 if [[ -z "${SKIP_SLOW:-}" ]]; then
   case_row "internet-scale on demand from 1 poller, 120 s" scenarios/internet-scale.json \
     --set 'esm.scaling={"mode":"on_demand"}' --set duration=120s
+fi
+
+# per_record BIN: bench-steady's instructions per record, 180 simulated seconds less 60.
+per_record() {
+  local bin="$1" threads=() d
+  [[ "$bin" == "$now" ]] && threads=(--threads 1)
+  for d in 60 180; do
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" run scenarios/bench-steady.json \
+      --set "duration=${d}s" "${threads[@]}" --no-charts --out "$work/cg-$d" >/dev/null 2>"$work/cg-$d.err"
+  done
+  awk -v a="$(collected "$work/cg-60.err")" -v b="$(collected "$work/cg-180.err")" \
+    -v ra="$(produced "$work/cg-60")" -v rb="$(produced "$work/cg-180")" 'BEGIN { printf "%.1f", (b - a) / (rb - ra) }'
+}
+collected() { grep -o 'Collected : [0-9]*' "$1" | grep -o '[0-9]*$'; }
+produced() { grep -o '"produced": *[0-9]*' "$1/summary.json" | grep -o '[0-9]*$'; }
+
+if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
+  row "bench-steady: instructions per record" "$(per_record "$v01")" "$(per_record "$now")"
 fi
