@@ -55,6 +55,8 @@ struct OpenStall {
 #[derive(Debug, Default)]
 pub struct Stalls {
     open: Vec<Option<OpenStall>>,
+    /// Partitions stalled now (`open`'s `Some`s), so that a sample need not count them.
+    open_now: u32,
     pub count: u64,
     pub total_ns: u128,
     pub longest_ns: SimTime,
@@ -74,6 +76,7 @@ impl Stalls {
         if slot.is_none() {
             *slot = Some(OpenStall { since_ns: now, failing_offset });
             self.count += 1;
+            self.open_now += 1;
         }
     }
 
@@ -85,6 +88,7 @@ impl Stalls {
         {
             self.close(stall, now);
             self.open[partition as usize] = None;
+            self.open_now -= 1;
         }
     }
 
@@ -96,11 +100,13 @@ impl Stalls {
 
     /// Whether some partition is stalled now.
     pub fn any_open(&self) -> bool {
-        self.open.iter().any(Option::is_some)
+        debug_assert_eq!(self.open_now as usize, self.open.iter().flatten().count());
+        self.open_now > 0
     }
 
     /// Ends every open stall at the end of the run.
     pub fn close_all(&mut self, end: SimTime) {
+        self.open_now = 0;
         for stall in std::mem::take(&mut self.open).into_iter().flatten() {
             self.close(stall, end);
         }

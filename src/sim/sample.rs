@@ -27,19 +27,7 @@ impl<O: Observer> Simulation<O> {
                 }
             }
         }
-        let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
-        // Deferred arrivals are counted by sample interval; this sample closes interval `rows`.
-        let interval_end = self.metrics.rows.len() + 1;
-        let mut deferred = self.source.deferred.iter_mut();
-        for p in &self.source.logs {
-            let deferred_arrived = deferred.next().map_or(0, |d| d.arrived_before_interval(interval_end));
-            let arrived = p.arrived_before(at) as u64 + deferred_arrived;
-            lag += arrived;
-            max_lag = max_lag.max(arrived);
-            if let Some(front) = p.front().filter(|_| arrived > 0) {
-                oldest_ns = oldest_ns.max(at - front.arrival_ns);
-            }
-        }
+        let (lag, max_lag, oldest_ns) = self.measure_lag(at);
         self.metrics.lag_max_records = self.metrics.lag_max_records.max(lag);
         self.metrics.age_max_ns = self.metrics.age_max_ns.max(oldest_ns);
         // The sample closes the interval ending at `at`: it belongs to the period before it.
@@ -81,6 +69,44 @@ impl<O: Observer> Simulation<O> {
         self.metrics.row_usage.push(used);
     }
 
+    /// The records that have arrived by `at` and are not yet committed: in all, in the
+    /// partition that has most, and the age of the oldest. Only partitions that may hold records
+    /// are visited; those found empty, with nothing deferred, leave the set until they get
+    /// records again.
+    fn measure_lag(&mut self, at: SimTime) -> (u64, u64, SimTime) {
+        let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
+        // Deferred arrivals are counted by sample interval; this sample closes interval `rows`.
+        let interval_end = self.metrics.rows.len() + 1;
+        let source = &mut self.source;
+        let mut emptied = std::mem::take(&mut source.scratch.emptied);
+        for p in source.occupied.ones() {
+            let log = &source.logs[p];
+            let deferred = source.deferred.get_mut(p);
+            let deferring = deferred.as_ref().is_some_and(|d| d.is_active());
+            let deferred_arrived = deferred.map_or(0, |d| d.arrived_before_interval(interval_end));
+            let arrived = log.arrived_before(at) as u64 + deferred_arrived;
+            lag += arrived;
+            max_lag = max_lag.max(arrived);
+            if let Some(front) = log.front().filter(|_| arrived > 0) {
+                oldest_ns = oldest_ns.max(at - front.arrival_ns);
+            }
+            if log.is_empty() && !deferring {
+                emptied.push(p);
+            }
+        }
+        emptied.drain(..).for_each(|p| source.occupied.set(p, false));
+        source.scratch.emptied = emptied;
+        #[cfg(debug_assertions)]
+        for (p, log) in source.logs.iter().enumerate() {
+            let deferring = source.deferred.get(p).is_some_and(|d| d.is_active() || d.records() > 0);
+            debug_assert!(
+                source.occupied.get(p) || (log.is_empty() && !deferring),
+                "partition {p} holds records outside the occupied set"
+            );
+        }
+        (lag, max_lag, oldest_ns)
+    }
+
     /// What held the ESM back in the interval ending at `at`, for its bottleneck.
     fn evidence(&self, at: SimTime, interval: &IntervalCounts, lag: u64, produced: u64) -> Evidence {
         let previous_lag = self.metrics.rows.last().map_or(0, |r| r.lag_records);
@@ -100,8 +126,9 @@ impl<O: Observer> Simulation<O> {
             return e;
         }
         let (mut lagging, mut idle) = (0u32, 0u32);
-        for (p, log) in self.source.logs.iter().enumerate() {
-            if log.arrived_before(at) == 0 {
+        // A partition with records that have arrived is in the occupied set.
+        for p in self.source.occupied.ones() {
+            if self.source.logs[p].arrived_before(at) == 0 {
                 continue;
             }
             lagging += 1;

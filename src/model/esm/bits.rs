@@ -1,6 +1,7 @@
 //! A bit per value that grows at the back, with the position of the k-th set bit: the planner's
 //! matched records and a candidate set's free partitions (each counts 0 or 1) at O(1) per
-//! change, where a Fenwick tree costs O(log n). A search reads the words from the first that may
+//! change, where a Fenwick tree costs O(log n); also the partitions a sample visits, by
+//! [`Bits::ones`]. A search reads the words from the first that may
 //! hold a set bit, so it costs the words up to its answer: the planner asks for the first
 //! matched record and the `batch_size`-th, and the records before them that hold no bit
 //! (removed, or in a batch) are mostly in words passed over.
@@ -58,6 +59,11 @@ impl Bits {
         self.len += 1;
     }
 
+    /// The bit at `index`.
+    pub fn get(&self, index: usize) -> bool {
+        self.words[index / 64] & (1 << (index % 64)) != 0
+    }
+
     /// Sets the bit at `index` to `bit`.
     #[inline]
     pub fn set(&mut self, index: usize, bit: bool) {
@@ -71,6 +77,14 @@ impl Bits {
             *word &= !mask;
         }
         self.ones = self.ones + u64::from(bit) - u64::from(was);
+    }
+
+    /// The positions of the set bits, in order: O(set bits + len / 64).
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            std::iter::successors((word != 0).then_some(word), |&rest| Some(rest & (rest - 1)).filter(|&r| r != 0))
+                .map(move |rest| w * 64 + rest.trailing_zeros() as usize)
+        })
     }
 
     /// The position of the `k`-th set bit (`k` at least 1); `None` when fewer are set.
@@ -109,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_kth_set_bit_as_bits_change() {
+    fn finds_the_kth_set_bit_and_lists_the_set_ones_as_bits_change() {
         let mut bits = Bits::default();
         let mut values: Vec<bool> = Vec::new();
         let mut x: u64 = 11;
@@ -130,6 +144,8 @@ mod tests {
             }
             assert_eq!(bits.len(), values.len());
             assert_eq!(bits.count_ones(), ones.len() as u64);
+            assert_eq!(bits.ones().collect::<Vec<_>>(), ones, "the set positions of {values:?}");
+            assert!((0..values.len()).all(|i| bits.get(i) == values[i]));
         }
         let mut rebuilt = Bits::default();
         rebuilt.rebuild(values.iter().copied());
