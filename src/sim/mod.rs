@@ -11,6 +11,7 @@ mod limits;
 mod lookahead;
 pub mod mappings;
 mod observer;
+mod occupancy;
 mod pollers;
 mod retry;
 mod sample;
@@ -34,7 +35,6 @@ use crate::engine::{EventQueue, SimTime};
 use crate::metrics::{CloudWatch, Metrics, Row, Summary};
 use crate::model::account::AccountPool;
 use crate::model::destination::Destination;
-use crate::model::esm::bits::Bits;
 use crate::model::esm::planner::Appends;
 use crate::model::esm::registry::SchemaCheck;
 use crate::model::esm::{Fetcher, Gate, Planner, Waiting};
@@ -46,6 +46,7 @@ use crate::model::partition_streams::{PartitionStreams, Replayer, Resume, RunBuf
 use crate::model::producer::{Arrival, ProducerGen, RecordSizes};
 use crate::model::topic::Partition;
 use batches::BatchTable;
+use occupancy::Occupancy;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -117,11 +118,9 @@ struct Source {
     /// Per partition, the arrivals counted but not stored; empty unless one producer writes
     /// the topic from per-partition streams (the only case that can regenerate them).
     deferred: Vec<Deferred>,
-    /// Partitions that may hold records or defer some: the others have no lag, so a sample
-    /// passes over them (at 100,000 partitions and 1,000 records/s most logs are empty). Set
-    /// when a log gets its first records; cleared by a sample that finds the log empty and
-    /// nothing deferred (deferring starts only in a log that holds records).
-    occupied: Bits,
+    /// Which partitions a sample visits (`occupancy.rs`): told when a log gets its first
+    /// records.
+    occupancy: Occupancy,
     /// Every arrival before this instant has been generated.
     horizon_ns: SimTime,
     /// Records the last chunk produced: what the chunk buffers hold, for the memory budget.
@@ -143,8 +142,8 @@ struct Scratch {
     arrivals: Vec<Arrival>,
     /// One partition's arrivals in a chunk, under per-partition streams.
     run: RunBuffer,
-    /// Partitions a sample found empty, to leave the occupied set.
-    emptied: Vec<usize>,
+    /// Partitions a sample found with nothing arrived, and their fronts (`None`: empty).
+    leaving: Vec<(usize, Option<SimTime>)>,
 }
 
 /// What the ESM knows of one partition (a lane of the source).
@@ -371,11 +370,7 @@ impl Source {
         Source {
             logs: (0..partitions).map(|_| Partition::default()).collect(),
             deferred: if replayer.is_some() { vec![Deferred::default(); partitions as usize] } else { Vec::new() },
-            occupied: {
-                let mut occupied = Bits::default();
-                occupied.rebuild((0..partitions).map(|_| false));
-                occupied
-            },
+            occupancy: Occupancy::new(partitions, &c.clock),
             producers,
             streams,
             replayer,
@@ -508,7 +503,9 @@ impl<O: Observer> Simulation<O> {
             self.metrics.produced += 1;
         }
         for (p, log) in self.source.logs.iter().enumerate() {
-            self.source.occupied.set(p, !log.is_empty());
+            if let Some(front) = log.front() {
+                self.source.occupancy.holds(p as u32, front.arrival_ns, 0);
+            }
         }
         let planning = self.planning();
         self.esm.planning = index_candidates(&self.esm.lanes, &mut self.esm.fetchers, &self.source.logs, planning);
@@ -719,7 +716,11 @@ impl<O: Observer> Simulation<O> {
         self.metrics.produced += sink.produced.count;
         source.chunk_records = sink.produced.count;
         let first_records = sink.first_records;
-        first_records.iter().for_each(|&p| source.occupied.set(p as usize, true));
+        for &p in &first_records {
+            if let Some(front) = source.logs[p as usize].front() {
+                source.occupancy.holds(p, front.arrival_ns, self.metrics.rows.len());
+            }
+        }
         source.horizon_ns = if end >= clock.end_ns { SimTime::MAX } else { end };
         self.esm.add_first_records(first_records, &source.logs);
     }

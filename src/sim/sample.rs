@@ -70,38 +70,43 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// The records that have arrived by `at` and are not yet committed: in all, in the
-    /// partition that has most, and the age of the oldest. Only partitions that may hold records
-    /// are visited; those found empty, with nothing deferred, leave the set until they get
-    /// records again.
+    /// partition that has most, and the age of the oldest. Only the partitions `Occupancy`
+    /// says may hold some are visited.
     fn measure_lag(&mut self, at: SimTime) -> (u64, u64, SimTime) {
         let (mut lag, mut max_lag, mut oldest_ns) = (0u64, 0u64, 0u64);
         // Deferred arrivals are counted by sample interval; this sample closes interval `rows`.
-        let interval_end = self.metrics.rows.len() + 1;
+        let sample = self.metrics.rows.len();
         let source = &mut self.source;
-        let mut emptied = std::mem::take(&mut source.scratch.emptied);
-        for p in source.occupied.ones() {
+        source.occupancy.due(sample);
+        let mut leaving = std::mem::take(&mut source.scratch.leaving);
+        for p in source.occupancy.visited() {
             let log = &source.logs[p];
             let deferred = source.deferred.get_mut(p);
             let deferring = deferred.as_ref().is_some_and(|d| d.is_active());
-            let deferred_arrived = deferred.map_or(0, |d| d.arrived_before_interval(interval_end));
+            let deferred_arrived = deferred.map_or(0, |d| d.arrived_before_interval(sample + 1));
             let arrived = log.arrived_before(at) as u64 + deferred_arrived;
             lag += arrived;
             max_lag = max_lag.max(arrived);
             if let Some(front) = log.front().filter(|_| arrived > 0) {
                 oldest_ns = oldest_ns.max(at - front.arrival_ns);
             }
-            if log.is_empty() && !deferring {
-                emptied.push(p);
+            if arrived == 0 && !deferring {
+                leaving.push((p, log.front().map(|r| r.arrival_ns)));
             }
         }
-        emptied.drain(..).for_each(|p| source.occupied.set(p, false));
-        source.scratch.emptied = emptied;
+        for (p, front_ns) in leaving.drain(..) {
+            match front_ns {
+                Some(front_ns) => source.occupancy.arrives_later(p, front_ns, sample + 1),
+                None => source.occupancy.emptied(p),
+            }
+        }
+        source.scratch.leaving = leaving;
         #[cfg(debug_assertions)]
         for (p, log) in source.logs.iter().enumerate() {
             let deferring = source.deferred.get(p).is_some_and(|d| d.is_active() || d.records() > 0);
             debug_assert!(
-                source.occupied.get(p) || (log.is_empty() && !deferring),
-                "partition {p} holds records outside the occupied set"
+                source.occupancy.is_visited(p) || (log.arrived_before(at) == 0 && !deferring),
+                "partition {p} has arrived records a sample does not visit"
             );
         }
         (lag, max_lag, oldest_ns)
@@ -126,8 +131,8 @@ impl<O: Observer> Simulation<O> {
             return e;
         }
         let (mut lagging, mut idle) = (0u32, 0u32);
-        // A partition with records that have arrived is in the occupied set.
-        for p in self.source.occupied.ones() {
+        // A partition with records that have arrived is visited.
+        for p in self.source.occupancy.visited() {
             if self.source.logs[p].arrived_before(at) == 0 {
                 continue;
             }

@@ -60,6 +60,7 @@ impl Bits {
     }
 
     /// The bit at `index`.
+    #[cfg(any(test, debug_assertions))]
     pub fn get(&self, index: usize) -> bool {
         self.words[index / 64] & (1 << (index % 64)) != 0
     }

@@ -1,0 +1,152 @@
+//! Which partitions a sample visits. A sample sums the records that have arrived and are not yet
+//! committed; a partition whose log is empty, or holds only records drawn ahead of the clock,
+//! adds nothing. At 100,000 partitions and 1,000 records/s most logs are one or the other, and
+//! visiting each at every sample was most of the run.
+//!
+//! A partition is visited from the sample that first sees its log's front arrived, until a
+//! sample finds its log empty (it returns when it gets records again) or its front not arrived
+//! (after a commit took the records before it: it returns when that front arrives). A partition
+//! that defers arrivals is always visited.
+
+use crate::config::Clock;
+use crate::engine::SimTime;
+use crate::model::esm::bits::Bits;
+use std::collections::VecDeque;
+
+/// The partitions a sample visits, and those it will from a later sample on.
+#[derive(Debug)]
+pub(super) struct Occupancy {
+    /// Partitions that may hold records that have arrived, or that defer some.
+    visited: Bits,
+    /// Partitions whose records all arrive later, by the first sample that sees their front
+    /// arrived: `later[0]` holds those of sample `first_later`.
+    later: VecDeque<Vec<u32>>,
+    first_later: usize,
+    origin_ns: SimTime,
+    sample_ns: SimTime,
+}
+
+impl Occupancy {
+    pub(super) fn new(partitions: u32, clock: &Clock) -> Self {
+        let mut visited = Bits::default();
+        visited.rebuild((0..partitions).map(|_| false));
+        Occupancy {
+            visited,
+            later: VecDeque::new(),
+            first_later: 0,
+            origin_ns: clock.origin_ns,
+            sample_ns: clock.sample_ns,
+        }
+    }
+
+    /// The index of the first sample (0 for the one that closes the first interval) taken
+    /// after `arrival_ns`: the one that counts a record arriving then.
+    fn sample_counting(&self, arrival_ns: SimTime) -> usize {
+        (arrival_ns.saturating_sub(self.origin_ns) / self.sample_ns) as usize
+    }
+
+    /// `partition`'s log has records, the first arriving at `front_ns`, and samples up to
+    /// `next_sample` (excluded) are taken.
+    pub(super) fn holds(&mut self, partition: u32, front_ns: SimTime, next_sample: usize) {
+        let sample = self.sample_counting(front_ns);
+        // `due` has taken the buckets of the samples before `next_sample`.
+        debug_assert!(self.first_later >= next_sample, "a sample was taken without `due`");
+        if sample <= self.first_later {
+            self.visited.set(partition as usize, true);
+            return;
+        }
+        let k = sample - self.first_later;
+        if self.later.len() <= k {
+            self.later.resize_with(k + 1, Vec::new);
+        }
+        self.later[k].push(partition);
+    }
+
+    /// Sample `sample` is being taken: partitions whose front it is the first to count join
+    /// the visited ones.
+    pub(super) fn due(&mut self, sample: usize) {
+        while self.first_later <= sample {
+            let Some(partitions) = self.later.pop_front() else {
+                self.first_later = sample + 1;
+                return;
+            };
+            partitions.iter().for_each(|&p| self.visited.set(p as usize, true));
+            self.first_later += 1;
+        }
+    }
+
+    /// The partitions a sample visits, in order.
+    pub(super) fn visited(&self) -> impl Iterator<Item = usize> + '_ {
+        self.visited.ones()
+    }
+
+    #[cfg(debug_assertions)]
+    pub(super) fn is_visited(&self, partition: usize) -> bool {
+        self.visited.get(partition)
+    }
+
+    /// A sample found `partition`'s log empty, nothing deferred.
+    pub(super) fn emptied(&mut self, partition: usize) {
+        self.visited.set(partition, false);
+    }
+
+    /// A sample (the one before `next_sample`) found `partition`'s front, arriving at
+    /// `front_ns`, not arrived, nothing deferred.
+    pub(super) fn arrives_later(&mut self, partition: usize, front_ns: SimTime, next_sample: usize) {
+        self.visited.set(partition, false);
+        self.holds(partition as u32, front_ns, next_sample);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visited(o: &Occupancy) -> Vec<usize> {
+        o.visited().collect()
+    }
+
+    #[test]
+    fn a_partition_is_visited_from_the_sample_that_counts_its_front() {
+        // Sample k closes the interval [1,000 + 100 k, 1,100 + 100 k).
+        let clock = Clock {
+            origin_ns: 1_000,
+            end_ns: 2_000,
+            sample_ns: 100,
+            chunk_ns: 500,
+            cloudwatch_period_ns: 1_000,
+            warmup_end_ns: 1_000,
+        };
+        let mut o = Occupancy::new(8, &clock);
+        o.holds(0, 1_050, 0); // sample 0
+        o.holds(1, 1_150, 0); // sample 1
+        o.holds(2, 1_199, 0); // sample 1
+        o.holds(3, 1_200, 0); // sample 2
+        o.holds(4, 1_450, 0); // sample 4
+        o.holds(5, 900, 0); // the backlog, before the origin: sample 0
+        o.due(0);
+        assert_eq!(visited(&o), [0, 5]);
+        o.due(1);
+        assert_eq!(visited(&o), [0, 1, 2, 5]);
+        // Sample 1 found partition 0's front at 1,330 (a commit took the records before it) and
+        // partition 5 empty.
+        o.arrives_later(0, 1_330, 2);
+        o.emptied(5);
+        o.due(2);
+        assert_eq!(visited(&o), [1, 2, 3]);
+        o.due(3);
+        assert_eq!(visited(&o), [0, 1, 2, 3]);
+        // A log that gets records whose front the next sample counts is visited at once.
+        o.holds(6, 1_410, 4);
+        assert_eq!(visited(&o), [0, 1, 2, 3, 6]);
+        o.due(4);
+        assert_eq!(visited(&o), [0, 1, 2, 3, 4, 6]);
+        // Past the last bucket, and a gap between samples told.
+        o.holds(7, 1_950, 5);
+        o.due(5);
+        o.due(6);
+        assert_eq!(visited(&o), [0, 1, 2, 3, 4, 6]);
+        o.due(9);
+        assert_eq!(visited(&o), [0, 1, 2, 3, 4, 6, 7]);
+    }
+}
