@@ -7,11 +7,22 @@
 //! sample finds its log empty (it returns when it gets records again) or its front not arrived
 //! (after a commit took the records before it: it returns when that front arrives). A partition
 //! that defers arrivals is always visited.
+//!
+//! Keeping that calendar costs about as much per record as visiting a partition costs per
+//! sample, so when a sample interval brings records to a good share of the partitions (at
+//! 100,000 partitions and 100,000 records/s, or any busy topic), every partition is visited and
+//! the calendar is not kept.
 
 use crate::config::Clock;
 use crate::engine::SimTime;
 use crate::model::esm::bits::Bits;
 use std::collections::VecDeque;
+
+/// Every partition is visited when a sample interval brings at least a third as many records as
+/// there are partitions. Instructions per record at 100,000 partitions on 10 pollers, the
+/// calendar against visiting all: 2,014 against 1,916 at 100,000 records/s; 3,245 against
+/// 6,653 at 1,000 records/s.
+const VISIT_ALL_ABOVE: f64 = 3.0;
 
 /// The partitions a sample visits, and those it will from a later sample on.
 #[derive(Debug)]
@@ -24,19 +35,30 @@ pub(super) struct Occupancy {
     first_later: usize,
     origin_ns: SimTime,
     sample_ns: SimTime,
+    /// Every partition is visited, and `visited` is all ones.
+    all: bool,
 }
 
 impl Occupancy {
-    pub(super) fn new(partitions: u32, clock: &Clock) -> Self {
+    /// For `partitions` partitions whose producers write up to `peak_rate` records a second.
+    pub(super) fn new(partitions: u32, clock: &Clock, peak_rate: f64) -> Self {
+        let records_per_sample = peak_rate * clock.sample_ns as f64 / 1e9;
+        let all = records_per_sample * VISIT_ALL_ABOVE >= f64::from(partitions);
         let mut visited = Bits::default();
-        visited.rebuild((0..partitions).map(|_| false));
+        visited.rebuild((0..partitions).map(|_| all));
         Occupancy {
             visited,
             later: VecDeque::new(),
             first_later: 0,
             origin_ns: clock.origin_ns,
             sample_ns: clock.sample_ns,
+            all,
         }
+    }
+
+    /// Whether every partition is visited (then nothing needs telling).
+    pub(super) fn visits_all(&self) -> bool {
+        self.all
     }
 
     /// The index of the first sample (0 for the one that closes the first interval) taken
@@ -48,6 +70,9 @@ impl Occupancy {
     /// `partition`'s log has records, the first arriving at `front_ns`, and samples up to
     /// `next_sample` (excluded) are taken.
     pub(super) fn holds(&mut self, partition: u32, front_ns: SimTime, next_sample: usize) {
+        if self.all {
+            return;
+        }
         let sample = self.sample_counting(front_ns);
         // `due` has taken the buckets of the samples before `next_sample`.
         debug_assert!(self.first_later >= next_sample, "a sample was taken without `due`");
@@ -117,7 +142,8 @@ mod tests {
             cloudwatch_period_ns: 1_000,
             warmup_end_ns: 1_000,
         };
-        let mut o = Occupancy::new(8, &clock);
+        let mut o = Occupancy::new(8, &clock, 1.0);
+        assert!(!o.visits_all());
         o.holds(0, 1_050, 0); // sample 0
         o.holds(1, 1_150, 0); // sample 1
         o.holds(2, 1_199, 0); // sample 1
@@ -148,5 +174,24 @@ mod tests {
         assert_eq!(visited(&o), [0, 1, 2, 3, 4, 6]);
         o.due(9);
         assert_eq!(visited(&o), [0, 1, 2, 3, 4, 6, 7]);
+    }
+
+    #[test]
+    fn a_busy_topic_visits_every_partition() {
+        let clock = Clock {
+            origin_ns: 0,
+            end_ns: 10_000_000_000,
+            sample_ns: 1_000_000_000,
+            chunk_ns: 1,
+            cloudwatch_period_ns: 1,
+            warmup_end_ns: 0,
+        };
+        // 100 partitions: a third of a sample's records is the threshold.
+        assert!(!Occupancy::new(100, &clock, 33.0).visits_all());
+        let mut o = Occupancy::new(100, &clock, 34.0);
+        assert!(o.visits_all());
+        o.holds(3, 5_000_000_000, 0);
+        o.due(0);
+        assert_eq!(visited(&o), (0..100).collect::<Vec<_>>());
     }
 }

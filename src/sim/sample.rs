@@ -79,9 +79,11 @@ impl<O: Observer> Simulation<O> {
         let source = &mut self.source;
         source.occupancy.due(sample);
         let mut leaving = std::mem::take(&mut source.scratch.leaving);
-        for p in source.occupancy.visited() {
-            let log = &source.logs[p];
-            let deferred = source.deferred.get_mut(p);
+        let (logs, deferred) = (&source.logs, &mut source.deferred);
+        // What partition `p` adds to the lag, and whether it holds nothing that has arrived.
+        let mut tally = |p: usize| {
+            let log = &logs[p];
+            let deferred = deferred.get_mut(p);
             let deferring = deferred.as_ref().is_some_and(|d| d.is_active());
             let deferred_arrived = deferred.map_or(0, |d| d.arrived_before_interval(sample + 1));
             let arrived = log.arrived_before(at) as u64 + deferred_arrived;
@@ -90,8 +92,17 @@ impl<O: Observer> Simulation<O> {
             if let Some(front) = log.front().filter(|_| arrived > 0) {
                 oldest_ns = oldest_ns.max(at - front.arrival_ns);
             }
-            if arrived == 0 && !deferring {
-                leaving.push((p, log.front().map(|r| r.arrival_ns)));
+            arrived == 0 && !deferring
+        };
+        if source.occupancy.visits_all() {
+            (0..logs.len()).for_each(|p| {
+                tally(p);
+            });
+        } else {
+            for p in source.occupancy.visited() {
+                if tally(p) {
+                    leaving.push((p, logs[p].front().map(|r| r.arrival_ns)));
+                }
             }
         }
         for (p, front_ns) in leaving.drain(..) {
