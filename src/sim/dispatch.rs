@@ -255,7 +255,7 @@ impl<O: Observer> Simulation<O> {
             lane.busy = false;
             let f = &mut self.esm.fetchers[lane.owner as usize];
             f.candidates.set_busy(lane.slot, false);
-            let front_ns = self.source.logs[p as usize].front().map_or(0, |record| record.arrival_ns);
+            let front_ns = self.source.logs[p as usize].front_arrival().unwrap_or(0);
             f.candidates.add_arriving(lane.slot, front_ns);
             if let Some(planner) = &mut f.planner {
                 planner.set_busy(lane.slot, false, &self.source.logs[p as usize]);

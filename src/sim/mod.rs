@@ -405,7 +405,7 @@ impl Esm {
     fn add_first_records(&mut self, mut partitions: Vec<u32>, logs: &[Partition]) {
         for &p in &partitions {
             let lane = &self.lanes[p as usize];
-            let front_ns = logs[p as usize].front().map_or(0, |record| record.arrival_ns);
+            let front_ns = logs[p as usize].front_arrival().unwrap_or(0);
             self.fetchers[lane.owner as usize].candidates.add_arriving(lane.slot, front_ns);
         }
         partitions.clear();
@@ -517,8 +517,8 @@ impl<O: Observer> Simulation<O> {
             self.metrics.produced += 1;
         }
         for (p, log) in self.source.logs.iter().enumerate() {
-            if let Some(front) = log.front() {
-                self.source.occupancy.holds(p as u32, front.arrival_ns, 0);
+            if let Some(front_ns) = log.front_arrival() {
+                self.source.occupancy.holds(p as u32, front_ns, 0);
             }
         }
         let planning = self.planning();
@@ -732,8 +732,8 @@ impl<O: Observer> Simulation<O> {
         let first_records = sink.first_records;
         if !source.occupancy.visits_all() {
             for &p in &first_records {
-                if let Some(front) = source.logs[p as usize].front() {
-                    source.occupancy.holds(p, front.arrival_ns, self.metrics.rows.len());
+                if let Some(front_ns) = source.logs[p as usize].front_arrival() {
+                    source.occupancy.holds(p, front_ns, self.metrics.rows.len());
                 }
             }
         }

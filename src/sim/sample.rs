@@ -101,7 +101,7 @@ impl<O: Observer> Simulation<O> {
         } else {
             for p in source.occupancy.visited() {
                 if tally(p) {
-                    leaving.push((p, logs[p].front().map(|r| r.arrival_ns)));
+                    leaving.push((p, logs[p].front_arrival()));
                 }
             }
         }

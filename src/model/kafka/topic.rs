@@ -252,6 +252,11 @@ impl Partition {
         self.log.front()
     }
 
+    /// When the record at the log's front arrives (`None` when the log is empty).
+    pub fn front_arrival(&self) -> Option<SimTime> {
+        self.log.front().map(|r| r.arrival_ns)
+    }
+
     pub fn last_arrival(&self) -> Option<SimTime> {
         self.log.back().map(|r| r.arrival_ns)
     }
