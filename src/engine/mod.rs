@@ -2,11 +2,13 @@
 //! times, seeded random streams, and cache prefetch hints. Nothing here knows about Kafka or
 //! Lambda.
 
+mod calendar;
 mod prefetch;
 mod queue;
 mod rng;
 mod time;
 
+pub use calendar::Calendar;
 pub use prefetch::{prefetch, prefetch_slice, prefetch_value};
 pub use queue::EventQueue;
 pub use rng::{RngStream, StreamId, mix64, mix64_more, stream, unit_bound, unit_f64};

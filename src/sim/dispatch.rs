@@ -83,14 +83,14 @@ impl<O: Observer> Simulation<O> {
     fn collect_candidates(&mut self, fetcher: u32) -> Vec<u32> {
         let mut candidates = std::mem::take(&mut self.esm.candidates);
         candidates.clear();
-        let (lanes, logs) = (&self.esm.lanes, &self.source.logs);
+        let (lanes, logs, now) = (&self.esm.lanes, &self.source.logs, self.now);
         let f = &mut self.esm.fetchers[fetcher as usize];
         let owned = &f.partitions;
         let waiting = |slot: u32| {
             let p = owned[slot as usize] as usize;
             !lanes[p].busy && !logs[p].is_empty()
         };
-        f.candidates.refresh(waiting, |slot| candidates.push(owned[slot as usize]));
+        f.candidates.refresh(now, waiting, |slot| candidates.push(owned[slot as usize]));
         if self.retention_may_have_expired() {
             for &p in &candidates {
                 self.expire(p);
@@ -255,8 +255,11 @@ impl<O: Observer> Simulation<O> {
             lane.busy = false;
             let f = &mut self.esm.fetchers[lane.owner as usize];
             f.candidates.set_busy(lane.slot, false);
-            let front_ns = self.source.logs[p as usize].front_arrival().unwrap_or(0);
-            f.candidates.add_arriving(lane.slot, front_ns);
+            // An empty log becomes a candidate when its first records are stored
+            // (`add_first_records`), not before.
+            if let Some(front_ns) = self.source.logs[p as usize].front_arrival() {
+                f.candidates.add_arriving(lane.slot, front_ns, self.now);
+            }
             if let Some(planner) = &mut f.planner {
                 planner.set_busy(lane.slot, false, &self.source.logs[p as usize]);
             }

@@ -14,9 +14,8 @@
 //! the calendar is not kept.
 
 use crate::config::Clock;
-use crate::engine::SimTime;
+use crate::engine::{Calendar, SimTime};
 use crate::model::esm::bits::Bits;
-use std::collections::VecDeque;
 
 /// Every partition is visited when there are at most this many partitions per record a sample
 /// interval brings (at the producers' peak rate). Instructions per record at 100,000 partitions
@@ -30,9 +29,8 @@ pub(super) struct Occupancy {
     /// Partitions that may hold records that have arrived, or that defer some.
     visited: Bits,
     /// Partitions whose records all arrive later, by the first sample that sees their front
-    /// arrived: `later[0]` holds those of sample `first_later`.
-    later: VecDeque<Vec<u32>>,
-    first_later: usize,
+    /// arrived.
+    later: Calendar,
     origin_ns: SimTime,
     sample_ns: SimTime,
     /// Every partition is visited, and `visited` is all ones.
@@ -48,8 +46,7 @@ impl Occupancy {
         visited.rebuild((0..partitions).map(|_| all));
         Occupancy {
             visited,
-            later: VecDeque::new(),
-            first_later: 0,
+            later: Calendar::new(if all { 0 } else { partitions }),
             origin_ns: clock.origin_ns,
             sample_ns: clock.sample_ns,
             all,
@@ -63,8 +60,8 @@ impl Occupancy {
 
     /// The index of the first sample (0 for the one that closes the first interval) taken
     /// after `arrival_ns`: the one that counts a record arriving then.
-    fn sample_counting(&self, arrival_ns: SimTime) -> usize {
-        (arrival_ns.saturating_sub(self.origin_ns) / self.sample_ns) as usize
+    fn sample_counting(&self, arrival_ns: SimTime) -> u64 {
+        arrival_ns.saturating_sub(self.origin_ns) / self.sample_ns
     }
 
     /// `partition`'s log has records, the first arriving at `front_ns`, and samples up to
@@ -75,28 +72,20 @@ impl Occupancy {
         }
         let sample = self.sample_counting(front_ns);
         // `due` has taken the buckets of the samples before `next_sample`.
-        debug_assert!(self.first_later >= next_sample, "a sample was taken without `due`");
-        if sample <= self.first_later {
+        debug_assert!(self.later.first() >= next_sample as u64, "a sample was taken without `due`");
+        if sample <= self.later.first() {
             self.visited.set(partition as usize, true);
             return;
         }
-        let k = sample - self.first_later;
-        if self.later.len() <= k {
-            self.later.resize_with(k + 1, Vec::new);
-        }
-        self.later[k].push(partition);
+        // Listed already, it waits for an earlier sample: its front is no earlier now.
+        self.later.push(sample, partition);
     }
 
     /// Sample `sample` is being taken: partitions whose front it is the first to count join
     /// the visited ones.
     pub(super) fn due(&mut self, sample: usize) {
-        while self.first_later <= sample {
-            let Some(partitions) = self.later.pop_front() else {
-                self.first_later = sample + 1;
-                return;
-            };
-            partitions.iter().for_each(|&p| self.visited.set(p as usize, true));
-            self.first_later += 1;
+        while let Some(p) = self.later.pop_due(sample as u64) {
+            self.visited.set(p as usize, true);
         }
     }
 

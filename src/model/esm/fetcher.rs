@@ -49,7 +49,8 @@ impl Fetcher {
             waiting: Waiting::Nothing,
             fetch_ready_ns: 0,
             planner: None,
-            candidates: super::CandidateSet::new(partitions.len(), |_| false),
+            // Replaced when the simulation indexes its fetchers' partitions.
+            candidates: super::CandidateSet::new(partitions.len(), |_| false, false),
             partitions,
         }
     }
