@@ -39,18 +39,26 @@ impl Calendar {
 
     /// `id` waits for `bucket`, which must not have been taken; `false` (and nothing changes)
     /// if `id` already waits, for the bucket it was pushed for.
+    #[inline]
     pub fn push(&mut self, bucket: u64, id: u32) -> bool {
         debug_assert!(bucket >= self.first, "bucket {bucket} was taken (first is {})", self.first);
-        if self.next[id as usize] != UNLISTED {
+        let next = &mut self.next[id as usize];
+        if *next != UNLISTED {
             return false;
         }
         let k = (bucket - self.first) as usize;
         if self.heads.len() <= k {
-            self.heads.resize(k + 1, END);
+            Self::extend(&mut self.heads, k);
         }
-        self.next[id as usize] = self.heads[k];
-        self.heads[k] = id;
+        let head = &mut self.heads[k];
+        (*next, *head) = (*head, id);
         true
+    }
+
+    /// Adds empty buckets up to the `k`-th (the clock moves on one bucket at a time: rare).
+    #[cold]
+    fn extend(heads: &mut VecDeque<u32>, k: usize) {
+        heads.resize(k + 1, END);
     }
 
     /// The next id due by bucket `through` (buckets in order, ids within one in no particular

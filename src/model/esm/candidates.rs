@@ -91,10 +91,17 @@ impl CandidateSet {
     /// Visits before then pass over it without asking, as they would once a first visit had
     /// found nothing arrived (producers generate ahead of the clock: at 100,000 partitions most
     /// of those records are still to arrive).
+    #[inline]
     pub fn add_arriving(&mut self, slot: u32, front_ns: SimTime, now: SimTime) {
         self.add(slot);
         let not_before_ns = &mut self.not_before_ns[slot as usize];
         *not_before_ns = (*not_before_ns).max(front_ns);
+        if self.parking.is_some() {
+            self.park_arriving(slot, now);
+        }
+    }
+
+    fn park_arriving(&mut self, slot: u32, now: SimTime) {
         self.unpark_due(now);
         self.park(slot);
     }
