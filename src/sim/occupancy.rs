@@ -89,6 +89,12 @@ impl Occupancy {
         }
     }
 
+    /// Between samples, makes every partition that may hold a record arrived by `now` visited:
+    /// those whose front the sample counting `now` counts join now, as they would then.
+    pub(super) fn due_by(&mut self, now: SimTime) {
+        self.due(self.sample_counting(now) as usize);
+    }
+
     /// The partitions a sample visits, in order.
     pub(super) fn visited(&self) -> impl Iterator<Item = usize> + '_ {
         self.visited.ones()

@@ -208,7 +208,7 @@ impl<O: Observer> Simulation<O> {
     pub(super) fn on_evaluate(&mut self) {
         let now = self.now;
         let throttled = self.metrics.throttled;
-        let lag: u64 = (0..self.source.logs.len() as u32).map(|p| self.arrived_by(p, now)).sum();
+        let lag = self.lag_at(now);
         let busy_ns = self.function.envs.borrow().busy_ns_until(now);
         let slots: u32 = self.esm.fetchers.iter().map(|f| f.max_in_flight.min(f.partitions.len() as u32)).sum();
         let Some(scaler) = self.esm.autoscaler.as_mut() else { return };
@@ -224,6 +224,16 @@ impl<O: Observer> Simulation<O> {
                 .schedule(now + scaler.plan.scale_delay_ns, Event::Esm(EsmEvent::ApplyScaling { pollers: target }));
         }
         self.queue.schedule(now + scaler.plan.evaluation_interval_ns, Event::Esm(EsmEvent::Evaluate));
+    }
+
+    /// The records that have arrived by `now` and are not yet committed, over every partition.
+    /// Only the partitions `Occupancy` says may hold some are read: at 100,000 partitions and
+    /// 1,000 records/s, reading all took 2 % of the run.
+    fn lag_at(&mut self, now: SimTime) -> u64 {
+        self.source.occupancy.due_by(now);
+        let lag = self.source.occupancy.visited().map(|p| self.arrived_by(p as u32, now)).sum();
+        debug_assert_eq!(lag, (0..self.source.logs.len() as u32).map(|p| self.arrived_by(p, now)).sum::<u64>());
+        lag
     }
 
     /// A scaling decision takes effect: the new pollers join and the group rebalances.
