@@ -16,7 +16,7 @@ const END: u32 = u32::MAX;
 const UNLISTED: u32 = u32::MAX - 1;
 
 /// See the module documentation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Calendar {
     /// `heads[k]`: the first id of bucket `first + k`, or `END`.
     heads: VecDeque<u32>,
@@ -55,7 +55,8 @@ impl Calendar {
         true
     }
 
-    /// Adds empty buckets up to the `k`-th (the clock moves on one bucket at a time: rare).
+    /// Adds empty buckets up to the `k`-th (once a bucket as the clock moves on: rare against
+    /// pushes).
     #[cold]
     fn extend(heads: &mut VecDeque<u32>, k: usize) {
         heads.resize(k + 1, END);

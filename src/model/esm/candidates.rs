@@ -18,9 +18,10 @@
 //! partition: a log's front only moves to later records (records are appended in offset order,
 //! which is arrival order, and leave from the front).
 //!
-//! A set over many slots also parks those: a slot whose records arrive after the clock's
-//! current span ([`PARK_SPAN_SHIFT`]) leaves the bits a batch reads, and a [`Calendar`] brings
-//! it back at the span its front arrives in. A batch then costs the slots it reads and a word
+//! A set told to park (the simulation's choice: a fetcher of many partitions, while producers
+//! draw seconds ahead) also parks those: a slot whose records arrive after the clock's current
+//! span ([`PARK_SPAN_SHIFT`]) leaves the bits a batch reads, and a [`Calendar`] brings it back
+//! at the span its front arrives in. A batch then costs the slots it reads and a word
 //! per 64 slots, not a pass over every slot drawn ahead (at 100,000 partitions and 1,000
 //! records/s, a third of each poller's 10,000).
 
@@ -48,7 +49,7 @@ pub struct CandidateSet {
     parked: Vec<u64>,
     /// The parked slots by the span their `not_before_ns` falls in; a dropped slot stays
     /// listed until then, and a listing is read against `parked` and `not_before_ns` when it
-    /// comes due. `None` in a set over few slots, which parks none.
+    /// comes due. `None` in a set that does not park.
     parking: Option<Calendar>,
 }
 
@@ -101,6 +102,7 @@ impl CandidateSet {
         }
     }
 
+    /// Parks `slot`, just added, once the calendar has brought back what is due by `now`.
     fn park_arriving(&mut self, slot: u32, now: SimTime) {
         self.unpark_due(now);
         self.park(slot);
@@ -133,7 +135,7 @@ impl CandidateSet {
         while let Some(slot) = parking.pop_due(through) {
             let (word, bit) = (slot as usize / 64, 1 << (slot % 64));
             if self.parked[word] & bit == 0 {
-                continue; // back already, or dropped
+                continue; // dropped since it was listed
             }
             let span = self.not_before_ns[slot as usize] >> PARK_SPAN_SHIFT;
             if span <= through {
